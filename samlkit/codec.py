@@ -1,0 +1,65 @@
+"""The SAML message encodings: base64 for HTTP-POST, deflate+base64 for HTTP-Redirect.
+
+Decoding is bounded: a deflate bomb stops at `max_bytes` instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+
+MAX_MESSAGE_BYTES = 512 * 1024
+
+
+class DecodeError(ValueError):
+    """The message is not in the encoding it claims to be."""
+
+
+def b64decode_strict(text: str | bytes) -> bytes:
+    if isinstance(text, str):
+        try:
+            text = text.encode("ascii")
+        except UnicodeEncodeError as err:
+            raise DecodeError("the value is not base64 (non-ASCII characters)") from err
+    cleaned = b"".join(text.split())
+    try:
+        return base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise DecodeError(f"the value is not valid base64 ({err})") from err
+
+
+def inflate(data: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
+    """Raw DEFLATE (RFC 1951) as HTTP-Redirect uses it, capped at `max_bytes`."""
+    d = zlib.decompressobj(-15)
+    try:
+        out = d.decompress(data, max_bytes + 1)
+    except zlib.error as err:
+        raise DecodeError(f"the value is not DEFLATE-compressed ({err})") from err
+    if len(out) > max_bytes or d.unconsumed_tail:
+        raise DecodeError(f"the inflated message is larger than {max_bytes} bytes")
+    return out
+
+
+def deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+def encode_redirect(xml: bytes) -> str:
+    return base64.b64encode(deflate(xml)).decode("ascii")
+
+
+def decode_redirect(value: str, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
+    return inflate(b64decode_strict(value), max_bytes)
+
+
+def encode_post(xml: bytes) -> str:
+    return base64.b64encode(xml).decode("ascii")
+
+
+def decode_post(value: str, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
+    """HTTP-POST is plain base64; unlike pysaml2 we never try to inflate it."""
+    if len(value) > (max_bytes * 4) // 3 + 8:
+        raise DecodeError(f"the message is larger than {max_bytes} bytes")
+    return b64decode_strict(value)

@@ -1,0 +1,84 @@
+"""Parse untrusted XML with every dangerous feature refused before it can act.
+
+DOCTYPEs (and so entities, external or expanding) are refused outright: SAML never needs them.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+MAX_DEPTH = 64
+
+
+class UnsafeXML(ValueError):
+    """Raised with a stable `code` naming what was refused."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_PARSER_KW = dict(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=False,
+    remove_pis=True,
+    collect_ids=False,
+)
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers are not thread-safe to share; they are cheap to make.
+    return etree.XMLParser(**_PARSER_KW)
+
+
+def parse(data: bytes, max_bytes: int | None = None) -> etree._Element:
+    """Return the root element of `data`, or raise UnsafeXML with a reason code."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise UnsafeXML("message-too-large", f"the message is {len(data)} bytes, over the limit of {max_bytes}")
+    head = data[:4096].lower()
+    if b"<!doctype" in data.lower() or b"<!entity" in head:
+        raise UnsafeXML("doctype-forbidden", "the message contains a DOCTYPE; SAML messages never need one")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as err:
+        raise UnsafeXML("malformed-xml", f"the message is not well-formed XML ({err.msg})") from err
+    except ValueError as err:
+        raise UnsafeXML("malformed-xml", f"the message is not well-formed XML ({err})") from err
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise UnsafeXML("doctype-forbidden", "the message contains a DOCTYPE; SAML messages never need one")
+    for node in root.iter():
+        if isinstance(node, etree._Entity):
+            raise UnsafeXML("doctype-forbidden", "the message uses an XML entity")
+    if _depth(root) > MAX_DEPTH:
+        raise UnsafeXML("too-deep", f"the message nests elements deeper than {MAX_DEPTH} levels")
+    return root
+
+
+def _depth(root: etree._Element) -> int:
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > deepest:
+            deepest = d
+            if deepest > MAX_DEPTH:
+                return deepest
+        stack.extend((c, d + 1) for c in node)
+    return deepest
+
+
+def ids_of(root: etree._Element) -> dict[str, list[etree._Element]]:
+    """Every element carrying an ID/Id/AssertionID attribute, by value (duplicates kept)."""
+    found: dict[str, list[etree._Element]] = {}
+    for el in root.iter(etree.Element):
+        for attr in ("ID", "Id", "AssertionID", "id"):
+            v = el.get(attr)
+            if v is not None:
+                found.setdefault(v, []).append(el)
+    return found

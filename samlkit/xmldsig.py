@@ -1,0 +1,226 @@
+"""Enveloped XML signatures, signed and checked in-process with the `xmlsec` bindings.
+
+Verification is strict on purpose: a signature counts only if it is the one direct child
+Signature of the element, has exactly one Reference whose URI is that element's own (unique)
+ID, uses only the enveloped and exclusive-c14n transforms, and verifies with the *trusted*
+key (KeyInfo is never used to find a key). The caller then reads data from that same element
+object, which is what defeats signature wrapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+import xmlsec
+from lxml import etree
+
+from samlkit import ns
+from samlkit.safexml import ids_of
+
+_ALLOWED_TRANSFORMS = {ns.TRANSFORM_ENVELOPED, ns.C14N_EXC, ns.C14N_EXC_COMMENTS}
+_ALLOWED_C14N = {ns.C14N_EXC, ns.C14N_EXC_COMMENTS}
+_SIG_BY_URI = {v: k for k, v in ns.SIG_ALGS.items()}
+_DIGEST_BY_URI = {v: k for k, v in ns.DIGEST_ALGS.items()}
+
+_XMLSEC_SIG = {
+    "rsa-sha1": xmlsec.Transform.RSA_SHA1,
+    "rsa-sha256": xmlsec.Transform.RSA_SHA256,
+    "rsa-sha384": xmlsec.Transform.RSA_SHA384,
+    "rsa-sha512": xmlsec.Transform.RSA_SHA512,
+    "ecdsa-sha1": xmlsec.Transform.ECDSA_SHA1,
+    "ecdsa-sha256": xmlsec.Transform.ECDSA_SHA256,
+    "ecdsa-sha384": xmlsec.Transform.ECDSA_SHA384,
+    "ecdsa-sha512": xmlsec.Transform.ECDSA_SHA512,
+}
+_XMLSEC_DIGEST = {
+    "sha1": xmlsec.Transform.SHA1,
+    "sha256": xmlsec.Transform.SHA256,
+    "sha384": xmlsec.Transform.SHA384,
+    "sha512": xmlsec.Transform.SHA512,
+}
+
+
+class SignatureProblem(Exception):
+    """A signature that does not count, with a stable reason code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Verified:
+    """What a successful verification established."""
+
+    element_id: str
+    sig_alg: str
+    digest_alg: str
+    keyinfo_cert_sha256: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+_key_cache: dict[tuple[bytes, bool], xmlsec.Key] = {}
+_key_lock = threading.Lock()
+
+
+def _load_key(pem: bytes, *, private: bool, cert_pem: bytes | None = None) -> xmlsec.Key:
+    cache_key = (pem + (cert_pem or b""), private)
+    with _key_lock:
+        key = _key_cache.get(cache_key)
+        if key is None:
+            if private:
+                key = xmlsec.Key.from_memory(pem, xmlsec.KeyFormat.PEM)
+                if cert_pem:
+                    key.load_cert_from_memory(cert_pem, xmlsec.KeyFormat.CERT_PEM)
+            else:
+                key = xmlsec.Key.from_memory(pem, xmlsec.KeyFormat.CERT_PEM)
+            if len(_key_cache) > 64:
+                _key_cache.clear()
+            _key_cache[cache_key] = key
+        return key
+
+
+def key_algorithm(key_pem: bytes) -> str:
+    """'rsa' or 'ecdsa', from a private key or certificate PEM."""
+    text = key_pem.decode("ascii", "replace")
+    if "EC PRIVATE KEY" in text:
+        return "ecdsa"
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    if "CERTIFICATE" in text:
+        pub = x509.load_pem_x509_certificate(key_pem).public_key()
+    else:
+        pub = load_pem_private_key(key_pem, password=None).public_key()
+    return "ecdsa" if isinstance(pub, ec.EllipticCurvePublicKey) else "rsa"
+
+
+def sign(
+    element: etree._Element,
+    key_pem: bytes,
+    cert_pem: bytes | None,
+    *,
+    hash_name: str = "sha256",
+    digest: str | None = None,
+    after: etree._Element | None = None,
+) -> etree._Element:
+    """Insert and compute an enveloped signature over `element` (which needs an ID)."""
+    alg = f"{key_algorithm(key_pem)}-{hash_name}"
+    digest = digest or hash_name
+    sig = xmlsec.template.create(element, xmlsec.Transform.EXCL_C14N, _XMLSEC_SIG[alg], ns="ds")
+    if after is not None:
+        after.addnext(sig)
+    else:
+        issuer = element.find(ns.q(ns.SAML, "Issuer"))
+        if issuer is not None:
+            issuer.addnext(sig)
+        else:
+            element.insert(0, sig)
+    ref = xmlsec.template.add_reference(sig, _XMLSEC_DIGEST[digest], uri="#" + element.get("ID"))
+    xmlsec.template.add_transform(ref, xmlsec.Transform.ENVELOPED)
+    xmlsec.template.add_transform(ref, xmlsec.Transform.EXCL_C14N)
+    if cert_pem:
+        ki = xmlsec.template.ensure_key_info(sig)
+        xmlsec.template.add_x509_data(ki)
+    fill(sig, element, key_pem, cert_pem)
+    return sig
+
+
+def fill(sig: etree._Element, element: etree._Element, key_pem: bytes, cert_pem: bytes | None) -> None:
+    """Compute a signature template that is already in place (pysaml2 makes its own)."""
+    ctx = xmlsec.SignatureContext()
+    ctx.key = _load_key(key_pem, private=True, cert_pem=cert_pem)
+    ctx.register_id(element, "ID")
+    ctx.sign(sig)
+
+
+def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False) -> Verified:
+    """Check the one enveloped signature of `element` against `cert_pem` only."""
+    sigs = element.findall(ns.q(ns.DS, "Signature"))
+    if not sigs:
+        raise SignatureProblem("signature-missing", f"the {etree.QName(element).localname} is not signed")
+    if len(sigs) > 1:
+        raise SignatureProblem("signature-invalid", "the element carries more than one Signature")
+    sig = sigs[0]
+    element_id = element.get("ID")
+    if not element_id:
+        raise SignatureProblem("signature-invalid", "the signed element has no ID attribute")
+    root = element.getroottree().getroot()
+    if len(ids_of(root).get(element_id, [])) != 1:
+        raise SignatureProblem("duplicate-id", f"the ID {element_id!r} occurs more than once in the message")
+
+    signed_info = sig.find(ns.q(ns.DS, "SignedInfo"))
+    if signed_info is None:
+        raise SignatureProblem("signature-invalid", "the Signature has no SignedInfo")
+    c14n = signed_info.find(ns.q(ns.DS, "CanonicalizationMethod"))
+    if c14n is None or c14n.get("Algorithm") not in _ALLOWED_C14N:
+        raise SignatureProblem("signature-invalid", "SignedInfo is not canonicalised with exclusive c14n")
+    method = signed_info.find(ns.q(ns.DS, "SignatureMethod"))
+    sig_uri = method.get("Algorithm") if method is not None else None
+    if sig_uri not in _SIG_BY_URI:
+        raise SignatureProblem("algorithm-unsupported", f"the signature algorithm {sig_uri!r} is not accepted")
+    refs = signed_info.findall(ns.q(ns.DS, "Reference"))
+    if len(refs) != 1:
+        raise SignatureProblem("signature-invalid", f"the Signature has {len(refs)} References; exactly one is allowed")
+    ref = refs[0]
+    if ref.get("URI") != "#" + element_id:
+        raise SignatureProblem(
+            "signature-wrong-reference",
+            f"the signature covers {ref.get('URI')!r}, not the element it sits in (#{element_id})",
+        )
+    transforms = ref.find(ns.q(ns.DS, "Transforms"))
+    seen = []
+    if transforms is not None:
+        for t in transforms:
+            if not isinstance(t.tag, str):
+                continue
+            uri = t.get("Algorithm")
+            if t.tag != ns.q(ns.DS, "Transform") or uri not in _ALLOWED_TRANSFORMS:
+                raise SignatureProblem("transform-forbidden", f"the transform {uri!r} is not allowed")
+            seen.append(uri)
+    if ns.TRANSFORM_ENVELOPED not in seen:
+        raise SignatureProblem("signature-invalid", "the signature is not an enveloped signature")
+    dm = ref.find(ns.q(ns.DS, "DigestMethod"))
+    digest_uri = dm.get("Algorithm") if dm is not None else None
+    if digest_uri not in _DIGEST_BY_URI:
+        raise SignatureProblem("algorithm-unsupported", f"the digest algorithm {digest_uri!r} is not accepted")
+    if not allow_sha1 and (sig_uri in ns.WEAK_ALGS or digest_uri in ns.WEAK_ALGS):
+        raise SignatureProblem("weak-algorithm", "the signature uses SHA-1, which is refused")
+
+    ctx = xmlsec.SignatureContext()
+    try:
+        ctx.key = _load_key(cert_pem, private=False)
+    except xmlsec.Error as err:
+        raise SignatureProblem("trust-misconfigured", "the trusted certificate cannot be loaded") from err
+    ctx.register_id(element, "ID")
+    try:
+        ctx.verify(sig)
+    except xmlsec.Error as err:
+        raise SignatureProblem(
+            "signature-invalid", "the signature does not verify with the trusted certificate"
+        ) from err
+
+    return Verified(
+        element_id=element_id,
+        sig_alg=_SIG_BY_URI[sig_uri],
+        digest_alg=_DIGEST_BY_URI[digest_uri],
+        keyinfo_cert_sha256=keyinfo_cert_sha256(sig),
+    )
+
+
+def keyinfo_cert_sha256(sig: etree._Element) -> str | None:
+    """SHA-256 of the certificate in KeyInfo, for display only: never used to verify."""
+    node = sig.find(f"{ns.q(ns.DS, 'KeyInfo')}/{ns.q(ns.DS, 'X509Data')}/{ns.q(ns.DS, 'X509Certificate')}")
+    if node is None or not node.text:
+        return None
+    import base64
+
+    try:
+        der = base64.b64decode("".join(node.text.split()))
+    except ValueError:
+        return None
+    return hashlib.sha256(der).hexdigest()
