@@ -1,0 +1,365 @@
+"""The mock Identity Provider: a Werkzeug WSGI app factory on pysaml2.
+
+Stands in for a customer's corporate IdP: a login form (with an optional TOTP second factor),
+SP-initiated SSO over HTTP-Redirect and HTTP-POST, IdP-initiated SSO, metadata.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pyotp
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from mock_idp.authn_request import RequestProblem, read_authn_request
+from mock_idp.model import IdPConfig, IdPUser, SPSettings
+from mock_idp.response import issue
+from samlkit import ns
+from samlkit.entities import make_idp_server, metadata_of
+from samlkit.events import Event, Sink, emit, http_reporter
+from samlkit.html import auto_post_form, esc, page
+
+SESSION_COOKIE = "mockidp_session"
+CSRF_COOKIE = "mockidp_csrf"
+MAX_BODY = 1024 * 1024
+MAX_PENDING = 10_000
+PENDING_TTL = 600
+
+
+@dataclass
+class Pending:
+    """A login in progress: what to answer, to whom, once the user has authenticated."""
+
+    sp_entity_id: str
+    request_id: str | None
+    relay_state: str | None
+    created: float
+    username: str | None = None  # set after the password, when a TOTP code is still due
+
+
+class IdPApp:
+    def __init__(self, config: IdPConfig, sink: Sink | None = None):
+        self.sink = sink
+        self._lock = threading.Lock()
+        self._pending: OrderedDict[str, Pending] = OrderedDict()
+        self._sessions: dict[str, tuple[str, float]] = {}
+        self.reconfigure(config)
+        self._wsgi = http_reporter(self._dispatch, "idp", lambda: self.sink)
+
+    def reconfigure(self, config: IdPConfig) -> None:
+        server = make_idp_server(
+            entity_id=config.entity_id,
+            sso_url=config.sso_url,
+            key_pem=config.key_pem,
+            cert_pem=config.cert_pem,
+            sps=[(s.entity_id, s.acs_url) for s in config.sps],
+            accepted_time_diff=config.accepted_time_diff,
+        )
+        with self._lock:
+            self.config = config
+            self.server = server
+            self._metadata = metadata_of(server)
+
+    def __call__(self, environ: dict, start_response):  # noqa: ANN001
+        return self._wsgi(environ, start_response)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
+        request = Request(environ)
+        request.max_content_length = MAX_BODY
+        request.max_form_memory_size = MAX_BODY
+        try:
+            response = self._route(request)
+        except RequestEntityTooLarge:
+            response = self._error("message-too-large", "The request body is larger than the IdP accepts.", 413)
+        except HTTPException as err:
+            response = self._error("bad-request", err.description or "The request is not valid.", err.code or 400)
+        except Exception as err:  # noqa: BLE001 - never a traceback, never a 5xx
+            response = self._error("bad-request", f"The IdP could not process this request ({type(err).__name__}).")
+        return response(environ, start_response)
+
+    def _route(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
+        routes = {
+            "/": self._index,
+            "/metadata": self._metadata_view,
+            "/sso": self._sso,
+            "/login": self._login,
+            "/mfa": self._mfa,
+            "/start": self._start,
+            "/logout": self._logout,
+        }
+        handler = routes.get(path)
+        if handler is None:
+            return self._error("not-found", f"There is no page at {path}.", 404)
+        return handler(request)
+
+    def _html(self, html: str, status: int = 200) -> Response:
+        r = Response(html, status=status, mimetype="text/html")
+        r.headers["Cache-Control"] = "no-store"
+        r.headers["X-Frame-Options"] = "DENY"
+        return r
+
+    def _error(self, code: str, message: str, status: int = 400) -> Response:
+        body = f'<div class="refusal"><p><strong>{esc(code)}</strong></p><p>{esc(message)}</p></div>'
+        r = self._html(page("The identity provider refused this request", body, actor="Mock IdP"), status)
+        r.headers["X-SAML-Reason"] = code
+        return r
+
+    def _session_user(self, request: Request) -> IdPUser | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        with self._lock:
+            entry = self._sessions.get(token)
+        if entry is None or entry[1] < time.time():
+            return None
+        return self.config.user(entry[0])
+
+    def _add_pending(self, p: Pending) -> str:
+        token = secrets.token_urlsafe(18)
+        with self._lock:
+            now = time.time()
+            while self._pending and (
+                len(self._pending) >= MAX_PENDING or next(iter(self._pending.values())).created < now - PENDING_TTL
+            ):
+                self._pending.popitem(last=False)
+            self._pending[token] = p
+        return token
+
+    def _take_pending(self, token: str, remove: bool = True) -> Pending | None:
+        with self._lock:
+            p = self._pending.pop(token, None) if remove else self._pending.get(token)
+        if p is None or p.created < time.time() - PENDING_TTL:
+            return None
+        return p
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def _index(self, request: Request) -> Response:
+        sps = "".join(
+            f'<li><a href="/start?{esc(urlencode({"sp": s.entity_id}))}">{esc(s.name or s.entity_id)}</a></li>'
+            for s in self.config.sps
+        )
+        body = (
+            f"<p>EntityID <code>{esc(self.config.entity_id)}</code>. "
+            f'SSO URL <code>{esc(self.config.sso_url)}</code>. <a href="/metadata">Metadata</a>.</p>'
+            f"<h2>Sign in to a service (IdP-initiated)</h2><ul>{sps or '<li>No SP configured.</li>'}</ul>"
+        )
+        return self._html(page("Mock identity provider", body, actor="Mock IdP"))
+
+    def _metadata_view(self, request: Request) -> Response:
+        return Response(self._metadata, mimetype="application/samlmetadata+xml")
+
+    def _sso(self, request: Request) -> Response:
+        if request.method == "POST":
+            value, binding = request.form.get("SAMLRequest"), ns.BINDING_POST
+            relay = request.form.get("RelayState")
+        else:
+            value, binding = request.args.get("SAMLRequest"), ns.BINDING_REDIRECT
+            relay = request.args.get("RelayState")
+        if not value:
+            return self._error("request-missing", "No SAMLRequest was sent to the SSO endpoint.")
+        short = "HTTP-POST" if binding == ns.BINDING_POST else "HTTP-Redirect"
+        try:
+            parsed = read_authn_request(self.server, value, binding)
+        except RequestProblem as err:
+            emit(
+                self.sink,
+                Event(
+                    kind="saml",
+                    actor="idp",
+                    direction="recv",
+                    binding=short,
+                    url=request.url,
+                    param="SAMLRequest",
+                    value=value,
+                    relay_state=relay,
+                ),
+            )
+            return self._error(err.code, err.message)
+        emit(
+            self.sink,
+            Event(
+                kind="saml",
+                actor="idp",
+                direction="recv",
+                binding=short,
+                url=request.url,
+                param="SAMLRequest",
+                value=value,
+                relay_state=relay,
+                request_id=parsed.id,
+            ),
+        )
+        sp = self.config.sp(parsed.issuer)
+        if sp is None:
+            return self._error("unknown-sp", f"The IdP has no trust with the SP {parsed.issuer!r}.")
+        if parsed.acs_url and parsed.acs_url != sp.acs_url:
+            return self._error(
+                "acs-mismatch",
+                f"The AuthnRequest asks for the ACS {parsed.acs_url}, but this SP's registered ACS is {sp.acs_url}.",
+            )
+        pending = Pending(sp.entity_id, parsed.id, relay, time.time())
+        user = self._session_user(request)
+        if user is not None and not parsed.force_authn:
+            return self._answer(pending, user)
+        return self._login_form(self._add_pending(pending), request)
+
+    def _start(self, request: Request) -> Response:
+        """IdP-initiated: pick the SP here, then the user at the login form."""
+        entity = request.values.get("sp")
+        if not entity:
+            return self._index(request)
+        sp = self.config.sp(entity)
+        if sp is None:
+            return self._error("unknown-sp", f"The IdP has no trust with the SP {entity!r}.")
+        relay = request.values.get("RelayState") or sp.default_relay_state or None
+        pending = Pending(sp.entity_id, None, relay, time.time())
+        user = self._session_user(request)
+        if user is not None and request.values.get("user") in (None, "", user.username):
+            return self._answer(pending, user)
+        return self._login_form(self._add_pending(pending), request, username=request.values.get("user", ""))
+
+    def _login_form(
+        self, token: str, request: Request, *, username: str = "", error: str = "", status: int = 200
+    ) -> Response:
+        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(18)
+        err = f'<div class="refusal" role="alert"><p>{esc(error)}</p></div>' if error else ""
+        body = (
+            f"{err}<p>Sign in with your corporate account.</p>"
+            f'<form method="post" action="/login"><input type="hidden" name="t" value="{esc(token)}">'
+            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
+            f'<label for="username">Username</label><input type="text" id="username" name="username" '
+            f'value="{esc(username)}" autocomplete="username" autofocus required>'
+            '<label for="password">Password</label><input type="password" id="password" name="password" '
+            'autocomplete="current-password" required>'
+            '<div><button type="submit">Sign in</button></div></form>'
+        )
+        r = self._html(page("Sign in", body, actor="Mock IdP"), status)
+        r.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path="/")
+        return r
+
+    def _check_csrf(self, request: Request) -> bool:
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        return bool(cookie) and hmac.compare_digest(cookie, request.form.get("csrf", ""))
+
+    def _login(self, request: Request) -> Response:
+        if request.method != "POST":
+            return self._error("method-not-allowed", "Sign in through the form.", 405)
+        token = request.form.get("t", "")
+        pending = self._take_pending(token, remove=False)
+        if pending is None:
+            return self._error("login-expired", "This sign-in has expired or was already used; start again.")
+        if not self._check_csrf(request):
+            return self._error("csrf", "The sign-in form did not come from this IdP (cross-site request refused).", 403)
+        username = request.form.get("username", "")
+        user = self.config.user(username)
+        if user is None or not hmac.compare_digest(user.password.encode(), request.form.get("password", "").encode()):
+            return self._login_form(token, request, username=username, error="Wrong username or password.", status=401)
+        if user.totp_secret:
+            pending.username = user.username
+            return self._mfa_form(token, request)
+        self._take_pending(token)
+        return self._answer(pending, user, new_session=True)
+
+    def _mfa_form(self, token: str, request: Request, error: str = "", status: int = 200) -> Response:
+        csrf = request.cookies.get(CSRF_COOKIE, "")
+        err = f'<div class="refusal" role="alert"><p>{esc(error)}</p></div>' if error else ""
+        body = (
+            f"{err}<p>Enter the 6-digit code from your authenticator app.</p>"
+            f'<form method="post" action="/mfa"><input type="hidden" name="t" value="{esc(token)}">'
+            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
+            '<label for="code">Code</label><input type="text" id="code" name="code" inputmode="numeric" '
+            'autocomplete="one-time-code" autofocus required><div><button type="submit">Verify</button></div></form>'
+        )
+        return self._html(page("Second factor", body, actor="Mock IdP"), status)
+
+    def _mfa(self, request: Request) -> Response:
+        if request.method != "POST":
+            return self._error("method-not-allowed", "Send the code through the form.", 405)
+        token = request.form.get("t", "")
+        pending = self._take_pending(token, remove=False)
+        if pending is None or pending.username is None:
+            return self._error("login-expired", "This sign-in has expired or was already used; start again.")
+        if not self._check_csrf(request):
+            return self._error("csrf", "The form did not come from this IdP (cross-site request refused).", 403)
+        user = self.config.user(pending.username)
+        if user is None or not user.totp_secret:
+            return self._error("login-expired", "This sign-in is no longer valid; start again.")
+        if not pyotp.TOTP(user.totp_secret).verify(request.form.get("code", "").strip(), valid_window=1):
+            return self._mfa_form(token, request, error="That code is not valid.", status=401)
+        self._take_pending(token)
+        return self._answer(pending, user, new_session=True, mfa=True)
+
+    def _logout(self, request: Request) -> Response:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            with self._lock:
+                self._sessions.pop(token, None)
+        r = self._html(
+            page(
+                "Signed out",
+                '<p>You are signed out of the mock IdP.</p><p><a href="/">Home</a></p>',
+                actor="Mock IdP",
+            )
+        )
+        r.delete_cookie(SESSION_COOKIE, path="/")
+        return r
+
+    # -- the answer -----------------------------------------------------------------------
+
+    def _answer(self, pending: Pending, user: IdPUser, *, new_session: bool = False, mfa: bool = False) -> Response:
+        config = self.config
+        sp: SPSettings | None = config.sp(pending.sp_entity_id)
+        if sp is None:
+            return self._error("unknown-sp", "The SP was removed while you signed in.")
+        issued = issue(
+            idp_entity_id=config.entity_id,
+            sp=sp,
+            user=user,
+            key_pem=config.key_pem,
+            cert_pem=config.cert_pem,
+            in_response_to=pending.request_id,
+            authn_context=ns.AC_MFA if mfa else ns.AC_PASSWORD_PROTECTED,
+        )
+        value = issued.b64
+        emit(
+            self.sink,
+            Event(
+                kind="saml",
+                actor="idp",
+                direction="send",
+                binding="HTTP-POST",
+                url=sp.acs_url,
+                param="SAMLResponse",
+                value=value,
+                relay_state=pending.relay_state,
+                request_id=pending.request_id,
+            ),
+        )
+        fields = {"SAMLResponse": value}
+        if pending.relay_state:
+            fields["RelayState"] = pending.relay_state
+        r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
+        if new_session:
+            token = secrets.token_urlsafe(24)
+            with self._lock:
+                now = time.time()
+                if len(self._sessions) > MAX_PENDING:
+                    self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}
+                self._sessions[token] = (user.username, now + config.session_lifetime)
+            r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/")
+        return r
+
+
+def create_idp_app(config: IdPConfig, sink: Sink | None = None) -> IdPApp:
+    return IdPApp(config, sink)

@@ -1,0 +1,46 @@
+"""Plain, accessible HTML pages shared by both servers; they work without JavaScript."""
+
+from __future__ import annotations
+
+from html import escape
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;
+color:#1d2733;line-height:1.45}
+h1{font-size:1.4rem}.actor{color:#5a6b7c;font-size:.85rem;text-transform:uppercase;letter-spacing:.06em}
+form{margin:1rem 0}label{display:block;margin:.6rem 0 .2rem}input[type=text],input[type=password],select{
+padding:.4rem;width:100%;max-width:22rem;box-sizing:border-box}
+button{padding:.45rem 1rem;margin-top:.8rem}.refusal{border-left:4px solid #c62828;padding:.4rem .9rem;
+background:#fdecea}.ok{border-left:4px solid #2e7d32;padding:.4rem .9rem;background:#edf7ed}
+code{background:#eef1f4;padding:0 .25rem}table{border-collapse:collapse}td,th{padding:.25rem .6rem;
+border-bottom:1px solid #dde3e8;text-align:left}
+"""
+
+
+def esc(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def page(title: str, body: str, *, actor: str = "", onload: str = "") -> str:
+    load = f' onload="{esc(onload)}"' if onload else ""
+    head_actor = f'<div class="actor">{esc(actor)}</div>' if actor else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+        f"<body{load}><main>{head_actor}<h1>{esc(title)}</h1>{body}</main></body></html>"
+    )
+
+
+def auto_post_form(action: str, fields: dict[str, str], *, actor: str = "") -> str:
+    """The HTTP-POST binding: a form that submits itself, with a button when scripts are off."""
+    inputs = "".join(
+        f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in fields.items() if v is not None
+    )
+    body = (
+        f'<form id="saml-post" method="post" action="{esc(action)}">{inputs}'
+        "<noscript><p>JavaScript is off: press Continue to carry on.</p></noscript>"
+        '<button type="submit">Continue</button></form>'
+        "<script>document.getElementById('saml-post').submit();</script>"
+    )
+    return page("Signing you in…", body, actor=actor)

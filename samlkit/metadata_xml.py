@@ -1,0 +1,41 @@
+"""Minimal SAML metadata documents, written by us so pysaml2 can be fed trust from plain values."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import quoteattr
+
+from samlkit import ns
+
+
+def cert_b64(cert_pem: bytes) -> str:
+    text = cert_pem.decode("ascii", "replace")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and "-----" not in ln]
+    return "".join(lines)
+
+
+def idp_metadata(*, entity_id: str, sso_url: str, cert_pem: bytes) -> str:
+    return (
+        f'<md:EntityDescriptor xmlns:md="{ns.MD}" xmlns:ds="{ns.DS}" entityID={quoteattr(entity_id)}>'
+        f'<md:IDPSSODescriptor protocolSupportEnumeration="{ns.SAMLP}" WantAuthnRequestsSigned="false">'
+        f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert_b64(cert_pem)}'
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        f'<md:SingleSignOnService Binding="{ns.BINDING_REDIRECT}" Location={quoteattr(sso_url)}/>'
+        f'<md:SingleSignOnService Binding="{ns.BINDING_POST}" Location={quoteattr(sso_url)}/>'
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+
+
+def sp_metadata(*, entity_id: str, acs_url: str, cert_pem: bytes | None = None) -> str:
+    key = ""
+    if cert_pem:
+        key = (
+            f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+            f"{cert_b64(cert_pem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        )
+    return (
+        f'<md:EntityDescriptor xmlns:md="{ns.MD}" xmlns:ds="{ns.DS}" entityID={quoteattr(entity_id)}>'
+        f'<md:SPSSODescriptor protocolSupportEnumeration="{ns.SAMLP}" AuthnRequestsSigned="false" '
+        f'WantAssertionsSigned="true">{key}'
+        f'<md:AssertionConsumerService Binding="{ns.BINDING_POST}" Location={quoteattr(acs_url)} index="0" '
+        'isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>'
+    )

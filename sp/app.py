@@ -1,0 +1,422 @@
+"""The vendor-style Service Provider: a Werkzeug WSGI app factory on pysaml2 (DESIGN.md §1, §3).
+
+Every failure becomes a 4xx page naming a stable reason code (also in the `X-SAML-Reason`
+header); nothing here answers 5xx or shows a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from samlkit.events import Event, Sink, emit, http_reporter
+from samlkit.metadata_xml import sp_metadata
+from sp import api
+from sp.authn_request import Clients
+from sp.mapping import decide
+from sp.model import Account, SPConfig, Subscription
+from sp.pages import home_page, logged_out_page, picker_page, refusal_page
+from sp.refusal import Refusal
+from sp.store import SPStore
+from sp.validate import Validator
+
+SESSION_COOKIE = "sp_session"
+BROWSER_COOKIE = "sp_browser"
+
+
+def local_path(relay_state: str | None) -> str | None:
+    """RelayState is honoured only as a path on this SP."""
+    if not relay_state:
+        return None
+    parts = urlsplit(relay_state)
+    if parts.scheme or parts.netloc or not relay_state.startswith("/") or relay_state.startswith("//"):
+        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a path on this SP.")
+    if "\\" in relay_state or any(ord(c) < 32 for c in relay_state):
+        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a plain local path.")
+    return relay_state
+
+
+class SPApp:
+    def __init__(
+        self,
+        config: SPConfig,
+        *,
+        state_path: str | None = None,
+        sink: Sink | None = None,
+        on_accounts_changed: Callable[[SPConfig], None] | None = None,
+    ):
+        self.sink = sink
+        self.store = SPStore(state_path)
+        self.clients = Clients()
+        self.on_accounts_changed = on_accounts_changed
+        self.lock = threading.RLock()
+        self.config = config
+        self._wsgi = http_reporter(self._dispatch, "sp", lambda: self.sink)
+
+    def reconfigure(self, config: SPConfig) -> None:
+        with self.lock:
+            self.config = config
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __call__(self, environ: dict, start_response):  # noqa: ANN001
+        return self._wsgi(environ, start_response)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def secure(self) -> bool:
+        return self.config.base_url.startswith("https://")
+
+    def _cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(name, value, max_age=max_age, httponly=True, secure=self.secure, samesite="Lax", path="/")
+
+    def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
+        request = Request(environ)
+        request.max_content_length = self.config.max_body
+        request.max_form_memory_size = self.config.max_body
+        try:
+            response = self._route(request)
+        except Refusal as r:
+            response = self.refuse(r)
+        except RequestEntityTooLarge:
+            response = self.refuse(Refusal("message-too-large", "The request body is larger than the SP accepts."))
+        except HTTPException as err:
+            response = self.refuse(Refusal("bad-request", err.description or "The request is not valid.", err.code))
+        except Exception as err:  # noqa: BLE001 - last resort: never a 5xx
+            response = self.refuse(
+                Refusal("bad-request", f"The request could not be processed ({type(err).__name__}).")
+            )
+        return response(environ, start_response)
+
+    def refuse(self, r: Refusal, checks: list[dict] | None = None) -> Response:
+        resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
+        resp.headers["X-SAML-Reason"] = r.code
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    def _html(self, html: str, status: int = 200) -> Response:
+        r = Response(html, status=status, mimetype="text/html")
+        r.headers["Cache-Control"] = "no-store"
+        r.headers["X-Frame-Options"] = "DENY"
+        return r
+
+    def _route(self, request: Request) -> Response:
+        path = request.path
+        c = self.config
+        if path == c.login_path:
+            return self._login(request)
+        if path.rstrip("/") == c.acs_path.rstrip("/"):
+            return self._acs(request)
+        routes = {
+            "/": self._home,
+            "/home": self._home,
+            "/whoami": self._whoami,
+            "/fo/pick": self._pick,
+            "/fo/logout.php": self._logout,
+            "/fo/logged-out": lambda r: self._html(logged_out_page()),
+            "/metadata": self._metadata,
+            "/api/2.0/fo/user/": lambda r: api.handle(self, r),
+            "/api/2.0/fo/user": lambda r: api.handle(self, r),
+        }
+        handler = routes.get(path)
+        if handler is None:
+            raise Refusal("not-found", f"There is no page at {path}.", 404)
+        return handler(request)
+
+    def _subscription(self, request: Request) -> Subscription:
+        key = request.args.get("idm_key")
+        sub = self.config.subscription(key)
+        if sub is None:
+            raise Refusal(
+                "unknown-subscription", f"No subscription has the idm_key {key!r}; check the unique login URL."
+            )
+        return sub
+
+    def session_of(self, request: Request) -> dict | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        return self.store.get_session(token) if token else None
+
+    # -- SP-initiated ---------------------------------------------------------------------
+
+    def _login(self, request: Request) -> Response:
+        sub = self._subscription(request)
+        if not sub.nds_enabled:
+            raise Refusal("nds-required", "SAML needs the New Data Security Model, which this subscription lacks.")
+        if not sub.saml_ready:
+            raise Refusal(
+                "saml-not-configured", "This subscription has no IdP trust yet (EntityID, certificate, SSO URL)."
+            )
+        relay = local_path(request.args.get("RelayState"))
+        browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
+        redirect = self.clients.redirect(self.config, sub, relay)
+        self.store.add_request(redirect.request_id, browser, sub.idm_key, relay, self.config.request_lifetime)
+        emit(
+            self.sink,
+            Event(
+                kind="saml",
+                actor="sp",
+                direction="send",
+                binding="HTTP-Redirect",
+                url=redirect.location,
+                param="SAMLRequest",
+                value=redirect.saml_request,
+                relay_state=relay,
+                request_id=redirect.request_id,
+                subscription=sub.idm_key,
+            ),
+        )
+        resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
+        self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
+        return resp
+
+    # -- the ACS --------------------------------------------------------------------------
+
+    def _acs(self, request: Request) -> Response:
+        if request.method != "POST":
+            raise Refusal("bad-request", "The ACS takes a SAMLResponse by HTTP-POST only.", 405)
+        value = request.form.get("SAMLResponse")
+        relay_raw = request.form.get("RelayState")
+        config = self.config
+        emit(
+            self.sink,
+            Event(
+                kind="saml",
+                actor="sp",
+                direction="recv",
+                binding="HTTP-POST",
+                url=request.url,
+                param="SAMLResponse",
+                value=value or "",
+                relay_state=relay_raw,
+            ),
+        )
+        validator: Validator | None = None
+        try:
+            relay = local_path(relay_raw)
+            sub = self._trust_for(value)
+            validator = Validator(
+                sub=sub,
+                sp_entity_id=config.entity_id,
+                acs_url=config.acs_url,
+                skew=config.clock_skew,
+                take_request=self.store.take_request,
+                seen=self.store.seen_assertion,
+                browser=request.cookies.get(BROWSER_COOKIE),
+                max_bytes=config.max_body,
+            )
+            identity = validator.run(value)
+            if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
+                raise validator.fail("Replay", "replayed", f"The Assertion {identity.assertion_id} was already used.")
+            validator.ok("Replay", "assertion ID not seen before; remembered until it expires")
+            try:
+                decision = decide(sub, identity.name_id, identity.attributes)
+            except Refusal as r:
+                validator.checks.append({"name": "Mapping", "ok": False, "detail": r.message})
+                raise
+            validator.ok("Mapping", decision.explanation)
+        except Refusal as r:
+            checks = validator.checks if validator else []
+            emit(
+                self.sink,
+                Event(
+                    kind="verdict", actor="sp", ok=False, code=r.code, message=r.message, checks=checks, status=r.status
+                ),
+            )
+            return self.refuse(r, checks)
+        relay = relay or (validator.request or {}).get("relay_state")
+        identity_text = f"{decision.source} {decision.value}"
+        if len(decision.usable) > 1:
+            token = secrets.token_urlsafe(18)
+            browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
+            self.store.put_pick(
+                token,
+                {
+                    "idm_key": sub.idm_key,
+                    "logins": [a.login for a in decision.usable],
+                    "browser": browser,
+                    "relay": relay,
+                    "identity": identity_text,
+                },
+                600,
+            )
+            emit(
+                self.sink,
+                Event(
+                    kind="verdict",
+                    actor="sp",
+                    ok=True,
+                    code="account-picker",
+                    message=f"{decision.explanation}: the user picks an account",
+                    checks=validator.checks,
+                    subscription=sub.idm_key,
+                ),
+            )
+            resp = Response(status=303, headers={"Location": f"/fo/pick?t={token}"})
+            self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
+            return resp
+        account = decision.usable[0]
+        emit(
+            self.sink,
+            Event(
+                kind="verdict",
+                actor="sp",
+                ok=True,
+                code="session",
+                message=f"Session opened for {account.login}",
+                checks=validator.checks,
+                login=account.login,
+                subscription=sub.idm_key,
+            ),
+        )
+        return self._open_session(sub, account, identity_text, relay or "/home")
+
+    def _trust_for(self, value: str | None) -> Subscription:
+        """The one subscription whose IdP issued this Response (by Issuer), before any trust is given."""
+        from samlkit import codec, ns
+        from samlkit.safexml import UnsafeXML, parse
+
+        candidates = [s for s in self.config.subscriptions if s.saml_ready]
+        if not value:
+            raise Refusal("message-missing", "No SAMLResponse was posted to the ACS.")
+        try:
+            root = parse(codec.decode_post(value, self.config.max_body), self.config.max_body)
+        except codec.DecodeError as err:
+            code = "message-too-large" if "larger" in str(err) else "malformed-message"
+            raise Refusal(code, f"The SAMLResponse cannot be decoded: {err}.") from err
+        except UnsafeXML as err:
+            raise Refusal(err.code, f"The SAMLResponse was refused before parsing: {err.message}.") from err
+        issuers = {el.xpath("string()") for el in root.iter(ns.q(ns.SAML, "Issuer"))}
+        matching = [s for s in candidates if s.idp_entity_id in issuers]
+        irt = root.get("InResponseTo")
+        if irt and len(matching) > 1:
+            req = self.store.peek_request(irt)
+            if req:
+                matching = [s for s in matching if s.idm_key == req["idm_key"]] or matching
+        if not matching:
+            shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
+            raise Refusal("issuer-mismatch", f"No subscription trusts the Issuer of this Response ({shown}).")
+        return matching[0]
+
+    def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
+        token = secrets.token_urlsafe(32)
+        self.store.put_session(
+            token,
+            {
+                "login": account.login,
+                "subscription": sub.idm_key,
+                "subscription_name": sub.name or sub.idm_key,
+                "via": "saml",
+                "role": account.role,
+                "scope": account.scope,
+                "identity": identity,
+            },
+            self.config.session_lifetime,
+        )
+        resp = Response(status=303, headers={"Location": target, "Cache-Control": "no-store"})
+        self._cookie(resp, SESSION_COOKIE, token)
+        return resp
+
+    def _pick(self, request: Request) -> Response:
+        token = request.values.get("t", "")
+        pick = self.store.get_pick(token)
+        if pick is None or pick.get("browser") != request.cookies.get(BROWSER_COOKIE):
+            raise Refusal(
+                "pick-expired", "This account choice has expired or belongs to another browser; sign in again."
+            )
+        sub = self.config.subscription(pick["idm_key"])
+        if sub is None:
+            raise Refusal("pick-expired", "The subscription is gone; sign in again.")
+        accounts = [a for a in sub.accounts if a.login in pick["logins"] and a.saml_enabled and a.active]
+        if request.method == "GET":
+            return self._html(
+                picker_page(token, pick["identity"], [{"login": a.login, "role": a.role} for a in accounts])
+            )
+        chosen = request.form.get("login", "")
+        account = next((a for a in accounts if a.login == chosen), None)
+        if account is None:
+            raise Refusal("bad-request", f"{chosen!r} is not one of the accounts offered.")
+        self.store.end_pick(token)
+        emit(
+            self.sink,
+            Event(
+                kind="verdict",
+                actor="sp",
+                ok=True,
+                code="session",
+                message=f"Session opened for {account.login} (picked)",
+                login=account.login,
+                subscription=sub.idm_key,
+            ),
+        )
+        return self._open_session(sub, account, pick["identity"], pick.get("relay") or "/home")
+
+    # -- session pages --------------------------------------------------------------------
+
+    def _home(self, request: Request) -> Response:
+        subs = [(s.idm_key, s.name or s.idm_key, self.config.login_url(s.idm_key)) for s in self.config.subscriptions]
+        return self._html(home_page(self.session_of(request), subs))
+
+    def _whoami(self, request: Request) -> Response:
+        s = self.session_of(request)
+        if s is None:
+            return Response(json.dumps({"authenticated": False}), status=401, mimetype="application/json")
+        body = {
+            "authenticated": True,
+            "login": s["login"],
+            "subscription": s["subscription"],
+            "via": s["via"],
+            "role": s.get("role"),
+            "scope": s.get("scope"),
+        }
+        return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+    def _logout(self, request: Request) -> Response:
+        token = request.cookies.get(SESSION_COOKIE)
+        session = self.store.get_session(token) if token else None
+        if token:
+            self.store.end_session(token)
+        sub = self.config.subscription(session["subscription"]) if session else None
+        target = sub.exit_url if sub and sub.exit_url else "/fo/logged-out"
+        resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    def _metadata(self, request: Request) -> Response:
+        key = request.args.get("idm_key")
+        sub = self.config.subscription(key) if key else None
+        if key and sub is None:
+            raise Refusal("unknown-subscription", f"No subscription has the idm_key {key!r}.")
+        if sub is not None and sub.saml_ready:
+            xml = self.clients.metadata(self.config, sub)
+        else:
+            xml = sp_metadata(entity_id=self.config.entity_id, acs_url=self.config.acs_url)
+        return Response(xml, mimetype="application/samlmetadata+xml")
+
+    # -- accounts (the user API changes them) ----------------------------------------------
+
+    def update_accounts(self, idm_key: str, accounts: list[Account]) -> None:
+        with self.lock:
+            subs = [replace(s, accounts=accounts) if s.idm_key == idm_key else s for s in self.config.subscriptions]
+            self.config = replace(self.config, subscriptions=subs)
+            config = self.config
+        if self.on_accounts_changed:
+            self.on_accounts_changed(config)
+
+
+def create_sp_app(
+    config: SPConfig,
+    *,
+    state_path: str | None = None,
+    sink: Sink | None = None,
+    on_accounts_changed: Callable[[SPConfig], None] | None = None,
+) -> SPApp:
+    return SPApp(config, state_path=state_path, sink=sink, on_accounts_changed=on_accounts_changed)

@@ -1,0 +1,74 @@
+"""Plain inputs of the vendor-style SP: its profile, subscriptions (trust) and accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("Manager", "Unit Manager", "Scanner", "Reader")
+MAPPING_MODES = ("login", "external_id")
+DEFAULT_ENTITY_ID = "QualysGuard_SharedPlatformSAML20SP"
+DEFAULT_ACS_PATH = "/IdM/saml2/"
+DEFAULT_LOGIN_PATH = "/fo/login.php"
+
+
+@dataclass
+class Account:
+    login: str
+    external_id: str = ""
+    saml_enabled: bool = False
+    role: str = "Reader"
+    scope: list[str] = field(default_factory=list)  # asset groups
+    active: bool = True
+    password: str = ""  # for the user API only: SAML never uses it
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+
+@dataclass
+class Subscription:
+    """One onboarding: a customer's trust (the questionnaire) and its accounts."""
+
+    idm_key: str
+    name: str = ""
+    primary_contact: str = ""  # the Manager username, e.g. abcd_ef
+    exit_url: str = ""
+    nds_enabled: bool = True  # New Data Security Model: SAML needs it
+    idp_entity_id: str = ""
+    idp_cert_pem: bytes = b""
+    idp_sso_url: str = ""
+    allow_idp_initiated: bool = True
+    mapping_mode: str = "login"  # login | external_id
+    identity_source: str = "nameid"  # "nameid" or "attribute:<Name>"
+    require_signed_assertion: bool = True
+    accounts: list[Account] = field(default_factory=list)
+
+    @property
+    def saml_ready(self) -> bool:
+        return bool(self.nds_enabled and self.idp_entity_id and self.idp_cert_pem and self.idp_sso_url)
+
+
+@dataclass
+class SPConfig:
+    base_url: str  # e.g. http://127.0.0.1:8443 (no trailing slash)
+    entity_id: str = DEFAULT_ENTITY_ID
+    acs_path: str = DEFAULT_ACS_PATH
+    login_path: str = DEFAULT_LOGIN_PATH
+    subscriptions: list[Subscription] = field(default_factory=list)
+    clock_skew: int = 60  # seconds of tolerance on every time check
+    session_lifetime: int = 8 * 3600
+    request_lifetime: int = 600  # how long an AuthnRequest may stay unanswered
+    max_body: int = 256 * 1024
+
+    @property
+    def acs_url(self) -> str:
+        return self.base_url + self.acs_path
+
+    def login_url(self, idm_key: str) -> str:
+        return f"{self.base_url}{self.login_path}?idm_key={idm_key}"
+
+    def subscription(self, idm_key: str | None) -> Subscription | None:
+        for s in self.subscriptions:
+            if s.idm_key == idm_key:
+                return s
+        return None

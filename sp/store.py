@@ -1,0 +1,136 @@
+"""The SP's state in SQLite: outstanding AuthnRequests, the replay cache, sessions, picks.
+
+All of it survives a restart (a replayed Response is refused after one). One connection,
+WAL journal, a lock: simple and safe under the threaded server.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outstanding (id TEXT PRIMARY KEY, browser TEXT NOT NULL, idm_key TEXT NOT NULL,
+    relay_state TEXT, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS replay (assertion_id TEXT PRIMARY KEY, idm_key TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS picks (token TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+"""
+
+
+class SPStore:
+    def __init__(self, path: str | Path | None):
+        self.path = str(path) if path else ":memory:"
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._last_purge = 0.0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _purge(self, now: float) -> None:
+        if now - self._last_purge < 30:
+            return
+        self._last_purge = now
+        for table in ("outstanding", "replay", "sessions", "picks"):
+            self._db.execute(f"DELETE FROM {table} WHERE expires < ?", (now,))
+
+    # -- outstanding requests -------------------------------------------------------------
+
+    def add_request(self, request_id: str, browser: str, idm_key: str, relay_state: str | None, ttl: float) -> None:
+        now = time.time()
+        with self._lock:
+            self._purge(now)
+            self._db.execute(
+                "INSERT OR REPLACE INTO outstanding VALUES (?,?,?,?,?)",
+                (request_id, browser, idm_key, relay_state, now + ttl),
+            )
+
+    def take_request(self, request_id: str) -> dict[str, Any] | None:
+        """Remove and return an unexpired outstanding request: each may be answered once."""
+        with self._lock:
+            row = self._db.execute(
+                "DELETE FROM outstanding WHERE id=? RETURNING browser, idm_key, relay_state, expires", (request_id,)
+            ).fetchone()
+        if row is None or row[3] < time.time():
+            return None
+        return {"browser": row[0], "idm_key": row[1], "relay_state": row[2]}
+
+    def peek_request(self, request_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT browser, idm_key, relay_state, expires FROM outstanding WHERE id=?", (request_id,)
+            ).fetchone()
+        if row is None or row[3] < time.time():
+            return None
+        return {"browser": row[0], "idm_key": row[1], "relay_state": row[2]}
+
+    def count_requests(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM outstanding").fetchone()[0]
+
+    # -- replay cache ---------------------------------------------------------------------
+
+    def remember_assertion(self, assertion_id: str, idm_key: str, expires: float) -> bool:
+        """Record an assertion ID; False if it was already seen (a replay)."""
+        now = time.time()
+        with self._lock:
+            self._purge(now)
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO replay VALUES (?,?,?)", (assertion_id, idm_key, max(expires, now + 60))
+            )
+            return cur.rowcount == 1
+
+    def seen_assertion(self, assertion_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM replay WHERE assertion_id=?", (assertion_id,)).fetchone() is not None
+
+    def count_replay(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM replay").fetchone()[0]
+
+    # -- sessions and picks ---------------------------------------------------------------
+
+    def _put(self, table: str, token: str, data: dict[str, Any], ttl: float) -> None:
+        with self._lock:
+            self._db.execute(
+                f"INSERT OR REPLACE INTO {table} VALUES (?,?,?)", (token, json.dumps(data), time.time() + ttl)
+            )
+
+    def _get(self, table: str, token: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT data, expires FROM {table} WHERE token=?", (token,)).fetchone()
+        if row is None or row[1] < time.time():
+            return None
+        return json.loads(row[0])
+
+    def _delete(self, table: str, token: str) -> None:
+        with self._lock:
+            self._db.execute(f"DELETE FROM {table} WHERE token=?", (token,))
+
+    def put_session(self, token: str, data: dict[str, Any], ttl: float) -> None:
+        self._put("sessions", token, data, ttl)
+
+    def get_session(self, token: str) -> dict[str, Any] | None:
+        return self._get("sessions", token)
+
+    def end_session(self, token: str) -> None:
+        self._delete("sessions", token)
+
+    def put_pick(self, token: str, data: dict[str, Any], ttl: float) -> None:
+        self._put("picks", token, data, ttl)
+
+    def get_pick(self, token: str) -> dict[str, Any] | None:
+        return self._get("picks", token)
+
+    def end_pick(self, token: str) -> None:
+        self._delete("picks", token)

@@ -1,0 +1,334 @@
+"""Validate a posted SAMLResponse against one subscription's trust (DESIGN.md §5).
+
+Runs on lxml and the strict in-process verifier, and reads the identity only from the
+element whose signature was verified. Each rule is recorded as a check for the trace; the
+first failure raises a `Refusal` carrying the checks made so far.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from samlkit import codec, ns, xmldsig
+from samlkit.safexml import UnsafeXML, ids_of, parse
+from sp.model import Subscription
+from sp.refusal import Refusal
+
+
+@dataclass
+class Identity:
+    """What the verified assertion says, and nothing else."""
+
+    assertion_id: str
+    issuer: str
+    name_id: str
+    name_id_format: str
+    attributes: dict[str, list[str]]
+    session_index: str
+    in_response_to: str | None
+    expires: float  # the latest NotOnOrAfter, for the replay cache
+    authn_context: str
+
+
+@dataclass
+class Outcome:
+    identity: Identity | None = None
+    checks: list[dict] = field(default_factory=list)
+
+
+def _q(local: str, nsuri: str = ns.SAML) -> str:
+    return ns.q(nsuri, local)
+
+
+def parse_instant(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    v = value.strip()
+    if v.endswith("Z"):
+        v = v[:-1] + "+00:00"
+    try:
+        t = dt.datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t
+
+
+class Validator:
+    """One validation run. `take_request(id)` returns the outstanding request or None."""
+
+    def __init__(
+        self,
+        *,
+        sub: Subscription,
+        sp_entity_id: str,
+        acs_url: str,
+        skew: int,
+        take_request: Callable[[str], dict | None],
+        seen: Callable[[str], bool] = lambda _id: False,
+        browser: str | None,
+        now: dt.datetime | None = None,
+        max_bytes: int = codec.MAX_MESSAGE_BYTES,
+    ):
+        self.sub = sub
+        self.sp_entity_id = sp_entity_id
+        self.acs_url = acs_url
+        self.skew = dt.timedelta(seconds=skew)
+        self.take_request = take_request
+        self.seen = seen
+        self.browser = browser
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.max_bytes = max_bytes
+        self.checks: list[dict] = []
+        self.request: dict | None = None
+
+    def ok(self, name: str, detail: str = "") -> None:
+        self.checks.append({"name": name, "ok": True, "detail": detail})
+
+    def fail(self, name: str, code: str, message: str) -> Refusal:
+        self.checks.append({"name": name, "ok": False, "detail": message})
+        return Refusal(code, message)
+
+    def run(self, value: str | None) -> Identity:
+        if not value:
+            raise self.fail("Message", "message-missing", "No SAMLResponse was posted to the ACS.")
+        try:
+            xml = codec.decode_post(value, self.max_bytes)
+        except codec.DecodeError as err:
+            code = "message-too-large" if "larger" in str(err) else "malformed-message"
+            raise self.fail("Message", code, f"The SAMLResponse cannot be decoded: {err}.") from err
+        try:
+            root = parse(xml, self.max_bytes)
+        except UnsafeXML as err:
+            raise self.fail(
+                "XML safety", err.code, f"The SAMLResponse was refused before parsing: {err.message}."
+            ) from err
+        self.ok("XML safety", "no DOCTYPE, no entities, bounded size and depth")
+        self._check_envelope(root)
+        assertion = self._single_assertion(root)
+        self._check_signatures(root, assertion)
+        if self.seen(assertion.get("ID", "")):
+            raise self.fail("Replay", "replayed", f"The Assertion {assertion.get('ID')} was already used.")
+        return self._check_assertion(root, assertion)
+
+    # -- the Response -------------------------------------------------------------------
+
+    def _check_envelope(self, root: etree._Element) -> None:
+        if root.tag != _q("Response", ns.SAMLP):
+            if etree.QName(root).namespace in ("urn:oasis:names:tc:SAML:1.0:protocol",):
+                raise self.fail("Protocol", "not-saml2", "This is a SAML 1.x message; only SAML 2.0 is supported.")
+            raise self.fail(
+                "Protocol", "not-a-response", f"The message is a {etree.QName(root).localname}, not a Response."
+            )
+        if root.get("Version") != "2.0":
+            raise self.fail("Protocol", "not-saml2", f"Version is {root.get('Version')!r}; only SAML 2.0 is supported.")
+        self.ok("Protocol", "SAML 2.0 Response")
+        dups = [k for k, v in ids_of(root).items() if len(v) > 1]
+        if dups:
+            raise self.fail("Unique IDs", "duplicate-id", f"The ID {dups[0]!r} occurs more than once in the message.")
+        issuer = root.find(_q("Issuer"))
+        if issuer is not None:
+            value = issuer.xpath("string()")
+            if value != self.sub.idp_entity_id:
+                raise self.fail(
+                    "Issuer",
+                    "issuer-mismatch",
+                    f"The Response was issued by {value!r}, but this subscription trusts {self.sub.idp_entity_id!r}.",
+                )
+        dest = root.get("Destination")
+        signed = root.find(_q("Signature", ns.DS)) is not None
+        if dest is None and signed:
+            raise self.fail("Destination", "destination-mismatch", "The signed Response has no Destination.")
+        if dest is not None and dest != self.acs_url:
+            raise self.fail(
+                "Destination",
+                "destination-mismatch",
+                f"The Response is addressed to {dest}, not to this ACS ({self.acs_url}).",
+            )
+        self.ok("Destination", dest or "absent (unsigned Response)")
+        code = root.find(f"{_q('Status', ns.SAMLP)}/{_q('StatusCode', ns.SAMLP)}")
+        status = code.get("Value") if code is not None else None
+        if status != ns.STATUS_SUCCESS:
+            sub_code = code.find(_q("StatusCode", ns.SAMLP)) if code is not None else None
+            msg_el = root.find(f"{_q('Status', ns.SAMLP)}/{_q('StatusMessage', ns.SAMLP)}")
+            extra = f" ({sub_code.get('Value')})" if sub_code is not None else ""
+            text = f": {msg_el.text}" if msg_el is not None and msg_el.text else ""
+            raise self.fail("Status", "status-not-success", f"The IdP answered {status}{extra}{text}.")
+        self.ok("Status", "Success")
+
+    def _single_assertion(self, root: etree._Element) -> etree._Element:
+        if root.find(f".//{_q('EncryptedAssertion')}") is not None:
+            raise self.fail("Assertion", "encrypted-assertion-unsupported", "Encrypted assertions are not supported.")
+        everywhere = list(root.iter(_q("Assertion")))
+        direct = root.findall(_q("Assertion"))
+        if len(everywhere) != 1 or len(direct) != 1:
+            raise self.fail(
+                "Assertion",
+                "assertion-count",
+                f"The Response holds {len(everywhere)} Assertion element(s) ({len(direct)} in place); exactly one is allowed.",
+            )
+        self.ok("Assertion", "exactly one")
+        return direct[0]
+
+    def _verify(self, label: str, element: etree._Element) -> None:
+        try:
+            v = xmldsig.verify(element, self.sub.idp_cert_pem)
+        except xmldsig.SignatureProblem as err:
+            raise self.fail(f"{label} signature", err.code, f"{label}: {err.message}.") from err
+        self.ok(f"{label} signature", f"verifies with the trusted certificate ({v.sig_alg}, digest {v.digest_alg})")
+
+    def _check_signatures(self, root: etree._Element, assertion: etree._Element) -> None:
+        response_signed = root.find(_q("Signature", ns.DS)) is not None
+        assertion_signed = assertion.find(_q("Signature", ns.DS)) is not None
+        if response_signed:
+            self._verify("Response", root)
+        if assertion_signed:
+            self._verify("Assertion", assertion)
+        elif self.sub.require_signed_assertion or not response_signed:
+            what = (
+                "the Assertion is not signed" if response_signed else "neither the Response nor the Assertion is signed"
+            )
+            raise self.fail("Assertion signature", "signature-missing", f"A signed Assertion is required, but {what}.")
+
+    # -- the Assertion ------------------------------------------------------------------
+
+    def _time(self, name: str, value: str | None, *, required: bool, before: bool) -> None:
+        """`before`: the instant must be in the future (NotOnOrAfter); else in the past (NotBefore)."""
+        if value is None:
+            if required:
+                raise self.fail("Time window", "time-missing", f"{name} is missing.")
+            return
+        t = parse_instant(value)
+        if t is None:
+            raise self.fail("Time window", "time-missing", f"{name} {value!r} is not a valid time.")
+        if before and self.now >= t + self.skew:
+            raise self.fail("Time window", "expired", f"{name} is {value}; it is now {self.now:%Y-%m-%dT%H:%M:%SZ}.")
+        if not before and self.now + self.skew < t:
+            raise self.fail(
+                "Time window", "not-yet-valid", f"{name} is {value}; it is now {self.now:%Y-%m-%dT%H:%M:%SZ}."
+            )
+
+    def _check_assertion(self, root: etree._Element, a: etree._Element) -> Identity:
+        if a.get("Version") != "2.0":
+            raise self.fail("Protocol", "not-saml2", "The Assertion is not SAML 2.0.")
+        issuer = a.find(_q("Issuer"))
+        issuer_value = issuer.xpath("string()") if issuer is not None else ""
+        if issuer_value != self.sub.idp_entity_id:
+            raise self.fail(
+                "Issuer",
+                "issuer-mismatch",
+                f"The Assertion was issued by {issuer_value!r}, but this subscription trusts {self.sub.idp_entity_id!r}.",
+            )
+        self.ok("Issuer", issuer_value)
+
+        subject = a.find(_q("Subject"))
+        if subject is None:
+            raise self.fail("Subject", "subject-missing", "The Assertion has no Subject.")
+        bearer = [c for c in subject.findall(_q("SubjectConfirmation")) if c.get("Method") == ns.CM_BEARER]
+        if not bearer:
+            methods = [c.get("Method") for c in subject.findall(_q("SubjectConfirmation"))]
+            raise self.fail(
+                "Bearer", "bearer-missing", f"No bearer SubjectConfirmation (methods: {methods or 'none'})."
+            )
+        scd = bearer[0].find(_q("SubjectConfirmationData"))
+        if scd is None:
+            raise self.fail(
+                "Recipient", "recipient-mismatch", "The bearer confirmation has no SubjectConfirmationData."
+            )
+        recipient = scd.get("Recipient")
+        if recipient != self.acs_url:
+            raise self.fail(
+                "Recipient", "recipient-mismatch", f"The Recipient is {recipient!r}, not this ACS ({self.acs_url})."
+            )
+        self.ok("Recipient", recipient)
+        self._time("SubjectConfirmationData NotOnOrAfter", scd.get("NotOnOrAfter"), required=True, before=True)
+        self._time("SubjectConfirmationData NotBefore", scd.get("NotBefore"), required=False, before=False)
+
+        cond = a.find(_q("Conditions"))
+        if cond is None:
+            raise self.fail("Audience", "audience-mismatch", "The Assertion has no Conditions, so no Audience.")
+        self._time("Conditions NotBefore", cond.get("NotBefore"), required=False, before=False)
+        self._time("Conditions NotOnOrAfter", cond.get("NotOnOrAfter"), required=False, before=True)
+        self.ok("Time window", f"now {self.now:%H:%M:%S}Z within the assertion's window (skew {self.skew.seconds}s)")
+        restrictions = cond.findall(_q("AudienceRestriction"))
+        if not restrictions:
+            raise self.fail("Audience", "audience-mismatch", "The Assertion has no AudienceRestriction.")
+        for r in restrictions:
+            audiences = [el.xpath("string()") for el in r.findall(_q("Audience"))]
+            if self.sp_entity_id not in audiences:
+                raise self.fail(
+                    "Audience",
+                    "audience-mismatch",
+                    f"The Audience is {audiences}, but this SP is {self.sp_entity_id!r}.",
+                )
+        self.ok("Audience", self.sp_entity_id)
+
+        in_response_to = root.get("InResponseTo")
+        scd_irt = scd.get("InResponseTo")
+        if scd_irt is not None and in_response_to is not None and scd_irt != in_response_to:
+            raise self.fail(
+                "InResponseTo",
+                "in-response-to-mismatch",
+                f"The Response answers {in_response_to} but the Assertion {scd_irt}.",
+            )
+        in_response_to = in_response_to or scd_irt
+        if in_response_to:
+            req = self.take_request(in_response_to)
+            if req is None:
+                raise self.fail(
+                    "InResponseTo",
+                    "in-response-to-unknown",
+                    f"InResponseTo {in_response_to} names no request that is waiting for an answer "
+                    "(never sent, already answered, or expired).",
+                )
+            if req["idm_key"] != self.sub.idm_key or req["browser"] != self.browser:
+                raise self.fail(
+                    "InResponseTo",
+                    "in-response-to-other-session",
+                    f"The request {in_response_to} was sent to another browser or subscription.",
+                )
+            self.request = req
+            self.ok("InResponseTo", f"answers {in_response_to}, sent by this browser")
+        else:
+            if not self.sub.allow_idp_initiated:
+                raise self.fail(
+                    "InResponseTo",
+                    "unsolicited-not-allowed",
+                    "IdP-initiated login is not allowed for this subscription.",
+                )
+            self.ok("InResponseTo", "absent: IdP-initiated login, allowed for this subscription")
+
+        statement = a.find(_q("AuthnStatement"))
+        if statement is None:
+            raise self.fail("AuthnStatement", "authn-statement-missing", "The Assertion has no AuthnStatement.")
+        ctx = statement.find(f"{_q('AuthnContext')}/{_q('AuthnContextClassRef')}")
+
+        name_id_el = subject.find(_q("NameID"))
+        attributes: dict[str, list[str]] = {}
+        for attr in a.iterfind(f"{_q('AttributeStatement')}/{_q('Attribute')}"):
+            attributes.setdefault(attr.get("Name", ""), []).extend(
+                v.xpath("string()") for v in attr.findall(_q("AttributeValue"))
+            )
+        expiries = [
+            parse_instant(x)
+            for x in (scd.get("NotOnOrAfter"), cond.get("NotOnOrAfter"))
+            if x is not None and parse_instant(x) is not None
+        ]
+        expires = max(expiries).timestamp() + self.skew.total_seconds()
+        return Identity(
+            assertion_id=a.get("ID", ""),
+            issuer=issuer_value,
+            # string() joins all text nodes and drops comments: "admin<!---->.evil" reads "admin.evil".
+            name_id=name_id_el.xpath("string()") if name_id_el is not None else "",
+            name_id_format=name_id_el.get("Format", "") if name_id_el is not None else "",
+            attributes=attributes,
+            session_index=statement.get("SessionIndex", ""),
+            in_response_to=in_response_to,
+            expires=expires,
+            authn_context=ctx.xpath("string()") if ctx is not None else "",
+        )
