@@ -29,17 +29,22 @@ def identity_value(sub: Subscription, name_id: str, attributes: dict[str, list[s
 def decide(sub: Subscription, name_id: str, attributes: dict[str, list[str]]) -> MappingDecision:
     """Exact, case-sensitive match: no trimming, so injected whitespace never reaches another user."""
     value, source = identity_value(sub, name_id, attributes)
-    label = "External ID" if sub.mapping_mode == "external_id" else "login"
     if value is None:
         raise Refusal("identity-missing", f"The assertion carries no {source}, which this subscription maps by.")
-    if sub.mapping_mode == "external_id":
-        matched = [a for a in sub.accounts if a.external_id and a.external_id == value]
+    by_external = [a for a in sub.accounts if a.external_id and a.external_id == value]
+    by_login = [a for a in sub.accounts if a.login == value]
+    if sub.mapping_mode == "external_id" or (sub.mapping_mode == "either" and by_external):
+        matched, label = by_external, "External ID"
     else:
-        matched = [a for a in sub.accounts if a.login == value]
+        matched, label = by_login, "login"
+    if sub.mapping_mode == "either" and not matched:
+        label = "External ID or login"
     d = MappingDecision(value=value, source=source, field=label, matched=matched)
     if not matched:
-        known = sorted(a.external_id if sub.mapping_mode == "external_id" else a.login for a in sub.accounts)
-        known = [k for k in known if k]
+        known = sorted(
+            {k for a in sub.accounts for k in (a.external_id, a.login) if k and (
+                (k == a.external_id and sub.mapping_mode != "login") or (k == a.login and sub.mapping_mode != "external_id"))}
+        )
         sample = ", ".join(repr(k) for k in known[:8]) + (" …" if len(known) > 8 else "")
         raise Refusal(
             "user-not-found",

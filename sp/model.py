@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ROLES = ("Manager", "Unit Manager", "Scanner", "Reader")
-MAPPING_MODES = ("login", "external_id")
+MAPPING_MODES = ("login", "external_id", "either")  # either: External ID first, then login
 DEFAULT_ENTITY_ID = "QualysGuard_SharedPlatformSAML20SP"
 DEFAULT_ACS_PATH = "/IdM/saml2/"
 DEFAULT_LOGIN_PATH = "/fo/login.php"
@@ -38,7 +38,7 @@ class Subscription:
     idp_cert_pem: bytes = b""
     idp_sso_url: str = ""
     allow_idp_initiated: bool = True
-    mapping_mode: str = "login"  # login | external_id
+    mapping_mode: str = "login"  # login | external_id | either
     identity_source: str = "nameid"  # "nameid" or "attribute:<Name>"
     require_signed_assertion: bool = True
     accounts: list[Account] = field(default_factory=list)

@@ -1,0 +1,416 @@
+"""The tester's workspace: a directory with one SQLite database and PEM files.
+
+Everything the tester crafts (IdP users, per-SP IdP settings, subscriptions and accounts,
+provisioning rules, key pairs) lives here. Each save is one SQLite transaction and key files
+are replaced atomically, so a crash leaves either the old or the new state, never half.
+
+Values may carry two placeholders resolved when the servers start, because ports are only
+known then: `{sp}` (the embedded SP's base URL) and `{mock_idp}` (the mock IdP's base URL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from harness.core.certs import CertError, KeyPair, load_keypair, save_keypair
+from mock_idp.model import IdPConfig, IdPUser, SPSettings
+from sp.model import DEFAULT_ACS_PATH, DEFAULT_ENTITY_ID, DEFAULT_LOGIN_PATH, Account, SPConfig, Subscription
+
+DB_NAME = "workspace.sqlite"
+SP_STATE_NAME = "sp_state.sqlite"
+KEYS_DIR = "keys"
+SCHEMA_VERSION = 1
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
+
+
+class WorkspaceError(Exception):
+    """A workspace that cannot be opened or a value that cannot be saved, in plain words."""
+
+
+@dataclass
+class IdPProfile:
+    entity_id: str = "https://idp.demo-corp.example/saml"
+    signing_key: str = "idp-signing"
+    port: int = 8444
+    accepted_time_diff: int = 60
+
+
+@dataclass
+class SPProfile:
+    entity_id: str = DEFAULT_ENTITY_ID
+    acs_path: str = DEFAULT_ACS_PATH
+    login_path: str = DEFAULT_LOGIN_PATH
+    port: int = 8443
+    clock_skew: int = 60
+
+
+@dataclass
+class IdPForSP:
+    """The mock IdP's settings for one SP (SPSettings without key material: keys are named)."""
+
+    entity_id: str = DEFAULT_ENTITY_ID
+    acs_url: str = "{sp}" + DEFAULT_ACS_PATH
+    name: str = "Vendor SP (embedded)"
+    nameid_format: str = "unspecified"
+    nameid_source: str = "username"
+    attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])
+    sign: str = "assertion"
+    sig_hash: str = "sha256"
+    digest_hash: str | None = None
+    lifetime: int = 300
+    clock_offset: int = 0
+    signing_key: str | None = None  # None: the IdP's key
+    default_relay_state: str = ""
+
+
+@dataclass
+class Rule:
+    """Provisioning: members of `group` get `role` and `scope` (first matching rule wins)."""
+
+    group: str
+    role: str
+    scope: list[str] = field(default_factory=list)
+
+
+def _from(cls: type, data: dict[str, Any]) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _sub_to_json(s: Subscription) -> dict[str, Any]:
+    d = asdict(s)
+    d["idp_cert_pem"] = s.idp_cert_pem.decode("ascii", "replace") if s.idp_cert_pem else ""
+    return d
+
+
+def _sub_from_json(d: dict[str, Any]) -> Subscription:
+    d = dict(d)
+    d["idp_cert_pem"] = (d.get("idp_cert_pem") or "").encode("ascii")
+    d["accounts"] = [_from(Account, a) for a in d.get("accounts", [])]
+    return _from(Subscription, d)
+
+
+def resolve(value: str, sp_base: str, idp_base: str) -> str:
+    return value.replace("{sp}", sp_base).replace("{mock_idp}", idp_base)
+
+
+class Workspace:
+    def __init__(self, path: str | Path):
+        self.path = Path(path).expanduser().resolve()
+        self._lock = threading.RLock()
+        db_path = self.path / DB_NAME
+        if not db_path.exists():
+            raise WorkspaceError(f"{self.path} is not a workspace (no {DB_NAME}).")
+        try:
+            self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as err:
+            raise WorkspaceError(f"{db_path} is not a readable workspace database ({err}).") from err
+        if version is None or int(version[0]) > SCHEMA_VERSION:
+            raise WorkspaceError(f"{db_path} was written by a newer or unknown version of the harness.")
+
+    # -- creating ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path) -> Workspace:
+        """An empty workspace (IdP and SP profiles with defaults, an IdP signing key)."""
+        from harness.core.certs import make_keypair
+
+        p = Path(path).expanduser().resolve()
+        if (p / DB_NAME).exists():
+            raise WorkspaceError(f"{p} already holds a workspace.")
+        p.mkdir(parents=True, exist_ok=True)
+        tmp = p / (DB_NAME + ".new")
+        tmp.unlink(missing_ok=True)
+        db = sqlite3.connect(str(tmp))
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE doc (kind TEXT NOT NULL, key TEXT NOT NULL, pos INTEGER NOT NULL DEFAULT 0, "
+            "data TEXT NOT NULL, PRIMARY KEY (kind, key));"
+        )
+        db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        db.commit()
+        db.close()
+        os.replace(tmp, p / DB_NAME)
+        ws = cls(p)
+        if not (p / KEYS_DIR / "idp-signing.key.pem").exists():
+            ws.save_keypair("idp-signing", make_keypair("Mock IdP signing", organization="Demo Corp"))
+        ws.set_idp_profile(IdPProfile())
+        ws.set_sp_profile(SPProfile())
+        return ws
+
+    @classmethod
+    def from_json(cls, path: str | Path, data: dict[str, Any], keys_from: Path | None = None) -> Workspace:
+        """Build a workspace from the JSON form (fixtures, exports); writes into a temp dir first."""
+        target = Path(path).expanduser().resolve()
+        if (target / DB_NAME).exists():
+            raise WorkspaceError(f"{target} already holds a workspace.")
+        staging = target.with_name(target.name + ".staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        if keys_from is not None and keys_from.is_dir():
+            shutil.copytree(keys_from, staging / KEYS_DIR)
+            for f in (staging / KEYS_DIR).glob("*.key.pem"):
+                f.chmod(0o600)
+        ws = cls.create(staging)
+        ws.load_json(data)
+        ws.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            if any(target.iterdir()):
+                shutil.rmtree(staging, ignore_errors=True)
+                raise WorkspaceError(f"{target} exists and is not empty.")
+            target.rmdir()
+        os.replace(staging, target)
+        return cls(target)
+
+    @classmethod
+    def demo(cls, path: str | Path) -> Workspace:
+        data = json.loads((FIXTURES / "workspace.json").read_text())
+        return cls.from_json(path, data, keys_from=FIXTURES / KEYS_DIR)
+
+    @classmethod
+    def open_or_demo(cls, path: str | Path) -> Workspace:
+        p = Path(path).expanduser()
+        if (p / DB_NAME).exists():
+            return cls(p)
+        return cls.demo(p)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @property
+    def sp_state_path(self) -> Path:
+        return self.path / SP_STATE_NAME
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.path / KEYS_DIR
+
+    # -- the document store -------------------------------------------------------------------
+
+    def _all(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT data FROM doc WHERE kind=? ORDER BY pos, key", (kind,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def _one(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM doc WHERE kind=? AND key=?", (kind, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _put(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        if not key:
+            raise WorkspaceError(f"a {kind.replace('_', ' ')} needs a name")
+        text = json.dumps(data, sort_keys=True)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                pos = self._db.execute("SELECT pos FROM doc WHERE kind=? AND key=?", (kind, key)).fetchone()
+                if pos is None:
+                    nxt = self._db.execute("SELECT COALESCE(MAX(pos)+1, 0) FROM doc WHERE kind=?", (kind,)).fetchone()
+                    pos = nxt
+                self._db.execute("INSERT OR REPLACE INTO doc VALUES (?,?,?,?)", (kind, key, pos[0], text))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _replace_all(self, kind: str, items: list[tuple[str, dict[str, Any]]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM doc WHERE kind=?", (kind,))
+                for i, (key, data) in enumerate(items):
+                    self._db.execute("INSERT INTO doc VALUES (?,?,?,?)", (kind, key, i, json.dumps(data, sort_keys=True)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _delete(self, kind: str, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM doc WHERE kind=? AND key=?", (kind, key))
+
+    # -- typed access ---------------------------------------------------------------------------
+
+    def idp_profile(self) -> IdPProfile:
+        return _from(IdPProfile, self._one("profile", "idp") or {})
+
+    def set_idp_profile(self, p: IdPProfile) -> None:
+        self._put("profile", "idp", asdict(p))
+
+    def sp_profile(self) -> SPProfile:
+        return _from(SPProfile, self._one("profile", "sp") or {})
+
+    def set_sp_profile(self, p: SPProfile) -> None:
+        self._put("profile", "sp", asdict(p))
+
+    def users(self) -> list[IdPUser]:
+        return [_from(IdPUser, d) for d in self._all("idp_user")]
+
+    def user(self, username: str) -> IdPUser | None:
+        d = self._one("idp_user", username)
+        return _from(IdPUser, d) if d else None
+
+    def save_user(self, user: IdPUser, *, old_username: str | None = None) -> None:
+        if not user.username.strip():
+            raise WorkspaceError("a user needs a username")
+        if old_username and old_username != user.username:
+            if self.user(user.username) is not None:
+                raise WorkspaceError(f"there is already a user {user.username!r}")
+            self._delete("idp_user", old_username)
+        self._put("idp_user", user.username, asdict(user))
+
+    def delete_user(self, username: str) -> None:
+        self._delete("idp_user", username)
+
+    def idp_for_sps(self) -> list[IdPForSP]:
+        return [_from(IdPForSP, d) for d in self._all("idp_sp")]
+
+    def save_idp_for_sp(self, s: IdPForSP) -> None:
+        self._put("idp_sp", s.entity_id, asdict(s))
+
+    def delete_idp_for_sp(self, entity_id: str) -> None:
+        self._delete("idp_sp", entity_id)
+
+    def subscriptions(self) -> list[Subscription]:
+        return [_sub_from_json(d) for d in self._all("subscription")]
+
+    def subscription(self, idm_key: str) -> Subscription | None:
+        d = self._one("subscription", idm_key)
+        return _sub_from_json(d) if d else None
+
+    def save_subscription(self, s: Subscription) -> None:
+        for a in s.accounts:
+            if a.saml_enabled and not s.nds_enabled:
+                raise WorkspaceError(
+                    f"SAML cannot be enabled for {a.login}: the subscription lacks the New Data Security Model"
+                )
+        logins = [a.login for a in s.accounts]
+        if len(set(logins)) != len(logins):
+            raise WorkspaceError("two accounts share a login")
+        self._put("subscription", s.idm_key, _sub_to_json(s))
+
+    def delete_subscription(self, idm_key: str) -> None:
+        self._delete("subscription", idm_key)
+
+    def rules(self) -> list[Rule]:
+        return [_from(Rule, d) for d in self._all("rule")]
+
+    def set_rules(self, rules: list[Rule]) -> None:
+        self._replace_all("rule", [(f"{i:04d}", asdict(r)) for i, r in enumerate(rules)])
+
+    def keypair_names(self) -> list[str]:
+        if not self.keys_dir.is_dir():
+            return []
+        return sorted(p.name[: -len(".crt.pem")] for p in self.keys_dir.glob("*.crt.pem"))
+
+    def keypair(self, name: str) -> KeyPair:
+        try:
+            return load_keypair(self.keys_dir, name)
+        except CertError as err:
+            raise WorkspaceError(str(err)) from err
+
+    def save_keypair(self, name: str, kp: KeyPair) -> None:
+        try:
+            save_keypair(kp, self.keys_dir, name)
+        except (CertError, ValueError) as err:
+            raise WorkspaceError(str(err)) from err
+
+    # -- JSON form ------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "idp": asdict(self.idp_profile()),
+            "sp": asdict(self.sp_profile()),
+            "users": [asdict(u) for u in self.users()],
+            "idp_for_sps": [asdict(s) for s in self.idp_for_sps()],
+            "subscriptions": [_sub_to_json(s) for s in self.subscriptions()],
+            "rules": [asdict(r) for r in self.rules()],
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        if not isinstance(data, dict):
+            raise WorkspaceError("the workspace file is not a JSON object")
+        try:
+            if "idp" in data:
+                self.set_idp_profile(_from(IdPProfile, data["idp"]))
+            if "sp" in data:
+                self.set_sp_profile(_from(SPProfile, data["sp"]))
+            for u in data.get("users", []):
+                self.save_user(_from(IdPUser, u))
+            for s in data.get("idp_for_sps", []):
+                self.save_idp_for_sp(_from(IdPForSP, s))
+            for s in data.get("subscriptions", []):
+                self.save_subscription(_sub_from_json(s))
+            self.set_rules([_from(Rule, r) for r in data.get("rules", [])])
+        except (TypeError, AttributeError, KeyError) as err:
+            raise WorkspaceError(f"the workspace file has a malformed entry ({err})") from err
+
+    # -- server configuration -----------------------------------------------------------------------
+
+    def idp_config(self, idp_base: str, sp_base: str) -> IdPConfig:
+        prof = self.idp_profile()
+        kp = self.keypair(prof.signing_key)
+        sps = []
+        for s in self.idp_for_sps():
+            d = asdict(s)
+            key_name = d.pop("signing_key")
+            d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
+            d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
+            settings = _from(SPSettings, d)
+            if key_name:
+                other = self.keypair(key_name)
+                settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
+            sps.append(settings)
+        return IdPConfig(
+            entity_id=prof.entity_id,
+            base_url=idp_base,
+            key_pem=kp.key_pem,
+            cert_pem=kp.cert_pem,
+            users=self.users(),
+            sps=sps,
+            accepted_time_diff=prof.accepted_time_diff,
+        )
+
+    def sp_config(self, sp_base: str, idp_base: str) -> SPConfig:
+        prof = self.sp_profile()
+        subs = []
+        for s in self.subscriptions():
+            subs.append(
+                replace(
+                    s,
+                    idp_sso_url=resolve(s.idp_sso_url, sp_base, idp_base),
+                    exit_url=resolve(s.exit_url, sp_base, idp_base),
+                    idp_entity_id=resolve(s.idp_entity_id, sp_base, idp_base),
+                )
+            )
+        return SPConfig(
+            base_url=sp_base,
+            entity_id=prof.entity_id,
+            acs_path=prof.acs_path,
+            login_path=prof.login_path,
+            subscriptions=subs,
+            clock_skew=prof.clock_skew,
+        )
+
+    def store_accounts(self, config: SPConfig) -> None:
+        """Persist accounts changed through the SP's user API."""
+        for s in config.subscriptions:
+            current = self.subscription(s.idm_key)
+            if current is not None:
+                self.save_subscription(replace(current, accounts=s.accounts))
+
+
+def default_workspace_dir() -> Path:
+    base = os.environ.get("SAML_HARNESS_HOME") or os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "saml-harness" / "demo"
