@@ -230,7 +230,9 @@ class Workspace:
             try:
                 self._db.execute("DELETE FROM doc WHERE kind=?", (kind,))
                 for i, (key, data) in enumerate(items):
-                    self._db.execute("INSERT INTO doc VALUES (?,?,?,?)", (kind, key, i, json.dumps(data, sort_keys=True)))
+                    self._db.execute(
+                        "INSERT INTO doc VALUES (?,?,?,?)", (kind, key, i, json.dumps(data, sort_keys=True))
+                    )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -412,5 +414,7 @@ class Workspace:
 
 
 def default_workspace_dir() -> Path:
-    base = os.environ.get("SAML_HARNESS_HOME") or os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    base = (
+        os.environ.get("SAML_HARNESS_HOME") or os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    )
     return Path(base) / "saml-harness" / "demo"

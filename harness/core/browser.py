@@ -1,0 +1,115 @@
+"""The scripted browser: follows redirects, submits self-posting SAML forms, fills login forms.
+
+It does what a person with a browser would do, over real HTTP, and tags its requests with
+`X-Harness-Flow` so a recorder can tell its requests from those of other browsers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import pyotp
+import requests
+from lxml import html as lxml_html
+
+MAX_HOPS = 25
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reason_code(self) -> str:
+        return self.headers.get("X-SAML-Reason", "")
+
+
+@dataclass
+class Credentials:
+    username: str
+    password: str
+    totp_secret: str | None = None
+    pick: str | None = None  # the account to choose at the SP's picker
+
+
+class BrowserError(Exception):
+    pass
+
+
+class ScriptedBrowser:
+    def __init__(self, credentials: Credentials | None = None, *, flow_id: str | None = None, timeout: float = 30):
+        self.flow_id = flow_id or uuid.uuid4().hex[:12]
+        self.credentials = credentials
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["X-Harness-Flow"] = self.flow_id
+        self.session.headers["User-Agent"] = "saml-harness scripted browser"
+        self.history: list[Page] = []
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str) -> Page:
+        return self._go("GET", url, None)
+
+    def post(self, url: str, data: dict[str, str]) -> Page:
+        return self._go("POST", url, data)
+
+    def _go(self, method: str, url: str, data: dict[str, str] | None) -> Page:
+        for _ in range(MAX_HOPS):
+            try:
+                r = self.session.request(method, url, data=data, allow_redirects=False, timeout=self.timeout)
+            except requests.RequestException as err:
+                raise BrowserError(f"{method} {url} failed: {err}") from err
+            page = Page(url=url, status=r.status_code, text=r.text, headers=dict(r.headers))
+            self.history.append(page)
+            if r.is_redirect and "Location" in r.headers:
+                url, method, data = urljoin(url, r.headers["Location"]), "GET", None
+                continue
+            nxt = self._next_form(page)
+            if nxt is None:
+                return page
+            method, url, data = "POST", nxt[0], nxt[1]
+        raise BrowserError(f"more than {MAX_HOPS} hops: the flow is looping")
+
+    def _next_form(self, page: Page) -> tuple[str, dict[str, str]] | None:
+        """What a person would submit next on this page, if anything."""
+        if "<form" not in page.text or page.status >= 400 and "password" not in page.text:
+            return None
+        try:
+            doc = lxml_html.fromstring(page.text)
+        except (ValueError, lxml_html.etree.ParserError):
+            return None
+        for form in doc.forms:
+            fields = {i.name: (i.value or "") for i in form.inputs if i.name and getattr(i, "type", "") != "radio"}
+            action = urljoin(page.url, form.action or page.url)
+            if "SAMLResponse" in fields or "SAMLRequest" in fields:
+                return action, fields  # the self-submitting binding form
+            c = self.credentials
+            if c is None:
+                return None
+            if "password" in fields and "username" in fields:
+                if self._seen_login_error(page):
+                    return None  # a wrong password: stop here rather than loop
+                fields.update(username=c.username, password=c.password)
+                return action, fields
+            if "code" in fields and c.totp_secret:
+                if "not valid" in page.text:
+                    return None
+                fields["code"] = pyotp.TOTP(c.totp_secret).now()
+                return action, fields
+            radios = [i for i in form.inputs if getattr(i, "type", "") == "radio" and i.name == "login"]
+            if radios:
+                choices = [r.get("value") for r in radios]
+                fields["login"] = c.pick if c.pick in choices else choices[0]
+                return action, fields
+        return None
+
+    @staticmethod
+    def _seen_login_error(page: Page) -> bool:
+        return page.status == 401

@@ -1,0 +1,138 @@
+"""Run a login flow with the scripted browser against running servers, and record its trace."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
+from harness.core.recorder import StepCallback, TraceRecorder
+from harness.core.servers import Servers
+from harness.core.trace import Trace
+from sp.mapping import decide
+from sp.refusal import Refusal
+
+
+@dataclass
+class Expectation:
+    """What the SP's mapping predicts for a user, before any flow runs."""
+
+    outcome: str  # "session" | "picker" | refusal code
+    logins: list[str]
+    explanation: str
+
+
+def expect(servers: Servers, idm_key: str, username: str) -> Expectation:
+    """Predict the mapping from the workspace alone (the same code the SP runs)."""
+    ws = servers.workspace
+    sub = servers.sp_app.config.subscription(idm_key)
+    user = ws.user(username)
+    if sub is None or user is None:
+        return Expectation("unknown", [], "no such subscription or user")
+    idp = servers.idp_app.config.sp(servers.sp_app.config.entity_id)
+    if idp is None:
+        return Expectation("unknown", [], "the mock IdP has no settings for the embedded SP")
+    if idp.nameid_format == "transient":
+        name_id = "(transient)"
+    else:
+        values = user.field_values(idp.nameid_source)
+        name_id = values[0] if values else user.username
+    attributes = {n: user.field_values(n) for n in idp.attributes}
+    try:
+        d = decide(sub, name_id, attributes)
+    except Refusal as r:
+        return Expectation(r.code, [], r.message)
+    logins = [a.login for a in d.usable]
+    return Expectation("picker" if len(logins) > 1 else "session", logins, d.explanation)
+
+
+@dataclass
+class FlowResult:
+    trace: Trace
+    whoami: dict
+    final_status: int
+    final_reason: str
+    expected: Expectation
+    seconds: float
+
+    @property
+    def session_login(self) -> str | None:
+        return self.whoami.get("login") if self.whoami.get("authenticated") else None
+
+    @property
+    def as_expected(self) -> bool:
+        e = self.expected
+        if e.outcome in ("session", "picker"):
+            return self.session_login in e.logins
+        return self.session_login is None and self.final_reason == e.outcome
+
+    def to_dict(self) -> dict:
+        return {
+            "trace": self.trace.to_dict(),
+            "whoami": self.whoami,
+            "final_status": self.final_status,
+            "final_reason": self.final_reason,
+            "expected": self.expected.__dict__,
+            "as_expected": self.as_expected,
+            "seconds": self.seconds,
+        }
+
+
+def run_flow(
+    servers: Servers,
+    *,
+    kind: str,
+    idm_key: str,
+    username: str,
+    password: str | None = None,
+    pick: str | None = None,
+    on_step: StepCallback | None = None,
+    logout: bool = False,
+) -> FlowResult:
+    """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page)."""
+    user = servers.workspace.user(username)
+    creds = Credentials(
+        username=username,
+        password=password if password is not None else (user.password if user else ""),
+        totp_secret=user.totp_secret if user else None,
+        pick=pick,
+    )
+    browser = ScriptedBrowser(creds)
+    sub = servers.sp_app.config.subscription(idm_key)
+    trace = Trace(
+        title=f"{'SP' if kind == 'sp' else 'IdP'}-initiated login: {username} → {sub.name if sub else idm_key}",
+        flow=kind,
+        subscription=idm_key,
+        user=username,
+    )
+    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    servers.add_listener(recorder)
+    started = time.perf_counter()
+    whoami: dict = {}
+    try:
+        start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username)
+        try:
+            page = browser.get(start)
+            who = browser.get(servers.sp_base + "/whoami")
+            whoami = json.loads(who.text) if who.text.startswith("{") else {}
+            if logout and whoami.get("authenticated"):
+                browser.get(servers.sp_base + "/fo/logout.php")
+        except BrowserError as err:
+            trace.outcome, trace.outcome_detail = "error", str(err)
+            page = None
+    finally:
+        servers.remove_listener(recorder)
+        browser.close()
+    if not trace.outcome:
+        trace.outcome = "refused" if page is not None and page.status >= 400 else "incomplete"
+        trace.outcome_detail = page.reason_code if page is not None else ""
+    return FlowResult(
+        trace=trace,
+        whoami=whoami,
+        final_status=page.status if page else 0,
+        final_reason=page.reason_code if page else "",
+        expected=expect(servers, idm_key, username),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,153 @@
+"""Turn server events into a trace, step by step, as they happen.
+
+SAML and verdict events are reported in the request's own thread before that request's
+"http" event, so they are held per (actor, thread) and attached when the http event arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
+
+from harness.core.inspect_message import inspect
+from harness.core.trace import Check, Message, Step, Trace
+from samlkit.events import Event
+
+StepCallback = Callable[[Trace, Step], None]
+
+
+def decode_event(event: Event, trusted_cert: bytes | None) -> Message:
+    msgs = inspect(urlencode({event.param: event.value}), trusted_cert)
+    msg = msgs[0]
+    msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
+    return msg
+
+
+class TraceRecorder:
+    """A server listener. `flow_id`: keep only requests tagged by that scripted browser."""
+
+    def __init__(
+        self,
+        trace: Trace | None = None,
+        *,
+        flow_id: str | None = None,
+        trusted_cert: Callable[[str], bytes | None] = lambda issuer: None,
+        on_step: StepCallback | None = None,
+    ):
+        self.trace = trace or Trace()
+        self.flow_id = flow_id
+        self.trusted_cert = trusted_cert
+        self.on_step = on_step
+        self._pending: dict[tuple[str, int], list[Event]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        key = (event.actor, event.thread)
+        if event.kind != "http":
+            with self._lock:
+                self._pending.setdefault(key, []).append(event)
+            return
+        with self._lock:
+            attached = self._pending.pop(key, [])
+        if self.flow_id is not None and event.flow_id != self.flow_id:
+            return
+        step = self._step(event, attached)
+        with self._lock:
+            step.index = len(self.trace.steps) + 1
+            self.trace.steps.append(step)
+            self._outcome(step)
+        if self.on_step:
+            self.on_step(self.trace, step)
+
+    def _step(self, http: Event, attached: list[Event]) -> Step:
+        parts = urlsplit(http.url)
+        path = parts.path + (
+            f"?{parts.query[:40]}…" if len(parts.query) > 40 else (f"?{parts.query}" if parts.query else "")
+        )
+        step = Step(
+            index=0,
+            time=http.time,
+            src="browser",
+            dst=http.actor,
+            method=http.method,
+            url=http.url,
+            status=http.status,
+            location=http.location,
+            headers=http.headers,
+            label=f"{http.method} {path}",
+        )
+        for ev in attached:
+            if ev.kind == "saml":
+                issuer_cert = None
+                msg = decode_event(ev, None)
+                if msg.summary.issuer or msg.summary.assertion_issuer:
+                    issuer_cert = self.trusted_cert(msg.summary.assertion_issuer or msg.summary.issuer)
+                    if issuer_cert is not None and msg.summary.kind == "Response":
+                        msg = decode_event(ev, issuer_cert)
+                step.message = msg
+                kind = msg.summary.kind or ev.param
+                if ev.direction == "send":
+                    step.label += f" → {http.status} + {kind}"
+                else:
+                    step.label += f" ({kind})"
+            elif ev.kind == "verdict":
+                step.checks = [Check(c["name"], c["ok"], c.get("detail", "")) for c in ev.checks] or step.checks
+                step.code = ev.code
+                step.reason = ev.message
+                step.login = ev.login
+                step.verdict = "ok" if ev.ok else "refused"
+        if http.status >= 500:
+            step.verdict, step.reason = "error", f"the server answered {http.status}"
+        elif step.verdict == "info" and http.status >= 400:
+            step.verdict = "refused"
+            step.code = http.headers.get("X-SAML-Reason", "")
+        step.explanation = explain_step(step)
+        return step
+
+    def _outcome(self, step: Step) -> None:
+        if step.verdict == "ok" and step.code == "session":
+            self.trace.outcome, self.trace.login = "session", step.login
+            self.trace.outcome_detail = step.reason
+        elif step.verdict == "refused" and self.trace.outcome != "session":
+            self.trace.outcome = "refused"
+            self.trace.outcome_detail = f"{step.code}: {step.reason}" if step.reason else step.code
+        elif step.verdict == "error":
+            self.trace.outcome, self.trace.outcome_detail = "error", step.reason
+
+
+def explain_step(step: Step) -> str:
+    """One or two sentences for step mode: what this hop is for in the SAML story."""
+    kind = step.message.summary.kind if step.message else ""
+    path = urlsplit(step.url).path
+    if step.dst == "sp" and kind == "AuthnRequest":
+        return (
+            "The browser opens the subscription's unique login URL. The SP answers with a redirect to the "
+            "IdP carrying a deflated AuthnRequest (HTTP-Redirect binding)."
+        )
+    if step.dst == "idp" and kind == "AuthnRequest":
+        return "The browser follows the redirect: the IdP receives and checks the AuthnRequest, then asks who you are."
+    if step.dst == "idp" and kind == "Response":
+        return (
+            "The user authenticated at the IdP. It answers with a signed Response in a form that posts itself "
+            "to the SP's ACS (HTTP-POST binding)."
+        )
+    if step.dst == "sp" and kind == "Response":
+        if step.verdict == "ok":
+            return f"The SP checked the Response (signature, audience, time, replay…) and mapped the identity. {step.reason}."
+        return f"The SP refused the Response: {step.reason or step.code}."
+    if step.dst == "idp" and path.endswith("/start"):
+        return "IdP-initiated: the user starts at the IdP and picks the service to sign in to."
+    if step.dst == "idp" and path.endswith("/login"):
+        return "The user submits the login form (or gets it back on a wrong password)."
+    if step.dst == "idp" and path.endswith("/mfa"):
+        return "The second factor: the IdP checks the TOTP code."
+    if step.dst == "sp" and path.endswith("/fo/pick"):
+        return "Two accounts match this identity: the SP lets the user pick one."
+    if step.dst == "sp" and path.endswith("/fo/logout.php"):
+        return "Logout ends the SP session and sends the browser to the subscription's exit URL."
+    if step.dst == "sp" and path in ("/home", "/"):
+        return "The browser lands on the SP's home page inside the new session."
+    if step.dst == "sp" and path == "/whoami":
+        return "The harness asks the SP who is logged in."
+    return ""

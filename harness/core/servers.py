@@ -1,0 +1,170 @@
+"""Run the embedded SP and the mock IdP as real HTTP servers on loopback, in threads.
+
+Both sockets are bound first so each app can be configured with the other's real URL
+(port 0 is allowed). Events from both fan out to any number of listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import warnings
+from collections.abc import Callable
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from harness.core.workspace import Workspace
+from mock_idp.app import IdPApp, create_idp_app
+from samlkit.events import Event
+from sp.app import SPApp, create_sp_app
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Requests are reported as events; the console stays for the command's own output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class _Slot:
+    """A WSGI app that is set after the socket is bound."""
+
+    def __init__(self) -> None:
+        self.app: Callable | None = None
+
+    def __call__(self, environ: dict, start_response: Callable):  # noqa: ANN204
+        return self.app(environ, start_response)  # type: ignore[misc]
+
+
+def _free(host: str, port: int) -> bool:
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class Servers:
+    def __init__(
+        self, workspace: Workspace, *, host: str = "127.0.0.1", sp_port: int | None = None, idp_port: int | None = None
+    ):
+        self.workspace = workspace
+        self.host = host
+        self.sp_port = workspace.sp_profile().port if sp_port is None else sp_port
+        self.idp_port = workspace.idp_profile().port if idp_port is None else idp_port
+        self._listeners: list[Callable[[Event], None]] = []
+        self._lock = threading.Lock()
+        self.sp_app: SPApp | None = None
+        self.idp_app: IdPApp | None = None
+        self._servers: list[BaseWSGIServer] = []
+        self._threads: list[threading.Thread] = []
+        self.notes: list[str] = []
+
+    # -- listeners ----------------------------------------------------------------------------
+
+    def add_listener(self, fn: Callable[[Event], None]) -> None:
+        with self._lock:
+            self._listeners = [*self._listeners, fn]
+
+    def remove_listener(self, fn: Callable[[Event], None]) -> None:
+        with self._lock:
+            self._listeners = [x for x in self._listeners if x is not fn]
+
+    def _sink(self, event: Event) -> None:
+        for fn in self._listeners:
+            try:
+                fn(event)
+            except Exception:  # noqa: BLE001 - a broken listener must not break a login
+                logging.getLogger(__name__).exception("trace listener failed")
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def sp_base(self) -> str:
+        return self._base(self._servers[0])
+
+    @property
+    def idp_base(self) -> str:
+        return self._base(self._servers[1])
+
+    def _base(self, server: BaseWSGIServer) -> str:
+        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{server.server_port}"
+
+    @property
+    def running(self) -> bool:
+        return bool(self._servers)
+
+    def start(self) -> Servers:
+        if self.host not in LOOPBACK:
+            warnings.warn(
+                f"binding to {self.host}: the SP and the mock IdP are reachable from other machines",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        slots = [_Slot(), _Slot()]
+        for port, slot, name in ((self.sp_port, slots[0], "SP"), (self.idp_port, slots[1], "IdP")):
+            if not _free(self.host, port):
+                self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
+                port = 0
+            srv = make_server(self.host, port, slot, threaded=True, request_handler=_QuietHandler)
+            srv.daemon_threads = True
+            self._servers.append(srv)
+        self.sp_app = create_sp_app(
+            self.workspace.sp_config(self.sp_base, self.idp_base),
+            state_path=str(self.workspace.sp_state_path),
+            sink=self._sink,
+            on_accounts_changed=self.workspace.store_accounts,
+        )
+        self.idp_app = create_idp_app(self.workspace.idp_config(self.idp_base, self.sp_base), sink=self._sink)
+        slots[0].app, slots[1].app = self.sp_app, self.idp_app
+        for srv in self._servers:
+            t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def reload(self) -> None:
+        """Apply workspace edits to the running servers."""
+        if not self.running:
+            return
+        self.sp_app.reconfigure(self.workspace.sp_config(self.sp_base, self.idp_base))
+        self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
+
+    def stop(self) -> None:
+        for srv in self._servers:
+            srv.shutdown()
+            srv.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+        if self.sp_app is not None:
+            self.sp_app.close()
+        self._servers, self._threads = [], []
+
+    def __enter__(self) -> Servers:
+        return self.start() if not self.running else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- URLs ---------------------------------------------------------------------------------
+
+    def login_url(self, idm_key: str) -> str:
+        return self.sp_app.config.login_url(idm_key)
+
+    def idp_start_url(self, sp_entity_id: str | None = None, user: str | None = None) -> str:
+        from urllib.parse import urlencode
+
+        params = {"sp": sp_entity_id or self.sp_app.config.entity_id}
+        if user:
+            params["user"] = user
+        return f"{self.idp_base}/start?{urlencode(params)}"
