@@ -1,0 +1,107 @@
+import json
+import sqlite3
+
+import pytest
+
+from harness.core.workspace import IdPForSP, Rule, Workspace, WorkspaceError, resolve
+from mock_idp.model import IdPUser
+from sp.model import Account, Subscription
+
+
+@pytest.fixture
+def demo(tmp_path):
+    ws = Workspace.demo(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+def test_demo_has_every_mapping_case(demo):
+    users = [u.username for u in demo.users()]
+    assert users == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    (sub,) = demo.subscriptions()
+    assert sub.idm_key == "4711" and sub.nds_enabled and sub.mapping_mode == "either"
+    assert sorted(a.login for a in sub.accounts if a.external_id == "dave") == ["demo_dd1", "demo_dd2"]
+    assert not next(a for a in sub.accounts if a.login == "carol").saml_enabled
+    assert demo.keypair_names() == ["idp-expired", "idp-old", "idp-signing"]
+    assert demo.keypair("idp-expired").status() == "expired"
+
+
+def test_reopen_sees_saved_state(tmp_path, demo):
+    demo.save_user(IdPUser("zoe", "pw", groups=["x"]))
+    path = demo.path
+    demo.close()
+    again = Workspace(path)
+    assert again.user("zoe").groups == ["x"]
+    again.close()
+
+
+def test_rename_user_keeps_order_and_refuses_clash(demo):
+    alice = demo.user("alice")
+    alice.username = "alicia"
+    demo.save_user(alice, old_username="alice")
+    assert demo.user("alice") is None and demo.user("alicia") is not None
+    bob = demo.user("bob")
+    bob.username = "alicia"
+    with pytest.raises(WorkspaceError, match="already a user"):
+        demo.save_user(bob, old_username="bob")
+
+
+def test_saml_needs_new_data_security_model(demo):
+    sub = Subscription(idm_key="9", nds_enabled=False, accounts=[Account("x", saml_enabled=True)])
+    with pytest.raises(WorkspaceError, match="New Data Security Model"):
+        demo.save_subscription(sub)
+    assert demo.subscription("9") is None
+
+
+def test_duplicate_logins_refused(demo):
+    with pytest.raises(WorkspaceError, match="share a login"):
+        demo.save_subscription(Subscription(idm_key="9", accounts=[Account("x"), Account("x")]))
+
+
+def test_json_round_trip(tmp_path, demo):
+    demo.set_rules([Rule("g", "Scanner", ["A"])])
+    data = demo.to_json()
+    copy = Workspace.from_json(tmp_path / "copy", json.loads(json.dumps(data)), keys_from=demo.keys_dir)
+    assert copy.to_json() == data
+    copy.close()
+
+
+def test_malformed_json_leaves_no_workspace(tmp_path):
+    with pytest.raises(WorkspaceError):
+        Workspace.from_json(tmp_path / "bad", {"users": [{"nope": 1}]})
+    assert not (tmp_path / "bad").exists()
+
+
+def test_not_a_workspace(tmp_path):
+    with pytest.raises(WorkspaceError, match="not a workspace"):
+        Workspace(tmp_path)
+    (tmp_path / "workspace.sqlite").write_bytes(b"garbage" * 100)
+    with pytest.raises(WorkspaceError, match="not a readable workspace"):
+        Workspace(tmp_path)
+
+
+def test_placeholders_resolve_in_server_configs(demo):
+    sp = demo.sp_config("http://127.0.0.1:1", "http://127.0.0.1:2")
+    assert sp.subscriptions[0].idp_sso_url == "http://127.0.0.1:2/sso"
+    assert sp.acs_url == "http://127.0.0.1:1/IdM/saml2/"
+    idp = demo.idp_config("http://127.0.0.1:2", "http://127.0.0.1:1")
+    assert idp.sps[0].acs_url == "http://127.0.0.1:1/IdM/saml2/"
+    assert resolve("{sp}/x {mock_idp}", "A", "B") == "A/x B"
+
+
+def test_per_sp_signing_key_is_applied(demo):
+    s = demo.idp_for_sps()[0]
+    demo.save_idp_for_sp(IdPForSP(**{**s.__dict__, "signing_key": "idp-old"}))
+    idp = demo.idp_config("http://i", "http://s")
+    assert idp.sps[0].cert_pem == demo.keypair("idp-old").cert_pem
+
+
+def test_saves_are_transactions(demo):
+    """A failing save leaves the database as it was (one transaction per save)."""
+    before = demo.to_json()
+    db = sqlite3.connect(demo.path / "workspace.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    with pytest.raises(WorkspaceError):
+        demo.save_user(IdPUser("", "pw"))
+    assert demo.to_json() == before
