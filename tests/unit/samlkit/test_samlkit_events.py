@@ -1,0 +1,38 @@
+"""samlkit.events: plain events, a sink that fails never breaks a request, the HTTP reporter."""
+
+from __future__ import annotations
+
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
+
+from samlkit.events import Event, emit, http_reporter
+
+
+def test_event_round_trips_through_a_dict() -> None:
+    e = Event(kind="saml", actor="sp", direction="recv", param="SAMLResponse", value="abc", checks=[{"ok": True}])
+    d = e.to_dict()
+    assert Event.from_dict({**d, "unknown": 1}) == e
+
+
+def test_a_failing_sink_is_ignored() -> None:
+    def sink(_e: Event) -> None:
+        raise RuntimeError("listener broke")
+
+    emit(sink, Event(kind="http", actor="sp"))
+    emit(None, Event(kind="http", actor="sp"))
+
+
+def test_http_reporter_reports_status_location_and_flow_without_cookies() -> None:
+    seen: list[Event] = []
+
+    def app(environ, start_response):  # noqa: ANN001
+        r = Response("x", status=302, headers={"Location": "/there"})
+        r.set_cookie("secret", "v")
+        return r(environ, start_response)
+
+    c = Client(http_reporter(app, "sp", lambda: seen.append))
+    c.get("/here?a=1", headers={"X-Harness-Flow": "f1", "Host": "sp.test"})
+    (e,) = seen
+    assert (e.kind, e.actor, e.method, e.status, e.location, e.flow_id) == ("http", "sp", "GET", 302, "/there", "f1")
+    assert e.url == "http://sp.test/here?a=1"
+    assert all(k.lower() != "set-cookie" for k in e.headers)

@@ -1,0 +1,133 @@
+"""samlkit.safexml: DOCTYPEs, entities, XXE, depth and size are refused before anything acts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from samlkit.safexml import MAX_DEPTH, UnsafeXML, ids_of, parse
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&lol9;</samlp:Response>"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&xxe;</samlp:Response>"""
+
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE r SYSTEM "http://127.0.0.1:9/evil.dtd">
+<r/>"""
+
+PARAMETER_ENTITY = b"""<!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]><r/>"""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BILLION_LAUGHS,
+        XXE,
+        EXTERNAL_DTD,
+        PARAMETER_ENTITY,
+        b"<!doctype r><r/>",
+        b"<?xml version='1.0'?>\n<!DocType r>\n<r/>",
+    ],
+    ids=["billion-laughs", "xxe", "external-dtd", "parameter-entity", "lowercase", "mixed-case"],
+)
+def test_doctypes_and_entities_are_refused(data: bytes) -> None:
+    t = time.perf_counter()
+    with pytest.raises(UnsafeXML) as err:
+        parse(data)
+    assert err.value.code == "doctype-forbidden"
+    assert time.perf_counter() - t < 0.1
+
+
+def test_doctype_in_utf16_is_refused_after_parsing() -> None:
+    """The byte-level pre-check cannot see a UTF-16 DOCTYPE; the parsed document info can."""
+    data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>'.encode("utf-16")
+    assert b"<!doctype" not in data.lower()
+    with pytest.raises(UnsafeXML) as err:
+        parse(data)
+    assert err.value.code == "doctype-forbidden"
+
+
+def test_xxe_never_reads_the_file() -> None:
+    with pytest.raises(UnsafeXML) as err:
+        parse(XXE)
+    assert "root:" not in str(err.value)
+
+
+def test_plain_saml_parses_with_comments_kept_and_pis_dropped() -> None:
+    root = parse(b"<r><?pi data?><n>al<!-- c -->ice</n>&amp;</r>")
+    assert root.tag == "r"
+    assert root.find("n").xpath("string()") == "alice"
+    assert not [n for n in root.iter() if isinstance(n, etree._ProcessingInstruction)]
+    assert [n for n in root.iter() if isinstance(n, etree._Comment)]
+
+
+@pytest.mark.parametrize("data", [b"", b"<r>", b"not xml", b"<a></b>", b"\x00\x01"])
+def test_malformed_xml(data: bytes) -> None:
+    with pytest.raises(UnsafeXML) as err:
+        parse(data)
+    assert err.value.code == "malformed-xml"
+
+
+def test_depth_limit() -> None:
+    def nested(n: int) -> bytes:
+        return b"<a>" * n + b"</a>" * n
+
+    assert parse(nested(MAX_DEPTH)) is not None
+    with pytest.raises(UnsafeXML) as err:
+        parse(nested(MAX_DEPTH + 1))
+    assert err.value.code == "too-deep"
+
+
+def test_size_limit() -> None:
+    data = b"<r>" + b"a" * 100 + b"</r>"
+    assert parse(data, max_bytes=len(data)) is not None
+    with pytest.raises(UnsafeXML) as err:
+        parse(data, max_bytes=len(data) - 1)
+    assert err.value.code == "message-too-large"
+
+
+def test_ids_of_keeps_duplicates() -> None:
+    root = parse(b'<r ID="a"><x ID="b"/><y Id="a"/><z AssertionID="c"/></r>')
+    found = ids_of(root)
+    assert len(found["a"]) == 2
+    assert len(found["b"]) == 1 and len(found["c"]) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=512))
+def test_arbitrary_bytes_either_parse_or_raise_unsafe_xml(data: bytes) -> None:
+    try:
+        parse(data)
+    except UnsafeXML as err:
+        assert err.code in {"malformed-xml", "doctype-forbidden", "too-deep"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_text_content_round_trips(text: str) -> None:
+    el = etree.Element("r")
+    try:
+        el.text = text
+    except ValueError:
+        return  # control characters XML cannot carry
+    root = parse(etree.tostring(el))
+    assert (root.text or "") == text
