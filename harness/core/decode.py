@@ -13,16 +13,16 @@ Nothing here trusts its input: decoding is bounded (`samlkit.codec`), XML goes t
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import unquote, unquote_plus
 
 from lxml import etree
 
 from samlkit import codec, safexml
 
-MAX_INPUT_CHARS = 4 * 1024 * 1024
+MAX_INPUT_CHARS = 2 * 1024 * 1024
 MAX_XML_BYTES = codec.MAX_MESSAGE_BYTES
 
 PARAMS = ("SAMLRequest", "SAMLResponse")
@@ -30,10 +30,12 @@ _EXTRA = ("RelayState", "SigAlg", "Signature")
 _CANONICAL = {name.lower(): name for name in PARAMS + _EXTRA}
 
 _PARAM_AT_START = re.compile(r"(?i)^(?:SAMLRequest|SAMLResponse|RelayState|SigAlg|Signature)=")
-_PARAM_ANYWHERE = re.compile(r"(?i)(?:^|[?&;])SAML(?:Request|Response)=")
+_PARAM_ANYWHERE = re.compile(r"(?i)(?:^|[?&])SAML(?:Request|Response)=")
 _SCHEME = re.compile(r"(?i)^[a-z][a-z0-9+.-]{0,20}://")
 _HTMLISH = re.compile(r"(?i)<(?:input|form|html|body|!doctype\s+html)\b")
 _HTML_PAGE = re.compile(r"(?i)\s*<(?:!doctype\s+html|html)\b")
+_TAG = re.compile(r"(?i)<(input|form)\b([^<>]*)>")
+_ATTR = re.compile(r"""([^\s=/>"']+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
 _DECL_ENCODING = re.compile(r"""encoding\s*=\s*["']\s*([A-Za-z0-9._-]+)""")
 
@@ -86,10 +88,12 @@ def _decode_bytes(data: bytes) -> list[DecodedInput]:
     if len(data) > MAX_INPUT_CHARS:
         raise DecodeFailure(f"The input is {len(data)} bytes, over the limit of {MAX_INPUT_CHARS}.")
     body = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return _decode_text(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
+    for encoding in ("utf-8", "utf-16") if body.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8",):
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return _decode_text(text)  # as text, the DOCTYPE check runs before any parsing
     stripped = body.lstrip()
     if stripped.startswith(b"<") or body.startswith((b"\xff\xfe", b"\xfe\xff")):
         # XML in another encoding: let the parser read its declaration.
@@ -112,8 +116,7 @@ def _decode_text(text: str) -> list[DecodedInput]:
     s = text.lstrip("\ufeff").strip()
     if not s:
         raise DecodeFailure(
-            "The input is empty: paste a SAML message (XML, base64, deflated), a URL, a form body "
-            "or an HTML page."
+            "The input is empty: paste a SAML message (XML, base64, deflated), a URL, a form body or an HTML page."
         )
     if "<" in s and _HTMLISH.search(s):
         found = _from_html(s)
@@ -127,7 +130,7 @@ def _decode_text(text: str) -> list[DecodedInput]:
     if _PARAM_AT_START.match(compact):
         return _from_query(compact, binding=None, what="The form body")
     if "?" in compact or _SCHEME.match(compact):
-        query = compact.split("#", 1)[0].split("?", 1)[1] if "?" in compact else ""
+        query = compact.split("#", 1)[0].partition("?")[2]
         if not _PARAM_ANYWHERE.search("?" + query):
             raise DecodeFailure("The URL carries no SAMLRequest or SAMLResponse parameter.")
         return _from_query(query, binding="HTTP-Redirect", what="The URL")
@@ -156,12 +159,12 @@ def _from_bare_value(value: str) -> DecodedInput:
         step = unquote(decoded)
         if step == decoded:
             break
-        decoded = "".join(step.split())
+        decoded = step.strip()
     if decoded.startswith("<"):
         found = _from_raw_xml(decoded)
         found.raw = value
         return found
-    xml, kind = _xml_from_base64(decoded, what="The input")
+    xml, kind = _xml_from_base64("".join(decoded.split()), what="The input")
     binding = "HTTP-Redirect" if kind == "deflate" else "HTTP-POST"
     return DecodedInput(param="", binding=binding, raw=value, xml_bytes=xml)
 
@@ -170,7 +173,7 @@ def _from_query(query: str, *, binding: str | None, what: str) -> list[DecodedIn
     """`binding` None means a form body: the encoding tells the binding."""
     messages: list[tuple[str, str, str]] = []  # (param, raw piece value, decoded value)
     extra: dict[str, tuple[str, str]] = {}
-    for piece in query.replace(";", "&").split("&"):
+    for piece in query.split("&"):
         if not piece:
             continue
         raw_name, _, raw_value = piece.partition("=")
@@ -213,35 +216,50 @@ def _from_query(query: str, *, binding: str | None, what: str) -> list[DecodedIn
     return found
 
 
-class _FormScanner(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.form = 0
-        self.inputs: list[tuple[int, str, str]] = []  # (form number, name, value)
+def _without_comments(page: str) -> str:
+    """Drop <!-- ... --> in one linear pass (a commented-out input is not part of the form)."""
+    out, pos = [], 0
+    while True:
+        begin = page.find("<!--", pos)
+        if begin < 0:
+            out.append(page[pos:])
+            return "".join(out)
+        out.append(page[pos:begin])
+        close = page.find("-->", begin + 4)
+        if close < 0:
+            return "".join(out)
+        pos = close + 3
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "form":
-            self.form += 1
-        elif tag == "input":
-            named = {k: (v or "") for k, v in attrs}
-            name = _CANONICAL.get(named.get("name", "").strip().lower())
-            if name is not None:
-                self.inputs.append((self.form, name, named.get("value", "")))
+
+def _form_inputs(page: str) -> list[tuple[int, str, str]]:
+    """(form number, parameter name, value) of each SAML-related <input>, in page order.
+
+    A small linear scan rather than html.parser, which is quadratic on some malformed markup.
+    """
+    form = 0
+    inputs = []
+    for tag in _TAG.finditer(_without_comments(page)):
+        if tag.group(1).lower() == "form":
+            form += 1
+            continue
+        attrs = {}
+        for attr in _ATTR.finditer(tag.group(2)):
+            value = next((v for v in attr.group(2, 3, 4) if v is not None), "")
+            attrs.setdefault(attr.group(1).lower(), html.unescape(value))
+        name = _CANONICAL.get(attrs.get("name", "").strip().lower())
+        if name is not None:
+            inputs.append((form, name, attrs.get("value", "")))
+    return inputs
 
 
 def _from_html(page: str) -> list[DecodedInput]:
-    scanner = _FormScanner()
-    try:
-        scanner.feed(page)
-        scanner.close()
-    except Exception as err:  # html.parser gives no guarantee on hostile markup
-        raise DecodeFailure(f"The HTML page could not be read ({err}).") from None
+    inputs = _form_inputs(page)
     relay: dict[int, str] = {}
-    for form, name, value in scanner.inputs:
+    for form, name, value in inputs:
         if name == "RelayState":
             relay.setdefault(form, value)
     found = []
-    for form, name, value in scanner.inputs:
+    for form, name, value in inputs:
         if name not in PARAMS:
             continue
         xml, _kind = _decode_param_value("".join(value.split()), name)
@@ -296,9 +314,7 @@ def _xml_from_base64(value: str, *, what: str) -> tuple[bytes, str]:
         raise DecodeFailure(f"{what} is larger than the limit of {MAX_XML_BYTES} bytes.")
     data = _b64(value)
     if data is None:
-        raise DecodeFailure(
-            f"{what} is not XML, base64, URL-encoded base64, a URL, a form body or an HTML form."
-        )
+        raise DecodeFailure(f"{what} is not XML, base64, URL-encoded base64, a URL, a form body or an HTML form.")
     if not data:
         raise DecodeFailure(f"{what} is empty once base64-decoded.")
     return _xml_from_binary(data, what=f"{what} (base64-decoded)")
@@ -342,6 +358,7 @@ def _parse(xml: bytes, what: str = "The message") -> etree._Element:
                 "messages never need one, and DOCTYPEs carry XML entity attacks (XXE, entity expansion), "
                 "so it was not parsed."
             ) from None
-        raise DecodeFailure(f"{what} is not acceptable XML: {err.message}.") from None
+        detail = err.message.removeprefix("the message ")
+        raise DecodeFailure(f"{what} {detail}.") from None
     except (etree.LxmlError, ValueError, TypeError) as err:
         raise DecodeFailure(f"{what} is not well-formed XML ({err}).") from None

@@ -337,9 +337,7 @@ def _remove_keep_tail(node: etree._Element) -> None:
 
 
 def _keyinfo_cert(sig: etree._Element) -> _Cert | None:
-    node = sig.find(
-        f"{ns.q(ns.DS, 'KeyInfo')}/{ns.q(ns.DS, 'X509Data')}/{ns.q(ns.DS, 'X509Certificate')}"
-    )
+    node = sig.find(f"{ns.q(ns.DS, 'KeyInfo')}/{ns.q(ns.DS, 'X509Data')}/{ns.q(ns.DS, 'X509Certificate')}")
     if node is None or not _text(node).strip():
         return None
     der = _b64_or_none("".join(_text(node).split()))
@@ -397,9 +395,7 @@ def _verdict(
         else:
             sentences.append("The signature value verifies with the trusted certificate.")
         if keyinfo is not None and info.cert_matches is False:
-            sentences.append(
-                f"KeyInfo carries a different certificate, {keyinfo.label()}, which the SP ignores."
-            )
+            sentences.append(f"KeyInfo carries a different certificate, {keyinfo.label()}, which the SP ignores.")
     elif keyinfo is not None and info.cert_matches is False and info.digest_ok is not False:
         verb = "is signed by" if signed_by_keyinfo else "names"
         sentences.append(
@@ -408,9 +404,7 @@ def _verdict(
         )
     elif info.digest_ok is False:
         if keyinfo is not None and info.cert_matches is False:
-            sentences.append(
-                f"It also names {keyinfo.label()}, while this subscription trusts {trusted.label()}."
-            )
+            sentences.append(f"It also names {keyinfo.label()}, while this subscription trusts {trusted.label()}.")
     elif info.digest_ok and problem == "the signature does not verify with the trusted certificate":
         why = (
             "the SignedInfo was altered after signing"

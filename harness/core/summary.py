@@ -79,7 +79,7 @@ def summarize(root: etree._Element) -> MessageSummary:
 
 
 def signed_elements(root: etree._Element) -> list[str]:
-    """"Response #_id", "Assertion #_id"... for each element with a direct ds:Signature child."""
+    """Labels like "Response #_id", one per element with a direct ds:Signature child."""
     out = []
     sig_tag = _q(ns.DS, "Signature")
     for el in root.iter(etree.Element):

@@ -1,0 +1,190 @@
+"""The inspector: anything pasted in, every SAML message in it decoded, summarised and explained.
+
+`inspect` never raises: a piece that fails sets `Message.error` and the rest is still filled, so
+the GUI inspector and the `decode` command can always show something. (Named inspect_message so
+it does not shadow the standard library's `inspect`.)
+"""
+
+from __future__ import annotations
+
+from harness.core.decode import DecodedInput, DecodeFailure, decode_any, pretty_xml
+from harness.core.explain import REDIRECT_REFERENCE, explain_redirect_signature, explain_signatures
+from harness.core.summary import summarize
+from harness.core.trace import Message, MessageSummary, SignatureInfo
+from samlkit import codec, safexml
+
+OK, FAIL, UNKNOWN = "✔", "✘", "?"
+
+
+def inspect(text: str | bytes, trusted_cert_pem: bytes | None = None) -> list[Message]:
+    """One Message per SAML message found in `text`; a single Message with `error` if none is."""
+    try:
+        found = decode_any(text)
+    except DecodeFailure as err:
+        return [Message(raw=_as_text(text), error=str(err))]
+    except Exception as err:  # decode_any promises DecodeFailure only; the inspector must not crash
+        return [Message(raw=_as_text(text), error=f"The input could not be decoded ({type(err).__name__}: {err}).")]
+    return [_inspect_one(d, trusted_cert_pem) for d in found]
+
+
+def _as_text(text: object) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, bytes | bytearray | memoryview):
+        return bytes(text).decode("utf-8", "replace")
+    return ""
+
+
+def _inspect_one(d: DecodedInput, trusted_cert_pem: bytes | None) -> Message:
+    msg = Message(param=d.param, binding=d.binding, raw=d.raw, relay_state=d.relay_state)
+    errors: list[str] = []
+    try:
+        msg.xml = pretty_xml(d.xml_bytes)
+    except Exception as err:
+        msg.xml = d.xml_bytes.decode("utf-8", "replace")
+        errors.append(f"The XML could not be pretty-printed: {err}")
+    try:
+        root = safexml.parse(d.xml_bytes, max_bytes=codec.MAX_MESSAGE_BYTES)
+    except Exception as err:
+        errors.append(f"The XML could not be read: {err}")
+        msg.error = " ".join(errors)
+        return msg
+    try:
+        msg.summary = summarize(root)
+    except Exception as err:
+        errors.append(f"The message could not be summarised: {err}")
+    try:
+        msg.signatures = explain_signatures(root, trusted_cert_pem)
+    except Exception as err:
+        errors.append(f"The signatures could not be explained: {err}")
+    if d.signature is not None or d.sig_alg is not None:
+        try:
+            msg.signatures.append(
+                explain_redirect_signature(
+                    element=msg.summary.kind or d.param,
+                    element_id=msg.summary.id,
+                    sig_alg=d.sig_alg,
+                    signature=d.signature,
+                    signed_query=d.signed_query,
+                    trusted_cert_pem=trusted_cert_pem,
+                )
+            )
+        except Exception as err:
+            errors.append(f"The query-string signature could not be explained: {err}")
+    msg.error = " ".join(errors)
+    return msg
+
+
+# -- text rendering for the command line -------------------------------------------------------
+
+_FIELDS = [
+    ("ID", "id"),
+    ("InResponseTo", "in_response_to"),
+    ("Issuer", "issuer"),
+    ("IssueInstant", "issue_instant"),
+    ("Destination", "destination"),
+    ("Status", "status"),
+    ("ACS URL", "acs_url"),
+    ("ProtocolBinding", "protocol_binding"),
+    ("NameIDPolicy", "name_id_policy"),
+    ("Assertions", "assertion_ids"),
+    ("Assertion issuer", "assertion_issuer"),
+    ("NameID", "name_id"),
+    ("NameID format", "name_id_format"),
+    ("Recipient", "recipient"),
+    ("Confirmation", "subject_confirmation_method"),
+    ("Subject until", "subject_not_on_or_after"),
+    ("NotBefore", "not_before"),
+    ("NotOnOrAfter", "not_on_or_after"),
+    ("Audiences", "audiences"),
+    ("AuthnContext", "authn_context"),
+    ("AuthnInstant", "authn_instant"),
+    ("SessionIndex", "session_index"),
+    ("Signed", "signed_elements"),
+]
+
+
+def _mark(value: bool | None) -> str:
+    return OK if value else (UNKNOWN if value is None else FAIL)
+
+
+def signature_mark(sig: SignatureInfo) -> str:
+    """✔ holds, ✘ fails, ? not checked (no trusted certificate, or not recomputable)."""
+    if sig.digest_ok is False or sig.value_ok is False:
+        return FAIL
+    if sig.value_ok:
+        return OK
+    return UNKNOWN
+
+
+def _format_summary(s: MessageSummary, lines: list[str]) -> None:
+    lines.append(s.kind or "(unknown message)")
+    width = max(len(label) for label, _ in _FIELDS) + 1
+    for label, attr in _FIELDS:
+        value = getattr(s, attr)
+        if isinstance(value, list):
+            value = ", ".join(v or "(no ID)" for v in value)
+        if value:
+            lines.append(f"  {label + ':':<{width}} {value}")
+    if s.attributes:
+        lines.append("Attributes")
+        for name, values in s.attributes.items():
+            lines.append(f"  {name or '(no name)'}: {', '.join(values)}")
+
+
+def _short(digest: str) -> str:
+    return digest[:12] + "…" if len(digest) > 12 else digest or "-"
+
+
+def _format_signature(sig: SignatureInfo, lines: list[str]) -> None:
+    where = f"{sig.element} #{sig.element_id}" if sig.element_id else sig.element
+    algs = ", ".join(a for a in (sig.sig_alg, f"digest {sig.digest_alg}" if sig.digest_alg else "") if a)
+    lines.append(f"  {signature_mark(sig)} {where}" + (f"  ({algs})" if algs else ""))
+    if sig.reference_uri == REDIRECT_REFERENCE:
+        lines.append("      covers    the query string (SAMLRequest/SAMLResponse, RelayState, SigAlg)")
+    else:
+        extra = f"   transforms: {', '.join(sig.transforms)}" if sig.transforms else ""
+        lines.append(f"      reference {sig.reference_uri or '(whole document)'}{extra}")
+        if sig.digest_stated or sig.digest_computed:
+            lines.append(
+                f"      digest    stated {_short(sig.digest_stated)}  computed {_short(sig.digest_computed)}"
+                f"  {_mark(sig.digest_ok)}"
+            )
+    if sig.value_ok is not None:
+        said = "verifies" if sig.value_ok else "does not verify"
+        lines.append(f"      value     {said} with the trusted certificate  {_mark(sig.value_ok)}")
+    if sig.keyinfo_cert_sha256:
+        same = {True: "= trusted", False: "≠ trusted", None: ""}[sig.cert_matches]
+        lines.append(
+            f"      KeyInfo   {sig.keyinfo_subject or '(unreadable)'} SHA-256 {sig.keyinfo_cert_sha256[:16]}…"
+            f"  {same} {_mark(sig.cert_matches) if sig.cert_matches is not None else ''}".rstrip()
+        )
+    if sig.trusted_cert_sha256:
+        lines.append(f"      trusted   {sig.trusted_subject} SHA-256 {sig.trusted_cert_sha256[:16]}…")
+    if sig.verdict:
+        lines.append(f"      {sig.verdict}")
+
+
+def format_message(msg: Message, *, xml: bool = False) -> str:
+    """A human-readable rendering of one inspected message (the `decode` command prints it)."""
+    lines: list[str] = []
+    head = msg.param or "Message"
+    if msg.binding:
+        head += f" ({msg.binding})"
+    lines.append(head)
+    if msg.relay_state is not None:
+        lines.append(f"RelayState: {msg.relay_state}")
+    if msg.error:
+        lines.append(f"{FAIL} {msg.error}")
+    if msg.summary.kind:
+        _format_summary(msg.summary, lines)
+    if msg.signatures:
+        lines.append("Signatures")
+        for sig in msg.signatures:
+            _format_signature(sig, lines)
+    elif msg.summary.kind:
+        lines.append("Signatures: none")
+    if xml and msg.xml:
+        lines.append("")
+        lines.append(msg.xml)
+    return "\n".join(lines)
