@@ -4,6 +4,10 @@ Everything the tester crafts (IdP users, per-SP IdP settings, subscriptions and 
 provisioning rules, key pairs) lives here. Each save is one SQLite transaction and key files
 are replaced atomically, so a crash leaves either the old or the new state, never half.
 
+One program writes a workspace at a time (`harness.core.workspace_lock`): a second writer
+gets a `WorkspaceError` naming the holder's pid; `Workspace(path, read_only=True)` opens it
+beside the writer without the lock and refuses every save.
+
 Values may carry two placeholders resolved when the servers start, because ports are only
 known then: `{sp}` (the embedded SP's base URL) and `{mock_idp}` (the mock IdP's base URL).
 """
@@ -19,7 +23,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from harness.core.certs import CertError, KeyPair, load_keypair, save_keypair
+from harness.core import key_journal
+from harness.core.certs import CertError, KeyPair, load_keypair
+from harness.core.workspace_lock import WorkspaceLock, WorkspaceLocked
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from sp.model import DEFAULT_ACS_PATH, DEFAULT_ENTITY_ID, DEFAULT_LOGIN_PATH, Account, SPConfig, Subscription
 
@@ -102,19 +108,28 @@ def resolve(value: str, sp_base: str, idp_base: str) -> str:
 
 
 class Workspace:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False):
         self.path = Path(path).expanduser().resolve()
         self._lock = threading.RLock()
+        self.read_only = read_only
+        self._writer: WorkspaceLock | None = None
         db_path = self.path / DB_NAME
         if not db_path.exists():
             raise WorkspaceError(f"{self.path} is not a workspace (no {DB_NAME}).")
+        try:
+            self._writer = WorkspaceLock(self.path) if not read_only else None
+        except WorkspaceLocked as err:
+            raise WorkspaceError(str(err)) from err
+        self._recover()
         try:
             self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as err:
+            self.close()
             raise WorkspaceError(f"{db_path} is not a readable workspace database ({err}).") from err
         if version is None or int(version[0]) > SCHEMA_VERSION:
+            self.close()
             raise WorkspaceError(f"{db_path} was written by a newer or unknown version of the harness.")
 
     # -- creating ---------------------------------------------------------------------------
@@ -185,7 +200,28 @@ class Workspace:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if getattr(self, "_db", None) is not None:
+                self._db.close()
+            if self._writer is not None:
+                self._writer.release()
+
+    def _recover(self) -> None:
+        """Finish or undo a key pair save cut short by a crash; only whoever holds the writer lock may."""
+        if self._writer is not None:
+            key_journal.recover(self.keys_dir)
+            return
+        try:
+            lock = WorkspaceLock(self.path)
+        except (WorkspaceLocked, OSError):
+            return  # the writer recovers when it opens; a read-only directory needs no recovery
+        try:
+            key_journal.recover(self.keys_dir)
+        finally:
+            lock.release()
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise WorkspaceError(f"the workspace {self.path} is open read-only")
 
     @property
     def sp_state_path(self) -> Path:
@@ -210,6 +246,7 @@ class Workspace:
     def _put(self, kind: str, key: str, data: dict[str, Any]) -> None:
         if not key:
             raise WorkspaceError(f"a {kind.replace('_', ' ')} needs a name")
+        self._writable()
         text = json.dumps(data, sort_keys=True)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -225,6 +262,7 @@ class Workspace:
                 raise
 
     def _replace_all(self, kind: str, items: list[tuple[str, dict[str, Any]]]) -> None:
+        self._writable()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -239,6 +277,7 @@ class Workspace:
                 raise
 
     def _delete(self, kind: str, key: str) -> None:
+        self._writable()
         with self._lock:
             self._db.execute("DELETE FROM doc WHERE kind=? AND key=?", (kind, key))
 
@@ -323,8 +362,9 @@ class Workspace:
             raise WorkspaceError(str(err)) from err
 
     def save_keypair(self, name: str, kp: KeyPair) -> None:
+        self._writable()
         try:
-            save_keypair(kp, self.keys_dir, name)
+            key_journal.save_pair(self.keys_dir, name, kp)
         except (CertError, ValueError) as err:
             raise WorkspaceError(str(err)) from err
 

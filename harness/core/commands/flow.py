@@ -1,44 +1,112 @@
-"""`saml-harness flow sp|idp`: one login with the scripted browser, printed step by step."""
+"""`saml-harness flow sp|idp`: one login with the scripted browser, printed step by step.
+
+With `--repeat N` (and `--concurrency C`) it becomes a load run: N logins across C concurrent
+fresh browsers, reporting latency percentiles, throughput, errors, whose session each browser
+ended in, and whether the SP's replay cache and outstanding-request store stayed consistent.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
-from harness.core.commands.common import fail, open_workspace
+from harness.core.commands.common import fail
 from harness.core.flow import run_flow
 from harness.core.format import format_step
+from harness.core.load import Login, run_load
 from harness.core.servers import Servers
+from harness.core.workspace import DB_NAME, Workspace, default_workspace_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("flow", help="run an SP- or IdP-initiated login with the scripted browser")
+    p = sub.add_parser("flow", help="run an SP- or IdP-initiated login with the scripted browser (or many: --repeat)")
     p.add_argument("kind", choices=["sp", "idp"], help="sp: start at the unique login URL; idp: start at the IdP")
-    p.add_argument("--user", required=True, help="IdP username (password taken from the workspace)")
+    p.add_argument("--user", help="IdP username (password taken from the workspace)")
+    p.add_argument("--users", help="load runs: comma-separated IdP usernames, used round-robin")
     p.add_argument("--password", help="override the password (e.g. to test a wrong one)")
     p.add_argument("--subscription", "--idm-key", dest="idm_key", help="idm_key (default: the first subscription)")
     p.add_argument("--pick", help="the account to choose at the account picker")
-    p.add_argument("--expect", help="exit 0 when the login is refused with this reason code instead of opening a session")
+    p.add_argument(
+        "--expect", help="exit 0 when the login is refused with this reason code instead of opening a session"
+    )
     p.add_argument("--logout", action="store_true", help="log out at the end (checks the exit URL)")
-    p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    p.add_argument("--json", action="store_true", help="print the trace (or the load report) as JSON")
     p.add_argument("--xml", action="store_true", help="print each message's XML too")
+    p.add_argument("--repeat", type=int, metavar="N", help="load run: N logins, each in a fresh browser")
+    p.add_argument("--concurrency", type=int, metavar="C", help="load run: C browsers at a time (default 1)")
+    p.add_argument("--progress", action="store_true", help="load run: print a dot per login on stderr")
     p.set_defaults(run=run)
 
 
+def _open(args: argparse.Namespace) -> Workspace:
+    """A flow only reads the workspace, so it opens it read-only: it may run beside `serve` or the app."""
+    path = Path(args.workspace) if getattr(args, "workspace", None) else default_workspace_dir()
+    if not (path / DB_NAME).exists():
+        Workspace.demo(path).close()
+    return Workspace(path, read_only=True)
+
+
 def run(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
-    subs = ws.subscriptions()
-    if not subs:
-        return fail("the workspace has no subscription; create one with `saml-harness onboard`")
-    idm_key = args.idm_key or subs[0].idm_key
-    if ws.subscription(idm_key) is None:
-        return fail(f"no subscription has the idm_key {idm_key!r} (have: {', '.join(s.idm_key for s in subs)})")
-    if ws.user(args.user) is None:
-        return fail(f"the mock IdP has no user {args.user!r} (have: {', '.join(u.username for u in ws.users())})")
+    load = args.repeat is not None or args.concurrency is not None or args.users is not None
+    users = [u.strip() for u in (args.users or args.user or "").split(",") if u.strip()]
+    if not users:
+        return fail("name the IdP user with --user (or --users a,b,c for a load run)")
+    if load and (args.password or args.expect or args.logout or args.xml):
+        return fail("--password, --expect, --logout and --xml apply to a single flow, not to a load run")
+    if (args.repeat is not None and args.repeat < 1) or (args.concurrency is not None and args.concurrency < 1):
+        return fail("--repeat and --concurrency must be at least 1")
+    ws = _open(args)
+    try:
+        subs = ws.subscriptions()
+        if not subs:
+            return fail("the workspace has no subscription; create one with `saml-harness onboard`")
+        idm_key = args.idm_key or subs[0].idm_key
+        if ws.subscription(idm_key) is None:
+            return fail(f"no subscription has the idm_key {idm_key!r} (have: {', '.join(s.idm_key for s in subs)})")
+        for u in users:
+            if ws.user(u) is None:
+                return fail(f"the mock IdP has no user {u!r} (have: {', '.join(x.username for x in ws.users())})")
+        if load:
+            return _load(args, ws, idm_key, users)
+        return _single(args, ws, idm_key, users[0])
+    finally:
+        ws.close()
+
+
+def _load(args: argparse.Namespace, ws: Workspace, idm_key: str, users: list[str]) -> int:
+    def dot(login: Login) -> None:
+        print("x" if login.error else ".", end="", file=sys.stderr, flush=True)
+
     with Servers(ws, sp_port=0, idp_port=0) as servers:
-        result = run_flow(servers, kind=args.kind, idm_key=idm_key, username=args.user, password=args.password,
-                          pick=args.pick, logout=args.logout)
-    ws.close()
+        result = run_load(
+            servers,
+            kind=args.kind,
+            idm_key=idm_key,
+            users=users,
+            repeat=args.repeat or len(users),
+            concurrency=args.concurrency or 1,
+            pick=args.pick,
+            on_login=dot if args.progress else None,
+        )
+    if args.progress:
+        print(file=sys.stderr)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.report())
+    return 0 if result.ok else 1
+
+
+def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) -> int:
+    with Servers(ws, sp_port=0, idp_port=0) as servers:
+        result = run_flow(
+            servers,
+            kind=args.kind,
+            idm_key=idm_key,
+            username=user,
+            password=args.password,
+            pick=args.pick,
+            logout=args.logout,
+        )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
