@@ -11,6 +11,7 @@ import sys
 from functools import lru_cache
 
 import xmlsec
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 from saml2.sigver import CryptoBackend, RSACrypto, SignatureError, import_rsa_key_from_file
 
@@ -90,7 +91,12 @@ def install(entity, key_file: str | None = None, cert_file: str | None = None) -
     # Metadata writing would otherwise run `xmlsec --list-transforms` on the placeholder.
     entity.config.xmlsec_binary = None
     if key_file:
-        try:
-            entity.sec.sec_backend = RSACrypto(import_rsa_key_from_file(key_file))
-        except (ValueError, TypeError):
-            entity.sec.sec_backend = None  # EC keys: Redirect signing is not offered
+        # pysaml2 has already loaded the key into an RSACrypto (loading a key costs ~60 ms);
+        # keep it for RSA and drop it for EC keys: Redirect signing is then not offered.
+        backend = entity.sec.sec_backend
+        if backend is None or not isinstance(backend.key, rsa.RSAPrivateKey):
+            try:
+                key = import_rsa_key_from_file(key_file)
+            except (ValueError, TypeError):
+                key = None
+            entity.sec.sec_backend = RSACrypto(key) if isinstance(key, rsa.RSAPrivateKey) else None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from lxml import etree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
@@ -25,7 +26,7 @@ from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
 from sp.refusal import Refusal
 from sp.store import SPStore
-from sp.validate import Validator
+from sp.validate import Validator, issuers_of
 
 SESSION_COOKIE = "sp_session"
 BROWSER_COOKIE = "sp_browser"
@@ -77,7 +78,12 @@ class SPApp:
         return self.config.base_url.startswith("https://")
 
     def _cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
-        response.set_cookie(name, value, max_age=max_age, httponly=True, secure=self.secure, samesite="Lax", path="/")
+        # The browser cookie must come along on the IdP's cross-site POST to the ACS, which
+        # SameSite=Lax forbids between two sites; browsers accept SameSite=None only when Secure.
+        samesite = "None" if name == BROWSER_COOKIE and self.secure else "Lax"
+        response.set_cookie(
+            name, value, max_age=max_age, httponly=True, secure=self.secure, samesite=samesite, path="/"
+        )
 
     def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
         request = Request(environ)
@@ -185,7 +191,6 @@ class SPApp:
             raise Refusal("bad-request", "The ACS takes a SAMLResponse by HTTP-POST only.", 405)
         value = request.form.get("SAMLResponse")
         relay_raw = request.form.get("RelayState")
-        config = self.config
         emit(
             self.sink,
             Event(
@@ -202,18 +207,9 @@ class SPApp:
         validator: Validator | None = None
         try:
             relay = local_path(relay_raw)
-            sub = self._trust_for(value)
-            validator = Validator(
-                sub=sub,
-                sp_entity_id=config.entity_id,
-                acs_url=config.acs_url,
-                skew=config.clock_skew,
-                take_request=self.store.take_request,
-                seen=self.store.seen_assertion,
-                browser=request.cookies.get(BROWSER_COOKIE),
-                max_bytes=config.max_body,
-            )
-            identity = validator.run(value)
+            validator, root, assertion = self._verify_trust(value, request)
+            sub = validator.sub
+            identity = validator.finish(root, assertion)
             if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
                 raise validator.fail("Replay", "replayed", f"The Assertion {identity.assertion_id} was already used.")
             validator.ok("Replay", "assertion ID not seen before; remembered until it expires")
@@ -221,14 +217,22 @@ class SPApp:
                 decision = decide(sub, identity.name_id, identity.attributes)
             except Refusal as r:
                 validator.checks.append({"name": "Mapping", "ok": False, "detail": r.message})
+                r.checks = validator.checks
                 raise
             validator.ok("Mapping", decision.explanation)
         except Refusal as r:
-            checks = validator.checks if validator else []
+            checks = r.checks if r.checks is not None else (validator.checks if validator else [])
             emit(
                 self.sink,
                 Event(
-                    kind="verdict", actor="sp", ok=False, code=r.code, message=r.message, checks=checks, status=r.status
+                    kind="verdict",
+                    actor="sp",
+                    ok=False,
+                    code=r.code,
+                    message=r.message,
+                    checks=checks,
+                    status=r.status,
+                    subscription=validator.sub.idm_key if validator else None,
                 ),
             )
             return self.refuse(r, checks)
@@ -279,32 +283,65 @@ class SPApp:
         )
         return self._open_session(sub, account, identity_text, relay or "/home")
 
-    def _trust_for(self, value: str | None) -> Subscription:
-        """The one subscription whose IdP issued this Response (by Issuer), before any trust is given."""
-        from samlkit import codec, ns
-        from samlkit.safexml import UnsafeXML, parse
+    def _verify_trust(self, value: str | None, request: Request) -> tuple[Validator, etree._Element, etree._Element]:
+        """Read the Response and find the subscription whose trust its signatures satisfy.
 
-        candidates = [s for s in self.config.subscriptions if s.saml_ready]
-        if not value:
-            raise Refusal("message-missing", "No SAMLResponse was posted to the ACS.")
+        Several subscriptions may trust the same IdP EntityID (one IdP, two onboardings). A
+        solicited Response belongs to the subscription that sent the request; otherwise each
+        candidate's certificate is tried in turn and the first whose signature verifies wins.
+        When none does, the refusal is the first candidate's.
+        """
+        config = self.config
+        reader = Validator(
+            sub=None,
+            sp_entity_id=config.entity_id,
+            acs_url=config.acs_url,
+            skew=config.clock_skew,
+            take_request=self.store.take_request,
+            peek_request=self.store.peek_request,
+            seen=self.store.seen_assertion,
+            browser=request.cookies.get(BROWSER_COOKIE),
+            max_bytes=config.max_body,
+        )
+        root = reader.read(value)
         try:
-            root = parse(codec.decode_post(value, self.config.max_body), self.config.max_body)
-        except codec.DecodeError as err:
-            code = "message-too-large" if "larger" in str(err) else "malformed-message"
-            raise Refusal(code, f"The SAMLResponse cannot be decoded: {err}.") from err
-        except UnsafeXML as err:
-            raise Refusal(err.code, f"The SAMLResponse was refused before parsing: {err.message}.") from err
-        issuers = {el.xpath("string()") for el in root.iter(ns.q(ns.SAML, "Issuer"))}
-        matching = [s for s in candidates if s.idp_entity_id in issuers]
+            candidates = self._candidates(root)
+        except Refusal as r:
+            raise reader.fail("Trust", r.code, r.message) from None
+        first: Refusal | None = None
+        for sub in candidates:
+            validator = reader.for_subscription(sub)
+            try:
+                return validator, root, validator.check_trust(root)
+            except Refusal as r:
+                first = first or r
+        assert first is not None  # _candidates never returns an empty list
+        raise first
+
+    def _candidates(self, root: etree._Element) -> list[Subscription]:
+        """The subscriptions that trust the Issuer of this Response, before any trust is given."""
+        issuers = issuers_of(root)
+        matching = [s for s in self.config.subscriptions if s.idp_entity_id and s.idp_entity_id in issuers]
+        ready = [s for s in matching if s.saml_ready]
+        if not ready:
+            shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
+            if any(not s.nds_enabled for s in matching):
+                raise Refusal(
+                    "nds-required",
+                    f"The subscription that trusts {shown} lacks the New Data Security Model, which SAML needs.",
+                )
+            if matching:
+                raise Refusal(
+                    "saml-not-configured",
+                    f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
+                )
+            raise Refusal("issuer-mismatch", f"No subscription trusts the Issuer of this Response ({shown}).")
         irt = root.get("InResponseTo")
-        if irt and len(matching) > 1:
+        if irt and len(ready) > 1:
             req = self.store.peek_request(irt)
             if req:
-                matching = [s for s in matching if s.idm_key == req["idm_key"]] or matching
-        if not matching:
-            shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
-            raise Refusal("issuer-mismatch", f"No subscription trusts the Issuer of this Response ({shown}).")
-        return matching[0]
+                ready = [s for s in ready if s.idm_key == req["idm_key"]] or ready
+        return ready
 
     def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
         token = secrets.token_urlsafe(32)

@@ -41,10 +41,13 @@ def decide(sub: Subscription, name_id: str, attributes: dict[str, list[str]]) ->
         label = "External ID or login"
     d = MappingDecision(value=value, source=source, field=label, matched=matched)
     if not matched:
-        known = sorted(
-            {k for a in sub.accounts for k in (a.external_id, a.login) if k and (
-                (k == a.external_id and sub.mapping_mode != "login") or (k == a.login and sub.mapping_mode != "external_id"))}
-        )
+        keys: set[str] = set()
+        for a in sub.accounts:
+            if sub.mapping_mode != "login" and a.external_id:
+                keys.add(a.external_id)
+            if sub.mapping_mode != "external_id" and a.login:
+                keys.add(a.login)
+        known = sorted(keys)
         sample = ", ".join(repr(k) for k in known[:8]) + (" …" if len(known) > 8 else "")
         raise Refusal(
             "user-not-found",

@@ -6,9 +6,11 @@ from __future__ import annotations
 STATUS = {
     "message-too-large": 413,
     "unknown-subscription": 404,
+    "not-found": 404,
     "api-saml-session-refused": 401,
     "api-auth-required": 401,
     "csrf": 403,
+    "forbidden": 403,
 }
 
 CODES = {
@@ -57,6 +59,8 @@ CODES = {
     "pick-expired": "The account choice expired.",
     "csrf": "The form did not come from this SP.",
     "bad-request": "The request could not be processed.",
+    "not-found": "There is no such page.",
+    "forbidden": "The caller may not do this.",
     "api-saml-session-refused": "The API takes a login and password, never a SAML session.",
     "api-auth-required": "The API needs HTTP Basic authentication.",
 }
@@ -65,8 +69,13 @@ CODES = {
 class Refusal(Exception):
     """The SP says no. `message` is the sentence a tester reads; `code` is stable for tools."""
 
-    def __init__(self, code: str, message: str | None = None, status: int | None = None):
+    def __init__(
+        self, code: str, message: str | None = None, status: int | None = None, *, checks: list[dict] | None = None
+    ):
         self.code = code
+        self.checks = checks  # the validation checks made up to this refusal, when there were any
         self.message = message or CODES.get(code, code)
-        self.status = status or STATUS.get(code, 403 if code.startswith(("signature", "replay")) else 400)
+        status = status or STATUS.get(code, 403 if code.startswith(("signature", "replay")) else 400)
+        # Whatever a caller passes, a refusal is a client error: never a 5xx (nor a 2xx/3xx).
+        self.status = status if 400 <= status < 500 else 400
         super().__init__(f"{code}: {self.message}")

@@ -7,7 +7,9 @@ first failure raises a `Refusal` carrying the checks made so far.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +46,23 @@ def _q(local: str, nsuri: str = ns.SAML) -> str:
     return ns.q(nsuri, local)
 
 
+def issuers_of(root: etree._Element) -> set[str]:
+    """The Issuer values of the Response and of its direct Assertions: who claims to speak."""
+    found = root.findall(_q("Issuer")) + root.findall(f"{_q('Assertion')}/{_q('Issuer')}")
+    return {el.xpath("string()") for el in found}
+
+
+def _looks_deflated(data: bytes) -> bool:
+    """True when `data` is not XML but raw DEFLATE that inflates to XML (a Redirect-style value)."""
+    if data.lstrip()[:1] in (b"<", b""):
+        return False
+    try:
+        out = zlib.decompressobj(-15).decompress(data, 64)
+    except zlib.error:
+        return False
+    return out.lstrip().startswith(b"<")
+
+
 def parse_instant(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -60,26 +79,35 @@ def parse_instant(value: str | None) -> dt.datetime | None:
 
 
 class Validator:
-    """One validation run. `take_request(id)` returns the outstanding request or None."""
+    """One validation run. `take_request(id)` removes and returns the outstanding request (or
+    None); `peek_request(id)` returns it without removing it.
+
+    The run has three stages so that the SP can choose among subscriptions that trust the
+    same IdP EntityID: `read` (decode and parse, no trust needed), `check_trust` (the envelope
+    and the signatures against one subscription's certificate) and `finish` (everything else,
+    including consuming the outstanding request). `for_subscription` forks a reader.
+    """
 
     def __init__(
         self,
         *,
-        sub: Subscription,
+        sub: Subscription | None,
         sp_entity_id: str,
         acs_url: str,
         skew: int,
         take_request: Callable[[str], dict | None],
+        peek_request: Callable[[str], dict | None] = lambda _id: None,
         seen: Callable[[str], bool] = lambda _id: False,
         browser: str | None,
         now: dt.datetime | None = None,
         max_bytes: int = codec.MAX_MESSAGE_BYTES,
     ):
-        self.sub = sub
+        self._sub = sub
         self.sp_entity_id = sp_entity_id
         self.acs_url = acs_url
         self.skew = dt.timedelta(seconds=skew)
         self.take_request = take_request
+        self.peek_request = peek_request
         self.seen = seen
         self.browser = browser
         self.now = now or dt.datetime.now(dt.UTC)
@@ -87,14 +115,34 @@ class Validator:
         self.checks: list[dict] = []
         self.request: dict | None = None
 
+    @property
+    def sub(self) -> Subscription:
+        if self._sub is None:
+            raise RuntimeError("this Validator only reads: fork it with for_subscription() first")
+        return self._sub
+
+    def for_subscription(self, sub: Subscription) -> Validator:
+        """A validator for `sub` that carries the checks made so far (by `read`)."""
+        fork = copy.copy(self)
+        fork._sub = sub
+        fork.checks = list(self.checks)
+        fork.request = None
+        return fork
+
     def ok(self, name: str, detail: str = "") -> None:
         self.checks.append({"name": name, "ok": True, "detail": detail})
 
     def fail(self, name: str, code: str, message: str) -> Refusal:
         self.checks.append({"name": name, "ok": False, "detail": message})
-        return Refusal(code, message)
+        return Refusal(code, message, checks=self.checks)
 
     def run(self, value: str | None) -> Identity:
+        root = self.read(value)
+        assertion = self.check_trust(root)
+        return self.finish(root, assertion)
+
+    def read(self, value: str | None) -> etree._Element:
+        """Decode the posted value (plain base64, never inflated) and parse it safely."""
         if not value:
             raise self.fail("Message", "message-missing", "No SAMLResponse was posted to the ACS.")
         try:
@@ -102,6 +150,13 @@ class Validator:
         except codec.DecodeError as err:
             code = "message-too-large" if "larger" in str(err) else "malformed-message"
             raise self.fail("Message", code, f"The SAMLResponse cannot be decoded: {err}.") from err
+        if _looks_deflated(xml):
+            raise self.fail(
+                "Message",
+                "malformed-message",
+                "The SAMLResponse is DEFLATE-compressed; the HTTP-POST binding carries plain base64 "
+                "(only HTTP-Redirect deflates), so it is refused.",
+            )
         try:
             root = parse(xml, self.max_bytes)
         except UnsafeXML as err:
@@ -109,16 +164,24 @@ class Validator:
                 "XML safety", err.code, f"The SAMLResponse was refused before parsing: {err.message}."
             ) from err
         self.ok("XML safety", "no DOCTYPE, no entities, bounded size and depth")
+        self._check_protocol(root)
+        return root
+
+    def check_trust(self, root: etree._Element) -> etree._Element:
+        """The envelope, the one Assertion and the signatures; returns the verified Assertion."""
         self._check_envelope(root)
         assertion = self._single_assertion(root)
         self._check_signatures(root, assertion)
+        return assertion
+
+    def finish(self, root: etree._Element, assertion: etree._Element) -> Identity:
         if self.seen(assertion.get("ID", "")):
             raise self.fail("Replay", "replayed", f"The Assertion {assertion.get('ID')} was already used.")
         return self._check_assertion(root, assertion)
 
     # -- the Response -------------------------------------------------------------------
 
-    def _check_envelope(self, root: etree._Element) -> None:
+    def _check_protocol(self, root: etree._Element) -> None:
         if root.tag != _q("Response", ns.SAMLP):
             if etree.QName(root).namespace in ("urn:oasis:names:tc:SAML:1.0:protocol",):
                 raise self.fail("Protocol", "not-saml2", "This is a SAML 1.x message; only SAML 2.0 is supported.")
@@ -128,6 +191,8 @@ class Validator:
         if root.get("Version") != "2.0":
             raise self.fail("Protocol", "not-saml2", f"Version is {root.get('Version')!r}; only SAML 2.0 is supported.")
         self.ok("Protocol", "SAML 2.0 Response")
+
+    def _check_envelope(self, root: etree._Element) -> None:
         dups = [k for k, v in ids_of(root).items() if len(v) > 1]
         if dups:
             raise self.fail("Unique IDs", "duplicate-id", f"The ID {dups[0]!r} occurs more than once in the message.")
@@ -170,7 +235,8 @@ class Validator:
             raise self.fail(
                 "Assertion",
                 "assertion-count",
-                f"The Response holds {len(everywhere)} Assertion element(s) ({len(direct)} in place); exactly one is allowed.",
+                f"The Response holds {len(everywhere)} Assertion element(s) ({len(direct)} in place); "
+                "exactly one is allowed.",
             )
         self.ok("Assertion", "exactly one")
         return direct[0]
@@ -194,6 +260,16 @@ class Validator:
                 "the Assertion is not signed" if response_signed else "neither the Response nor the Assertion is signed"
             )
             raise self.fail("Assertion signature", "signature-missing", f"A signed Assertion is required, but {what}.")
+
+    def _same_session(self, req: dict) -> bool:
+        return req["idm_key"] == self.sub.idm_key and req["browser"] == self.browser
+
+    def _other_session(self, request_id: str) -> Refusal:
+        return self.fail(
+            "InResponseTo",
+            "in-response-to-other-session",
+            f"The request {request_id} was sent by another browser or for another subscription.",
+        )
 
     # -- the Assertion ------------------------------------------------------------------
 
@@ -222,7 +298,8 @@ class Validator:
             raise self.fail(
                 "Issuer",
                 "issuer-mismatch",
-                f"The Assertion was issued by {issuer_value!r}, but this subscription trusts {self.sub.idp_entity_id!r}.",
+                f"The Assertion was issued by {issuer_value!r}, "
+                f"but this subscription trusts {self.sub.idp_entity_id!r}.",
             )
         self.ok("Issuer", issuer_value)
 
@@ -278,6 +355,11 @@ class Validator:
             )
         in_response_to = in_response_to or scd_irt
         if in_response_to:
+            # Look before taking: a Response posted by another browser must not use up (and so
+            # cancel) the request that the rightful browser is still waiting to have answered.
+            waiting = self.peek_request(in_response_to)
+            if waiting is not None and not self._same_session(waiting):
+                raise self._other_session(in_response_to)
             req = self.take_request(in_response_to)
             if req is None:
                 raise self.fail(
@@ -286,12 +368,8 @@ class Validator:
                     f"InResponseTo {in_response_to} names no request that is waiting for an answer "
                     "(never sent, already answered, or expired).",
                 )
-            if req["idm_key"] != self.sub.idm_key or req["browser"] != self.browser:
-                raise self.fail(
-                    "InResponseTo",
-                    "in-response-to-other-session",
-                    f"The request {in_response_to} was sent to another browser or subscription.",
-                )
+            if not self._same_session(req):
+                raise self._other_session(in_response_to)
             self.request = req
             self.ok("InResponseTo", f"answers {in_response_to}, sent by this browser")
         else:

@@ -149,13 +149,14 @@ class World:
         now: Any = None,
         before_sign: Callable[[etree._Element, etree._Element], None] | None = None,
         after_sign: Callable[[etree._Element, etree._Element], Any] | None = None,
+        wrap: Callable[[etree._Element, etree._Element], etree._Element] | None = None,
         **sp_overrides: Any,
     ) -> str:
         """A Response for `user`, bent by the callbacks, as the base64 value of SAMLResponse.
 
         `sp_overrides` change the IdP's settings for this one Response (sign, sig_hash,
         key_pem/cert_pem for a foreign key, clock_offset, lifetime, nameid_source, ...).
-        `after_sign` may return a new root element to send instead (wrapping attacks).
+        `wrap` returns a new root element to send instead (wrapping attacks on the Response).
         """
         sp = replace(self.idp_sp, **sp_overrides)
         u = user if isinstance(user, IdPUser) else self.idp_config.user(user)
@@ -167,7 +168,9 @@ class World:
             before_sign(resp, assertion)
         sign_as_configured(resp, assertion, sp, self.idp_config.key_pem, self.idp_config.cert_pem)
         if after_sign:
-            resp = after_sign(resp, assertion) or resp
+            after_sign(resp, assertion)
+        if wrap:
+            resp = wrap(resp, assertion)
         return codec.encode_post(etree.tostring(resp, xml_declaration=True, encoding="UTF-8"))
 
     def verdicts(self) -> list[Event]:
@@ -181,9 +184,12 @@ def make_world(
     extra_subs: list[Subscription] | None = None,
     idp_sp: dict[str, Any] | None = None,
     sp_config: dict[str, Any] | None = None,
+    sp_base: str = SP_BASE,
+    idp_base: str = IDP_BASE,
 ) -> World:
     k = keys()
-    sp_cfg = SPConfig(base_url=SP_BASE, subscriptions=[subscription(**(sub or {}))] + list(extra_subs or []))
+    main = subscription(**{"idp_sso_url": idp_base + "/sso", **(sub or {})})
+    sp_cfg = SPConfig(base_url=sp_base, subscriptions=[main] + list(extra_subs or []))
     if sp_config:
         sp_cfg = replace(sp_cfg, **sp_config)
     settings = SPSettings(entity_id=sp_cfg.entity_id, acs_url=sp_cfg.acs_url, name="Vendor SP")
@@ -191,7 +197,7 @@ def make_world(
         settings = replace(settings, **idp_sp)
     idp_cfg = IdPConfig(
         entity_id=IDP_ENTITY,
-        base_url=IDP_BASE,
+        base_url=idp_base,
         key_pem=k.idp.key_pem,
         cert_pem=k.idp.cert_pem,
         users=default_users(),
@@ -233,6 +239,18 @@ def saml_form(html: str) -> Form:
 
 def reason(response: TestResponse | Any) -> str | None:
     return response.headers.get("X-SAML-Reason")
+
+
+def assert_refused(response: TestResponse, code: str, status: int | None = None) -> None:
+    """A 4xx naming `code` in the X-SAML-Reason header and on the page, with no session cookie."""
+    got = (response.status_code, reason(response))
+    assert 400 <= response.status_code < 500 and reason(response) == code, f"expected {code}, got {got}"
+    if status is not None:
+        assert response.status_code == status, got
+    assert f'<code id="reason-code">{code}</code>' in response.get_data(as_text=True)
+    assert not any(
+        "sp_session=" in h and "Expires=Thu, 01 Jan 1970" not in h for h in response.headers.getlist("Set-Cookie")
+    )
 
 
 class Browser:
@@ -278,8 +296,14 @@ class Browser:
         return self.idp.get(parts.path, query_string=parts.query)
 
     def sign_in(self, page: TestResponse, username: str, password: str, code: str | None = None) -> TestResponse:
-        """Fill the IdP's login form (and the TOTP form when asked); returns the last page."""
+        """Fill the IdP's login form (and the TOTP form when asked); returns the last page.
+
+        When the IdP already has a session for this browser there is no form: the page is
+        the auto-post form already and is returned as it is.
+        """
         assert page.status_code == 200, (page.status_code, reason(page))
+        if "SAMLResponse" in page.get_data(as_text=True):
+            return page
         form = next(f for f in forms(page.get_data(as_text=True)) if f.action == "/login")
         r = self.idp.post("/login", data={**form.fields, "username": username, "password": password})
         if code is not None:

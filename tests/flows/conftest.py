@@ -1,17 +1,16 @@
-"""Shared fixtures come from tests/saml_helpers.py (keys made once per session, worlds, no forks)."""
+"""Shared fixtures for the flow tests; they live in tests/saml_helpers.py.
+
+`keys` (RSA-2048 and EC keys made once per session), `world` (a fresh SP and mock IdP that
+trust each other, SP state in a temp file), `new_world(...)` (a factory for variants) and
+`no_process_spawned` (fails a test that starts any process, xmlsec1 above all; flow modules
+opt in with `pytestmark = pytest.mark.usefixtures("no_process_spawned")`).
+"""
 
 import sys
 from pathlib import Path
-
-import pytest
 
 _TESTS = str(Path(__file__).resolve().parents[1])
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
 from saml_helpers import keys_fixture, new_world_fixture, no_process_spawned_fixture, world_fixture  # noqa: E402, F401
-
-
-@pytest.fixture(autouse=True)
-def _no_process(no_process_spawned: None) -> None:
-    """pysaml2 must never fork xmlsec1 (nor anything else) here."""
