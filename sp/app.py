@@ -232,7 +232,7 @@ class SPApp:
                     message=r.message,
                     checks=checks,
                     status=r.status,
-                    subscription=validator.sub.idm_key if validator else None,
+                    subscription=r.subscription or (validator.sub.idm_key if validator else None),
                 ),
             )
             return self.refuse(r, checks)
@@ -314,6 +314,7 @@ class SPApp:
             try:
                 return validator, root, validator.check_trust(root)
             except Refusal as r:
+                r.subscription = sub.idm_key
                 first = first or r
         assert first is not None  # _candidates never returns an empty list
         raise first

@@ -74,6 +74,7 @@ class Refusal(Exception):
     ):
         self.code = code
         self.checks = checks  # the validation checks made up to this refusal, when there were any
+        self.subscription: str | None = None  # the idm_key whose trust refused, when one did
         self.message = message or CODES.get(code, code)
         status = status or STATUS.get(code, 403 if code.startswith(("signature", "replay")) else 400)
         # Whatever a caller passes, a refusal is a client error: never a 5xx (nor a 2xx/3xx).

@@ -150,6 +150,7 @@ class World:
         before_sign: Callable[[etree._Element, etree._Element], None] | None = None,
         after_sign: Callable[[etree._Element, etree._Element], Any] | None = None,
         wrap: Callable[[etree._Element, etree._Element], etree._Element] | None = None,
+        issuer: str | None = None,
         **sp_overrides: Any,
     ) -> str:
         """A Response for `user`, bent by the callbacks, as the base64 value of SAMLResponse.
@@ -162,7 +163,11 @@ class World:
         u = user if isinstance(user, IdPUser) else self.idp_config.user(user)
         assert u is not None, user
         resp, assertion = build_unsigned(
-            idp_entity_id=self.idp_config.entity_id, sp=sp, user=u, in_response_to=in_response_to, now=now
+            idp_entity_id=issuer or self.idp_config.entity_id,
+            sp=sp,
+            user=u,
+            in_response_to=in_response_to,
+            now=now,
         )
         if before_sign:
             before_sign(resp, assertion)
