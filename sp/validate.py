@@ -344,6 +344,14 @@ class Validator:
                     f"The Audience is {audiences}, but this SP is {self.sp_entity_id!r}.",
                 )
         self.ok("Audience", self.sp_entity_id)
+        name_id_scope = subject.find(_q("NameID"))
+        qualifier = name_id_scope.get("SPNameQualifier") if name_id_scope is not None else None
+        if qualifier is not None and qualifier != self.sp_entity_id:
+            raise self.fail(
+                "Audience",
+                "audience-mismatch",
+                f"The NameID is qualified for the SP {qualifier!r}, not this SP ({self.sp_entity_id!r}).",
+            )
 
         in_response_to = root.get("InResponseTo")
         scd_irt = scd.get("InResponseTo")
@@ -384,6 +392,9 @@ class Validator:
         statement = a.find(_q("AuthnStatement"))
         if statement is None:
             raise self.fail("AuthnStatement", "authn-statement-missing", "The Assertion has no AuthnStatement.")
+        self._time(
+            "AuthnStatement SessionNotOnOrAfter", statement.get("SessionNotOnOrAfter"), required=False, before=True
+        )
         ctx = statement.find(f"{_q('AuthnContext')}/{_q('AuthnContextClassRef')}")
 
         name_id_el = subject.find(_q("NameID"))
