@@ -22,7 +22,7 @@ def identity_value(sub: Subscription, name_id: str, attributes: dict[str, list[s
     if sub.identity_source.startswith("attribute:"):
         name = sub.identity_source.split(":", 1)[1]
         values = attributes.get(name) or []
-        return (values[0] if values else None), f"attribute {name}"
+        return (values[0] or None if values else None), f"attribute {name}"
     return (name_id or None), "NameID"
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -36,12 +37,6 @@ class Identity:
     authn_context: str
 
 
-@dataclass
-class Outcome:
-    identity: Identity | None = None
-    checks: list[dict] = field(default_factory=list)
-
-
 def _q(local: str, nsuri: str = ns.SAML) -> str:
     return ns.q(nsuri, local)
 
@@ -61,6 +56,29 @@ def _looks_deflated(data: bytes) -> bool:
     except zlib.error:
         return False
     return out.lstrip().startswith(b"<")
+
+
+_ENCODING_DECL = re.compile(rb"""<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+_UTF8_NAMES = {"utf-8", "utf8", "us-ascii", "ascii"}
+
+
+def _not_utf8(data: bytes) -> str | None:
+    """Why `data` is not plain UTF-8 XML, or None.
+
+    The DOCTYPE check scans bytes before parsing, and libxml2 honours UTF-16, UTF-7, EBCDIC...:
+    in those a DOCTYPE hides from the scan and its external parameter entities get loaded.
+    """
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if b"\x00" in body:
+        return "it contains NUL bytes (UTF-16 or UTF-32)"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is not valid UTF-8"
+    m = _ENCODING_DECL.match(body.lstrip())
+    if m and m.group(1).decode("ascii", "replace").strip().lower() not in _UTF8_NAMES:
+        return f"it declares the encoding {m.group(1).decode('ascii', 'replace')!r}"
+    return None
 
 
 def parse_instant(value: str | None) -> dt.datetime | None:
@@ -156,6 +174,14 @@ class Validator:
                 "malformed-message",
                 "The SAMLResponse is DEFLATE-compressed; the HTTP-POST binding carries plain base64 "
                 "(only HTTP-Redirect deflates), so it is refused.",
+            )
+        problem = _not_utf8(xml)
+        if problem:
+            raise self.fail(
+                "XML safety",
+                "malformed-xml",
+                f"The SAMLResponse was refused before parsing: {problem}; only UTF-8 is accepted, "
+                "so that no DOCTYPE or entity can hide in another encoding.",
             )
         try:
             root = parse(xml, self.max_bytes)

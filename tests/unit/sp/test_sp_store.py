@@ -1,0 +1,97 @@
+"""sp.store: outstanding requests are answered once, the replay cache survives a restart,
+sessions and picks expire."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sp.store import SPStore
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "sp.sqlite"
+
+
+def test_request_is_taken_once(path: Path) -> None:
+    s = SPStore(path)
+    s.add_request("_r1", "b1", "1001", "/x", 60)
+    assert s.peek_request("_r1") == {"browser": "b1", "idm_key": "1001", "relay_state": "/x"}
+    assert s.take_request("_r1") == {"browser": "b1", "idm_key": "1001", "relay_state": "/x"}
+    assert s.take_request("_r1") is None
+    assert s.peek_request("_r1") is None
+    assert s.count_requests() == 0
+
+
+def test_expired_request(path: Path) -> None:
+    s = SPStore(path)
+    s.add_request("_r1", "b1", "1001", None, -1)
+    assert s.peek_request("_r1") is None
+    assert s.take_request("_r1") is None
+
+
+def test_only_one_of_many_racing_takes_wins(path: Path) -> None:
+    s = SPStore(path)
+    s.add_request("_r1", "b1", "1001", None, 60)
+    won: list[dict] = []
+    threads = [threading.Thread(target=lambda: won.append(s.take_request("_r1"))) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len([w for w in won if w]) == 1
+
+
+def test_replay_cache_survives_a_restart(path: Path) -> None:
+    s = SPStore(path)
+    assert s.remember_assertion("_a1", "1001", time.time() + 300)
+    assert not s.remember_assertion("_a1", "1001", time.time() + 300)
+    s.close()
+    again = SPStore(path)
+    assert again.seen_assertion("_a1")
+    assert not again.remember_assertion("_a1", "1001", time.time() + 300)
+    assert again.count_replay() == 1
+
+
+def test_replay_entry_is_kept_at_least_a_minute(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = SPStore(path)
+    s.remember_assertion("_a1", "1001", time.time() - 1000)  # already expired assertion
+    later = time.time() + 45
+    monkeypatch.setattr("sp.store.time.time", lambda: later)
+    s._last_purge = 0
+    s.add_request("_x", "b", "1001", None, 1)  # triggers a purge
+    assert s.seen_assertion("_a1")
+
+
+def test_expired_entries_are_purged(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = SPStore(path)
+    s.remember_assertion("_a1", "1001", time.time() + 100)
+    later = time.time() + 1000
+    monkeypatch.setattr("sp.store.time.time", lambda: later)
+    s._last_purge = 0
+    s.add_request("_x", "b", "1001", None, 1)
+    assert not s.seen_assertion("_a1")
+
+
+def test_in_memory_store(tmp_path: Path) -> None:
+    s = SPStore(None)
+    assert s.path == ":memory:"
+    assert s.remember_assertion("_a", "k", time.time() + 5)
+
+
+def test_sessions_and_picks(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = SPStore(path)
+    s.put_session("t1", {"login": "alice"}, 60)
+    s.put_pick("p1", {"logins": ["a", "b"]}, 60)
+    assert s.get_session("t1") == {"login": "alice"}
+    assert s.get_pick("p1") == {"logins": ["a", "b"]}
+    s.end_pick("p1")
+    assert s.get_pick("p1") is None
+    later = time.time() + 61
+    monkeypatch.setattr("sp.store.time.time", lambda: later)
+    assert s.get_session("t1") is None
+    s.end_session("t1")
