@@ -26,9 +26,13 @@ class WorkspaceLocked(Exception):
 
     def __init__(self, path: Path, pid: int | None):
         holder = f"pid {pid}" if pid else "pid unknown"
-        super().__init__(
-            f"the workspace is open in another harness ({holder}): {path}. Close it there, or open it read-only."
-        )
+        if pid == os.getpid():
+            message = f"the workspace is already open in this harness ({holder}): {path}"
+        else:
+            message = (
+                f"the workspace is open in another harness ({holder}): {path}. Close it there, or open it read-only."
+            )
+        super().__init__(message)
         self.path = path
         self.pid = pid
 

@@ -28,7 +28,7 @@ def path(tmp_path):
 
 def test_second_writer_in_the_same_process_is_refused(path):
     first = Workspace(path)
-    with pytest.raises(WorkspaceError, match=rf"open in another harness \(pid {os.getpid()}\)"):
+    with pytest.raises(WorkspaceError, match=rf"already open in this harness \(pid {os.getpid()}\)"):
         Workspace(path)
     first.close()
     again = Workspace(path)  # closing released it
@@ -105,7 +105,7 @@ def test_cli_writer_command_refused_and_flow_runs_beside_a_writer(path, capsys):
     holder = Workspace(path)
     try:
         assert main(["--workspace", str(path), "certs", "make", "extra"]) == 2
-        assert f"open in another harness (pid {os.getpid()})" in capsys.readouterr().err
+        assert f"already open in this harness (pid {os.getpid()})" in capsys.readouterr().err
         assert main(["--workspace", str(path), "flow", "sp", "--user", "alice"]) == 0
         assert "session opened for alice" in capsys.readouterr().out
     finally:
