@@ -758,10 +758,13 @@ def run_interactive(
             report.step("saml-enabled").set(SKIP, "no session opened, so the account is not known: give --account")
     if report.step("external-id").status == PENDING:
         _check_external_id(report, ctx, report.identity or None, observed=bool(report.identity))
+    first = report.first_failure
+    if first is not None and not decided.is_set() and not cancel.is_set():
+        first.reason += f" (waited {timeout:g} s)"
     if report.step("session").status == PENDING:
         report.step("session").set(
             FAIL,
-            f"nothing decisive happened within {timeout:.0f} s",
+            f"nothing decisive happened within {timeout:g} s",
             BROWSER,
             f"Open {report.login_url} and sign in at the IdP.",
         )

@@ -19,6 +19,7 @@ whose user left the directory, is deactivated.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -101,10 +102,14 @@ def _form(fields: dict[str, Any]) -> dict[str, str]:
 
 
 def _refusal_text(page: str) -> str:
-    """The sentence of an SP refusal page (its second paragraph), without HTML."""
-    paras = re.findall(r"<p>(.*?)</p>", page, re.S)
-    text = paras[1] if len(paras) > 1 else (paras[0] if paras else "")
-    return re.sub(r"<[^>]+>", "", text).replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&").strip()
+    """The sentence of an SP refusal page (its `reason` paragraph), without HTML."""
+    m = re.search(r'<p id="reason">(.*?)</p>', page, re.S)
+    if m is None:
+        paras = re.findall(r"<p>(.*?)</p>", page, re.S)
+        text = paras[-1] if paras else ""
+    else:
+        text = m.group(1)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -180,7 +185,9 @@ class Plan:
 
 
 def _generated_login(user: IdPUser, prefix: str, taken: set[str]) -> str:
-    initials = (user.first_name[:1] + user.last_name[:1]) or user.username[:2]
+    initials = user.first_name[:1] + user.last_name[:1]
+    if len(initials) < 2:
+        initials = user.username[:2]
     base = re.sub(r"[^a-z0-9]", "", f"{initials}".lower()) or "user"
     stem = f"{prefix}_{base}" if prefix else base
     login, n = stem, 2
