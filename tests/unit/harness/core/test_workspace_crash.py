@@ -191,3 +191,57 @@ def test_save_keypair_refuses_a_bad_name(tmp_path, pairs):
     with pytest.raises(WorkspaceError):
         ws.save_keypair("../evil", pairs[1][0])
     ws.close()
+
+
+# -- the SP's state file in the workspace ----------------------------------------------------------
+
+SP_WRITER = textwrap.dedent(
+    """
+    import sys
+    from sp.store import SPStore
+
+    store = SPStore(sys.argv[1])
+    start = store.count_replay()
+    print("ready", flush=True)
+    i = start
+    while True:
+        i += 1
+        store.add_request(f"_req{i}", "browser", "4711", None, 600)
+        store.remember_assertion(f"_a{i}", "4711", 4e9)
+        store.put_session(f"tok{i}", {"login": f"user{i}"}, 3600)
+        store.take_request(f"_req{i}")
+        print(i, flush=True)
+    """
+)
+
+
+def test_kill_during_sp_state_writes_keeps_every_finished_login(tmp_path):
+    from sp.store import SPStore
+
+    path = tmp_path / "sp_state.sqlite"
+    for round_ in range(3):
+        child = subprocess.Popen([sys.executable, "-c", SP_WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().strip() == "ready"
+            first = child.stdout.readline()
+            time.sleep(0.05 * round_)
+            child.send_signal(signal.SIGKILL)
+            out, _ = child.communicate(timeout=10)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait(10)
+        done = [int(x) for x in (first + out).split() if x.isdigit()][-1]
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.close()
+        store = SPStore(path)
+        try:
+            assert done <= store.count_replay() <= done + 1
+            for i in (1, done):
+                assert store.seen_assertion(f"_a{i}")  # a replay is still refused after the crash
+                assert store.get_session(f"tok{i}") == {"login": f"user{i}"}
+                assert store.peek_request(f"_req{i}") is None  # answered requests stay answered
+            assert store.count_requests() <= 1  # at most the one in flight
+        finally:
+            store.close()
