@@ -656,3 +656,16 @@ def test_no_refusal_is_ever_a_5xx(world: World, keys: Keys) -> None:
     ]
     for r in probes:
         assert r.status_code < 500, (r.request.path, r.status_code, reason(r))
+
+
+def test_refusal_pages_escape_what_the_message_carried(world: World) -> None:
+    """Reason pages quote the NameID and RelayState back: escaped, never markup."""
+    b = world.browser()
+    evil = "<script>alert(1)</script>"
+    r = b.post_acs(world.forge(before_sign=lambda r, a: setattr(name_id(a), "text", evil)))
+    assert_refused(r, "user-not-found")
+    html = r.get_data(as_text=True)
+    assert evil not in html and "&lt;script&gt;" in html
+    r = b.post_acs(world.forge(), relay_state=f'https://evil.test/"{evil}')
+    assert_refused(r, "relay-state-offsite")
+    assert evil not in r.get_data(as_text=True)
