@@ -305,24 +305,23 @@ class SPApp:
         )
         root = reader.read(value)
         try:
-            candidates = self._candidates(root)
+            candidates = self._candidates(config, root)
         except Refusal as r:
             raise reader.fail("Trust", r.code, r.message) from None
-        first: Refusal | None = None
+        refusals: list[Refusal] = []
         for sub in candidates:
             validator = reader.for_subscription(sub)
             try:
                 return validator, root, validator.check_trust(root)
             except Refusal as r:
                 r.subscription = sub.idm_key
-                first = first or r
-        assert first is not None  # _candidates never returns an empty list
-        raise first
+                refusals.append(r)
+        raise refusals[0]  # _candidates never returns an empty list
 
-    def _candidates(self, root: etree._Element) -> list[Subscription]:
+    def _candidates(self, config: SPConfig, root: etree._Element) -> list[Subscription]:
         """The subscriptions that trust the Issuer of this Response, before any trust is given."""
         issuers = issuers_of(root)
-        matching = [s for s in self.config.subscriptions if s.idp_entity_id and s.idp_entity_id in issuers]
+        matching = [s for s in config.subscriptions if s.idp_entity_id and s.idp_entity_id in issuers]
         ready = [s for s in matching if s.saml_ready]
         if not ready:
             shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
