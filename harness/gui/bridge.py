@@ -1,0 +1,44 @@
+"""The one door between the engine's threads and the GUI thread (as qutebrowser's utils/message.py).
+
+Server threads, flow workers and the health probe only ever *emit* these signals, with plain
+Python objects (dicts, dataclasses from `harness.core`); the slots run in the GUI thread, because
+the bridge lives there and Qt queues cross-thread emissions. Nothing outside the GUI thread
+touches a widget or a Qt model.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+
+class Bridge(QObject):
+    # servers
+    servers_started = Signal(object)  # harness.core.servers.Servers (started)
+    servers_failed = Signal(str)  # why, in words
+    servers_stopped = Signal()
+    health = Signal(object)  # {"sp": bool, "idp": bool}
+
+    # flows (run_id is a str chosen by the controller)
+    flow_started = Signal(object)  # harness.gui.history.HistoryEntry (trace still empty)
+    step_recorded = Signal(str, object)  # run_id, harness.core.trace.Step
+    flow_finished = Signal(str, object)  # run_id, harness.core.flow.FlowResult (None: a browser recording ended)
+    flow_failed = Signal(str, str)  # run_id, why
+    batch_progress = Signal(object)  # {"user": str, "idm_key": str, "kind": str, "result": FlowResult}
+    batch_finished = Signal(str)  # a summary sentence
+
+    # the workspace
+    workspace_opened = Signal(object)  # harness.core.workspace.Workspace
+    workspace_changed = Signal(str)  # what changed: "users" | "subscriptions" | "idp" | "keys" | "all"
+    history_changed = Signal()
+
+    # messages for the status bar / dialogs: level is "info" | "warning" | "error"
+    message = Signal(str, str)
+
+    def info(self, text: str) -> None:
+        self.message.emit("info", text)
+
+    def warning(self, text: str) -> None:
+        self.message.emit("warning", text)
+
+    def error(self, text: str) -> None:
+        self.message.emit("error", text)

@@ -1,0 +1,679 @@
+"""The application controller: owns the workspace, the servers, the runs and the undo stack.
+
+It runs in the GUI thread. Slow work (starting the servers, flows, health probes) goes to a
+thread pool and comes back only through the Bridge. Every edit is saved to the workspace at
+once, applied to the running servers with `Servers.reload()`, and pushed on the undo stack.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QObject, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QUndoCommand, QUndoStack
+
+from harness.core.certs import CertError, KeyPair, make_keypair, rotate
+from harness.core.flow import FlowResult, expect, run_flow
+from harness.core.recorder import TraceRecorder
+from harness.core.report import render_html
+from harness.core.servers import Servers
+from harness.core.trace import Step, Trace
+from harness.core.workspace import IdPForSP, IdPProfile, SPProfile, Workspace, WorkspaceError
+from harness.gui.bridge import Bridge
+from harness.gui.browser_capture import BrowserCapture
+from harness.gui.history import HistoryEntry
+from harness.gui.tasks import Tasks
+from mock_idp.model import IdPUser
+from sp.model import Subscription
+
+HEALTH_INTERVAL_MS = 3000
+EDIT_ERRORS = (WorkspaceError, CertError, ValueError, OSError)
+
+
+def in_words(err: BaseException) -> str:
+    """An exception as a sentence for a tester (never a traceback)."""
+    text = str(err).strip()
+    if isinstance(err, OSError) and err.strerror:
+        text = err.strerror + (f": {err.filename}" if err.filename else "")
+    if not text:
+        text = type(err).__name__
+    return text[0].upper() + text[1:]
+
+
+class _Edit(QUndoCommand):
+    """An edit already applied when pushed; undo/redo re-apply the before/after state."""
+
+    def __init__(self, controller: AppController, text: str, what: str, do: Callable, undo: Callable):
+        super().__init__(text)
+        self._c, self._what, self._do, self._undo = controller, what, do, undo
+        self._first = True
+
+    def redo(self) -> None:
+        if self._first:
+            self._first = False
+            return
+        self._c._apply_quietly(self._do, self._what)
+
+    def undo(self) -> None:
+        self._c._apply_quietly(self._undo, self._what)
+
+
+class AppController(QObject):
+    def __init__(
+        self,
+        bridge: Bridge,
+        workspace: Workspace,
+        *,
+        sp_port: int | None = None,
+        idp_port: int | None = None,
+        open_url: Callable[[str], None] | None = None,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.workspace = workspace
+        self.sp_port, self.idp_port = sp_port, idp_port
+        self.servers: Servers | None = None
+        self.tasks = Tasks()
+        self.undo_stack = QUndoStack(self)
+        self.history: list[HistoryEntry] = []
+        self.open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
+        self._starting = False
+        self._unclaimed: list[Servers] = []  # started in a worker, not yet taken by the GUI thread
+        self._lock = threading.Lock()
+        self._capture: tuple[str, BrowserCapture, Servers] | None = None
+        self._running: str | None = None
+        self._closed = False
+        bridge.servers_started.connect(self._on_servers_started)
+        bridge.servers_failed.connect(self._on_servers_failed)
+        bridge.flow_finished.connect(self._on_flow_finished)
+        bridge.flow_failed.connect(self._on_flow_failed)
+        bridge.step_recorded.connect(self._on_step)
+        self._health = QTimer(self)
+        self._health.setInterval(HEALTH_INTERVAL_MS)
+        self._health.timeout.connect(self.probe_health)
+
+    # -- servers ---------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None
+
+    def start_servers(self) -> None:
+        if self._starting or self.servers is not None or self._closed:
+            return
+        self._starting = True
+        ws, sp_port, idp_port, bridge = self.workspace, self.sp_port, self.idp_port, self.bridge
+
+        def work() -> Servers:
+            servers = Servers(ws, sp_port=sp_port, idp_port=idp_port).start()
+            with self._lock:
+                self._unclaimed.append(servers)
+            return servers
+
+        self.bridge.info("Starting the SP and the mock IdP…")
+        self.tasks.start(
+            work,
+            done=bridge.servers_started.emit,
+            failed=lambda err: bridge.servers_failed.emit(f"The servers could not start: {in_words(err)}"),
+        )
+
+    def _claim(self, servers: Servers) -> bool:
+        with self._lock:
+            if servers in self._unclaimed:
+                self._unclaimed.remove(servers)
+                return True
+        return False
+
+    def _on_servers_started(self, servers: Servers) -> None:
+        if not self._claim(servers):
+            return
+        self._starting = False
+        if self._closed or servers.workspace is not self.workspace:
+            servers.stop()  # the tester switched workspaces meanwhile
+            return
+        self.servers = servers
+        self._health.start()
+        for note in servers.notes:
+            self.bridge.warning(note[0].upper() + note[1:] + ".")
+        self.bridge.health.emit({"sp": True, "idp": True})
+        self.bridge.info(f"SP on {servers.sp_base}, mock IdP on {servers.idp_base}.")
+
+    def _on_servers_failed(self, why: str) -> None:
+        self._starting = False
+        self.bridge.error(why)
+
+    def stop_servers(self) -> None:
+        self.stop_capture()
+        self._health.stop()
+        servers, self.servers = self.servers, None
+        if servers is not None:
+            servers.stop()
+            self.bridge.servers_stopped.emit()
+
+    def restart_servers(self) -> None:
+        self.stop_servers()
+        self.start_servers()
+
+    def probe_health(self) -> None:
+        servers, bridge = self.servers, self.bridge
+        if servers is None:
+            bridge.health.emit({"sp": False, "idp": False})
+            return
+        urls = {"sp": servers.sp_base, "idp": servers.idp_base}
+
+        def work() -> dict:
+            out = {}
+            for name, url in urls.items():
+                parts = urlsplit(url)
+                try:
+                    with socket.create_connection((parts.hostname, parts.port), timeout=0.5):
+                        out[name] = True
+                except OSError:
+                    out[name] = False
+            return out
+
+        self.tasks.start(work, done=bridge.health.emit)
+
+    def shutdown(self) -> None:
+        """Stop everything; called when the window closes."""
+        if self._closed:
+            return
+        self._closed = True
+        self._health.stop()
+        self.stop_servers()
+        self.tasks.wait(15_000)
+        with self._lock:
+            left, self._unclaimed = self._unclaimed, []
+        for servers in left:
+            servers.stop()
+        self.workspace.close()
+
+    # -- workspaces --------------------------------------------------------------------------------
+
+    def switch_workspace(self, ws: Workspace) -> None:
+        self.stop_servers()
+        old, self.workspace = self.workspace, ws
+        if old is not ws:
+            old.close()
+        self.undo_stack.clear()
+        self.bridge.workspace_opened.emit(ws)
+        self.bridge.workspace_changed.emit("all")
+        self.start_servers()
+
+    def open_workspace(self, path: str | Path) -> bool:
+        try:
+            ws = Workspace(path)
+        except EDIT_ERRORS as err:
+            self.bridge.error(f"Cannot open the workspace: {in_words(err)}")
+            return False
+        self.switch_workspace(ws)
+        return True
+
+    def new_workspace(self, path: str | Path, *, demo: bool = False) -> bool:
+        try:
+            ws = Workspace.demo(path) if demo else Workspace.create(path)
+        except EDIT_ERRORS as err:
+            self.bridge.error(f"Cannot create the workspace: {in_words(err)}")
+            return False
+        self.switch_workspace(ws)
+        return True
+
+    def save_workspace_as(self, path: str | Path) -> bool:
+        try:
+            ws = Workspace.from_json(path, self.workspace.to_json(), keys_from=self.workspace.keys_dir)
+        except EDIT_ERRORS as err:
+            self.bridge.error(f"Cannot save the workspace there: {in_words(err)}")
+            return False
+        self.switch_workspace(ws)
+        return True
+
+    # -- flows -----------------------------------------------------------------------------------------
+
+    def run_flow(self, kind: str, idm_key: str, username: str, *, step_mode: bool = False) -> str | None:
+        """Run a flow with the scripted browser in a worker; returns its run id."""
+        if self.servers is None:
+            self.bridge.error("The servers are not running yet: wait for them to start, or restart them.")
+            return None
+        if self._running is not None:
+            self.bridge.warning("A flow is already running.")
+            return None
+        if not idm_key or not username:
+            self.bridge.error("Choose a subscription and a user first.")
+            return None
+        run_id = uuid.uuid4().hex[:10]
+        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
+        trace = Trace(title=f"{words} login: {username} → {idm_key}", flow=kind, subscription=idm_key, user=username)
+        entry = HistoryEntry(run_id, trace, kind, running=True, step_mode=step_mode)
+        self.history.append(entry)
+        self._running = run_id
+        servers, bridge = self.servers, self.bridge
+
+        def on_step(_trace: Trace, step: Step) -> None:
+            bridge.step_recorded.emit(run_id, step)
+
+        def work() -> FlowResult:
+            return run_flow(servers, kind=kind, idm_key=idm_key, username=username, on_step=on_step)
+
+        bridge.flow_started.emit(entry)
+        bridge.history_changed.emit()
+        self.tasks.start(
+            work,
+            done=lambda result: bridge.flow_finished.emit(run_id, result),
+            failed=lambda err: bridge.flow_failed.emit(run_id, f"The flow could not run: {in_words(err)}"),
+        )
+        return run_id
+
+    def run_batch(self, kind: str, pairs: list[tuple[str, str]]) -> bool:
+        """Run (username, idm_key) pairs one after the other in a worker (the matrix's "Run all")."""
+        if self.servers is None:
+            self.bridge.error("The servers are not running yet.")
+            return False
+        if self._running is not None:
+            self.bridge.warning("A flow is already running.")
+            return False
+        self._running = "batch"
+        servers, bridge = self.servers, self.bridge
+
+        def work() -> str:
+            good = 0
+            for username, idm_key in pairs:
+                result = run_flow(servers, kind=kind, idm_key=idm_key, username=username)
+                good += bool(result.as_expected)
+                bridge.batch_progress.emit({"user": username, "idm_key": idm_key, "kind": kind, "result": result})
+            return f"{good} of {len(pairs)} logins went as predicted."
+
+        self.bridge.batch_finished.connect(self._on_batch_finished)
+        self.tasks.start(
+            work,
+            done=bridge.batch_finished.emit,
+            failed=lambda err: bridge.batch_finished.emit(f"The batch stopped: {in_words(err)}"),
+        )
+        return True
+
+    def _on_batch_finished(self, summary: str) -> None:
+        self.bridge.batch_finished.disconnect(self._on_batch_finished)
+        self._running = None
+        self.bridge.info(summary)
+
+    def _on_step(self, run_id: str, step: Step) -> None:
+        entry = self.entry(run_id)
+        if entry is not None and entry.kind != "browser" and step not in entry.trace.steps:
+            entry.trace.steps.append(step)  # the live copy; replaced by the final trace at the end
+
+    def _on_flow_finished(self, run_id: str, result: FlowResult | None) -> None:
+        entry = self.entry(run_id)
+        if self._running == run_id:
+            self._running = None
+        if entry is None:
+            return
+        entry.running = False
+        if result is not None:
+            entry.trace = result.trace
+            entry.expected = result.expected
+            entry.as_expected = result.as_expected
+            entry.seconds = result.seconds
+            entry.whoami = result.whoami
+        self.bridge.history_changed.emit()
+
+    def _on_flow_failed(self, run_id: str, why: str) -> None:
+        entry = self.entry(run_id)
+        if self._running == run_id:
+            self._running = None
+        if entry is not None:
+            entry.running, entry.error = False, why
+        self.bridge.error(why)
+        self.bridge.history_changed.emit()
+
+    def _trusted_cert(self, servers: Servers) -> Callable[[str], bytes | None]:
+        def lookup(issuer: str) -> bytes | None:
+            for s in servers.sp_app.config.subscriptions:
+                if s.idp_entity_id == issuer:
+                    return s.idp_cert_pem
+            return None
+
+        return lookup
+
+    def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
+        if self.servers is None:
+            return None
+        if kind == "sp":
+            return self.servers.login_url(idm_key)
+        return self.servers.idp_start_url(user=username or None)
+
+    def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
+        """Open the login URL in the system browser and record what it does."""
+        url = self.browser_url(kind, idm_key, username)
+        if url is None:
+            self.bridge.error("The servers are not running yet.")
+            return None
+        self.stop_capture()
+        run_id = uuid.uuid4().hex[:10]
+        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
+        trace = Trace(
+            title=f"Real browser, {words}: {username or 'any user'} → {idm_key}",
+            flow="browser",
+            subscription=idm_key,
+            user=username,
+        )
+        entry = HistoryEntry(run_id, trace, "browser", running=True)
+        bridge = self.bridge
+        recorder = TraceRecorder(
+            trace,
+            flow_id=None,
+            trusted_cert=self._trusted_cert(self.servers),
+            on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
+        )
+        capture = BrowserCapture(recorder)
+        self.servers.add_listener(capture)
+        self._capture = (run_id, capture, self.servers)
+        self.history.append(entry)
+        bridge.flow_started.emit(entry)
+        bridge.history_changed.emit()
+        self.open_url(url)
+        bridge.info(f"Opened {url} in the browser; recording its steps until you stop or start another run.")
+        return run_id
+
+    @property
+    def capturing(self) -> str | None:
+        return self._capture[0] if self._capture else None
+
+    def stop_capture(self) -> None:
+        if self._capture is None:
+            return
+        run_id, capture, servers = self._capture
+        self._capture = None
+        servers.remove_listener(capture)
+        self.bridge.flow_finished.emit(run_id, None)
+
+    def entry(self, run_id: str) -> HistoryEntry | None:
+        for e in self.history:
+            if e.run_id == run_id:
+                return e
+        return None
+
+    def add_trace(self, trace: Trace, source: str = "") -> HistoryEntry:
+        entry = HistoryEntry(uuid.uuid4().hex[:10], trace, "file", source=source)
+        self.history.append(entry)
+        self.bridge.history_changed.emit()
+        return entry
+
+    def open_trace(self, path: str | Path) -> HistoryEntry | None:
+        try:
+            trace = Trace.from_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError, KeyError) as err:
+            self.bridge.error(f"Cannot open the trace: {in_words(err)}")
+            return None
+        return self.add_trace(trace, str(path))
+
+    def save_trace(self, entry: HistoryEntry, path: str | Path) -> bool:
+        try:
+            Path(path).write_text(entry.trace.to_json(), encoding="utf-8")
+        except OSError as err:
+            self.bridge.error(f"Cannot save the trace: {in_words(err)}")
+            return False
+        self.bridge.info(f"Trace saved to {path}.")
+        return True
+
+    def export_report(self, entry: HistoryEntry, path: str | Path) -> bool:
+        try:
+            text = render_html(entry.trace, expected=entry.expected, as_expected=entry.as_expected)
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as err:
+            self.bridge.error(f"Cannot write the report: {in_words(err)}")
+            return False
+        self.bridge.info(f"Report written to {path}.")
+        return True
+
+    def expectation(self, idm_key: str, username: str):  # -> Expectation | None
+        if self.servers is None:
+            return None
+        try:
+            return expect(self.servers, idm_key, username)
+        except Exception as err:  # noqa: BLE001 - a prediction must never crash the window
+            from harness.core.flow import Expectation
+
+            return Expectation("unknown", [], f"cannot predict: {in_words(err)}")
+
+    # -- edits ---------------------------------------------------------------------------------------
+
+    def _reload(self) -> None:
+        if self.servers is not None:
+            self.servers.reload()
+
+    def _apply_quietly(self, fn: Callable[[], None], what: str) -> None:
+        try:
+            fn()
+            self._reload()
+        except EDIT_ERRORS as err:
+            self.bridge.error(in_words(err))
+        self.bridge.workspace_changed.emit(what)
+
+    def _edit(self, text: str, what: str, do: Callable[[], None], undo: Callable[[], None] | None) -> bool:
+        try:
+            do()
+        except EDIT_ERRORS as err:
+            self.bridge.error(in_words(err))
+            self.bridge.workspace_changed.emit(what)  # views reload what is really saved
+            return False
+        try:
+            self._reload()
+        except EDIT_ERRORS as err:
+            self.bridge.error(f"Saved, but the servers could not take it: {in_words(err)}")
+        if undo is not None:
+            self.undo_stack.push(_Edit(self, text, what, do, undo))
+        self.bridge.workspace_changed.emit(what)
+        return True
+
+    # users
+
+    def save_user(self, user: IdPUser, old_username: str | None = None) -> bool:
+        ws = self.workspace
+        before = ws.user(old_username or user.username)
+        if before == user:
+            return True
+        if before is None:
+            return self._edit(
+                f"add user {user.username}", "users", lambda: ws.save_user(user), lambda: ws.delete_user(user.username)
+            )
+        return self._edit(
+            f"edit user {user.username}",
+            "users",
+            lambda: ws.save_user(user, old_username=before.username),
+            lambda: ws.save_user(before, old_username=user.username),
+        )
+
+    def delete_user(self, username: str) -> bool:
+        ws = self.workspace
+        before = ws.user(username)
+        if before is None:
+            return False
+        return self._edit(
+            f"delete user {username}", "users", lambda: ws.delete_user(username), lambda: ws.save_user(before)
+        )
+
+    def unique_username(self, base: str = "new_user") -> str:
+        names = {u.username for u in self.workspace.users()}
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}{n}"
+        return name
+
+    # subscriptions and accounts
+
+    def save_subscription(self, sub: Subscription, old_idm_key: str | None = None) -> bool:
+        ws = self.workspace
+        before = ws.subscription(old_idm_key or sub.idm_key)
+        if before == sub:
+            return True
+        if before is None:
+            return self._edit(
+                f"add subscription {sub.idm_key}",
+                "subscriptions",
+                lambda: ws.save_subscription(sub),
+                lambda: ws.delete_subscription(sub.idm_key),
+            )
+
+        def do() -> None:
+            if sub.idm_key != before.idm_key:
+                if ws.subscription(sub.idm_key) is not None:
+                    raise WorkspaceError(f"there is already a subscription with idm_key {sub.idm_key!r}")
+                if not sub.idm_key.strip():
+                    raise WorkspaceError("a subscription needs an idm_key")
+            ws.save_subscription(sub)
+            if sub.idm_key != before.idm_key:
+                ws.delete_subscription(before.idm_key)
+
+        def undo() -> None:
+            if sub.idm_key != before.idm_key:
+                ws.delete_subscription(sub.idm_key)
+            ws.save_subscription(before)
+
+        return self._edit(f"edit subscription {sub.idm_key}", "subscriptions", do, undo)
+
+    def delete_subscription(self, idm_key: str) -> bool:
+        ws = self.workspace
+        before = ws.subscription(idm_key)
+        if before is None:
+            return False
+        return self._edit(
+            f"delete subscription {idm_key}",
+            "subscriptions",
+            lambda: ws.delete_subscription(idm_key),
+            lambda: ws.save_subscription(before),
+        )
+
+    def unique_idm_key(self) -> str:
+        keys = {s.idm_key for s in self.workspace.subscriptions()}
+        n = 1000
+        while str(n) in keys:
+            n += 1
+        return str(n)
+
+    # IdP settings
+
+    def save_idp_for_sp(self, s: IdPForSP, old_entity_id: str | None = None) -> bool:
+        ws = self.workspace
+        old_key = old_entity_id or s.entity_id
+        before = next((x for x in ws.idp_for_sps() if x.entity_id == old_key), None)
+        if before == s:
+            return True
+
+        def do() -> None:
+            if before is not None and before.entity_id != s.entity_id:
+                if any(x.entity_id == s.entity_id for x in ws.idp_for_sps()):
+                    raise WorkspaceError(f"the IdP already has settings for {s.entity_id!r}")
+                ws.delete_idp_for_sp(before.entity_id)
+            ws.save_idp_for_sp(s)
+
+        def undo() -> None:
+            ws.delete_idp_for_sp(s.entity_id)
+            if before is not None:
+                ws.save_idp_for_sp(before)
+
+        return self._edit(f"edit IdP settings for {s.name or s.entity_id}", "idp", do, undo)
+
+    def delete_idp_for_sp(self, entity_id: str) -> bool:
+        ws = self.workspace
+        before = next((x for x in ws.idp_for_sps() if x.entity_id == entity_id), None)
+        if before is None:
+            return False
+        return self._edit(
+            f"delete IdP settings for {entity_id}",
+            "idp",
+            lambda: ws.delete_idp_for_sp(entity_id),
+            lambda: ws.save_idp_for_sp(before),
+        )
+
+    def set_idp_profile(self, p: IdPProfile) -> bool:
+        ws = self.workspace
+        before = ws.idp_profile()
+        if before == p:
+            return True
+        if p.signing_key not in ws.keypair_names():
+            self.bridge.error(f"There is no key pair named {p.signing_key!r}.")
+            return False
+        return self._edit(
+            "edit the IdP profile", "idp", lambda: ws.set_idp_profile(p), lambda: ws.set_idp_profile(before)
+        )
+
+    def set_sp_profile(self, p: SPProfile) -> bool:
+        ws = self.workspace
+        before = ws.sp_profile()
+        if before == p:
+            return True
+        return self._edit("edit the SP profile", "idp", lambda: ws.set_sp_profile(p), lambda: ws.set_sp_profile(before))
+
+    # key pairs
+
+    def _save_keypair(self, text: str, name: str, kp: KeyPair) -> bool:
+        ws = self.workspace
+        before = ws.keypair(name) if name in ws.keypair_names() else None
+        undo = (lambda: ws.save_keypair(name, before)) if before is not None else None
+        return self._edit(text, "keys", lambda: ws.save_keypair(name, kp), undo)
+
+    def make_keypair(
+        self, name: str, common_name: str, *, kind: str = "rsa", days: int = 730, expired: bool = False
+    ) -> bool:
+        if not name or not common_name:
+            self.bridge.error("A key pair needs a name and a common name.")
+            return False
+        if name in self.workspace.keypair_names():
+            self.bridge.error(f"There is already a key pair named {name!r}.")
+            return False
+        try:
+            if expired:
+                from datetime import UTC, datetime, timedelta
+
+                kp = make_keypair(common_name, kind=kind, days=days, not_after=datetime.now(UTC) - timedelta(days=1))
+            else:
+                kp = make_keypair(common_name, kind=kind, days=days)
+        except EDIT_ERRORS as err:
+            self.bridge.error(f"Cannot make the key pair: {in_words(err)}")
+            return False
+        return self._save_keypair(f"make key pair {name}", name, kp)
+
+    def rotate_keypair(self, name: str) -> bool:
+        try:
+            kp = rotate(self.workspace.keypair(name))
+        except EDIT_ERRORS as err:
+            self.bridge.error(f"Cannot rotate {name}: {in_words(err)}")
+            return False
+        return self._save_keypair(f"rotate key pair {name}", name, kp)
+
+    def import_keypair(self, name: str, cert_pem: bytes, key_pem: bytes) -> bool:
+        import tempfile
+
+        from harness.core.certs import load_keypair, normalize_cert_pem, save_keypair
+
+        try:
+            kp = KeyPair(key_pem=key_pem, cert_pem=normalize_cert_pem(cert_pem))
+            with tempfile.TemporaryDirectory() as tmp:  # load_keypair checks that the key fits the cert
+                save_keypair(kp, Path(tmp), "check")
+                load_keypair(Path(tmp), "check")
+        except EDIT_ERRORS as err:
+            self.bridge.error(f"Cannot import the key pair: {in_words(err)}")
+            return False
+        return self._save_keypair(f"import key pair {name}", name, kp)
+
+    def use_signing_key(self, name: str) -> bool:
+        return self.set_idp_profile(replace(self.workspace.idp_profile(), signing_key=name))
+
+    def trust_keypair(self, idm_key: str, name: str) -> bool:
+        """Make a subscription trust a key pair's certificate (the questionnaire's certificate field)."""
+        sub = self.workspace.subscription(idm_key)
+        if sub is None:
+            return False
+        try:
+            pem = self.workspace.keypair(name).cert_pem
+        except WorkspaceError as err:
+            self.bridge.error(in_words(err))
+            return False
+        return self.save_subscription(replace(sub, idp_cert_pem=pem))

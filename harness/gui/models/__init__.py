@@ -1,0 +1,1 @@
+"""Qt item models over plain data (the workspace's dataclasses, traces); changed only in the GUI thread."""

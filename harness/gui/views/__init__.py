@@ -1,0 +1,1 @@
+"""Widgets: they render models and forward the tester's intent to the controller."""

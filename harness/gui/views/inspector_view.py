@@ -1,0 +1,209 @@
+"""The inspector: paste or drop any SAML message and see it in the same tabs, with its signatures
+checked against a chosen certificate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from harness.core.certs import CertError, normalize_cert_pem
+from harness.core.inspect_message import inspect
+from harness.core.trace import Message
+from harness.gui.controller import AppController, in_words
+from harness.gui.views.editor_base import title_label
+from harness.gui.views.message_detail import MessageDetail
+
+MAX_DROP_BYTES = 4 * 1024 * 1024
+
+
+class DropEdit(QPlainTextEdit):
+    """Takes pasted text, dropped text, and dropped files (their content)."""
+
+    def canInsertFromMimeData(self, source) -> bool:  # noqa: N802
+        return source.hasUrls() or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source) -> None:  # noqa: N802
+        if source.hasUrls():
+            for url in source.urls():
+                if url.isLocalFile():
+                    path = Path(url.toLocalFile())
+                    try:
+                        data = path.read_bytes()[:MAX_DROP_BYTES]
+                    except OSError:
+                        continue
+                    self.setPlainText(data.decode("utf-8", "replace"))
+                    return
+                self.setPlainText(url.toString())
+                return
+        super().insertFromMimeData(source)
+
+
+class InspectorView(QWidget):
+    def __init__(self, controller: AppController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.input = DropEdit()
+        self.input.setPlaceholderText(
+            "Paste or drop a SAML message: raw XML, base64, deflated base64, a whole URL with SAMLRequest or "
+            "SAMLResponse, an HTML form, or a file."
+        )
+        self.input.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.input.setAccessibleName("Message to inspect")
+        self.cert = QComboBox()
+        self.cert.setToolTip("The certificate the signatures are checked against")
+        self.cert.activated.connect(self._cert_chosen)
+        self.decode_btn = QPushButton("Decode")
+        self.decode_btn.setDefault(True)
+        self.clear_btn = QPushButton("Clear")
+        self.which = QComboBox()
+        self.which.setToolTip("The input holds several messages: choose one")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.detail = MessageDetail(blank="Paste a message above: it is decoded as you type.")
+        self.messages: list[Message] = []
+        self._file_cert: bytes | None = None
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Check signatures with:"))
+        bar.addWidget(self.cert, 1)
+        bar.addWidget(self.decode_btn)
+        bar.addWidget(self.clear_btn)
+        top = QWidget()
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.input, 1)
+        tl.addLayout(bar)
+        bottom = QWidget()
+        bl = QVBoxLayout(bottom)
+        bl.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.which)
+        row.addWidget(self.status, 1)
+        bl.addLayout(row)
+        bl.addWidget(self.detail, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setSizes([200, 460])
+        lay = QVBoxLayout(self)
+        lay.addWidget(title_label("Inspector", "Decodes anything SAML; nothing is sent anywhere."))
+        lay.addWidget(split, 1)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(350)
+        self._debounce.timeout.connect(self.decode)
+        self.input.textChanged.connect(self._debounce.start)
+        self.decode_btn.clicked.connect(self.decode)
+        self.clear_btn.clicked.connect(self.input.clear)
+        self.which.activated.connect(self._show)
+        self.which.hide()
+        self.detail.set_message(None)
+
+    def reload(self) -> None:
+        ws = self.controller.workspace
+        current = self.cert.currentData()
+        self.cert.blockSignals(True)
+        self.cert.clear()
+        self.cert.addItem("no certificate (show, don't verify)", ("none", ""))
+        for s in ws.subscriptions():
+            if s.idp_cert_pem:
+                self.cert.addItem(f"the certificate {s.name or s.idm_key} ({s.idm_key}) trusts", ("sub", s.idm_key))
+        for name in ws.keypair_names():
+            self.cert.addItem(f"key pair {name}", ("key", name))
+        if self._file_cert is not None:
+            self.cert.addItem("the certificate from the file", ("file", ""))
+        self.cert.addItem("a certificate file…", ("pick", ""))
+        i = self.cert.findData(current)
+        self.cert.setCurrentIndex(i if i >= 0 else (1 if self.cert.count() > 2 else 0))
+        self.cert.blockSignals(False)
+
+    def set_text(self, text: str) -> None:
+        self.input.setPlainText(text)
+        self.decode()
+
+    def choose_cert(self, kind: str, key: str = "") -> None:
+        i = self.cert.findData((kind, key))
+        if i >= 0:
+            self.cert.setCurrentIndex(i)
+            self.decode()
+
+    def _cert_chosen(self, _index: int) -> None:
+        kind, _ = self.cert.currentData() or ("none", "")
+        if kind == "pick":
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Certificate to check with", "", "PEM (*.pem *.crt *.cer);;All (*)"
+            )
+            if path:
+                try:
+                    self._file_cert = normalize_cert_pem(Path(path).read_bytes())
+                except (OSError, CertError) as err:
+                    self.status.setText(f"Cannot use that file: {in_words(err)}")
+                    self._file_cert = None
+            self.reload()
+            if self._file_cert is not None:
+                self.cert.setCurrentIndex(self.cert.findData(("file", "")))
+        self.decode()
+
+    def trusted_cert(self) -> bytes | None:
+        kind, key = self.cert.currentData() or ("none", "")
+        ws = self.controller.workspace
+        try:
+            if kind == "sub":
+                sub = ws.subscription(key)
+                return sub.idp_cert_pem if sub else None
+            if kind == "key":
+                return ws.keypair(key).cert_pem
+        except Exception:  # noqa: BLE001 - a broken key file: check without a certificate
+            return None
+        if kind == "file":
+            return self._file_cert
+        return None
+
+    def decode(self) -> None:
+        self._debounce.stop()
+        text = self.input.toPlainText()
+        if not text.strip():
+            self.messages = []
+            self.which.hide()
+            self.status.setText("")
+            self.detail.set_message(None)
+            return
+        self.messages = inspect(text, self.trusted_cert())
+        self.which.blockSignals(True)
+        self.which.clear()
+        for i, m in enumerate(self.messages, 1):
+            kind = m.summary.kind or "not decoded"
+            self.which.addItem(f"{i}. {kind}" + (f" ({m.binding})" if m.binding else ""))
+        self.which.blockSignals(False)
+        self.which.setVisible(len(self.messages) > 1)
+        self._show(0)
+
+    def _show(self, i: int) -> None:
+        if not 0 <= i < len(self.messages):
+            return
+        msg = self.messages[i]
+        if msg.error and not msg.summary.kind:
+            self.status.setText(f"✘ {msg.error}")
+            self.status.setStyleSheet("color: #c62828; font-weight: bold")
+        else:
+            n = len(self.messages)
+            head = f"{n} messages found. " if n > 1 else ""
+            self.status.setText(
+                f"{head}✔ {msg.summary.kind or 'Message'} decoded"
+                + (f" ({msg.binding})" if msg.binding else "")
+                + (f" — {msg.error}" if msg.error else "")
+            )
+            self.status.setStyleSheet("color: #2e7d32")
+        self.detail.set_message(msg)

@@ -1,0 +1,420 @@
+"""SP subscriptions (the questionnaire's trust, the unique login URL, mapping) and their accounts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from harness.core.certs import CertError, describe_cert, normalize_cert_pem
+from harness.gui.controller import AppController, in_words
+from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, SubscriptionTableModel
+from harness.gui.trust import keypair_for_cert, signing_key_for_sp, trust_report
+from harness.gui.views.editor_base import TableWithForm, show_error, title_label
+from sp.model import ROLES, Account, Subscription
+
+IDENTITY_SOURCES = [
+    ("the NameID", "nameid"),
+    ("attribute uid", "attribute:uid"),
+    ("attribute mail", "attribute:mail"),
+    ("attribute employeeNumber", "attribute:employeeNumber"),
+]
+
+
+def cert_summary(pem: bytes) -> tuple[str, str]:
+    """(text, status) for a trusted certificate."""
+    if not pem:
+        return "No certificate: paste the IdP's signing certificate from the questionnaire.", "missing"
+    try:
+        info = describe_cert(pem)
+    except CertError as err:
+        return f"Unreadable certificate: {err}", "unreadable"
+    fp = ":".join(info.fingerprint_sha256.split(":")[:8]) + ":…"
+    until = info.not_after.strftime("%Y-%m-%d")
+    return f"{info.subject}\nSHA-256 {fp}   valid until {until} ({info.status})", info.status
+
+
+class SubscriptionsEditor(QWidget):
+    def __init__(self, controller: AppController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.subs = _Subscriptions(controller, self)
+        self.accounts = _Accounts(controller, self)
+        self.tabs = QTabWidget()
+        settings = QWidget()
+        sl = QVBoxLayout(settings)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(self.subs.form_area)
+        self.tabs.addTab(settings, "Settings and trust")
+        self.tabs.addTab(self.accounts, "Accounts")
+        lay = QVBoxLayout(self)
+        lay.addWidget(
+            title_label(
+                "SP subscriptions",
+                "Each subscription is one onboarding: its unique login URL, the IdP it trusts (EntityID, "
+                "certificate, SSO URL) and its accounts. Saved at once; Ctrl+Z undoes.",
+            )
+        )
+        lay.addLayout(self.subs.buttons)
+        lay.addWidget(self.subs.table, 1)
+        lay.addWidget(self.tabs, 3)
+        self.subs.table.selectionModel().currentRowChanged.connect(lambda *_: self._sub_changed())
+
+    def reload(self) -> None:
+        self.subs.set_rows(self.controller.workspace.subscriptions())
+        self._sub_changed()
+
+    def _sub_changed(self) -> None:
+        sub = self.subs.selected()
+        self.accounts.subscription = sub
+        self.accounts.set_rows(list(sub.accounts) if sub else [])
+        n = len(sub.accounts) if sub else 0
+        self.tabs.setTabText(1, f"Accounts ({n})")
+
+    def select(self, idm_key: str, sub: str = "") -> None:
+        self.subs.select(lambda s: s.idm_key == idm_key)
+        self.tabs.setCurrentIndex(1 if sub == "accounts" else 0)
+
+    def refresh_urls(self) -> None:
+        self.subs.load(self.subs.selected())
+
+
+class _Subscriptions(TableWithForm):
+    def __init__(self, controller: AppController, page: SubscriptionsEditor):
+        super().__init__(SubscriptionTableModel(), add="Add subscription", item="subscription", arrange=False)
+        self.controller = controller
+        self.page = page
+        self.table.setMaximumHeight(140)
+        f, g = self.form, self.grid
+        self.idm_key = f.line("idm_key", "e.g. 4711", tip="The key in the unique login URL")
+        self.name = f.line("name", "Customer name")
+        self.primary_contact = f.line("primary_contact", "the Manager's login", tip="The subscription's Manager")
+        self.exit_url = f.line(
+            "exit_url", "{mock_idp}/", tip="Where logout sends the browser ({sp}, {mock_idp} allowed)"
+        )
+        self.nds = f.check("nds_enabled", "New Data Security Model (SAML needs it)")
+        self.idp_init = f.check("allow_idp_initiated", "Allow IdP-initiated login")
+        self.signed = f.check("require_signed_assertion", "Require a signed Assertion")
+        self.mapping = f.combo(
+            "mapping_mode", [(w, k) for k, w in MAPPING_WORDS.items()], tip="How the SAML identity finds the account"
+        )
+        self.source = f.combo(
+            "identity_source",
+            IDENTITY_SOURCES,
+            editable=True,
+            tip="Where the identity is read: the NameID, or attribute:<Name>",
+        )
+        self.entity = f.line("idp_entity_id", "https://idp.example/saml", tip="Questionnaire: the IdP EntityID")
+        self.sso = f.line("idp_sso_url", "{mock_idp}/sso", tip="Questionnaire: the IdP's SSO URL")
+        self.login_url = QLineEdit(readOnly=True)
+        self.login_url.setAccessibleName("Unique login URL")
+        self.copy_btn = QPushButton("Copy")
+        self.copy_btn.setToolTip("Copy the unique login URL")
+        self.copy_btn.clicked.connect(self.copy_url)
+        url_row = QWidget()
+        ul = QHBoxLayout(url_row)
+        ul.setContentsMargins(0, 0, 0, 0)
+        ul.addWidget(self.login_url, 1)
+        ul.addWidget(self.copy_btn)
+        self.cert_label = QLabel("")
+        self.cert_label.setWordWrap(True)
+        self.cert_label.setStyleSheet("font-family: monospace")
+        self.trust_combo = QComboBox()
+        self.trust_combo.setToolTip("Trust the certificate of one of the workspace's key pairs")
+        self.trust_combo.activated.connect(self._trust_keypair)
+        self.paste_btn = QPushButton("Paste PEM…")
+        self.import_btn = QPushButton("Import file…")
+        self.export_btn = QPushButton("Export…")
+        self.paste_btn.clicked.connect(self._paste)
+        self.import_btn.clicked.connect(self._import)
+        self.export_btn.clicked.connect(self._export)
+        cert_row = QWidget()
+        cl = QHBoxLayout(cert_row)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.trust_combo, 1)
+        cl.addWidget(self.paste_btn)
+        cl.addWidget(self.import_btn)
+        cl.addWidget(self.export_btn)
+        self.warning = QLabel("")
+        self.warning.setWordWrap(True)
+
+        g.add("idm_&key", self.idm_key)
+        g.add("&Name", self.name)
+        g.add("Primary contact", self.primary_contact)
+        g.add("E&xit URL", self.exit_url)
+        g.add("&Mapping", self.mapping)
+        g.add("Identity from", self.source)
+        g.add("", self.nds, 1)
+        g.add("", self.idp_init, 1)
+        g.add("", self.signed, 1)
+        g.add("IdP &EntityID", self.entity, 1)
+        g.add("IdP &SSO URL", self.sso, 1)
+        g.add("Unique login URL", url_row, 0, span=2)
+        g.add("Trusted IdP certificate", self.cert_label, 0, span=2)
+        g.add("Change it", cert_row, 0, span=2)
+        g.add_wide(self.warning)
+
+    def same(self, a: Subscription, b: Subscription) -> bool:
+        return a.idm_key == b.idm_key
+
+    def load(self, s: Subscription | None) -> None:
+        if s is None:
+            self.form.set_values({k: "" for k in ("idm_key", "name", "primary_contact", "exit_url")})
+            self.login_url.clear()
+            self.cert_label.clear()
+            self.warning.clear()
+            return
+        self.form.set_values(
+            {
+                "idm_key": s.idm_key,
+                "name": s.name,
+                "primary_contact": s.primary_contact,
+                "exit_url": s.exit_url,
+                "nds_enabled": s.nds_enabled,
+                "allow_idp_initiated": s.allow_idp_initiated,
+                "require_signed_assertion": s.require_signed_assertion,
+                "mapping_mode": s.mapping_mode,
+                "identity_source": s.identity_source,
+                "idp_entity_id": s.idp_entity_id,
+                "idp_sso_url": s.idp_sso_url,
+            }
+        )
+        servers = self.controller.servers
+        if servers is not None and servers.sp_app.config.subscription(s.idm_key) is not None:
+            self.login_url.setText(servers.login_url(s.idm_key))
+        else:
+            self.login_url.setText(f"(servers not running) {{sp}}/fo/login.php?idm_key={s.idm_key}")
+        text, status = cert_summary(s.idp_cert_pem)
+        ws = self.controller.workspace
+        kp = keypair_for_cert(ws, s.idp_cert_pem) if s.idp_cert_pem else None
+        if kp:
+            text += f"\n= the certificate of key pair '{kp}'"
+        self.cert_label.setText(text)
+        bad = status in ("expired", "unreadable", "missing", "not-yet-valid")
+        self.cert_label.setStyleSheet(f"font-family: monospace; color: {'#c62828' if bad else '#263238'}")
+        self.trust_combo.blockSignals(True)
+        self.trust_combo.clear()
+        self.trust_combo.addItem("Trust the certificate of key pair…", None)
+        signing = signing_key_for_sp(ws)
+        for name in ws.keypair_names():
+            self.trust_combo.addItem(f"{name}" + ("  (the mock IdP signs with it)" if name == signing else ""), name)
+        self.trust_combo.setCurrentIndex(0)
+        self.trust_combo.blockSignals(False)
+        line = next((t for t in trust_report(ws) if t.idm_key == s.idm_key), None)
+        if line is None or line.ok:
+            self.warning.setText(f"✔ {line.message}" if line else "")
+            self.warning.setStyleSheet("color: #2e7d32")
+        else:
+            self.warning.setText(f"⚠ {line.message}")
+            self.warning.setStyleSheet("color: #e65100; font-weight: bold")
+
+    def commit(self, s: Subscription, v: dict, field: str) -> None:
+        if v["identity_source"] not in ("nameid",) and not str(v["identity_source"]).startswith("attribute:"):
+            show_error(self.error, "Identity from: use 'nameid' or 'attribute:<Name>'.")
+            return
+        new = replace(s, **v)
+        self.want(lambda x: x.idm_key == new.idm_key)
+        if not self.controller.save_subscription(new, old_idm_key=s.idm_key):
+            self.want(lambda x: x.idm_key == s.idm_key)
+            self.load(self.controller.workspace.subscription(s.idm_key) or s)
+
+    def add(self) -> None:
+        ws = self.controller.workspace
+        key = self.controller.unique_idm_key()
+        try:
+            cert = ws.keypair(signing_key_for_sp(ws)).cert_pem
+        except Exception:  # noqa: BLE001 - a new subscription may start without trust
+            cert = b""
+        sub = Subscription(
+            idm_key=key,
+            name="New subscription",
+            exit_url="{mock_idp}/",
+            idp_entity_id=ws.idp_profile().entity_id,
+            idp_cert_pem=cert,
+            idp_sso_url="{mock_idp}/sso",
+            mapping_mode="either",
+        )
+        self.want(lambda x: x.idm_key == key)
+        self.controller.save_subscription(sub)
+
+    def duplicate(self) -> None:
+        s = self.selected()
+        if s is None:
+            return
+        key = self.controller.unique_idm_key()
+        self.want(lambda x: x.idm_key == key)
+        self.controller.save_subscription(replace(s, idm_key=key, name=f"{s.name} (copy)", accounts=list(s.accounts)))
+
+    def delete(self) -> None:
+        s = self.selected()
+        if s is not None:
+            self.controller.delete_subscription(s.idm_key)
+
+    def copy_url(self) -> None:
+        QGuiApplication.clipboard().setText(self.login_url.text())
+        self.controller.bridge.info("Unique login URL copied.")
+
+    def _set_cert(self, pem: bytes) -> None:
+        s = self.selected()
+        if s is not None:
+            self.want(lambda x: x.idm_key == s.idm_key)
+            self.controller.save_subscription(replace(s, idp_cert_pem=pem))
+
+    def _trust_keypair(self, index: int) -> None:
+        name = self.trust_combo.itemData(index)
+        s = self.selected()
+        if name and s is not None:
+            self.want(lambda x: x.idm_key == s.idm_key)
+            self.controller.trust_keypair(s.idm_key, name)
+
+    def _paste(self) -> None:
+        text, ok = QInputDialog.getMultiLineText(
+            self, "Trusted IdP certificate", "Paste the certificate (PEM, or the base64 from metadata):"
+        )
+        if ok and text.strip():
+            self.set_cert_text(text)
+
+    def set_cert_text(self, text: str) -> bool:
+        try:
+            pem = normalize_cert_pem(text)
+            describe_cert(pem)
+        except CertError as err:
+            show_error(self.error, f"That is not a certificate: {err}")
+            return False
+        self._set_cert(pem)
+        return True
+
+    def _import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import the IdP certificate", "", "Certificates (*.pem *.crt *.cer);;All files (*)"
+        )
+        if path:
+            try:
+                self.set_cert_text(Path(path).read_text(encoding="ascii", errors="replace"))
+            except OSError as err:
+                show_error(self.error, f"Cannot read {path}: {in_words(err)}")
+
+    def _export(self) -> None:
+        s = self.selected()
+        if s is None or not s.idp_cert_pem:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export the trusted certificate", f"{s.idm_key}-idp.crt.pem")
+        if path:
+            try:
+                Path(path).write_bytes(s.idp_cert_pem)
+            except OSError as err:
+                show_error(self.error, f"Cannot write {path}: {in_words(err)}")
+
+
+class _Accounts(TableWithForm):
+    def __init__(self, controller: AppController, page: SubscriptionsEditor):
+        super().__init__(AccountTableModel(), add="Add account", item="account")
+        self.controller = controller
+        self.page = page
+        self.subscription: Subscription | None = None
+        f, g = self.form, self.grid
+        self.login = f.line("login", "e.g. demo_gg", tip="The account's login name at the SP")
+        self.external_id = f.line(
+            "external_id",
+            "the IdP identity that maps here",
+            tip="Matched against the SAML identity when mapping by External ID",
+        )
+        self.saml = f.check("saml_enabled", "SAML enabled (a Manager's switch)")
+        self.active = f.check("active", "Active")
+        self.role = f.combo("role", [(r, r) for r in ROLES])
+        self.scope = f.line("scope", "asset groups, comma-separated", kind="list")
+        self.first_name = f.line("first_name")
+        self.last_name = f.line("last_name")
+        self.email = f.line("email")
+        self.password = f.line("password", "for the user API only", tip="SAML never uses it")
+        g.add("&Login", self.login)
+        g.add("External &ID", self.external_id)
+        g.add("&Role", self.role)
+        g.add("Sc&ope", self.scope)
+        g.add("API password", self.password)
+        g.add("", self.saml, 1)
+        g.add("", self.active, 1)
+        g.add("First name", self.first_name, 1)
+        g.add("Last name", self.last_name, 1)
+        g.add("Email", self.email, 1)
+
+    def same(self, a: Account, b: Account) -> bool:
+        return a.login == b.login
+
+    def load(self, a: Account | None) -> None:
+        if a is None:
+            self.form.set_values({k: "" for k in ("login", "external_id", "first_name", "last_name", "email")})
+            return
+        self.form.set_values(
+            {
+                "login": a.login,
+                "external_id": a.external_id,
+                "saml_enabled": a.saml_enabled,
+                "active": a.active,
+                "role": a.role,
+                "scope": a.scope,
+                "first_name": a.first_name,
+                "last_name": a.last_name,
+                "email": a.email,
+                "password": a.password,
+            }
+        )
+
+    def _save(self, accounts: list[Account], want: str) -> bool:
+        sub = self.subscription
+        if sub is None:
+            return False
+        self.want(lambda x: x.login == want)
+        return self.controller.save_subscription(replace(sub, accounts=accounts))
+
+    def commit(self, a: Account, v: dict, field: str) -> None:
+        if not v["login"]:
+            show_error(self.error, "An account needs a login.")
+            return
+        new = replace(a, **v)
+        accounts = [new if x.login == a.login else x for x in self.subscription.accounts]
+        if not self._save(accounts, new.login):
+            self.load(a)
+
+    def unique_login(self, base: str) -> str:
+        logins = {a.login for a in self.subscription.accounts} if self.subscription else set()
+        name, n = base, 1
+        while name in logins:
+            n += 1
+            name = f"{base}{n}"
+        return name
+
+    def add(self) -> None:
+        if self.subscription is None:
+            return
+        login = self.unique_login("new_account")
+        acc = Account(login=login, saml_enabled=self.subscription.nds_enabled)
+        if self._save([*self.subscription.accounts, acc], login):
+            self.login.setFocus()
+            self.login.selectAll()
+
+    def duplicate(self) -> None:
+        a = self.selected()
+        if a is None or self.subscription is None:
+            return
+        login = self.unique_login(a.login + "_copy")
+        self._save([*self.subscription.accounts, replace(a, login=login, scope=list(a.scope))], login)
+
+    def delete(self) -> None:
+        a = self.selected()
+        if a is None or self.subscription is None:
+            return
+        self._save([x for x in self.subscription.accounts if x.login != a.login], "")
