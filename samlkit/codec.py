@@ -9,7 +9,8 @@ import base64
 import binascii
 import zlib
 
-MAX_MESSAGE_BYTES = 512 * 1024
+# Large enough for a Response with thousands of attributes (1.1 MB with 5,005 of them), still bounded.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 class DecodeError(ValueError):
