@@ -58,7 +58,7 @@ class SPConfig:
     clock_skew: int = 60  # seconds of tolerance on every time check
     session_lifetime: int = 8 * 3600
     request_lifetime: int = 600  # how long an AuthnRequest may stay unanswered
-    max_body: int = 256 * 1024
+    max_body: int = 4 * 1024 * 1024  # bytes of request body; a 1.1 MB Response posts as ~1.5 MB
 
     @property
     def acs_url(self) -> str:
