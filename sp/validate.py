@@ -397,6 +397,14 @@ class Validator:
                 "in-response-to-mismatch",
                 f"The Response answers {in_response_to} but the Assertion {scd_irt}.",
             )
+        if in_response_to is not None and scd_irt is None and root.find(_q("Signature", ns.DS)) is None:
+            # Nothing signed says this answers a request: an unsolicited Assertion re-wrapped to look solicited.
+            raise self.fail(
+                "InResponseTo",
+                "in-response-to-mismatch",
+                f"The unsigned Response claims to answer {in_response_to}, "
+                "but the signed Assertion answers no request.",
+            )
         in_response_to = in_response_to or scd_irt
         if in_response_to:
             # Look before taking: a Response posted by another browser must not use up (and so
