@@ -21,9 +21,12 @@ from mock_idp.scenarios.base import (
     NEEDS_UNSOLICITED_OFF,
     Context,
     Message,
+    instant,
     q,
     scenario,
+    strip_signature,
     subject_confirmation_data,
+    utcnow,
 )
 
 _s = partial(scenario, family="binding")
@@ -130,6 +133,37 @@ def replay_same_browser(ctx: Context) -> Message:
 
 
 @_s(
+    "replay-rewrapped",
+    rule="Replay protection keys on the Assertion, not the Response: a used Assertion in a new Response is refused.",
+    expect={"replayed", "in-response-to-unknown", "in-response-to-other-session"},
+    needs={NEEDS_PRIOR_LOGIN, NEEDS_FRESH_BROWSER},
+)
+def replay_rewrapped(ctx: Context) -> Message:
+    """The signed Assertion of a successful login, re-wrapped in a fresh unsigned Response (new ID)."""
+    assert ctx.previous is not None and ctx.previous.xml is not None
+    resp = etree.fromstring(ctx.previous.xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    strip_signature(resp)
+    resp.set("ID", new_id())
+    resp.set("IssueInstant", instant(utcnow(ctx)))
+    return ctx.message(resp)
+
+
+@_s(
+    "in-response-to-added-to-unsolicited",
+    rule="A solicited Response carries the request's ID inside the signed Assertion (bearer InResponseTo), "
+    "not only on the unsigned Response.",
+    expect={"in-response-to-mismatch", "unsolicited-not-allowed"},
+    needs={NEEDS_REQUEST, NEEDS_UNSOLICITED_OFF},
+)
+def irt_added(ctx: Context) -> Message:
+    """An unsolicited Assertion (signed, no InResponseTo) in an unsigned Response that claims to answer the request."""
+    resp, assertion = ctx.build(in_response_to=None)
+    ctx.sign(resp, assertion, "assertion")
+    resp.set("InResponseTo", ctx.in_response_to or new_id())
+    return ctx.message(resp)
+
+
+@_s(
     "bearer-method-changed",
     rule="Web SSO confirms the subject with the bearer method; holder-of-key unproven is not bearer.",
     expect={"bearer-missing"},
@@ -184,6 +218,8 @@ SCENARIOS = [
     unsolicited,
     replay,
     replay_same_browser,
+    replay_rewrapped,
+    irt_added,
     holder_of_key,
     sender_vouches,
     confirmation_missing,

@@ -127,4 +127,20 @@ def no_keyinfo(ctx: Context) -> Message:
     return ctx.message(resp)
 
 
-SCENARIOS = [keyinfo, lookalike, swapped, keyvalue, no_keyinfo]
+@_s(
+    "keyinfo-retrieval-method",
+    rule="The SP never fetches a key from a URL in KeyInfo (RetrievalMethod): no SSRF, no attacker key.",
+    expect=_INVALID,
+)
+def retrieval_method(ctx: Context) -> Message:
+    """Signed by the attacker's key; KeyInfo points with a RetrievalMethod at the attacker's URL (the canary)."""
+    resp, assertion = _forged(ctx, cert_pem=None)
+    for el in (resp, assertion):
+        ki = etree.SubElement(signature_of(el), q("KeyInfo", ns.DS))
+        rm = etree.SubElement(ki, q("RetrievalMethod", ns.DS))
+        rm.set("URI", f"{ctx.canary_url}/keyinfo-retrieval-method")
+        rm.set("Type", "http://www.w3.org/2000/09/xmldsig#rawX509Certificate")
+    return ctx.message(resp)
+
+
+SCENARIOS = [keyinfo, lookalike, swapped, keyvalue, no_keyinfo, retrieval_method]
