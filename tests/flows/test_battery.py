@@ -14,14 +14,25 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import requests
 import xmlsec
 from lxml import etree
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from harness.core import battery
-from harness.core.battery import Battery, Canary, Context, Report, Target, is_offsite, run_embedded
+from harness.core.battery import (
+    Battery,
+    Canary,
+    Context,
+    Report,
+    Target,
+    is_offsite,
+    read_sp_metadata,
+    run_embedded,
+)
 from harness.core.cli import main as cli_main
+from harness.core.servers import Servers
 from harness.core.workspace import Workspace
 from mock_idp.model import IdPUser, SPSettings
 from mock_idp.scenarios import BASELINE, CATALOGUE, by_name
@@ -107,6 +118,24 @@ def test_cli_runs_a_selection_and_lists(workspace: Workspace, capsys: pytest.Cap
     assert cli_main(["battery", "--list"]) == 0
     assert "xsw8" in capsys.readouterr().out
     assert cli_main(["--workspace", str(workspace.path), "battery", "--only", "no-such-thing"]) == 2
+
+
+def test_cli_against_any_sp_given_its_login_url(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    """The embedded SP attacked from outside: EntityID and ACS read from its AuthnRequest, sessions from a URL."""
+    with Servers(workspace, sp_port=0, idp_port=0) as s:
+        login = s.login_url("4711")
+        args = ["--workspace", str(workspace.path), "battery", "--login-url", login, "--session-url"]
+        args += [s.sp_base + "/whoami", "--only", "wrapping", "--only", "binding", "--json"]
+        rc = cli_main(args)
+        meta = requests.get(s.sp_base + "/metadata?idm_key=4711", timeout=10).content
+        assert read_sp_metadata(meta) == (s.sp_app.config.entity_id, s.sp_app.config.acs_url)
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0, data["counts"]
+    assert data["target"]["entity_id"] == "QualysGuard_SharedPlatformSAML20SP"
+    verdicts = {r["scenario"]: r["verdict"] for r in data["results"]}
+    assert verdicts.pop("legitimate") == "accepted"
+    assert verdicts.pop("unsolicited-not-allowed") == "skipped"  # unknown policy: not guessed
+    assert set(verdicts.values()) <= {"refused", "skipped"} and "refused" in verdicts.values()
 
 
 def test_offsite_detection() -> None:
