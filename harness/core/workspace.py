@@ -19,6 +19,8 @@ import os
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,28 @@ def _from(cls: type, data: dict[str, Any]) -> Any:
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
+_PLAIN = {"str": str, "bool": bool, "int": int}
+
+
+def _checked(obj: Any) -> Any:
+    """Refuse an imported entry whose fields have the wrong JSON types (a None URL, a list for a name)."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        kind = _PLAIN.get(f.type) or (
+            list if f.type.startswith("list[") else dict if f.type.startswith("dict[") else None
+        )
+        items = value if kind is list and isinstance(value, list) else []
+        if (kind is not None and not isinstance(value, kind)) or (
+            f.type == "list[str]" and not all(isinstance(x, str) for x in items)
+        ):
+            shown = repr(value)[:60]
+            raise WorkspaceError(f"the workspace file has a malformed {type(obj).__name__}: {f.name} is {shown}")
+        for x in items:
+            if hasattr(x, "__dataclass_fields__"):
+                _checked(x)
+    return obj
+
+
 def _sub_to_json(s: Subscription) -> dict[str, Any]:
     d = asdict(s)
     d["idp_cert_pem"] = s.idp_cert_pem.decode("ascii", "replace") if s.idp_cert_pem else ""
@@ -111,6 +135,7 @@ class Workspace:
     def __init__(self, path: str | Path, *, read_only: bool = False):
         self.path = Path(path).expanduser().resolve()
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of _transaction()
         self.read_only = read_only
         self._writer: WorkspaceLock | None = None
         db_path = self.path / DB_NAME
@@ -243,42 +268,48 @@ class Workspace:
             row = self._db.execute("SELECT data FROM doc WHERE kind=? AND key=?", (kind, key)).fetchone()
         return json.loads(row[0]) if row else None
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One SQLite transaction: all of it is saved or none. A nested use joins the outer one."""
+        self._writable()
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
     def _put(self, kind: str, key: str, data: dict[str, Any]) -> None:
         if not key:
             raise WorkspaceError(f"a {kind.replace('_', ' ')} needs a name")
-        self._writable()
         text = json.dumps(data, sort_keys=True)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                pos = self._db.execute("SELECT pos FROM doc WHERE kind=? AND key=?", (kind, key)).fetchone()
-                if pos is None:
-                    nxt = self._db.execute("SELECT COALESCE(MAX(pos)+1, 0) FROM doc WHERE kind=?", (kind,)).fetchone()
-                    pos = nxt
-                self._db.execute("INSERT OR REPLACE INTO doc VALUES (?,?,?,?)", (kind, key, pos[0], text))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            pos = self._db.execute("SELECT pos FROM doc WHERE kind=? AND key=?", (kind, key)).fetchone()
+            if pos is None:
+                pos = self._db.execute("SELECT COALESCE(MAX(pos)+1, 0) FROM doc WHERE kind=?", (kind,)).fetchone()
+            self._db.execute("INSERT OR REPLACE INTO doc VALUES (?,?,?,?)", (kind, key, pos[0], text))
 
     def _replace_all(self, kind: str, items: list[tuple[str, dict[str, Any]]]) -> None:
-        self._writable()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM doc WHERE kind=?", (kind,))
-                for i, (key, data) in enumerate(items):
-                    self._db.execute(
-                        "INSERT INTO doc VALUES (?,?,?,?)", (kind, key, i, json.dumps(data, sort_keys=True))
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._db.execute("DELETE FROM doc WHERE kind=?", (kind,))
+            for i, (key, data) in enumerate(items):
+                self._db.execute("INSERT INTO doc VALUES (?,?,?,?)", (kind, key, i, json.dumps(data, sort_keys=True)))
 
     def _delete(self, kind: str, key: str) -> None:
-        self._writable()
-        with self._lock:
+        with self._transaction():
             self._db.execute("DELETE FROM doc WHERE kind=? AND key=?", (kind, key))
 
     # -- typed access ---------------------------------------------------------------------------
@@ -305,11 +336,12 @@ class Workspace:
     def save_user(self, user: IdPUser, *, old_username: str | None = None) -> None:
         if not user.username.strip():
             raise WorkspaceError("a user needs a username")
-        if old_username and old_username != user.username:
-            if self.user(user.username) is not None:
-                raise WorkspaceError(f"there is already a user {user.username!r}")
-            self._delete("idp_user", old_username)
-        self._put("idp_user", user.username, asdict(user))
+        with self._transaction():  # a rename is one step: a crash never loses the user
+            if old_username and old_username != user.username:
+                if self.user(user.username) is not None:
+                    raise WorkspaceError(f"there is already a user {user.username!r}")
+                self._delete("idp_user", old_username)
+            self._put("idp_user", user.username, asdict(user))
 
     def delete_user(self, username: str) -> None:
         self._delete("idp_user", username)
@@ -384,18 +416,19 @@ class Workspace:
         if not isinstance(data, dict):
             raise WorkspaceError("the workspace file is not a JSON object")
         try:
-            if "idp" in data:
-                self.set_idp_profile(_from(IdPProfile, data["idp"]))
-            if "sp" in data:
-                self.set_sp_profile(_from(SPProfile, data["sp"]))
-            for u in data.get("users", []):
-                self.save_user(_from(IdPUser, u))
-            for s in data.get("idp_for_sps", []):
-                self.save_idp_for_sp(_from(IdPForSP, s))
-            for s in data.get("subscriptions", []):
-                self.save_subscription(_sub_from_json(s))
-            self.set_rules([_from(Rule, r) for r in data.get("rules", [])])
-        except (TypeError, AttributeError, KeyError) as err:
+            with self._transaction():  # all or nothing
+                if "idp" in data:
+                    self.set_idp_profile(_checked(_from(IdPProfile, data["idp"])))
+                if "sp" in data:
+                    self.set_sp_profile(_checked(_from(SPProfile, data["sp"])))
+                for u in data.get("users", []):
+                    self.save_user(_checked(_from(IdPUser, u)))
+                for s in data.get("idp_for_sps", []):
+                    self.save_idp_for_sp(_checked(_from(IdPForSP, s)))
+                for s in data.get("subscriptions", []):
+                    self.save_subscription(_checked(_sub_from_json(s)))
+                self.set_rules([_checked(_from(Rule, r)) for r in data.get("rules", [])])
+        except (TypeError, AttributeError, KeyError, ValueError) as err:
             raise WorkspaceError(f"the workspace file has a malformed entry ({err})") from err
 
     # -- server configuration -----------------------------------------------------------------------
