@@ -29,6 +29,7 @@ from harness.gui.bridge import Bridge
 from harness.gui.browser_capture import BrowserCapture
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
+from harness.gui.trust import cert_of
 from mock_idp.model import IdPUser
 from sp.model import Subscription
 
@@ -672,7 +673,7 @@ class AppController(QObject):
         if sub is None:
             return False
         try:
-            pem = self.workspace.keypair(name).cert_pem
+            pem = cert_of(self.workspace, name)
         except WorkspaceError as err:
             self.bridge.error(in_words(err))
             return False

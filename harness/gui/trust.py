@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from harness.core.certs import CertError, describe_cert
+from harness.core.certs import CertError, describe_cert, load_cert
 from harness.core.workspace import Workspace, WorkspaceError
 
 
@@ -58,12 +58,20 @@ def _fp(cert_pem: bytes) -> str | None:
         return None
 
 
+def cert_of(ws: Workspace, name: str) -> bytes:
+    """A key pair's certificate, without loading (and checking) its private key, which is slow."""
+    try:
+        return load_cert(ws.keys_dir / f"{name}.crt.pem")
+    except CertError as err:
+        raise WorkspaceError(str(err)) from err
+
+
 def keypair_fingerprints(ws: Workspace) -> dict[str, str]:
     out = {}
     for name in ws.keypair_names():
         try:
-            out[name] = ws.keypair(name).fingerprint_sha256
-        except WorkspaceError:
+            out[name] = describe_cert(cert_of(ws, name)).fingerprint_sha256
+        except (WorkspaceError, CertError):
             continue
     return out
 
@@ -92,7 +100,7 @@ def trust_report(ws: Workspace) -> list[TrustLine]:
     fps = keypair_fingerprints(ws)
     key_name = signing_key_for_sp(ws)
     try:
-        signing_pem = ws.keypair(key_name).cert_pem
+        signing_pem = cert_of(ws, key_name)
     except WorkspaceError as err:
         return [
             TrustLine(s.idm_key, s.name, False, f"The mock IdP's signing key cannot be read: {err}")
@@ -136,8 +144,8 @@ def cert_rows(ws: Workspace) -> list[CertRow]:
     per_sp = {s.signing_key: s.name or s.entity_id for s in ws.idp_for_sps() if s.signing_key}
     for name in ws.keypair_names():
         try:
-            kp = ws.keypair(name)
-            info = describe_cert(kp.cert_pem)
+            pem = cert_of(ws, name)
+            info = describe_cert(pem)
         except (WorkspaceError, CertError) as err:
             rows.append(CertRow(name, f"unreadable: {err}", "", None, None, "unreadable", ""))
             continue
@@ -156,7 +164,7 @@ def cert_rows(ws: Workspace) -> list[CertRow]:
                 info.status,
                 info.algorithm,
                 uses,
-                kp.cert_pem,
+                pem,
             )
         )
     by_fp = {r.fingerprint: r for r in rows if r.fingerprint}

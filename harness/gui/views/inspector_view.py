@@ -23,6 +23,7 @@ from harness.core.certs import CertError, normalize_cert_pem
 from harness.core.inspect_message import inspect
 from harness.core.trace import Message
 from harness.gui.controller import AppController, in_words
+from harness.gui.trust import cert_of
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail
 
@@ -116,15 +117,15 @@ class InspectorView(QWidget):
         current = self.cert.currentData()
         self.cert.blockSignals(True)
         self.cert.clear()
-        self.cert.addItem("no certificate (show, don't verify)", ("none", ""))
+        self.cert.addItem("no certificate (show, don't verify)", "none:")
         for s in ws.subscriptions():
             if s.idp_cert_pem:
-                self.cert.addItem(f"the certificate {s.name or s.idm_key} ({s.idm_key}) trusts", ("sub", s.idm_key))
+                self.cert.addItem(f"the certificate {s.name or s.idm_key} ({s.idm_key}) trusts", f"sub:{s.idm_key}")
         for name in ws.keypair_names():
-            self.cert.addItem(f"key pair {name}", ("key", name))
+            self.cert.addItem(f"key pair {name}", f"key:{name}")
         if self._file_cert is not None:
-            self.cert.addItem("the certificate from the file", ("file", ""))
-        self.cert.addItem("a certificate file…", ("pick", ""))
+            self.cert.addItem("the certificate from the file", "file:")
+        self.cert.addItem("a certificate file…", "pick:")
         i = self.cert.findData(current)
         self.cert.setCurrentIndex(i if i >= 0 else (1 if self.cert.count() > 2 else 0))
         self.cert.blockSignals(False)
@@ -134,13 +135,13 @@ class InspectorView(QWidget):
         self.decode()
 
     def choose_cert(self, kind: str, key: str = "") -> None:
-        i = self.cert.findData((kind, key))
+        i = self.cert.findData(f"{kind}:{key}")
         if i >= 0:
             self.cert.setCurrentIndex(i)
             self.decode()
 
     def _cert_chosen(self, _index: int) -> None:
-        kind, _ = self.cert.currentData() or ("none", "")
+        kind = (self.cert.currentData() or "none:").split(":", 1)[0]
         if kind == "pick":
             path, _ = QFileDialog.getOpenFileName(
                 self, "Certificate to check with", "", "PEM (*.pem *.crt *.cer);;All (*)"
@@ -153,18 +154,18 @@ class InspectorView(QWidget):
                     self._file_cert = None
             self.reload()
             if self._file_cert is not None:
-                self.cert.setCurrentIndex(self.cert.findData(("file", "")))
+                self.cert.setCurrentIndex(self.cert.findData("file:"))
         self.decode()
 
     def trusted_cert(self) -> bytes | None:
-        kind, key = self.cert.currentData() or ("none", "")
+        kind, _, key = (self.cert.currentData() or "none:").partition(":")
         ws = self.controller.workspace
         try:
             if kind == "sub":
                 sub = ws.subscription(key)
                 return sub.idp_cert_pem if sub else None
             if kind == "key":
-                return ws.keypair(key).cert_pem
+                return cert_of(ws, key)
         except Exception:  # noqa: BLE001 - a broken key file: check without a certificate
             return None
         if kind == "file":

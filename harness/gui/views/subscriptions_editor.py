@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.gui.controller import AppController, in_words
 from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, SubscriptionTableModel
-from harness.gui.trust import keypair_for_cert, signing_key_for_sp, trust_report
+from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
 from sp.model import ROLES, Account, Subscription
 
@@ -235,7 +235,7 @@ class _Subscriptions(TableWithForm):
         ws = self.controller.workspace
         key = self.controller.unique_idm_key()
         try:
-            cert = ws.keypair(signing_key_for_sp(ws)).cert_pem
+            cert = cert_of(ws, signing_key_for_sp(ws))
         except Exception:  # noqa: BLE001 - a new subscription may start without trust
             cert = b""
         sub = Subscription(
