@@ -61,6 +61,7 @@ BASELINE_OK = "accepted"
 BASELINE_REFUSED = "REFUSED"
 BAD_VERDICTS = frozenset({ACCEPTED, FETCHED, CRASH, ERROR, BASELINE_REFUSED})
 REASON_HEADER = "X-SAML-Reason"
+OVERSIZED = 1024 * 1024  # a body this large may be refused by closing the connection
 
 
 class BatteryError(Exception):
@@ -105,6 +106,7 @@ class Observed:
     location: str = ""
     fetched: list[str] = field(default_factory=list)  # canary paths the SP requested
     error: str = ""  # connection error or timeout
+    closed: bool = False  # the SP hung up on an oversized body before answering: a refusal
     ms: float = 0.0
 
     @property
@@ -114,6 +116,8 @@ class Observed:
     def short(self) -> str:
         if self.error:
             return self.error
+        if self.closed:
+            return "connection closed (oversized body)"
         return f"{self.status} {self.reason or '-'}"
 
 
@@ -469,6 +473,8 @@ class Battery:
             result.code_ok = s.legitimate or obs.reason in s.expect
         if obs.fetched:
             result.note = f"the SP fetched {', '.join(obs.fetched)}"
+        elif obs.closed:
+            result.note = "the SP closed the connection on the oversized body (a refusal)"
         elif result.verdict == IGNORED and s.harm == HARM_OFFSITE_REDIRECT:
             result.note = f"logged in, but did not follow the RelayState (went to {obs.location or 'a page'})"
         elif result.verdict == IGNORED:
@@ -481,6 +487,11 @@ class Battery:
         obs = Observed()
         try:
             r = browser.session.post(t.acs_url, data=message.fields, allow_redirects=False, timeout=t.timeout)
+        except requests.ConnectionError as err:
+            if sum(len(v) for v in message.fields.values()) > OVERSIZED:
+                obs.closed = True  # many servers answer 413 and hang up without reading the rest
+            else:
+                obs.error = _error_text(err)
         except requests.RequestException as err:
             obs.error = _error_text(err)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socketserver
 import threading
 from collections.abc import Iterator
 
@@ -149,6 +150,20 @@ def test_offsite_detection() -> None:
 # -- a naive SP ------------------------------------------------------------------------------------
 
 
+def outside_context(keys, target: Target) -> Context:  # noqa: ANN001
+    """An attacker with the test IdP's key (which the SP under test trusts) and a foreign key."""
+    return Context(
+        idp_entity_id="https://idp.test/saml",
+        idp_key_pem=keys.idp.key_pem,
+        idp_cert_pem=keys.idp.cert_pem,
+        sp=SPSettings(entity_id=target.entity_id, acs_url=target.acs_url),
+        user=IdPUser("mallory", "pw"),
+        victim=IdPUser("admin", "pw"),
+        foreign_key_pem=keys.foreign.key_pem,
+        foreign_cert_pem=keys.foreign.cert_pem,
+    )
+
+
 def naive_sp(cert_pem: bytes):  # noqa: ANN201
     """Verifies the first ds:Signature in document order (if any), trusts the first Assertion's NameID."""
 
@@ -191,16 +206,7 @@ def naive_report(keys) -> Iterator[Report]:  # noqa: ANN001
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     target = Target(acs_url=base + "/acs", entity_id="https://naive-sp.test", name="naive SP")
-    context = Context(
-        idp_entity_id="https://idp.test/saml",
-        idp_key_pem=keys.idp.key_pem,
-        idp_cert_pem=keys.idp.cert_pem,
-        sp=SPSettings(entity_id=target.entity_id, acs_url=target.acs_url),
-        user=IdPUser("mallory", "pw"),
-        victim=IdPUser("admin", "pw"),
-        foreign_key_pem=keys.foreign.key_pem,
-        foreign_cert_pem=keys.foreign.cert_pem,
-    )
+    context = outside_context(keys, target)
     names = [
         "signature-removed-all",
         "xsw3",
@@ -246,6 +252,30 @@ def test_naive_sp_falls_and_the_battery_says_so(naive_report: Report) -> None:
     assert {r.scenario for r in naive_report.bad} >= {"xsw3", "truncated-xml"}
 
 
+def test_hanging_up_on_an_oversized_body_is_a_refusal(keys) -> None:  # noqa: ANN001
+    """Servers often answer 413 and close without reading a huge body: not a crash."""
+
+    class HangUp(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.recv(4096)
+            self.request.close()
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), HangUp)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        target = Target(acs_url=base + "/acs", entity_id="https://hangup.test")
+        context = outside_context(keys, target)
+        rep = Battery(target, context).run([by_name("oversized"), by_name("xsw3")], baseline=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    oversized, xsw3 = rep.results
+    assert oversized.verdict == battery.REFUSED and oversized.observed.closed, oversized.observed
+    assert xsw3.verdict == battery.CRASH  # a small message hung up on is a crash
+
+
 def test_a_refused_baseline_makes_the_run_fail(keys) -> None:  # noqa: ANN001
     """Against an SP that refuses everything the battery cannot tell: it says so rather than pass."""
     server = make_server("127.0.0.1", 0, lambda e, s: Response("no", status=403)(e, s), threaded=True)
@@ -254,16 +284,7 @@ def test_a_refused_baseline_makes_the_run_fail(keys) -> None:  # noqa: ANN001
     try:
         base = f"http://127.0.0.1:{server.server_port}"
         target = Target(acs_url=base + "/acs", entity_id="https://wall.test")
-        context = Context(
-            idp_entity_id="https://idp.test/saml",
-            idp_key_pem=keys.idp.key_pem,
-            idp_cert_pem=keys.idp.cert_pem,
-            sp=SPSettings(entity_id=target.entity_id, acs_url=target.acs_url),
-            user=IdPUser("mallory", "pw"),
-            victim=IdPUser("admin", "pw"),
-            foreign_key_pem=keys.foreign.key_pem,
-            foreign_cert_pem=keys.foreign.cert_pem,
-        )
+        context = outside_context(keys, target)
         rep = Battery(target, context).run([by_name("xsw3")])
     finally:
         server.shutdown()
