@@ -480,10 +480,11 @@ class Workspace:
 
     def store_accounts(self, config: SPConfig) -> None:
         """Persist accounts changed through the SP's user API."""
-        for s in config.subscriptions:
-            current = self.subscription(s.idm_key)
-            if current is not None:
-                self.save_subscription(replace(current, accounts=s.accounts))
+        with self._transaction():
+            for s in config.subscriptions:
+                current = self.subscription(s.idm_key)
+                if current is not None:
+                    self.save_subscription(replace(current, accounts=s.accounts))
 
 
 def default_workspace_dir() -> Path:
