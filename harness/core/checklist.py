@@ -174,7 +174,7 @@ def _identity_value(sub: Subscription, predicted_name_id: str | None, attributes
 def _check_trust(report: ChecklistReport, ctx: _Context) -> None:
     step = report.step("trust")
     q = report.questionnaire
-    problems = q.validate()
+    problems = [p for p in q.validate() if p.field != "subscription"]  # the contact is no part of the trust
     errors = [p for p in problems if p.level == "error"]
     if errors:
         step.set(

@@ -97,8 +97,9 @@ def _one(args: argparse.Namespace, ws: Workspace, base: str, target: str, key: s
         api.close()
     sub = ws.subscription(out.plan.idm_key)
     name = sub.name if sub and sub.name else out.plan.idm_key
+    linked = "login (or External ID)" if mode == "login" and sub is not None and sub.mapping_mode == "either" else mode
     print(
-        f"subscription {name} ({out.plan.idm_key}): users linked by {mode}, {len(ws.rules())} rules, "
+        f"subscription {name} ({out.plan.idm_key}): users linked by {linked}, {len(ws.rules())} rules, "
         f"as {login} through {base}/api/2.0/fo/user/"
     )
     lines = out.plan.lines()
