@@ -16,6 +16,7 @@ from harness.core.format import format_step
 from harness.core.onboarding import set_saml
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
+from harness.core.workspace import DB_NAME, Workspace, default_workspace_dir
 
 MARKS = {"pass": "✔", "fail": "✘", "skip": "–", "pending": "?"}
 
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
+    ws = _open(args)
     try:
         return _run(args, ws)
     finally:
@@ -132,6 +133,14 @@ def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
         path = write_report(report, Path(args.report))
         print(f"report written to {path}")
     return 0 if report.passed else 1
+
+
+def _open(args: argparse.Namespace) -> Workspace:
+    """Read-only (beside a running app) unless the Manager's changes are asked for."""
+    path = Path(args.workspace) if getattr(args, "workspace", None) else default_workspace_dir()
+    if not (args.enable_saml or args.external_id is not None) and (path.expanduser() / DB_NAME).exists():
+        return Workspace(path, read_only=True)
+    return open_workspace(args)
 
 
 def _saml_of(ws, idm_key: str, login: str) -> bool:  # noqa: ANN001

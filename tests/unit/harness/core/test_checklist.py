@@ -204,13 +204,14 @@ def test_html_report_is_self_contained_with_verdicts_trace_and_fingerprints(ws: 
 
 
 def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    ws.close()
+    # read-only: it runs beside the open workspace (the app, here the test, holds the writer lock)
     code = main(["--workspace", str(ws.path), "checklist", "--user", "alice", "--report", str(tmp_path / "r.html")])
     out = capsys.readouterr().out
     assert code == 0 and "PASSED" in out and (tmp_path / "r.html").exists()
     code = main(["--workspace", str(ws.path), "checklist", "--user", "carol"])
     out = capsys.readouterr().out
     assert code == 1 and "fix (SP side): A Manager enables SAML in the user settings of carol." in out
+    ws.close()  # acting as the Manager changes the workspace: that needs the writer lock
     code = main(["--workspace", str(ws.path), "checklist", "--user", "alice", "--account", "carol", "--enable-saml"])
     out = capsys.readouterr().out
     assert "Manager: SAML enabled for carol" in out
