@@ -318,9 +318,12 @@ def test_the_sp_refuses_flask_saml2_signing_with_sha1(ws: Workspace) -> None:
             ]
 
             def person(url: str) -> None:
-                threading.Thread(
-                    target=lambda: ScriptedBrowser(Credentials("jane", "jane-pw")).get(url), daemon=True
-                ).start()
+                def go() -> None:
+                    b = ScriptedBrowser(Credentials("jane", "jane-pw"))
+                    b.get(url)
+                    b.close()
+
+                threading.Thread(target=go, daemon=True).start()
 
             report = run_interactive(servers, idm_key=sub.idm_key, account="jane", timeout=20, opener=person)
     finally:
