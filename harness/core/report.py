@@ -411,6 +411,7 @@ td.m { width: 22px; text-align: center; font-weight: bold; }
 pre { background: #fafafa; border: 1px solid #e0e0e0; padding: 8px; overflow-x: auto; font-size: 12px; }
 .step { margin-top: 22px; } .explain { color: #546e7a; font-style: italic; }
 .meta { color: #607d8b; font-size: 13px; } details summary { cursor: pointer; color: #1565c0; }
+.url { word-break: break-all; } td { overflow-wrap: anywhere; }
 """
 
 
@@ -450,13 +451,14 @@ def signatures_html(msg: Message) -> str:
     return "".join(parts)
 
 
-def _step_html(step: Step) -> str:
+def _step_html(step: Step, shown: dict[str, int] | None = None) -> str:
+    """`shown`: raw messages already rendered, by step number; a repeat is named, not repeated."""
     e = html.escape
     verdict = VERDICT_WORDS.get(step.verdict, "")
     head = f"Step {step.index}: {ACTORS.get(step.src, step.src)} → {ACTORS.get(step.dst, step.dst)}"
     out = [f'<div class="step" id="step-{step.index}"><h2>{e(head)}</h2>']
     out.append(
-        f"<p><b>{e(step.method)}</b> {e(step.url)}<br>answer <b>{step.status}</b>"
+        f'<p class="url"><b>{e(step.method)}</b> {e(step.url)}<br>answer <b>{step.status}</b>'
         + (f' <span class="{_cls(step.verdict == "ok")}">{e(verdict)}</span>' if verdict else "")
         + (f" — {e(step.code)}" if step.code and step.verdict != "ok" else "")
         + (f": {e(step.reason)}" if step.reason else "")
@@ -467,7 +469,13 @@ def _step_html(step: Step) -> str:
     if step.checks:
         out.append("<h3>The SP's checks</h3>" + checks_html(step.checks))
     msg = step.message
-    if msg is not None:
+    seen = (shown or {}).get(msg.raw) if msg is not None and msg.raw else None
+    if msg is not None and seen is not None:
+        kind = e(msg.summary.kind or msg.param or "message")
+        out.append(f'<p>The same {kind} as in <a href="#step-{seen}">step {seen}</a>.</p>')
+    elif msg is not None:
+        if shown is not None and msg.raw:
+            shown[msg.raw] = step.index
         out.append(f"<h3>{e(msg.summary.kind or msg.param or 'Message')}</h3><p>{e(message_sentence(msg))}</p>")
         out.append(_table([(k, v) for k, v, _ in summary_rows(msg.summary)]))
         if msg.summary.attributes:
@@ -496,7 +504,10 @@ def render_html(
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(trace.started))
     made = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(generated or time.time()))
     meta = f"flow {trace.flow or '?'} · subscription {trace.subscription or '?'} · user {trace.user or '?'}"
-    steps = "".join(_step_html(s) for s in trace.steps)
+    shown: dict[str, int] = {}
+    steps = "".join(_step_html(s, shown) for s in trace.steps)
+    fail = trace.first_failure()
+    jump = f' <a href="#step-{fail.index}">(go to step {fail.index})</a>' if fail is not None else ""
     index = "".join(
         f'<tr><td class="m {_cls(s.verdict == "ok" if s.verdict != "info" else None)}">{s.index}</td>'
         f'<td><a href="#step-{s.index}">{e(request_text(s))}</a></td><td>{e(answer_text(s))}</td></tr>'
@@ -507,7 +518,7 @@ def render_html(
         f"<title>{e(trace.title or 'SAML trace')}</title><style>{_CSS}</style></head><body>"
         f"<h1>{e(trace.title or 'SAML trace')}</h1>"
         f'<p class="meta">{e(meta)} · started {when} · report made {made} by saml-harness</p>'
-        f'<p class="outcome {level}">{e(outcome)}</p>'
+        f'<p class="outcome {level}">{e(outcome)}{jump}</p>'
         f"<h2>Sequence</h2>{diagram_svg(trace.steps)}"
         f"<table>{index}</table>{steps}</body></html>\n"
     )

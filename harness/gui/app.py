@@ -58,7 +58,11 @@ def main(workspace_dir: str | None = None) -> int:
 
     sys.excepthook = excepthook
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        window.controller.shutdown()  # also when the app quits without closing the window
+        sys.excepthook = sys.__excepthook__
 
 
 if __name__ == "__main__":

@@ -262,8 +262,8 @@ class AppController(QObject):
         def work() -> FlowResult:
             return run_flow(servers, kind=kind, idm_key=idm_key, username=username, on_step=on_step)
 
-        bridge.flow_started.emit(entry)
         bridge.history_changed.emit()
+        bridge.flow_started.emit(entry)
         self.tasks.start(
             work,
             done=lambda result: bridge.flow_finished.emit(run_id, result),
@@ -375,8 +375,8 @@ class AppController(QObject):
         self.servers.add_listener(capture)
         self._capture = (run_id, capture, self.servers)
         self.history.append(entry)
-        bridge.flow_started.emit(entry)
         bridge.history_changed.emit()
+        bridge.flow_started.emit(entry)
         self.open_url(url)
         bridge.info(f"Opened {url} in the browser; recording its steps until you stop or start another run.")
         return run_id

@@ -53,6 +53,8 @@ def test_new_user_and_account_with_external_id_then_both_flows(qtbot, tester, wi
     # the matrix predicts it before any flow runs
     tester.open(Target("matrix"))
     assert window.matrix_page.cell("grace", "4711").startswith("→ demo_gg")
+    tester.open(Target("onboarding"))
+    assert window.current_page() == "onboarding"
 
     # SP-initiated
     entry = tester.run("sp", "4711", "grace")
@@ -259,6 +261,18 @@ def test_edit_errors_are_shown_in_words_and_undo_restores(qtbot, tester, window)
     assert ws.user("carol") is not None
     window.act_redo.trigger()
     assert ws.user("carol") is None
+
+
+def test_matrix_runs_every_user_and_marks_the_outcome(qtbot, tester, window):
+    tester.open(Target("matrix"))
+    matrix = window.matrix_page
+    assert matrix.cell("carol", "4711").startswith("✘ saml-disabled-for-user")
+    assert matrix.cell("dave", "4711").startswith("picker: demo_dd1 | demo_dd2")
+    with qtbot.waitSignal(window.bridge.batch_finished, timeout=30_000):
+        tester.click(matrix.run_all)
+    qtbot.waitUntil(lambda: not window.controller.busy)
+    assert all("✔ ran as predicted" in matrix.cell(u, "4711") for u in matrix.model.users)
+    assert "6 of 6 logins went as predicted" in window.messages[-1][1]
 
 
 def test_certificates_view_marks_expired_and_rotates(qtbot, tester, window):

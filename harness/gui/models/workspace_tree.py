@@ -10,7 +10,7 @@ from harness.core.workspace import Workspace, WorkspaceError
 from harness.gui.history import HistoryEntry
 from harness.gui.models.base import ObjectRole
 
-PAGES = ("flow", "users", "subscriptions", "matrix", "certs", "idp", "inspector")
+PAGES = ("flow", "users", "subscriptions", "matrix", "certs", "idp", "inspector", "onboarding")
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,4 @@ class WorkspaceTreeModel(QStandardItemModel):
             )
         root.appendRow(top)
         root.appendRow(_item("Inspector", Target("inspector"), bold=True))
+        root.appendRow(_item("Onboarding", Target("onboarding"), bold=True, tip="Questionnaire, test procedure, rules"))

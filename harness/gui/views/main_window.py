@@ -25,6 +25,7 @@ from harness.gui.bridge import Bridge
 from harness.gui.controller import AppController
 from harness.gui.history import HistoryEntry
 from harness.gui.models.workspace_tree import Target
+from harness.gui.onboarding_view import OnboardingView
 from harness.gui.trust import trust_report
 from harness.gui.views.certs_view import CertificatesView
 from harness.gui.views.dialogs import show_message
@@ -47,6 +48,7 @@ PAGE_TITLES = {
     "certs": "Certificates",
     "idp": "IdP settings",
     "inspector": "Inspector",
+    "onboarding": "Onboarding",
 }
 
 
@@ -92,6 +94,8 @@ class MainWindow(QMainWindow):
         self.certs_page = CertificatesView(self.controller)
         self.idp_page = IdPSettingsEditor(self.controller)
         self.inspector_page = InspectorView(self.controller)
+        self.onboarding_page = self._make_onboarding(workspace)
+        self.onboarding_page.workspace_path = workspace.path
         self.pages: dict[str, QWidget] = {
             "flow": self.trace_page,
             "users": self.users_page,
@@ -100,6 +104,7 @@ class MainWindow(QMainWindow):
             "certs": self.certs_page,
             "idp": self.idp_page,
             "inspector": self.inspector_page,
+            "onboarding": self.onboarding_page,
         }
         self.stack = QStackedWidget()
         for page in self.pages.values():
@@ -254,12 +259,40 @@ class MainWindow(QMainWindow):
             if entry is not None:
                 self.trace_page.show_entry(entry)
         self.show_page(t.page)
+        self.tree.select_target(t)
         if t.page == "users" and t.key:
             self.users_page.select(t.key)
         elif t.page == "subscriptions" and t.key:
             self.subs_page.select(t.key, t.sub)
         elif t.page == "idp" and t.key:
             self.idp_page.select(t.key)
+
+    def _make_onboarding(self, ws: Workspace) -> OnboardingView:
+        view = OnboardingView(ws, self._reload_servers)
+        view.workspace_changed.connect(self.bridge.workspace_changed.emit)
+        return view
+
+    def _reload_servers(self) -> Servers | None:
+        """For the onboarding view: apply workspace edits to the running servers."""
+        servers = self.controller.servers
+        if servers is not None:
+            servers.reload()
+        return servers
+
+    def _replace_onboarding(self, ws: Workspace) -> None:
+        old = self.onboarding_page
+        if getattr(old, "workspace_path", None) == ws.path:
+            return
+        showing = self.stack.currentWidget() is old
+        old.shutdown()
+        self.onboarding_page = self._make_onboarding(ws)
+        self.onboarding_page.workspace_path = ws.path
+        self.pages["onboarding"] = self.onboarding_page
+        self.stack.insertWidget(self.stack.indexOf(old), self.onboarding_page)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        if showing:
+            self.stack.setCurrentWidget(self.onboarding_page)
 
     def rebuild_tree(self) -> None:
         problems = sum(1 for t in trust_report(self.controller.workspace) if not t.ok)
@@ -333,6 +366,8 @@ class MainWindow(QMainWindow):
             self.trace_page.on_finished(entry)
 
     def on_workspace_opened(self, ws: Workspace) -> None:
+        if hasattr(self, "onboarding_page"):
+            self._replace_onboarding(ws)
         self.status.set_workspace(str(ws.path))
         self.status.set_urls("", "")
         self.status.set_starting()
@@ -482,6 +517,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.trace_page.stop_play()
+        self.onboarding_page.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.statusBar().showMessage("Stopping the servers…")
         QApplication.processEvents()

@@ -97,7 +97,7 @@ class _Subscriptions(TableWithForm):
         super().__init__(SubscriptionTableModel(), add="Add subscription", item="subscription", arrange=False)
         self.controller = controller
         self.page = page
-        self.table.setMaximumHeight(140)
+        self.table.setMaximumHeight(110)
         f, g = self.form, self.grid
         self.idm_key = f.line("idm_key", "e.g. 4711", tip="The key in the unique login URL")
         self.name = f.line("name", "Customer name")
