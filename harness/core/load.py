@@ -273,7 +273,10 @@ def run_load(
     lock = threading.Lock()
 
     def task(login: Login) -> Login:
-        done = _one_login(servers, login, kind, idm_key, pick, started)
+        try:
+            done = _one_login(servers, login, kind, idm_key, pick, started)
+        except Exception as err:  # noqa: BLE001 - one broken login is an error in the report, not a crash
+            login.error, done = f"{type(err).__name__}: {err}", login
         if on_login is not None:
             with lock:
                 on_login(done)
