@@ -134,7 +134,10 @@ def explain_step(step: Step) -> str:
         )
     if step.dst == "sp" and kind == "Response":
         if step.verdict == "ok":
-            return f"The SP checked the Response (signature, audience, time, replay…) and mapped the identity. {step.reason}."
+            return (
+                "The SP checked the Response (signature, audience, time, replay…) and mapped the identity. "
+                f"{step.reason}."
+            )
         return f"The SP refused the Response: {step.reason or step.code}."
     if step.dst == "idp" and path.endswith("/start"):
         return "IdP-initiated: the user starts at the IdP and picks the service to sign in to."

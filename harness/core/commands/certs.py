@@ -57,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
                 kw = {"not_before": now - dt.timedelta(days=args.days + 1), "not_after": now - dt.timedelta(days=1)}
             elif args.not_yet_valid:
                 kw = {"not_before": now + dt.timedelta(days=1), "not_after": now + dt.timedelta(days=args.days + 1)}
-            kp = make_keypair(args.cn or args.name, kind=args.kind, bits=args.bits if args.kind == "rsa" else 2048, **kw)
+            kp = make_keypair(
+                args.cn or args.name, kind=args.kind, bits=args.bits if args.kind == "rsa" else 2048, **kw
+            )
             ws.save_keypair(args.name, kp)
             print(f"made {args.name} in {ws.keys_dir}")
             print(format_cert(describe_cert(kp.cert_pem)))

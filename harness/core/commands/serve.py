@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     servers = Servers(ws, host=args.host, sp_port=args.sp_port, idp_port=args.idp_port).start()
     print(f"workspace  {ws.path}")
-    print(f"SP         {servers.sp_base}   (entityID {servers.sp_app.config.entity_id}, ACS {servers.sp_app.config.acs_url})")
+    sp = servers.sp_app.config
+    print(f"SP         {servers.sp_base}   (entityID {sp.entity_id}, ACS {sp.acs_url})")
     print(f"mock IdP   {servers.idp_base}   (entityID {servers.idp_app.config.entity_id}, metadata /metadata)")
     for s in servers.sp_app.config.subscriptions:
         print(f"login URL  {servers.login_url(s.idm_key)}   ({s.name or s.idm_key})")
