@@ -82,6 +82,15 @@ def test_new_user_and_account_with_external_id_then_both_flows(qtbot, tester, wi
     assert window.trace_page.list.currentIndex().row() == 3
     assert window.trace_page.banner.property("level") == "ok"
     assert "Session opened for demo_gg" in window.trace_page.banner.text()
+    # the XML tab marks what is signed, and finds text
+    detail = window.trace_page.detail
+    signed = {(r.what.split(" #")[0], r.ok) for r in detail.xml.ranges if not r.signature}
+    assert signed == {("Response", True), ("Assertion", True)}
+    detail.xml.search.setText("Audience")
+    assert detail.xml.count.text().startswith("1 of ")
+    window.trace_page.go(0)
+    assert "SAMLRequest" in detail.text("HTTP") and "Location" in detail.text("HTTP")
+    assert "No checks on this hop" in detail.text("Checks")
 
     # IdP-initiated
     entry = tester.run("idp", "4711", "grace")
@@ -132,7 +141,7 @@ def test_wrong_certificate_signature_tab_says_why(qtbot, tester, window):
     assert tester.run("sp", "4711", "alice").trace.outcome == "session"
 
 
-def test_inspector_decodes_a_pasted_message(qtbot, tester, window):
+def test_inspector_decodes_a_pasted_message(qtbot, tester, window, tmp_path):
     entry = tester.run("sp", "4711", "alice")
     redirect = entry.trace.steps[0].location  # the IdP URL carrying the AuthnRequest
     response = next(s for s in entry.trace.steps if s.checks).message.raw
@@ -161,6 +170,23 @@ def test_inspector_decodes_a_pasted_message(qtbot, tester, window):
     assert "does not hold" in insp.detail.text("Signature")
     insp.set_text("this is not SAML")
     assert insp.status.text().startswith("✘")
+
+    # a dropped file
+    from PySide6.QtCore import QMimeData, QUrl
+
+    (tmp_path / "request.txt").write_text(redirect)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "request.txt"))])
+    insp.input.insertFromMimeData(mime)
+    insp.decode()
+    assert insp.messages[0].summary.kind == "AuthnRequest"
+
+    # any hop's message goes to the inspector with one click
+    tester.open(Target("flow", entry.run_id))
+    window.trace_page.go(2)
+    tester.click(window.trace_page.inspect_btn)
+    assert window.current_page() == "inspector"
+    assert insp.messages[0].summary.kind == "Response"
 
 
 def test_step_mode_reveals_one_hop_at_a_time(qtbot, tester, window):

@@ -71,6 +71,8 @@ class CertificatesView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
         self.detail = QPlainTextEdit(readOnly=True)
         self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         split = QSplitter()
@@ -101,6 +103,7 @@ class CertificatesView(QWidget):
         ws = self.controller.workspace
         cur = self.current()
         self.model.set_rows(cert_rows(ws))
+        self.table.resizeColumnsToContents()
         row = self.model.find(lambda r: cur is not None and r.fingerprint == cur.fingerprint and r.name == cur.name)
         self._select(max(row, 0))
         lines = trust_report(ws)
