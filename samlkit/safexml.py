@@ -28,6 +28,9 @@ _PARSER_KW = dict(
     remove_comments=False,
     remove_pis=True,
     collect_ids=False,
+    # Read every message as UTF-8 whatever its declaration says: a DOCTYPE spelled in UTF-16 or
+    # UTF-7 must not slip past the byte scan below and then be decoded by libxml2.
+    encoding="utf-8",
 )
 
 
@@ -40,6 +43,11 @@ def parse(data: bytes, max_bytes: int | None = None) -> etree._Element:
     """Return the root element of `data`, or raise UnsafeXML with a reason code."""
     if max_bytes is not None and len(data) > max_bytes:
         raise UnsafeXML("message-too-large", f"the message is {len(data)} bytes, over the limit of {max_bytes}")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        msg = f"the message is not UTF-8 (byte {err.start}); SAML messages are UTF-8"
+        raise UnsafeXML("malformed-xml", msg) from err
     head = data[:4096].lower()
     if b"<!doctype" in data.lower() or b"<!entity" in head:
         raise UnsafeXML("doctype-forbidden", "the message contains a DOCTYPE; SAML messages never need one")

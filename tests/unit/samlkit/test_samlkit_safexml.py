@@ -57,13 +57,28 @@ def test_doctypes_and_entities_are_refused(data: bytes) -> None:
     assert time.perf_counter() - t < 0.1
 
 
-def test_doctype_in_utf16_is_refused_after_parsing() -> None:
-    """The byte-level pre-check cannot see a UTF-16 DOCTYPE; the parsed document info can."""
+def test_doctype_in_utf16_is_refused_before_parsing() -> None:
+    """The byte-level pre-check cannot see a UTF-16 DOCTYPE, so anything but UTF-8 is refused unparsed."""
     data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>'.encode("utf-16")
     assert b"<!doctype" not in data.lower()
     with pytest.raises(UnsafeXML) as err:
         parse(data)
-    assert err.value.code == "doctype-forbidden"
+    assert err.value.code == "malformed-xml" and "UTF-8" in err.value.message
+
+
+def test_utf7_doctype_is_never_decoded_as_utf7() -> None:
+    """The declaration says UTF-7; the parser reads UTF-8 regardless, so the DOCTYPE never appears."""
+    data = (
+        b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE x +AFs-+ADw-!ENTITY e SYSTEM '
+        b"+ACI-file:///etc/hostname+ACI-+AD4-+AF0-+AD4-+ADw-x+AD4-+ACY-e+ADs-+ADw-/x+AD4-"
+    )
+    with pytest.raises(UnsafeXML) as err:
+        parse(data)
+    assert err.value.code == "malformed-xml"
+
+
+def test_declared_latin1_is_read_as_utf8() -> None:
+    assert parse('<?xml version="1.0" encoding="ISO-8859-1"?><x>é</x>'.encode()).text == "é"
 
 
 def test_xxe_never_reads_the_file() -> None:
