@@ -101,6 +101,12 @@ def main() -> int:
         w.inspector_page.set_text(redirect)
         shot("inspector")
 
+        w.go_to(Target("battery"))
+        w.battery_page.run()
+        wait(lambda: not w.controller.busy, timeout=300)
+        w.battery_page.table.selectRow(0)
+        shot("battery")
+
         # break the trust the way a rotated IdP key does, and look at the diagnosis
         w.controller.trust_keypair("4711", "idp-old")
         w.go_to(Target("certs"))

@@ -25,6 +25,8 @@ class Bridge(QObject):
     flow_failed = Signal(str, str)  # run_id, why
     batch_progress = Signal(object)  # {"user": str, "idm_key": str, "kind": str, "result": FlowResult}
     batch_finished = Signal(str)  # a summary sentence
+    battery_result = Signal(object)  # harness.core.battery.Result, one per scenario as it ends
+    battery_finished = Signal(object)  # harness.core.battery.Report, or a str saying why it stopped
 
     # the workspace
     workspace_opened = Signal(object)  # harness.core.workspace.Workspace

@@ -303,6 +303,38 @@ class AppController(QObject):
         self._running = None
         self.bridge.info(summary)
 
+    def run_battery(self, idm_key: str, scenarios: list | None = None) -> bool:
+        """The attack battery against the running embedded SP, in a worker; results come one by one."""
+        if self.servers is None:
+            self.bridge.error("The servers are not running yet.")
+            return False
+        if self._running is not None:
+            self.bridge.warning("A flow is already running.")
+            return False
+        from harness.core.battery import Battery, BatteryError, Canary, embedded_target
+
+        servers, bridge = self.servers, self.bridge
+
+        def work():
+            with Canary() as canary:
+                target, context = embedded_target(servers, idm_key=idm_key or None)
+                return Battery(target, context, canary=canary).run(scenarios, on_result=bridge.battery_result.emit)
+
+        def failed(err: Exception) -> None:
+            words = str(err) if isinstance(err, BatteryError) else in_words(err)
+            bridge.battery_finished.emit(f"The battery stopped: {words}")
+
+        self._running = "battery"
+        self.bridge.battery_finished.connect(self._on_battery_finished)
+        self.tasks.start(work, done=bridge.battery_finished.emit, failed=failed)
+        return True
+
+    def _on_battery_finished(self, report) -> None:  # noqa: ANN001 - Report | str
+        self.bridge.battery_finished.disconnect(self._on_battery_finished)
+        self._running = None
+        if isinstance(report, str):
+            self.bridge.error(report)
+
     def _on_step(self, run_id: str, step: Step) -> None:
         entry = self.entry(run_id)
         if entry is not None and entry.kind != "browser" and step not in entry.trace.steps:

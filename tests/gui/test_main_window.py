@@ -337,3 +337,20 @@ def test_closing_the_window_stops_the_servers(qtbot, tester, window):
     assert window.controller.servers is None and not servers.running
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_attack_battery_page_runs_scenarios_against_the_sp(qtbot, tester, window):
+    from mock_idp.scenarios import BASELINE, CATALOGUE
+
+    tester.open(Target("battery"))
+    page = window.battery_page
+    picked = [CATALOGUE[0], CATALOGUE[len(CATALOGUE) // 2], CATALOGUE[-1]]
+    with qtbot.waitSignal(window.bridge.battery_finished, timeout=60_000):
+        assert page.run(picked)
+    qtbot.waitUntil(lambda: not window.controller.busy)
+    verdicts = {r.scenario: r.verdict for r in page.model.rows}
+    assert len(verdicts) == 4 and verdicts.pop(BASELINE.name) == "accepted"
+    assert set(verdicts.values()) <= {"refused", "ignored"}, verdicts
+    assert page.summary.text().startswith("✔ Every attack was refused")
+    page.table.selectRow(1)
+    assert "A safe SP" in page.detail.toPlainText()

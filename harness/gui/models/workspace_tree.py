@@ -10,7 +10,7 @@ from harness.core.workspace import Workspace, WorkspaceError
 from harness.gui.history import HistoryEntry
 from harness.gui.models.base import ObjectRole
 
-PAGES = ("flow", "users", "subscriptions", "matrix", "certs", "idp", "inspector", "onboarding")
+PAGES = ("flow", "users", "subscriptions", "matrix", "certs", "idp", "inspector", "battery", "onboarding")
 
 
 @dataclass(frozen=True)
@@ -79,4 +79,5 @@ class WorkspaceTreeModel(QStandardItemModel):
             )
         root.appendRow(top)
         root.appendRow(_item("Inspector", Target("inspector"), bold=True))
+        root.appendRow(_item("Attack battery", Target("battery"), bold=True, tip="Attack scenarios against the SP"))
         root.appendRow(_item("Onboarding", Target("onboarding"), bold=True, tip="Questionnaire, test procedure, rules"))

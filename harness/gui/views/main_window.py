@@ -27,6 +27,7 @@ from harness.gui.history import HistoryEntry
 from harness.gui.models.workspace_tree import Target
 from harness.gui.onboarding_view import OnboardingView
 from harness.gui.trust import trust_report
+from harness.gui.views.battery_view import BatteryView
 from harness.gui.views.certs_view import CertificatesView
 from harness.gui.views.dialogs import show_message
 from harness.gui.views.flow_bar import FlowBar
@@ -48,6 +49,7 @@ PAGE_TITLES = {
     "certs": "Certificates",
     "idp": "IdP settings",
     "inspector": "Inspector",
+    "battery": "Attack battery",
     "onboarding": "Onboarding",
 }
 
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.certs_page = CertificatesView(self.controller)
         self.idp_page = IdPSettingsEditor(self.controller)
         self.inspector_page = InspectorView(self.controller)
+        self.battery_page = BatteryView(self.controller)
         self.onboarding_page = self._make_onboarding(workspace)
         self.onboarding_page.workspace_path = workspace.path
         self.pages: dict[str, QWidget] = {
@@ -104,6 +107,7 @@ class MainWindow(QMainWindow):
             "certs": self.certs_page,
             "idp": self.idp_page,
             "inspector": self.inspector_page,
+            "battery": self.battery_page,
             "onboarding": self.onboarding_page,
         }
         self.stack = QStackedWidget()
@@ -132,6 +136,7 @@ class MainWindow(QMainWindow):
         b.workspace_changed.connect(self.on_workspace_changed)
         b.workspace_opened.connect(self.on_workspace_opened)
         b.batch_finished.connect(lambda _s: self._set_busy(False))
+        b.battery_finished.connect(lambda _r: self._set_busy(False))
         self.flow_bar.run_requested.connect(self.run)
         self.flow_bar.step_requested.connect(self.step)
         self.flow_bar.browser_requested.connect(self.open_in_browser)
@@ -386,6 +391,7 @@ class MainWindow(QMainWindow):
         if what in ("idp", "keys", "all"):
             self.idp_page.reload()
         self.inspector_page.reload()
+        self.battery_page.reload()
         if self.current_page() == "matrix":
             self.matrix_page.reload()
         self.rebuild_tree()
