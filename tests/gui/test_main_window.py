@@ -329,6 +329,16 @@ def test_save_as_switches_workspace_and_remembers_it(qtbot, tester, window, tmp_
     assert not window.open_workspace(str(tmp_path / "nowhere"))
     assert "Cannot open the workspace" in window.last_error
 
+    assert window.new_workspace(path=str(tmp_path / "empty"))
+    qtbot.waitUntil(lambda: window.controller.servers is not None, timeout=10_000)
+    assert window.tree.find(Target("users")).data() == "IdP users (0)"
+    assert window.flow_bar.user.count() == 0
+    tester.click(window.flow_bar.run_btn)
+    assert window.last_error == "Choose a subscription and a user first."
+    assert window.open_workspace(old)
+    qtbot.waitUntil(lambda: window.controller.servers is not None, timeout=10_000)
+    assert window.flow_bar.user.count() == 6
+
 
 def test_closing_the_window_stops_the_servers(qtbot, tester, window):
     servers = window.controller.servers

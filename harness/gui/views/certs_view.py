@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from harness.core.certs import CertError, describe_cert, format_cert
-from harness.gui.controller import AppController, in_words
+from harness.gui.controller import AppController
+from harness.gui.errors import in_words
 from harness.gui.models.certs import CertTableModel
 from harness.gui.trust import CertRow, cert_rows, signing_key_for_sp, trust_report
 from harness.gui.views.dialogs import MakeKeyPairDialog

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 from harness.core.certs import CertError, normalize_cert_pem
 from harness.core.inspect_message import inspect
 from harness.core.trace import Message
-from harness.gui.controller import AppController, in_words
+from harness.gui.controller import AppController
+from harness.gui.errors import in_words
 from harness.gui.trust import cert_of
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from harness.core.certs import CertError, describe_cert, normalize_cert_pem
-from harness.gui.controller import AppController, in_words
+from harness.gui.controller import AppController
+from harness.gui.errors import in_words
 from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, SubscriptionTableModel
 from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
