@@ -405,7 +405,12 @@ class MainWindow(QMainWindow):
         """First press: run in step mode; later presses: reveal the next hop."""
         m = self.trace_page.model
         entry = self.trace_page.entry
-        if entry is not None and not entry.running and m.visible is not None and m.rowCount() < m.total:
+        same = entry is not None and (entry.kind, entry.trace.subscription, entry.trace.user) == (
+            kind,
+            idm_key,
+            username,
+        )
+        if same and not entry.running and m.visible is not None and m.rowCount() < m.total:
             self.show_page("flow")
             self.trace_page.next()
             return
