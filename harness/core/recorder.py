@@ -99,7 +99,8 @@ class TraceRecorder:
                 step.verdict = "ok" if ev.ok else "refused"
         if http.status >= 500:
             step.verdict, step.reason = "error", f"the server answered {http.status}"
-        elif step.verdict == "info" and http.status >= 400:
+        elif step.verdict == "info" and http.status >= 400 and (step.message or "X-SAML-Reason" in http.headers):
+            # a refusal by a server; a plain 401 from /whoami is an answer, not a refusal
             step.verdict = "refused"
             step.code = http.headers.get("X-SAML-Reason", "")
         step.explanation = explain_step(step)
@@ -136,9 +137,9 @@ def explain_step(step: Step) -> str:
         if step.verdict == "ok":
             return (
                 "The SP checked the Response (signature, audience, time, replay…) and mapped the identity. "
-                f"{step.reason}."
+                f"{step.reason.rstrip('.')}."
             )
-        return f"The SP refused the Response: {step.reason or step.code}."
+        return f"The SP refused the Response: {(step.reason or step.code).rstrip('.')}."
     if step.dst == "idp" and path.endswith("/start"):
         return "IdP-initiated: the user starts at the IdP and picks the service to sign in to."
     if step.dst == "idp" and path.endswith("/login"):

@@ -141,8 +141,13 @@ class Servers:
         self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
 
     def stop(self) -> None:
+        # Both servers wind down at once: each shutdown waits up to one poll interval.
+        stoppers = [threading.Thread(target=srv.shutdown) for srv in self._servers]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join(timeout=5)
         for srv in self._servers:
-            srv.shutdown()
             srv.server_close()
         for t in self._threads:
             t.join(timeout=5)

@@ -115,3 +115,18 @@ def test_cli_flow_exit_codes(tmp_path, capsys):
     assert data["whoami"]["login"] == "demo_bb" and data["trace"]["steps"]
     assert main(["--workspace", ws, "flow", "sp", "--user", "nobody"]) == 2
     assert "no user 'nobody'" in capsys.readouterr().err
+
+
+def test_cli_flow_writes_report_and_trace(tmp_path):
+    from harness.core.cli import main
+
+    report, saved = tmp_path / "run.html", tmp_path / "run.json"
+    ws = str(tmp_path / "ws")
+    assert main(["--workspace", ws, "flow", "sp", "--user", "carol", "--expect", "saml-disabled-for-user",
+                 "--report", str(report), "--save-trace", str(saved)]) == 0
+    html = report.read_text()
+    assert "saml-disabled-for-user" in html and "<script" not in html
+    trace = Trace.from_json(saved.read_text())
+    whoami = [s for s in trace.steps if s.url.endswith("/whoami")]
+    assert whoami and whoami[0].verdict == "info", "a 401 from /whoami is an answer, not a refusal"
+    assert trace.outcome == "refused" and trace.outcome_detail.startswith("saml-disabled-for-user")

@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--logout", action="store_true", help="log out at the end (checks the exit URL)")
     p.add_argument("--json", action="store_true", help="print the trace (or the load report) as JSON")
     p.add_argument("--xml", action="store_true", help="print each message's XML too")
+    p.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report of the run")
+    p.add_argument("--save-trace", metavar="FILE", help="also save the trace as JSON (opens in the app)")
     p.add_argument("--repeat", type=int, metavar="N", help="load run: N logins, each in a fresh browser")
     p.add_argument("--concurrency", type=int, metavar="C", help="load run: C browsers at a time (default 1)")
     p.add_argument("--progress", action="store_true", help="load run: print a dot per login on stderr")
@@ -107,6 +109,13 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
             pick=args.pick,
             logout=args.logout,
         )
+    if args.report:
+        from harness.core.report import render_html
+
+        html = render_html(result.trace, expected=result.expected, as_expected=result.as_expected)
+        Path(args.report).write_text(html, encoding="utf-8")
+    if args.save_trace:
+        Path(args.save_trace).write_text(result.trace.to_json(), encoding="utf-8")
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
