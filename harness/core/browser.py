@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pyotp
 import requests
@@ -41,12 +41,29 @@ class BrowserError(Exception):
     pass
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class _Session(requests.Session):
+    """A requests session that leaves the environment alone for loopback URLs.
+
+    With `trust_env`, requests reads proxies, `.netrc` and CA bundles from the environment on
+    every request (about a third of the scripted browser's time on a loopback login), and an
+    HTTP_PROXY without NO_PROXY would send the harness's own loopback servers through a proxy.
+    Other hosts (an external SP in the battery) keep the environment's settings.
+    """
+
+    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201 - requests' API
+        self.trust_env = urlsplit(url).hostname not in LOOPBACK
+        return super().request(method, url, *args, **kwargs)
+
+
 class ScriptedBrowser:
     def __init__(self, credentials: Credentials | None = None, *, flow_id: str | None = None, timeout: float = 30):
         self.flow_id = flow_id or uuid.uuid4().hex[:12]
         self.credentials = credentials
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = _Session()
         self.session.headers["X-Harness-Flow"] = self.flow_id
         self.session.headers["User-Agent"] = "saml-harness scripted browser"
         self.history: list[Page] = []
