@@ -9,6 +9,9 @@ Peak memory is the child's VmHWM (peak resident set) at that moment.
 Baselines, each a fresh process too: `python -c pass`, and `python -c "import PySide6.QtWidgets"`
 (the floor of any PySide6 app). The ratio line compares with the PySide6 import.
 
+If `harness.gui.app.main` cannot run (the GUI is being changed), the script says so and measures
+a stand-in instead: both servers started, a QApplication and an empty QMainWindow shown.
+
 Target: under 1.5 s.
 """
 
@@ -77,11 +80,37 @@ def child(workspace: str, t0: float) -> None:
     print("RESULT " + json.dumps(out), flush=True)
 
 
+def standin(workspace: str, t0: float) -> None:
+    """When harness.gui cannot run: both servers + a QApplication + an empty QMainWindow."""
+    marks: dict[str, float] = {"interpreter": time.time() - t0}
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    from harness.core.servers import Servers
+    from harness.core.workspace import Workspace
+
+    marks["imports"] = time.time() - t0
+    app = QApplication(["saml-harness"])
+    window = QMainWindow()
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    marks["window"] = time.time() - t0
+    servers = Servers(Workspace(workspace), sp_port=0, idp_port=0).start()
+    marks["servers"] = time.time() - t0
+    out = dict(marks=marks, peak_mb=vm_hwm_mb(), sp=servers.sp_base, idp=servers.idp_base)
+    servers.stop()
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+class ChildFailed(RuntimeError):
+    pass
+
+
 def spawn(args: list[str], env: dict) -> tuple[float, str]:
     t0 = time.time()
     r = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=60)
     if r.returncode != 0:
-        raise RuntimeError(r.stderr[-2000:])
+        raise ChildFailed(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}")
     return time.time() - t0, r.stdout
 
 
@@ -98,6 +127,15 @@ def main() -> None:
     results: dict[str, list[float]] = {"pass": [], "pyside": [], "app": []}
     peaks: dict[str, list[float]] = {"pass": [], "pyside": [], "app": []}
     marks: list[dict] = []
+    mode, why = "--child", ""
+    try:
+        spawn([__file__, "--child", str(ws_dir), repr(time.time())], env)
+    except ChildFailed as err:  # a colleague's GUI may be mid-change: measure the stand-in, and say so
+        mode, why = "--standin", str(err)
+        print(
+            f"NOTE: harness.gui.app.main could not run ({why}); measuring the stand-in instead: both servers + "
+            "QApplication + an empty QMainWindow"
+        )
     for _ in range(RUNS):  # interleaved, so a neighbour's load falls on all three alike
         dt, out = spawn(["-c", hwm], env)
         results["pass"].append(dt)
@@ -105,7 +143,7 @@ def main() -> None:
         dt, out = spawn(["-c", "import PySide6.QtWidgets;" + hwm], env)
         results["pyside"].append(dt)
         peaks["pyside"].append(float(out.split()[-1]))
-        dt, out = spawn([__file__, "--child", str(ws_dir), repr(time.time())], env)
+        dt, out = spawn([__file__, mode, str(ws_dir), repr(time.time())], env)
         line = next(x for x in out.splitlines() if x.startswith("RESULT "))
         res = json.loads(line[len("RESULT ") :])
         if "error" in res:
@@ -126,11 +164,14 @@ def main() -> None:
         c.row("ours: main window visible", mark("window")),
         c.row("ours: window + SP and IdP listening", results["app"], f"peak {med_peak['app']:.0f} MB (VmHWM)"),
     ]
+    if mode == "--standin":
+        rows = [[r[0].replace("ours:", "stand-in:"), *r[1:]] for r in rows]
     c.print_table("7. App cold start (QT_QPA_PLATFORM=offscreen, demo workspace)", c.TIME_HEADERS, rows)
     med = c.median_ms(results["app"]) / 1000
     base = c.median_ms(results["pyside"]) / 1000
+    what = "cold_start" if mode == "--child" else "cold_start (STAND-IN: servers + empty QMainWindow, GUI not runnable)"
     c.ratio_line(
-        "cold_start",
+        what,
         f"{med / base:.1f}x the bare PySide6 import ({med:.2f} s vs {base:.2f} s; target < 1.5 s; "
         f"peak {med_peak['app']:.0f} MB vs {med_peak['pyside']:.0f} MB)",
         med < 1.5,
@@ -140,5 +181,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], float(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--standin":
+        standin(sys.argv[2], float(sys.argv[3]))
     else:
         main()
