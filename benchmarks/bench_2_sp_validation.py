@@ -73,7 +73,7 @@ def main() -> None:
         assert onelogin() == ours() == len(user.extra) + len(c.STANDARD), "both must read every attribute"
         samples = c.interleaved({"onelogin": (onelogin, n_each), "ours": (ours, n_each)}, rounds=rounds, budget=20)
         acs_samples = c.measure(acs, runs=rounds * n_each, warmup=1, budget=10)
-        size = f"{len(issued.xml) / 1024:.1f} kB" if len(issued.xml) < 100_000 else f"{len(issued.xml) / 1e6:.2f} MB"
+        size = f"{len(issued.xml) / 1000:.1f} kB" if len(issued.xml) < 100_000 else f"{len(issued.xml) / 1e6:.2f} MB"
         rows += [
             c.row(f"{label}: python3-saml strict is_valid + attributes", samples["onelogin"], f"{size}, baseline"),
             c.row(f"{label}: ours, Validator.run (every DESIGN §5 check)", samples["ours"], size),
