@@ -104,7 +104,9 @@ def main() -> int:
         w.go_to(Target("battery"))
         w.battery_page.run()
         wait(lambda: not w.controller.busy, timeout=300)
-        w.battery_page.table.selectRow(0)
+        rows = [r.scenario for r in w.battery_page.model.rows]
+        w.battery_page.table.selectRow(rows.index("signature-removed-assertion"))
+        w.battery_page.show_tab("Diff")
         shot("battery")
 
         # break the trust the way a rotated IdP key does, and look at the diagnosis

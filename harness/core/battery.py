@@ -19,6 +19,7 @@ battery can tell; `REFUSED` means every other row is inconclusive.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
 import threading
@@ -33,6 +34,7 @@ from lxml import html as lxml_html
 
 from harness.core.browser import ScriptedBrowser
 from harness.core.certs import KeyPair, make_keypair
+from harness.core.message_diff import MessageDiff, diff_messages, parse_leniently
 from harness.core.workspace import Workspace, WorkspaceError, resolve
 from mock_idp.model import IdPUser, SPSettings
 from mock_idp.scenarios import BASELINE, CATALOGUE
@@ -47,6 +49,7 @@ from mock_idp.scenarios.base import (
     Context,
     Message,
     Scenario,
+    serialize,
 )
 from samlkit import codec, ns, safexml
 
@@ -135,6 +138,7 @@ class Result:
     note: str = ""
     seconds: float = 0.0
     xml: str | None = None  # the bad message's XML, for a diff against the legitimate one
+    legitimate_xml: str | None = None  # the legitimate message of the same login, aligned (`legitimate_counterpart`)
 
     @property
     def bad(self) -> bool:
@@ -144,6 +148,7 @@ class Result:
         d = asdict(self)
         if not xml:
             d.pop("xml")
+            d.pop("legitimate_xml")
         return d
 
 
@@ -428,6 +433,8 @@ class Battery:
         browser = ScriptedBrowser(timeout=t.timeout)
         browsers.append(browser)
         ctx = self.context
+        if ctx.now is None:  # one instant for the bad message and its legitimate counterpart
+            ctx = replace(ctx, now=dt.datetime.now(dt.UTC))
         if NEEDS_NO_REQUEST not in needs and t.login_url:
             try:
                 req = start_login(browser.session, t.login_url, t.timeout)
@@ -462,6 +469,10 @@ class Battery:
             return
         if message.xml is not None and len(message.xml) <= 256 * 1024:
             result.xml = message.xml.decode("utf-8", "replace")
+            try:
+                result.legitimate_xml = legitimate_counterpart(ctx, message.xml).decode("utf-8", "replace")
+            except Exception:  # noqa: BLE001 - only for display; the report's legitimate message stands in
+                result.legitimate_xml = None
         poster = browser
         if NEEDS_FRESH_BROWSER in needs:
             poster = ScriptedBrowser(timeout=t.timeout)
@@ -545,6 +556,72 @@ class Battery:
         if s.harm == HARM_IMPERSONATION and accepted and obs.login and self.target.victim_logins:
             return ACCEPTED if obs.login in self.target.victim_logins else IGNORED
         return ACCEPTED if accepted else REFUSED
+
+
+# -- the legitimate message to compare a bad one with ----------------------------------------------
+
+
+def legitimate_counterpart(ctx: Context, bad_xml: bytes | None) -> bytes:
+    """The legitimate Response of `ctx`, carrying the IDs the bad message uses, signed as the IdP signs it.
+
+    Built from the same context as the bad message (the same instant, the same request answered)
+    and with its Response ID, Assertion ID and SessionIndex (a transient NameID too), so that a
+    diff against the bad message shows what the attacker changed, not the fresh random IDs and the
+    signature values that follow from them. Where the bad message holds several Responses or
+    Assertions (wrapping), the ones its signatures reference are taken.
+    """
+    resp, assertion = ctx.build()
+    try:
+        bad = parse_leniently(bad_xml) if bad_xml else None
+    except etree.XMLSyntaxError:
+        bad = None
+    if bad is not None:
+        referenced = {
+            uri[1:] for ref in bad.iter(ns.q(ns.DS, "Reference")) if (uri := ref.get("URI") or "").startswith("#")
+        }
+
+        def pick(tag: str) -> etree._Element | None:
+            found = [el for el in bad.iter(tag) if el.get("ID")]
+            return next((el for el in found if el.get("ID") in referenced), found[0] if found else None)
+
+        theirs = pick(ns.q(ns.SAMLP, "Response"))
+        if theirs is not None:
+            resp.set("ID", theirs.get("ID"))
+        theirs = pick(ns.q(ns.SAML, "Assertion"))
+        if theirs is not None:
+            assertion.set("ID", theirs.get("ID"))
+            statement = ns.q(ns.SAML, "AuthnStatement")
+            mine, their_stmt = assertion.find(statement), theirs.find(statement)
+            if mine is not None and their_stmt is not None and their_stmt.get("SessionIndex"):
+                mine.set("SessionIndex", their_stmt.get("SessionIndex"))
+            name_id = f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}"
+            my_name, their_name = assertion.find(name_id), theirs.find(name_id)
+            if ctx.sp.nameid_format == "transient" and my_name is not None and their_name is not None:
+                my_name.text = their_name.text  # random either way
+    ctx.sign(resp, assertion, "both")
+    return serialize(resp)
+
+
+def result_diff(result: Result, legitimate_xml: str | None = None, *, context: int = 3) -> MessageDiff | None:
+    """The diff of the row's bad message against its legitimate counterpart (else `legitimate_xml`,
+    the report's); None when the row has no XML message (see `no_diff_reason`)."""
+    legit = result.legitimate_xml or legitimate_xml
+    if result.xml is None or legit is None:
+        return None
+    return diff_messages(legit, result.xml, context=context, names=("legitimate", result.scenario))
+
+
+def no_diff_reason(result: Result) -> str:
+    if result.verdict == SKIPPED:
+        return f"The scenario was skipped ({result.note or 'not run'}), so there is no message to compare."
+    if result.verdict == ERROR:
+        return f"The scenario could not be built ({result.note}), so there is no message to compare."
+    if result.xml is None:
+        return (
+            "This scenario sends no XML to compare: its SAMLResponse field is missing, empty, not base64 or not "
+            "XML, or the message is over 256 KB (the scenario's description says what it sends)."
+        )
+    return "The legitimate message is not known, so there is nothing to compare with."
 
 
 # -- targets: the embedded SP, or any SP ------------------------------------------------------------

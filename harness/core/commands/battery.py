@@ -1,7 +1,8 @@
 """`saml-harness battery`: every attack and fault scenario against the embedded SP or any SP.
 
 Prints one row per scenario (expected reason codes; observed status, code and session;
-verdict), or JSON with `--json`. Exits 1 when any forgery was accepted, the SP crashed or
+verdict), or JSON with `--json`; `--diff NAME` adds a unified diff of that scenario's bad message
+against the legitimate one, with what changed in words. Exits 1 when any forgery was accepted, the SP crashed or
 fetched an attacker's URL, or the legitimate baseline was refused (then no row can be trusted);
 2 when the battery cannot run at all.
 """
@@ -9,6 +10,7 @@ fetched an attacker's URL, or the legitimate baseline was refused (then no row c
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -20,10 +22,13 @@ from harness.core.battery import (
     Report,
     Result,
     external_target,
+    no_diff_reason,
+    result_diff,
     run_embedded,
     run_external,
 )
 from harness.core.commands.common import fail, open_workspace
+from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED, MessageDiff
 from harness.core.workspace import DB_NAME, Workspace, default_workspace_dir
 from mock_idp.scenarios import CATALOGUE, Scenario
 
@@ -57,6 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--only", action="append", metavar="NAME|FAMILY", help="run only these scenarios or families (repeatable)"
     )
+    p.add_argument(
+        "--diff",
+        metavar="NAME",
+        help="print a diff of this scenario's bad message against the legitimate one "
+        "(runs only it, with the baseline, unless --only says more)",
+    )
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--xml", action="store_true", help="with --json: include each bad message's XML")
@@ -73,6 +84,34 @@ def _selected(only: list[str] | None) -> list[Scenario]:
     if unknown:
         raise BatteryError(f"no scenario or family named {', '.join(unknown)} (see --list)")
     return chosen
+
+
+def _diff_scenario(name: str | None) -> Scenario | None:
+    if not name:
+        return None
+    found = next((s for s in CATALOGUE if s.name == name), None)
+    if found is None:
+        close = difflib.get_close_matches(name, [s.name for s in CATALOGUE], n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (see --list)"
+        raise BatteryError(f"no scenario named {name}{hint}")
+    return found
+
+
+_ANSI = {ADDED: "\033[32m", REMOVED: "\033[31m", HUNK: "\033[90m", HEADER: "\033[1m"}
+
+
+def format_diff(name: str, diff: MessageDiff | None, reason: str = "", *, color: bool = False) -> str:
+    """The diff of one scenario's message for the terminal (+ green, - red, @@ grey when `color`)."""
+    lines = [f"Diff of {name} against the legitimate message"]
+    if diff is None:
+        lines.append(reason)
+        return "\n".join(lines)
+    lines.append(diff.summary)
+    lines.extend(f"({note})" for note in diff.notes)
+    for line in diff.lines:
+        code = _ANSI.get(line.kind) if color else None
+        lines.append(f"{code}{line.text}\033[0m" if code else line.text)
+    return "\n".join(lines)
 
 
 def _metadata(source: str, timeout: float) -> bytes:
@@ -150,7 +189,13 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "list", False):
         return _list()
     try:
-        scenarios = _selected(getattr(args, "only", None))
+        only = getattr(args, "only", None)
+        diff_of = _diff_scenario(getattr(args, "diff", None))
+        scenarios = _selected(only)
+        if diff_of is not None and not only:
+            scenarios = [diff_of]
+        elif diff_of is not None and diff_of not in scenarios:
+            scenarios.append(diff_of)
         ws = _open_workspace(args)
         try:
             report = _run(args, ws, scenarios)
@@ -158,10 +203,18 @@ def run(args: argparse.Namespace) -> int:
             ws.close()
     except BatteryError as err:
         return fail(str(err))
+    row = report.result(diff_of.name) if diff_of is not None else None
+    diff = result_diff(row, report.legitimate_xml) if row is not None else None
     if getattr(args, "json", False):
-        print(json.dumps(report.to_dict(xml=getattr(args, "xml", False)), indent=2))
+        data = report.to_dict(xml=getattr(args, "xml", False))
+        if row is not None:
+            data["diff"] = {"scenario": row.scenario, **(diff.to_dict() if diff else {"reason": no_diff_reason(row)})}
+        print(json.dumps(data, indent=2))
     else:
         print(format_table(report))
+        if row is not None:
+            print()
+            print(format_diff(row.scenario, diff, no_diff_reason(row), color=sys.stdout.isatty()))
         print()
         print(format_summary(report))
     sys.stdout.flush()

@@ -74,7 +74,8 @@ def summary_html(step: Step | None, msg: Message | None) -> str:
         return "".join(parts)
     if msg.error:
         parts.append(_box(f"<b>Problem:</b> {e(msg.error)}", FAIL, "#ffebee"))
-    parts.append(f"<p>{e(message_sentence(msg))}</p>")
+    if not msg.error or msg.summary.kind:  # else the sentence is the problem again
+        parts.append(f"<p>{e(message_sentence(msg))}</p>")
     rows = summary_rows(msg.summary)
     if msg.binding:
         rows.insert(1, ("Binding", msg.binding, "how it travelled"))
@@ -98,9 +99,11 @@ def signature_html(step: Step | None, msg: Message | None) -> str:
     if msg is None:
         parts.append("<p>This hop carries no SAML message, so there is no signature to check.</p>")
         return "".join(parts)
+    unsigned = unsigned_html(msg)
     if not msg.signatures:
-        parts.append("<p>This message carries no signature.</p>")
+        parts.append(unsigned or "<p>This message carries no signature.</p>")
         return "".join(parts)
+    parts.append(unsigned)
     for sig in msg.signatures:
         ok = signature_ok(sig)
         state = {True: "✔ holds", False: "✘ does not hold", None: "? not checked"}[ok]
@@ -117,6 +120,49 @@ def signature_html(step: Step | None, msg: Message | None) -> str:
             )
         out.append("</table>")
         parts.append("".join(out))
+    return "".join(parts)
+
+
+def unsigned_html(msg: Message) -> str:
+    """For a Response: each Assertion without a signature of its own, and whether anything else vouches for it."""
+    s = msg.summary
+    if s.kind != "Response" or not s.assertion_ids:
+        return ""
+    own = {sig.element_id for sig in msg.signatures if sig.element == "Assertion" and sig.element_id}
+    outer = [signature_ok(sig) for sig in msg.signatures if sig.element == "Response"]
+    parts = []
+    for ident in s.assertion_ids:
+        if ident and ident in own:
+            continue
+        which = f"The Assertion #{ident}" if ident else "An Assertion without an ID"
+        if True in outer:
+            parts.append(
+                _box(
+                    f"{e(which)} carries no signature of its own; the Response's signature, which holds, covers "
+                    "it. (An SP that requires signed Assertions still refuses it.)",
+                    GREY,
+                    "#eceff1",
+                )
+            )
+        elif None in outer:
+            parts.append(
+                _box(
+                    f"{e(which)} carries no signature of its own; only the Response's signature could vouch for it, "
+                    "and it was not checked (no trusted certificate).",
+                    GREY,
+                    "#eceff1",
+                )
+            )
+        else:
+            where = "and the Response's signature does not hold" if outer else "and the Response is not signed either"
+            parts.append(
+                _box(
+                    f"<b>✘ {e(which)} is not signed: its signature is missing</b>, {where}. Nothing vouches "
+                    "for what it says: a safe SP refuses it (signature-missing).",
+                    FAIL,
+                    "#ffebee",
+                )
+            )
     return "".join(parts)
 
 

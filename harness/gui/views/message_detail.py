@@ -29,7 +29,13 @@ def _browser(name: str) -> QTextBrowser:
 
 
 class MessageDetail(QTabWidget):
-    def __init__(self, parent: QWidget | None = None, blank: str = "Select a step in the diagram or the list."):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        blank: str = "Select a step in the diagram or the list.",
+        tabs: tuple[str, ...] = TABS,
+    ):
+        """`tabs`: the ones shown (a message that never went through the SP has no Checks or HTTP hop)."""
         super().__init__(parent)
         self.blank = blank
         self.summary = _browser("Summary")
@@ -55,6 +61,7 @@ class MessageDetail(QTabWidget):
         self.http = _browser("HTTP")
         for w, name in zip((self.summary, self.xml, self.signature, checks, self.http), TABS, strict=True):
             self.addTab(w, name)
+            self.setTabVisible(self.tab(name), name in tabs)
         self.step: Step | None = None
         self.message: Message | None = None
 
