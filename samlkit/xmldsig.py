@@ -24,6 +24,10 @@ from samlkit.safexml import ids_of
 
 _ALLOWED_TRANSFORMS = {ns.TRANSFORM_ENVELOPED, ns.C14N_EXC, ns.C14N_EXC_COMMENTS}
 _ALLOWED_C14N = {ns.C14N_EXC, ns.C14N_EXC_COMMENTS}
+_INCLUSIVE_NAMESPACES = ns.q(ns.C14N_EXC, "InclusiveNamespaces")
+# A real PrefixList names a handful of prefixes (xs, xsi, saml...). libxmlsec1 matches every
+# namespace of every element against the whole list, so its length multiplies the c14n work.
+MAX_INCLUSIVE_PREFIXES = 32
 _SIG_BY_URI = {v: k for k, v in ns.SIG_ALGS.items()}
 _DIGEST_BY_URI = {v: k for k, v in ns.DIGEST_ALGS.items()}
 
@@ -181,6 +185,7 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
     c14n = signed_info.find(ns.q(ns.DS, "CanonicalizationMethod"))
     if c14n is None or c14n.get("Algorithm") not in _ALLOWED_C14N:
         raise SignatureProblem("signature-invalid", "SignedInfo is not canonicalised with exclusive c14n")
+    _check_c14n_parameters(c14n, "signature-invalid")
     method = signed_info.find(ns.q(ns.DS, "SignatureMethod"))
     sig_uri = method.get("Algorithm") if method is not None else None
     if sig_uri not in _SIG_BY_URI:
@@ -194,18 +199,17 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
             "signature-wrong-reference",
             f"the signature covers {ref.get('URI')!r}, not the element it sits in (#{element_id})",
         )
-    transforms = ref.find(ns.q(ns.DS, "Transforms"))
-    seen = []
-    if transforms is not None:
-        for t in transforms:
-            if not isinstance(t.tag, str):
-                continue
-            uri = t.get("Algorithm")
-            if t.tag != ns.q(ns.DS, "Transform") or uri not in _ALLOWED_TRANSFORMS:
-                raise SignatureProblem("transform-forbidden", f"the transform {uri!r} is not allowed")
-            seen.append(uri)
+    seen = _transforms(ref)
     if ns.TRANSFORM_ENVELOPED not in seen:
         raise SignatureProblem("signature-invalid", "the signature is not an enveloped signature")
+    if seen[0] != ns.TRANSFORM_ENVELOPED or len(seen) > 2 or (len(seen) == 2 and seen[1] not in _ALLOWED_C14N):
+        # libxmlsec1 runs every listed transform over the whole element before it checks the
+        # SignatureValue: 1,000 repeated exclusive c14n transforms cost ~40 s of CPU, unsigned.
+        raise SignatureProblem(
+            "transform-forbidden",
+            f"the transforms are {len(seen)} ({', '.join(seen)}); only the enveloped transform, "
+            "then at most one exclusive c14n, are allowed",
+        )
     dm = ref.find(ns.q(ns.DS, "DigestMethod"))
     digest_uri = dm.get("Algorithm") if dm is not None else None
     if digest_uri not in _DIGEST_BY_URI:
@@ -232,6 +236,44 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         digest_alg=_DIGEST_BY_URI[digest_uri],
         keyinfo_cert_sha256=keyinfo_cert_sha256(sig),
     )
+
+
+def _transforms(ref: etree._Element) -> list[str]:
+    """The Algorithm URIs of the Reference's transforms, each one checked as allowed."""
+    lists = ref.findall(ns.q(ns.DS, "Transforms"))
+    if len(lists) > 1:
+        raise SignatureProblem("transform-forbidden", "the Reference has more than one Transforms element")
+    seen: list[str] = []
+    for t in lists[0] if lists else ():
+        if not isinstance(t.tag, str):
+            continue
+        uri = t.get("Algorithm")
+        if t.tag != ns.q(ns.DS, "Transform") or uri not in _ALLOWED_TRANSFORMS:
+            raise SignatureProblem("transform-forbidden", f"the transform {uri!r} is not allowed")
+        _check_c14n_parameters(t, "transform-forbidden")
+        seen.append(uri)
+    return seen
+
+
+def _check_c14n_parameters(method: etree._Element, code: str) -> None:
+    """A transform or CanonicalizationMethod may carry one short InclusiveNamespaces, nothing else.
+
+    libxmlsec1 reads the PrefixList before the SignatureValue is checked and compares it with
+    every namespace of every canonicalised element: 100,000 prefixes over 10,000 elements took
+    a minute of CPU for an unsigned forgery.
+    """
+    params = [c for c in method if isinstance(c.tag, str)]
+    if not params:
+        return
+    if len(params) > 1 or params[0].tag != _INCLUSIVE_NAMESPACES:
+        raise SignatureProblem(code, f"the {etree.QName(method).localname} carries unexpected parameters")
+    prefixes = (params[0].get("PrefixList") or "").split()
+    if len(prefixes) > MAX_INCLUSIVE_PREFIXES:
+        raise SignatureProblem(
+            code,
+            f"the InclusiveNamespaces PrefixList names {len(prefixes)} prefixes "
+            f"(at most {MAX_INCLUSIVE_PREFIXES} are accepted)",
+        )
 
 
 def keyinfo_cert_sha256(sig: etree._Element) -> str | None:

@@ -36,7 +36,10 @@ def local_path(relay_state: str | None) -> str | None:
     """RelayState is honoured only as a path on this SP."""
     if not relay_state:
         return None
-    parts = urlsplit(relay_state)
+    try:
+        parts = urlsplit(relay_state)
+    except ValueError:  # "//[evil" or "http://[::1": an unclosed IPv6 host; never a local path
+        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a path on this SP.") from None
     if parts.scheme or parts.netloc or not relay_state.startswith("/") or relay_state.startswith("//"):
         raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a path on this SP.")
     if "\\" in relay_state or any(ord(c) < 32 for c in relay_state):

@@ -20,6 +20,7 @@ CODES = {
     "malformed-xml": "The SAMLResponse is not well-formed XML.",
     "doctype-forbidden": "The SAMLResponse contains a DOCTYPE or entity.",
     "too-deep": "The SAMLResponse nests elements too deeply.",
+    "too-many-namespaces": "The SAMLResponse declares too many namespaces along one branch.",
     "not-saml2": "Only SAML 2.0 is supported.",
     "not-a-response": "The message is not a SAML Response.",
     "unknown-subscription": "No subscription has this idm_key.",

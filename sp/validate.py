@@ -89,18 +89,34 @@ def _not_utf8(data: bytes) -> str | None:
     return None
 
 
+_DATETIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
 def parse_instant(value: str | None) -> dt.datetime | None:
+    """An xs:dateTime as an aware UTC datetime; None when the value is not one.
+
+    Only the xs:dateTime form is read (no bare dates, week dates or basic format, which
+    `fromisoformat` takes), without a zone it is UTC, and an instant that falls outside
+    Python's years 1-9999 once in UTC is not a time either (it used to raise OverflowError).
+    """
     if value is None:
         return None
-    v = value.strip()
-    if v.endswith("Z"):
-        v = v[:-1] + "+00:00"
-    try:
-        t = dt.datetime.fromisoformat(v)
-    except ValueError:
+    m = _DATETIME.fullmatch(value.strip())
+    if m is None:
         return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        t = dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=dt.UTC)
+        if zone and zone != "Z":
+            offset = dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+            if offset > dt.timedelta(hours=14):
+                return None
+            t = t - offset if zone[0] == "+" else t + offset
+    except (ValueError, OverflowError):
+        return None
     return t
 
 
@@ -318,7 +334,7 @@ class Validator:
         t = parse_instant(value)
         if t is None:
             raise self.fail("Time window", "time-missing", f"{name} {value!r} is not a valid time.")
-        if before and self.now >= t + self.skew:
+        if before and self.now - self.skew >= t:  # not t + skew: NotOnOrAfter may be 9999-12-31T23:59:59Z
             raise self.fail("Time window", "expired", f"{name} is {value}; it is now {self.now:%Y-%m-%dT%H:%M:%SZ}.")
         if not before and self.now + self.skew < t:
             raise self.fail(

@@ -16,7 +16,7 @@ from functools import partial
 import xmlsec
 from lxml import etree
 
-from mock_idp.scenarios.base import Context, Message, q, scenario, set_name_id, signature_of
+from mock_idp.scenarios.base import Context, Message, q, scenario, serialize, set_name_id, signature_of
 from samlkit import ns
 
 _s = partial(scenario, family="references")
@@ -152,4 +152,59 @@ def two_references(ctx: Context) -> Message:
     return ctx.message(resp)
 
 
-SCENARIOS = [xpath, xslt, external_uri, empty_uri, xpointer, other_element, two_references]
+def _forged_and_padded(ctx: Context, padding: int) -> tuple[etree._Element, etree._Element]:
+    """The victim's Assertion with `padding` extra attributes, signed by the attacker's key (no trust
+    at all), and read back so that every node of the signature can be found and bent."""
+    resp, assertion = ctx.build(user=ctx.victim)
+    statement = assertion.find(q("AttributeStatement"))
+    if statement is None:
+        statement = etree.SubElement(assertion, q("AttributeStatement"))
+    for i in range(padding):
+        attr = etree.SubElement(statement, q("Attribute"), Name=f"padding{i}")
+        etree.SubElement(attr, q("AttributeValue")).text = "x" * 40
+    ctx.sign(resp, assertion, "assertion", key_pem=ctx.foreign_key_pem, cert_pem=ctx.foreign_cert_pem)
+    root = etree.fromstring(serialize(resp))
+    return root, root.find(q("Assertion"))
+
+
+@_s(
+    "repeated-transforms",
+    rule="A Reference lists the enveloped transform and at most one exclusive c14n: a verifier that runs "
+    "every listed transform before checking the SignatureValue spends minutes on an unsigned forgery.",
+    expect={"transform-forbidden", "signature-invalid"},
+)
+def repeated_transforms(ctx: Context) -> Message:
+    """A 1.4 MB forgery signed by the attacker's key whose Reference lists exclusive c14n 1,000 times."""
+    resp, assertion = _forged_and_padded(ctx, 10_000)
+    transforms = _reference(assertion).find(q("Transforms", ns.DS))
+    for _i in range(1_000):
+        etree.SubElement(transforms, q("Transform", ns.DS), Algorithm=ns.C14N_EXC)
+    return ctx.message(resp)
+
+
+@_s(
+    "inclusive-namespaces-flood",
+    rule="An exclusive c14n InclusiveNamespaces PrefixList is short: each prefix is matched against every "
+    "namespace of every element, before the SignatureValue is checked.",
+    expect={"transform-forbidden", "signature-invalid"},
+)
+def inclusive_namespaces_flood(ctx: Context) -> Message:
+    """A forgery signed by the attacker's key whose exclusive c14n names 100,000 InclusiveNamespaces prefixes."""
+    resp, assertion = _forged_and_padded(ctx, 10_000)
+    c14n = next(t for t in _reference(assertion).iter(q("Transform", ns.DS)) if t.get("Algorithm") == ns.C14N_EXC)
+    prefixes = " ".join(f"p{i}" for i in range(100_000))
+    etree.SubElement(c14n, ns.q(ns.C14N_EXC, "InclusiveNamespaces"), PrefixList=prefixes)
+    return ctx.message(resp)
+
+
+SCENARIOS = [
+    xpath,
+    xslt,
+    external_uri,
+    empty_uri,
+    xpointer,
+    other_element,
+    two_references,
+    repeated_transforms,
+    inclusive_namespaces_flood,
+]

@@ -51,4 +51,10 @@ def control(ctx: Context) -> Message:
     return _relay(ctx, f"/\t/{EVIL}/phish")
 
 
-SCENARIOS = [absolute, protocol_relative, backslash, javascript, control]
+@_s("relay-unparsable-host", rule="A RelayState that is not even a well-formed URL is refused, not a crash.")
+def unparsable(ctx: Context) -> Message:
+    """A legitimate login whose RelayState is //[evil.example/phish (an unclosed IPv6 host)."""
+    return _relay(ctx, f"//[{EVIL}/phish")
+
+
+SCENARIOS = [absolute, protocol_relative, backslash, javascript, control, unparsable]

@@ -154,6 +154,25 @@ def deep(ctx: Context) -> Message:
     return ctx.message(serialize(resp))
 
 
+@_s(
+    "namespace-flood",
+    rule="Namespace declarations in scope are bounded: exclusive c14n looks each element's namespaces up in "
+    "a stack of those declared above it, so thousands of them over many elements cost minutes of CPU.",
+    expect={"too-many-namespaces", "signature-invalid", "message-too-large"},
+)
+def namespace_flood(ctx: Context) -> Message:
+    """A forgery signed by the attacker's key, then 24,000 namespaces declared over 100,000 empty elements inside it."""
+    resp, assertion = ctx.build(user=ctx.victim)
+    ctx.sign(resp, assertion, "assertion", key_pem=ctx.foreign_key_pem, cert_pem=ctx.foreign_cert_pem)
+
+    def level(n: int) -> str:  # 400 namespaces, each used by an attribute so that c14n must render it
+        return f"<n{n} " + " ".join(f'xmlns:p{j}="urn:flood:{n}:{j}" p{j}:a=""' for j in range(400)) + ">"
+
+    flood = "".join(map(level, range(60))) + "<b/>" * 100_000 + "".join(f"</n{n}>" for n in reversed(range(60)))
+    data = serialize(resp).replace(b"</saml:Assertion>", flood.encode() + b"</saml:Assertion>", 1)
+    return ctx.message(data)
+
+
 SCENARIOS = [
     plain,
     internal_entity,
@@ -167,4 +186,5 @@ SCENARIOS = [
     billion_laughs_utf16,
     xinclude,
     deep,
+    namespace_flood,
 ]
