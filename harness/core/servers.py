@@ -23,10 +23,30 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Requests are reported as events; the console stays for the command's own output."""
+    """Requests are reported as events; the console stays for the command's own output.
+
+    A request that http.server refuses before any app sees it (a header or request line too
+    long, a malformed request line, "HTTP/2.0" spoken to this HTTP/1.1 server) still gets a 4xx
+    naming its reason in X-SAML-Reason, like every refusal of the SP: it used to be a 431 or 414
+    without a reason, or a 505 sent as a bare HTTP/0.9 body (no status line, no headers at all).
+    """
+
+    _refusal: str | None = None
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        self._refusal = "message-too-large" if code in (413, 414, 431) else "bad-request"
+        if self.request_version == "HTTP/0.9":  # the request line was refused before its version was read
+            self.request_version = "HTTP/1.1"
+        super().send_error(code if 400 <= code < 500 else 400, message, explain)
+
+    def end_headers(self) -> None:
+        if self._refusal:
+            self.send_header("X-SAML-Reason", self._refusal)
+            self._refusal = None
+        super().end_headers()
 
 
 class _Slot:

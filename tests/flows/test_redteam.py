@@ -6,17 +6,24 @@ repeated c14n transforms, a huge InclusiveNamespaces PrefixList, and thousands o
 declarations over many elements (exclusive c14n's namespace stack is quadratic). The others
 answered a generic `bad-request` (an exception caught by the last-resort handler, with no
 verdict): a NotOnOrAfter in year 9999 (OverflowError) and a RelayState that `urlsplit` cannot
-parse (ValueError). The battery covers the message-shaped ones as scenarios.
+parse (ValueError). Below the app, http.server answered an over-long header or request line
+without a reason code and "HTTP/2.0" with a 505 as a bare HTTP/0.9 body. The battery covers the
+message-shaped ones as scenarios.
 """
 
 from __future__ import annotations
 
+import socket
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
 from saml_helpers import World, assert_refused, keys, reason
 
+from harness.core.servers import Servers
+from harness.core.workspace import Workspace
 from mock_idp.response import build_unsigned
 from samlkit import codec, ns, xmldsig
 from samlkit.safexml import MAX_NAMESPACES, most_namespaces_in_scope
@@ -253,3 +260,38 @@ def test_an_unparsable_relay_state_is_offsite_not_a_crash(world: World, relay: s
     refused_with(world, r, "relay-state-offsite")
     start = world.browser().sp.get(world.sp_config.login_path, query_string={"idm_key": "1001", "RelayState": relay})
     assert_refused(start, "relay-state-offsite")
+
+
+# -- HTTP below the app ----------------------------------------------------------------------------
+
+
+def _raw(host: str, port: int, request: bytes) -> bytes:
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_requests_refused_by_the_http_server_name_a_reason_and_are_never_5xx(tmp_path: Path) -> None:
+    """431/414 had no X-SAML-Reason; "HTTP/2.0" got a 505 as a bare HTTP/0.9 body (no status line)."""
+    ws = Workspace.demo(tmp_path / "ws")
+    try:
+        with Servers(ws, sp_port=0, idp_port=0) as servers:
+            url = urlsplit(servers.sp_base)
+            cases = {
+                b"GET /whoami HTTP/1.1\r\nHost: x\r\nCookie: sp_browser=" + b"a" * 70_000 + b"\r\n\r\n": (
+                    431,
+                    b"message-too-large",
+                ),
+                b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n": (414, b"message-too-large"),
+                b"GET /whoami HTTP/2.0\r\nHost: x\r\n\r\n": (400, b"bad-request"),
+                b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n": (400, b"bad-request"),
+            }
+            for request, (status, code) in cases.items():
+                head = _raw(url.hostname, url.port, request).split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+                assert head[0].startswith(b"HTTP/1.1 %d " % status), head[0][:80]
+                assert b"X-SAML-Reason: " + code in head, head
+    finally:
+        ws.close()
