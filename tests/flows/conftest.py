@@ -6,11 +6,5 @@ trust each other, SP state in a temp file), `new_world(...)` (a factory for vari
 opt in with `pytestmark = pytest.mark.usefixtures("no_process_spawned")`).
 """
 
-import sys
-from pathlib import Path
 
-_TESTS = str(Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
-
-from saml_helpers import keys_fixture, new_world_fixture, no_process_spawned_fixture, world_fixture  # noqa: E402, F401
+from saml_helpers import keys_fixture, new_world_fixture, no_process_spawned_fixture, world_fixture  # noqa: F401

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from harness.core.load import run_load
 from harness.core.servers import Servers
-from harness.core.workspace import Workspace
 from samlkit.events import Event
 
 LOGIN_OF = {"alice": "alice", "bob": "demo_bb", "frank": "frank"}
-
-
-@pytest.fixture
-def demo(tmp_path):
-    ws = Workspace.demo(tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def test_200_logins_with_16_concurrent_browsers(demo):

@@ -61,13 +61,6 @@ def posted_response(browser: ScriptedBrowser) -> dict[str, str]:
     raise AssertionError("no SAMLResponse form in the browser's history")
 
 
-@pytest.fixture
-def demo(tmp_path):
-    ws = Workspace.demo(tmp_path / "ws")
-    yield ws
-    ws.close()
-
-
 def test_sessions_accounts_and_replay_cache_survive_a_restart(tmp_path):
     path = tmp_path / "ws"
     ws = Workspace.demo(path)

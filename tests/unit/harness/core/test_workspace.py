@@ -8,13 +8,6 @@ from mock_idp.model import IdPUser
 from sp.model import Account, Subscription
 
 
-@pytest.fixture
-def demo(tmp_path):
-    ws = Workspace.demo(tmp_path / "ws")
-    yield ws
-    ws.close()
-
-
 def test_demo_has_every_mapping_case(demo):
     users = [u.username for u in demo.users()]
     assert users == ["alice", "bob", "carol", "dave", "erin", "frank"]

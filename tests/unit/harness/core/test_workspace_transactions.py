@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.workspace import Workspace, WorkspaceError
+from harness.core.workspace import WorkspaceError
 from mock_idp.model import IdPUser
-
-
-@pytest.fixture
-def demo(tmp_path):
-    ws = Workspace.demo(tmp_path / "ws")
-    yield ws
-    ws.close()
 
 
 def test_import_with_a_bad_entry_changes_nothing(demo):
