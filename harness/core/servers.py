@@ -33,8 +33,15 @@ class _QuietHandler(WSGIRequestHandler):
 
     _refusal: str | None = None
 
+    # A client that stops sending (slowloris) is dropped after this many seconds of silence
+    # instead of holding a thread for ever; Servers(request_timeout=...) sets it per server.
+    timeout: float | None = 30.0
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def log_error(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+        logging.getLogger(__name__).debug(format, *args)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         self._refusal = "message-too-large" if code in (413, 414, 431) else "bad-request"
@@ -73,8 +80,15 @@ def _free(host: str, port: int) -> bool:
 
 class Servers:
     def __init__(
-        self, workspace: Workspace, *, host: str = "127.0.0.1", sp_port: int | None = None, idp_port: int | None = None
+        self,
+        workspace: Workspace,
+        *,
+        host: str = "127.0.0.1",
+        sp_port: int | None = None,
+        idp_port: int | None = None,
+        request_timeout: float = 30.0,
     ):
+        self._handler = type("Handler", (_QuietHandler,), {"timeout": request_timeout})
         self.workspace = workspace
         self.host = host
         self.sp_port = workspace.sp_profile().port if sp_port is None else sp_port
@@ -136,7 +150,7 @@ class Servers:
             if not _free(self.host, port):
                 self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
                 port = 0
-            srv = make_server(self.host, port, slot, threaded=True, request_handler=_QuietHandler)
+            srv = make_server(self.host, port, slot, threaded=True, request_handler=self._handler)
             srv.daemon_threads = True
             self._servers.append(srv)
         self.sp_app = create_sp_app(
