@@ -339,11 +339,15 @@ class SPApp:
                     f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
                 )
             raise Refusal("issuer-mismatch", f"No subscription trusts the Issuer of this Response ({shown}).")
-        irt = root.get("InResponseTo")
-        if irt and len(ready) > 1:
-            req = self.store.peek_request(irt)
-            if req:
-                ready = [s for s in ready if s.idm_key == req["idm_key"]] or ready
+        if len(ready) > 1:
+            # Some IdPs put InResponseTo only in the SubjectConfirmationData: look there too. This
+            # only orders the candidates; each must still pass every check of its own trust.
+            found = root.xpath(".//@InResponseTo")
+            for irt in [root.get("InResponseTo"), *found]:
+                req = self.store.peek_request(irt) if irt else None
+                if req:
+                    ready = [s for s in ready if s.idm_key == req["idm_key"]] or ready
+                    break
         return ready
 
     def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:

@@ -87,6 +87,19 @@ def test_solicited_response_belongs_to_the_requesting_subscription(new_world, ke
     assert r.headers["Location"] == "https://globex.test/bye"
 
 
+def test_in_response_to_only_in_the_subject_confirmation_still_finds_its_subscription(new_world, keys: Keys) -> None:
+    """Some IdPs omit the Response's InResponseTo and keep only the SubjectConfirmationData's."""
+    w: World = new_world(extra_subs=[second(keys, idp_cert_pem=keys.idp.cert_pem)])
+    b = w.browser()
+    rid, _ = b.start("2002")
+
+    def drop_response_irt(resp, assertion):  # noqa: ANN001, ARG001
+        del resp.attrib["InResponseTo"]
+
+    assert b.post_acs(w.forge(in_response_to=rid, before_sign=drop_response_irt)).status_code == 303
+    assert b.whoami()[1]["subscription"] == "2002"
+
+
 def test_request_of_one_subscription_answered_for_another(new_world, keys: Keys) -> None:
     """A request sent for 2002 cannot be answered with a Response only 1001's certificate verifies."""
     w: World = new_world(extra_subs=[second(keys)])
