@@ -128,4 +128,15 @@ def ids_of(root: etree._Element) -> dict[str, list[etree._Element]]:
     return found
 
 
+def id_values(root: etree._Element) -> list[str]:
+    """Every ID/Id/AssertionID/id value, duplicates kept, as plain strings.
+
+    What the SP's checks need (counts, not elements), ~5x faster than `ids_of`: lxml makes
+    no "smart" string carrying its parent per value. An unsigned forgery of 180,000 IDs cost
+    ~0.5 s per `ids_of` scan, and the SP scans once per candidate subscription and signature.
+    """
+    return _ID_VALUES(root)
+
+
 _ID_ATTRIBUTES = etree.XPath(".//@ID | .//@Id | .//@AssertionID | .//@id")
+_ID_VALUES = etree.XPath(".//@ID | .//@Id | .//@AssertionID | .//@id", smart_strings=False)

@@ -20,7 +20,7 @@ from lxml import etree
 
 from samlkit import ns
 from samlkit.metadata_xml import cert_b64
-from samlkit.safexml import ids_of
+from samlkit.safexml import id_values
 
 _ALLOWED_TRANSFORMS = {ns.TRANSFORM_ENVELOPED, ns.C14N_EXC, ns.C14N_EXC_COMMENTS}
 _ALLOWED_C14N = {ns.C14N_EXC, ns.C14N_EXC_COMMENTS}
@@ -176,7 +176,7 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
     if not element_id:
         raise SignatureProblem("signature-invalid", "the signed element has no ID attribute")
     root = element.getroottree().getroot()
-    if len(ids_of(root).get(element_id, [])) != 1:
+    if id_values(root).count(element_id) != 1:
         raise SignatureProblem("duplicate-id", f"the ID {element_id!r} occurs more than once in the message")
 
     signed_info = sig.find(ns.q(ns.DS, "SignedInfo"))

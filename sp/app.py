@@ -32,10 +32,20 @@ SESSION_COOKIE = "sp_session"
 BROWSER_COOKIE = "sp_browser"
 
 
+# SAML caps RelayState at 80 bytes (bindings §3.4.3, §3.5.3); deep links get more room here, but
+# not the 64 kB of a request line: the login URL stores it with each outstanding request.
+MAX_RELAY_STATE = 1024
+
+
 def local_path(relay_state: str | None) -> str | None:
-    """RelayState is honoured only as a path on this SP."""
+    """RelayState is honoured only as a path on this SP, of at most MAX_RELAY_STATE characters."""
     if not relay_state:
         return None
+    if len(relay_state) > MAX_RELAY_STATE:
+        raise Refusal(
+            "relay-state-too-long",
+            f"The RelayState is {len(relay_state)} characters long; at most {MAX_RELAY_STATE} are accepted.",
+        )
     try:
         parts = urlsplit(relay_state)
     except ValueError:  # "//[evil" or "http://[::1": an unclosed IPv6 host; never a local path

@@ -19,9 +19,22 @@ class MappingDecision:
 
 
 def identity_value(sub: Subscription, name_id: str, attributes: dict[str, list[str]]) -> tuple[str | None, str]:
+    """The one identity value the assertion carries, or None.
+
+    An identity attribute with several different values (one Attribute with two values, or the
+    same Name in two Attributes or AttributeStatements) names more than one user: the first used
+    to win, so the IdP's ordering chose the account. It is refused as ambiguous instead.
+    """
     if sub.identity_source.startswith("attribute:"):
         name = sub.identity_source.split(":", 1)[1]
         values = attributes.get(name) or []
+        if len(set(values)) > 1:
+            shown = ", ".join(repr(v) for v in values[:4]) + (" …" if len(values) > 4 else "")
+            raise Refusal(
+                "identity-ambiguous",
+                f"The attribute {name} carries {len(values)} different values ({shown}); "
+                "it must name exactly one user.",
+            )
         return (values[0] or None if values else None), f"attribute {name}"
     return (name_id or None), "NameID"
 

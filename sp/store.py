@@ -21,6 +21,12 @@ CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, data TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS picks (token TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 """
 
+# Anyone may GET the login URL, and each GET leaves an outstanding request for `request_lifetime`
+# (10 min): a flood of ~900 requests a second used to grow the table (and the file) without bound,
+# by gigabytes with long RelayStates. Only the most recent MAX_OUTSTANDING are kept: a flood can
+# then at worst push out a request still waiting, which is refused as unknown and simply retried.
+MAX_OUTSTANDING = 20_000
+
 
 class SPStore:
     def __init__(self, path: str | Path | None):
@@ -50,10 +56,13 @@ class SPStore:
         now = time.time()
         with self._lock:
             self._purge(now)
-            self._db.execute(
+            cur = self._db.execute(
                 "INSERT OR REPLACE INTO outstanding VALUES (?,?,?,?,?)",
                 (request_id, browser, idm_key, relay_state, now + ttl),
             )
+            # rowids grow with each insert, so this drops whatever came before the last
+            # MAX_OUTSTANDING inserts, through the rowid index (no scan, no count).
+            self._db.execute("DELETE FROM outstanding WHERE rowid <= ?", (cur.lastrowid - MAX_OUTSTANDING,))
 
     def take_request(self, request_id: str) -> dict[str, Any] | None:
         """Remove and return an unexpired outstanding request: each may be answered once."""

@@ -11,13 +11,14 @@ import copy
 import datetime as dt
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
 
 from samlkit import codec, ns, xmldsig
-from samlkit.safexml import UnsafeXML, ids_of, parse
+from samlkit.safexml import UnsafeXML, id_values, parse
 from sp.model import Subscription
 from sp.refusal import Refusal
 
@@ -243,7 +244,7 @@ class Validator:
         self.ok("Protocol", "SAML 2.0 Response")
 
     def _check_envelope(self, root: etree._Element) -> None:
-        dups = [k for k, v in ids_of(root).items() if len(v) > 1]
+        dups = [k for k, n in Counter(id_values(root)).items() if n > 1]
         if dups:
             raise self.fail("Unique IDs", "duplicate-id", f"The ID {dups[0]!r} occurs more than once in the message.")
         issuer = root.find(_q("Issuer"))
@@ -378,13 +379,25 @@ class Validator:
         self._time("SubjectConfirmationData NotOnOrAfter", scd.get("NotOnOrAfter"), required=True, before=True)
         self._time("SubjectConfirmationData NotBefore", scd.get("NotBefore"), required=False, before=False)
 
-        cond = a.find(_q("Conditions"))
-        if cond is None:
+        # IssueInstant is required on both (SAML core §2.3.3, §3.2.2) and used to go unread, garbage
+        # or absent. Its presence and form are checked; the window itself is NotBefore/NotOnOrAfter's.
+        for name, value in (
+            ("Response IssueInstant", root.get("IssueInstant")),
+            ("Assertion IssueInstant", a.get("IssueInstant")),
+        ):
+            if parse_instant(value) is None:
+                detail = f"{name} is missing." if value is None else f"{name} {value!r} is not a valid time."
+                raise self.fail("Time window", "time-missing", detail)
+        # The schema allows one Conditions; were there more, each must hold (a second one naming
+        # another Audience used to be ignored).
+        conditions = a.findall(_q("Conditions"))
+        if not conditions:
             raise self.fail("Audience", "audience-mismatch", "The Assertion has no Conditions, so no Audience.")
-        self._time("Conditions NotBefore", cond.get("NotBefore"), required=False, before=False)
-        self._time("Conditions NotOnOrAfter", cond.get("NotOnOrAfter"), required=False, before=True)
+        for cond in conditions:
+            self._time("Conditions NotBefore", cond.get("NotBefore"), required=False, before=False)
+            self._time("Conditions NotOnOrAfter", cond.get("NotOnOrAfter"), required=False, before=True)
         self.ok("Time window", f"now {self.now:%H:%M:%S}Z within the assertion's window (skew {self.skew.seconds}s)")
-        restrictions = cond.findall(_q("AudienceRestriction"))
+        restrictions = [r for cond in conditions for r in cond.findall(_q("AudienceRestriction"))]
         if not restrictions:
             raise self.fail("Audience", "audience-mismatch", "The Assertion has no AudienceRestriction.")
         for r in restrictions:
@@ -396,6 +409,16 @@ class Validator:
                     f"The Audience is {audiences}, but this SP is {self.sp_entity_id!r}.",
                 )
         self.ok("Audience", self.sp_entity_id)
+        # One Subject names one principal (a choice of BaseID, NameID or EncryptedID). Were there
+        # two, the first used to win: refuse rather than pick whom to log in.
+        identifiers = [el for el in subject if el.tag in (_q("NameID"), _q("BaseID"), _q("EncryptedID"))]
+        if len(identifiers) > 1:
+            raise self.fail(
+                "Subject",
+                "identity-ambiguous",
+                f"The Subject names {len(identifiers)} principals "
+                f"({', '.join(etree.QName(el).localname for el in identifiers)}); exactly one is allowed.",
+            )
         name_id_scope = subject.find(_q("NameID"))
         qualifier = name_id_scope.get("SPNameQualifier") if name_id_scope is not None else None
         if qualifier is not None and qualifier != self.sp_entity_id:
@@ -449,12 +472,12 @@ class Validator:
                 )
             self.ok("InResponseTo", "absent: IdP-initiated login, allowed for this subscription")
 
-        statement = a.find(_q("AuthnStatement"))
-        if statement is None:
+        statements = a.findall(_q("AuthnStatement"))
+        if not statements:
             raise self.fail("AuthnStatement", "authn-statement-missing", "The Assertion has no AuthnStatement.")
-        self._time(
-            "AuthnStatement SessionNotOnOrAfter", statement.get("SessionNotOnOrAfter"), required=False, before=True
-        )
+        for st in statements:  # an ended session in any of them ends it (only the first was read)
+            self._time("AuthnStatement SessionNotOnOrAfter", st.get("SessionNotOnOrAfter"), required=False, before=True)
+        statement = statements[0]
         ctx = statement.find(f"{_q('AuthnContext')}/{_q('AuthnContextClassRef')}")
 
         name_id_el = subject.find(_q("NameID"))
@@ -466,7 +489,7 @@ class Validator:
                 values.append(_string(v))
         expiries = [
             parse_instant(x)
-            for x in (scd.get("NotOnOrAfter"), cond.get("NotOnOrAfter"))
+            for x in (scd.get("NotOnOrAfter"), *(c.get("NotOnOrAfter") for c in conditions))
             if x is not None and parse_instant(x) is not None
         ]
         expires = max(expiries).timestamp() + self.skew.total_seconds()

@@ -128,8 +128,18 @@ def _id_of(el: etree._Element | None) -> str:
 # -- XML signatures ----------------------------------------------------------------------------
 
 
+# Each examined Signature copies and canonicalises the element it references (and, with a trusted
+# certificate, runs xmldsig.verify): thousands of small Signatures all pointing at a 1 MB Response
+# cost minutes of CPU. The trace recorder does this in the servers' request threads for anything
+# posted to the ACS, so an unsigned forgery could stall them; a real message has one or two.
+MAX_SIGNATURES = 16
+
+
 def explain_signatures(root: etree._Element, trusted_cert_pem: bytes | None = None) -> list[SignatureInfo]:
-    """One SignatureInfo per ds:Signature anywhere in `root`, in document order."""
+    """One SignatureInfo per ds:Signature anywhere in `root`, in document order.
+
+    At most MAX_SIGNATURES are examined; any beyond are summed up in one last SignatureInfo.
+    """
     trusted = load_certificate(trusted_cert_pem)
     trusted_unreadable = trusted_cert_pem is not None and trusted is None
     try:
@@ -138,6 +148,11 @@ def explain_signatures(root: etree._Element, trusted_cert_pem: bytes | None = No
     except Exception as err:
         return [SignatureInfo(element=_local(root), verdict=f"The signatures could not be examined ({err}).")]
     out = []
+    if len(sigs) > MAX_SIGNATURES:
+        extra = len(sigs) - MAX_SIGNATURES
+        sigs = sigs[:MAX_SIGNATURES]
+    else:
+        extra = 0
     for sig in sigs:
         try:
             out.append(_explain_one(sig, ids, trusted, trusted_unreadable))
@@ -150,6 +165,15 @@ def explain_signatures(root: etree._Element, trusted_cert_pem: bytes | None = No
                     verdict=f"The Signature on the {_local(parent)} could not be examined ({err}).",
                 )
             )
+    if extra:
+        out.append(
+            SignatureInfo(
+                element=_local(root),
+                element_id=_id_of(root),
+                verdict=f"{extra} more Signature(s) were not examined: the message carries "
+                f"{MAX_SIGNATURES + extra}, and only the first {MAX_SIGNATURES} are (the SP accepts one or two).",
+            )
+        )
     return out
 
 

@@ -13,7 +13,15 @@ from functools import partial
 
 from lxml import etree
 
-from mock_idp.scenarios.base import Context, Message, conditions, q, scenario, subject_confirmation_data
+from mock_idp.scenarios.base import (
+    HARM_IMPERSONATION,
+    Context,
+    Message,
+    conditions,
+    q,
+    scenario,
+    subject_confirmation_data,
+)
 
 _s = partial(scenario, family="addressing")
 OTHER_SP = "https://other-sp.example/saml/metadata"
@@ -195,6 +203,41 @@ def spnamequalifier(ctx: Context) -> Message:
     return _signed(ctx, edit)
 
 
+@_s(
+    "second-conditions-other-audience",
+    rule="Every Conditions must hold: a second one restricting the Audience to another SP is not ignored.",
+    expect={"audience-mismatch"},
+)
+def second_conditions(ctx: Context) -> Message:
+    """A second Conditions element whose only Audience is another SP, after the right one."""
+
+    def edit(_r: etree._Element, a: etree._Element) -> None:
+        cond = conditions(a)
+        other = etree.Element(q("Conditions"), cond.attrib)
+        etree.SubElement(etree.SubElement(other, q("AudienceRestriction")), q("Audience")).text = OTHER_SP
+        cond.addnext(other)
+
+    return _signed(ctx, edit)
+
+
+@_s(
+    "two-nameids",
+    rule="A Subject names one principal: with two NameIDs the SP must not pick the one to log in.",
+    expect={"identity-ambiguous", "malformed-xml"},
+    harm=HARM_IMPERSONATION,
+)
+def two_nameids(ctx: Context) -> Message:
+    """The IdP signs a Subject with two NameIDs: the victim's first, then the attacker's own."""
+
+    def edit(_r: etree._Element, a: etree._Element) -> None:
+        name_id = a.find(f"{q('Subject')}/{q('NameID')}")
+        victim = etree.Element(q("NameID"), name_id.attrib)
+        victim.text = ctx.victim_name_id
+        name_id.addprevious(victim)
+
+    return _signed(ctx, edit)
+
+
 SCENARIOS = [
     wrong_audience,
     missing_audience,
@@ -209,4 +252,6 @@ SCENARIOS = [
     wrong_assertion_issuer,
     missing_assertion_issuer,
     spnamequalifier,
+    second_conditions,
+    two_nameids,
 ]

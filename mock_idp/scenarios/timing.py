@@ -7,6 +7,7 @@ would stay valid forever (DESIGN.md §5). All messages are genuinely signed by t
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from functools import partial
 
@@ -139,6 +140,40 @@ def session_expired(ctx: Context) -> Message:
     return ctx.message(resp)
 
 
+@_s(
+    "second-authn-statement-session-expired",
+    rule="Every AuthnStatement counts: a second one whose SessionNotOnOrAfter has passed opens no session.",
+    expect={"expired"},
+)
+def second_statement_expired(ctx: Context) -> Message:
+    """A fresh AuthnStatement followed by a second one whose SessionNotOnOrAfter passed five minutes ago."""
+
+    def edit(_resp: etree._Element, assertion: etree._Element) -> None:
+        statement = assertion.find(q("AuthnStatement"))
+        ended = copy.deepcopy(statement)
+        ended.set("SessionNotOnOrAfter", instant(utcnow(ctx) - dt.timedelta(minutes=5)))
+        statement.addnext(ended)
+
+    resp, _ = ctx.signed("both", edit=edit)
+    return ctx.message(resp)
+
+
+@_s(
+    "issue-instant-malformed",
+    rule="IssueInstant is a required xs:dateTime on the Response and the Assertion.",
+    expect={"time-missing"},
+)
+def issue_instant_malformed(ctx: Context) -> Message:
+    """The IdP signs an Assertion whose IssueInstant is "yesterday" (and the Response has none)."""
+
+    def edit(resp: etree._Element, assertion: etree._Element) -> None:
+        assertion.set("IssueInstant", "yesterday")
+        del resp.attrib["IssueInstant"]
+
+    resp, _ = ctx.signed("both", edit=edit)
+    return ctx.message(resp)
+
+
 SCENARIOS = [
     expired,
     expired_beyond_skew,
@@ -148,4 +183,6 @@ SCENARIOS = [
     missing_confirmation_not_on_or_after,
     malformed_time,
     session_expired,
+    second_statement_expired,
+    issue_instant_malformed,
 ]

@@ -48,9 +48,13 @@ def test_by_external_id_with_two_accounts() -> None:
 
 
 def test_attribute_source() -> None:
-    d = decide(sub("external_id", "attribute:employeeNumber"), "ignored", {"employeeNumber": ["E-1", "E-2"]})
-    assert [a.login for a in d.usable] == ["alice"]  # the first value counts
+    d = decide(sub("external_id", "attribute:employeeNumber"), "ignored", {"employeeNumber": ["E-1", "E-1"]})
+    assert [a.login for a in d.usable] == ["alice"]  # the same value twice is still one identity
     assert d.source == "attribute employeeNumber"
+    # Two different values name two users: refused, never "the first one wins" (red team 2).
+    with pytest.raises(Refusal) as err:
+        decide(sub("external_id", "attribute:employeeNumber"), "ignored", {"employeeNumber": ["E-1", "E-2"]})
+    assert err.value.code == "identity-ambiguous"
 
 
 def test_either_prefers_external_id() -> None:
