@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
+
+from harness.core.durable import atomic_write
 
 RSA_SIZES = (2048, 3072, 4096)
 KINDS = ("rsa", "ec")
@@ -313,40 +313,6 @@ def rotate(kp: KeyPair, days: int = 730) -> KeyPair:
 # --- files ----------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Write via a temp file in the same directory so a crash never leaves half a key.
-
-    mkstemp creates the file 0600 whatever the umask, so a key is never readable by others,
-    not even for a moment; the mode is then set explicitly.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.chmod(tmp, mode)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; not every platform lets a directory be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _paths(directory: Path, name: str) -> tuple[Path, Path]:
     if not name or name in (".", "..") or "/" in name or "\\" in name:
         raise ValueError(f"key pair name must be a plain file name, not {name!r}")
@@ -358,8 +324,8 @@ def save_keypair(kp: KeyPair, directory: Path, name: str) -> tuple[Path, Path]:
     """Write NAME.key.pem (owner-only, 0600) and NAME.crt.pem; return their paths."""
     key_path, cert_path = _paths(directory, name)
     key_path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(key_path, kp.key_pem, 0o600)
-    _atomic_write(cert_path, kp.cert_pem, 0o644)
+    atomic_write(key_path, kp.key_pem, 0o600)
+    atomic_write(cert_path, kp.cert_pem, 0o644)
     return key_path, cert_path
 
 

@@ -13,21 +13,9 @@ import os
 from pathlib import Path
 
 from harness.core.certs import KeyPair, save_keypair
+from harness.core.durable import atomic_write, fsync_dir
 
 PENDING = ".pending"
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _files(name: str) -> tuple[str, str]:
@@ -39,23 +27,16 @@ def _move_into_place(keys_dir: Path, name: str) -> None:
     for f in _files(name):
         if (pending / f).exists():
             os.replace(pending / f, keys_dir / f)
-    _fsync_dir(keys_dir)
+    fsync_dir(keys_dir)
     (pending / f"{name}.commit").unlink(missing_ok=True)
-    _fsync_dir(pending)
+    fsync_dir(pending)
 
 
 def save_pair(keys_dir: Path, name: str, kp: KeyPair) -> None:
     """Write the pair so that readers after a crash see the old pair or the new one, never a mix."""
     pending = keys_dir / PENDING
     save_keypair(kp, pending, name)  # validates the name; each file atomic, the key 0600
-    marker = pending / f"{name}.commit"
-    tmp = pending / f".{name}.commit.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(b"commit\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, marker)
-    _fsync_dir(pending)
+    atomic_write(pending / f"{name}.commit", b"commit\n", 0o644)  # then the directory is synced
     _move_into_place(keys_dir, name)
 
 
