@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import xmlsec
 from lxml import etree
 
-from samlkit import ns
+from samlkit import codec, ns
 from samlkit.metadata_xml import cert_b64
 from samlkit.safexml import id_values
 
@@ -276,15 +276,21 @@ def _check_c14n_parameters(method: etree._Element, code: str) -> None:
         )
 
 
+def keyinfo_cert_der(sig: etree._Element) -> bytes | None:
+    """The DER of the certificate in KeyInfo (its whole text, strict base64), or None: never used to verify."""
+    node = sig.find(f"{ns.q(ns.DS, 'KeyInfo')}/{ns.q(ns.DS, 'X509Data')}/{ns.q(ns.DS, 'X509Certificate')}")
+    if node is None:
+        return None
+    text = "".join(node.itertext())
+    if not text.strip():
+        return None
+    try:
+        return codec.b64decode_strict(text)
+    except codec.DecodeError:
+        return None
+
+
 def keyinfo_cert_sha256(sig: etree._Element) -> str | None:
     """SHA-256 of the certificate in KeyInfo, for display only: never used to verify."""
-    node = sig.find(f"{ns.q(ns.DS, 'KeyInfo')}/{ns.q(ns.DS, 'X509Data')}/{ns.q(ns.DS, 'X509Certificate')}")
-    if node is None or not node.text:
-        return None
-    import base64
-
-    try:
-        der = base64.b64decode("".join(node.text.split()))
-    except ValueError:
-        return None
-    return hashlib.sha256(der).hexdigest()
+    der = keyinfo_cert_der(sig)
+    return hashlib.sha256(der).hexdigest() if der is not None else None

@@ -9,7 +9,6 @@ a short human-readable summary.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from harness.core.durable import atomic_write
+from samlkit import codec
 
 RSA_SIZES = (2048, 3072, 4096)
 KINDS = ("rsa", "ec")
@@ -60,12 +60,11 @@ def normalize_cert_pem(text: bytes | str) -> bytes:
         raise CertError("the certificate does not parse: the PEM block has no matching END line")
     else:
         body = text
-    compact = "".join(body.split())
-    if not compact:
+    if not body.strip():
         raise CertError("the certificate does not parse: it is empty")
     try:
-        der = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
+        der = codec.b64decode_strict(body)
+    except codec.DecodeError:
         raise CertError("the certificate does not parse: the body is not valid base64") from None
     b64 = base64.b64encode(der).decode("ascii")
     lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]

@@ -10,7 +10,6 @@ says so.
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import hashlib
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 
 from harness.core.trace import SignatureInfo
-from samlkit import ns, xmldsig
+from samlkit import codec, ns, xmldsig
 from samlkit.safexml import ids_of
 
 C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
@@ -106,8 +105,8 @@ def load_certificate(data: bytes | str | None) -> _Cert | None:
             return None
         return _cert_from_der(cert.public_bytes(serialization.Encoding.DER))
     try:
-        der = base64.b64decode(b"".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
+        der = codec.b64decode_strict(data)
+    except codec.DecodeError:
         return None
     found = _cert_from_der(der)
     return found if found.cert is not None else None
@@ -261,8 +260,8 @@ def _text(el: etree._Element | None) -> str:
 
 def _b64_or_none(text: str) -> bytes | None:
     try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+        return codec.b64decode_strict(text)
+    except codec.DecodeError:
         return None
 
 
@@ -361,13 +360,8 @@ def _remove_keep_tail(node: etree._Element) -> None:
 
 
 def _keyinfo_cert(sig: etree._Element) -> _Cert | None:
-    node = sig.find(f"{ns.q(ns.DS, 'KeyInfo')}/{ns.q(ns.DS, 'X509Data')}/{ns.q(ns.DS, 'X509Certificate')}")
-    if node is None or not _text(node).strip():
-        return None
-    der = _b64_or_none("".join(_text(node).split()))
-    if der is None:
-        return None
-    return _cert_from_der(der)
+    der = xmldsig.keyinfo_cert_der(sig)
+    return _cert_from_der(der) if der is not None else None
 
 
 def _verify(element: etree._Element | None, cert_pem: bytes | None) -> tuple[bool, str]:
