@@ -27,9 +27,9 @@ from harness.core.battery import (
     run_embedded,
     run_external,
 )
-from harness.core.commands.common import fail, open_workspace
+from harness.core.commands.common import fail, open_read_only
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED, MessageDiff
-from harness.core.workspace import DB_NAME, Workspace, default_workspace_dir
+from harness.core.workspace import Workspace
 from mock_idp.scenarios import CATALOGUE, Scenario
 
 
@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             scenarios = [diff_of]
         elif diff_of is not None and diff_of not in scenarios:
             scenarios.append(diff_of)
-        ws = _open_workspace(args)
+        ws = open_read_only(args)  # the battery only reads the workspace
         try:
             report = _run(args, ws, scenarios)
         finally:
@@ -219,14 +219,6 @@ def run(args: argparse.Namespace) -> int:
         print(format_summary(report))
     sys.stdout.flush()
     return report.exit_code
-
-
-def _open_workspace(args: argparse.Namespace) -> Workspace:
-    """The battery only reads the workspace: an existing one opens read-only, beside a running app."""
-    path = Path(args.workspace) if getattr(args, "workspace", None) else default_workspace_dir()
-    if (path.expanduser() / DB_NAME).exists():
-        return Workspace(path, read_only=True)
-    return open_workspace(args)
 
 
 def _run(args: argparse.Namespace, ws: Workspace, scenarios: list[Scenario]) -> Report:

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 from harness.core.checklist import FAIL, ChecklistReport, CheckStep, format_report, run_demo, run_interactive
-from harness.core.commands.common import fail, open_workspace
+from harness.core.commands.common import fail, no_such_user, open_read_only, pick_subscription
 from harness.core.format import format_step
 from harness.core.onboarding import set_saml
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
-from harness.core.workspace import DB_NAME, Workspace, default_workspace_dir
 
 MARKS = {"pass": "✔", "fail": "✘", "skip": "–", "pending": "?"}
 
@@ -46,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = _open(args)
+    ws = open_read_only(args, write=args.enable_saml or args.external_id is not None)  # the Manager's changes write
     try:
         return _run(args, ws)
     finally:
@@ -54,17 +53,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
-    subs = ws.subscriptions()
-    if not subs:
-        return fail("the workspace has no subscription; create one with `saml-harness onboard`")
-    idm_key = args.idm_key or subs[0].idm_key
-    sub = ws.subscription(idm_key)
-    if sub is None:
-        return fail(f"no subscription has the idm_key {idm_key!r} (have: {', '.join(s.idm_key for s in subs)})")
+    idm_key, problem = pick_subscription(ws, args.idm_key)
+    if problem:
+        return fail(problem)
     if not args.interactive and not args.user:
         return fail("give --user (demo mode against the mock IdP) or --interactive (a real browser)")
     if args.user and ws.user(args.user) is None and not args.interactive:
-        return fail(f"the mock IdP has no user {args.user!r} (have: {', '.join(u.username for u in ws.users())})")
+        return fail(no_such_user(ws, args.user))
     if args.enable_saml or args.external_id is not None:
         login = args.account or args.user
         if not login:
@@ -133,14 +128,6 @@ def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
         path = write_report(report, Path(args.report))
         print(f"report written to {path}")
     return 0 if report.passed else 1
-
-
-def _open(args: argparse.Namespace) -> Workspace:
-    """Read-only (beside a running app) unless the Manager's changes are asked for."""
-    path = Path(args.workspace) if getattr(args, "workspace", None) else default_workspace_dir()
-    if not (args.enable_saml or args.external_id is not None) and (path.expanduser() / DB_NAME).exists():
-        return Workspace(path, read_only=True)
-    return open_workspace(args)
 
 
 def _saml_of(ws, idm_key: str, login: str) -> bool:  # noqa: ANN001

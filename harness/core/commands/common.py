@@ -1,4 +1,4 @@
-"""What every subcommand shares: opening the workspace, printing errors in words."""
+"""What every subcommand shares: opening the workspace, choosing a subscription, printing errors in words."""
 
 from __future__ import annotations
 
@@ -6,12 +6,42 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.core.workspace import Workspace, WorkspaceError, default_workspace_dir
+from harness.core.workspace import DB_NAME, Workspace, WorkspaceError, default_workspace_dir
+
+NO_SUBSCRIPTION = "the workspace has no subscription; create one with `saml-harness onboard`"
+
+
+def workspace_path(args: argparse.Namespace) -> Path:
+    """--workspace, or the default demo workspace's directory."""
+    return Path(args.workspace).expanduser() if getattr(args, "workspace", None) else default_workspace_dir()
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
-    path = Path(args.workspace) if getattr(args, "workspace", None) else default_workspace_dir()
-    return Workspace.open_or_demo(path)
+    return Workspace.open_or_demo(workspace_path(args))
+
+
+def open_read_only(args: argparse.Namespace, *, write: bool = False) -> Workspace:
+    """An existing workspace opens read-only, so the command may run beside the app or `serve`;
+    a missing one is made from the demo (and is then writable), as is one when `write` is asked."""
+    path = workspace_path(args)
+    if not write and (path / DB_NAME).exists():
+        return Workspace(path, read_only=True)
+    return open_workspace(args)
+
+
+def pick_subscription(ws: Workspace, idm_key: str | None) -> tuple[str, str]:
+    """(the idm_key to work on: the one named, else the first subscription's; a problem in words, or "")."""
+    subs = ws.subscriptions()
+    if not subs:
+        return "", NO_SUBSCRIPTION
+    key = idm_key or subs[0].idm_key
+    if ws.subscription(key) is None:
+        return key, f"no subscription has the idm_key {key!r} (have: {', '.join(s.idm_key for s in subs)})"
+    return key, ""
+
+
+def no_such_user(ws: Workspace, username: str) -> str:
+    return f"the mock IdP has no user {username!r} (have: {', '.join(u.username for u in ws.users())})"
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -19,4 +49,13 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
-__all__ = ["open_workspace", "fail", "WorkspaceError"]
+__all__ = [
+    "NO_SUBSCRIPTION",
+    "WorkspaceError",
+    "fail",
+    "no_such_user",
+    "open_read_only",
+    "open_workspace",
+    "pick_subscription",
+    "workspace_path",
+]

@@ -12,12 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from harness.core.commands.common import fail
+from harness.core.commands.common import fail, no_such_user, open_read_only, pick_subscription, workspace_path
 from harness.core.flow import run_flow
 from harness.core.format import format_step
 from harness.core.load import Login, run_load
 from harness.core.servers import Servers
-from harness.core.workspace import DB_NAME, Workspace, default_workspace_dir
+from harness.core.workspace import DB_NAME, Workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,10 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _open(args: argparse.Namespace) -> Workspace:
     """A flow only reads the workspace, so it opens it read-only: it may run beside `serve` or the app."""
-    path = Path(args.workspace) if getattr(args, "workspace", None) else default_workspace_dir()
+    path = workspace_path(args)
     if not (path / DB_NAME).exists():
         Workspace.demo(path).close()
-    return Workspace(path, read_only=True)
+    return open_read_only(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,15 +61,12 @@ def run(args: argparse.Namespace) -> int:
         return fail("--repeat and --concurrency must be at least 1")
     ws = _open(args)
     try:
-        subs = ws.subscriptions()
-        if not subs:
-            return fail("the workspace has no subscription; create one with `saml-harness onboard`")
-        idm_key = args.idm_key or subs[0].idm_key
-        if ws.subscription(idm_key) is None:
-            return fail(f"no subscription has the idm_key {idm_key!r} (have: {', '.join(s.idm_key for s in subs)})")
+        idm_key, problem = pick_subscription(ws, args.idm_key)
+        if problem:
+            return fail(problem)
         for u in users:
             if ws.user(u) is None:
-                return fail(f"the mock IdP has no user {u!r} (have: {', '.join(x.username for x in ws.users())})")
+                return fail(no_such_user(ws, u))
         if load:
             return _load(args, ws, idm_key, users)
         return _single(args, ws, idm_key, users[0])

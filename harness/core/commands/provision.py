@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from harness.core.commands.common import fail, open_workspace
+from harness.core.commands.common import NO_SUBSCRIPTION, fail, open_workspace
 from harness.core.provision import (
     MODES,
     ProvisionError,
@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     elif subs:
         keys = [subs[0].idm_key]
     else:
-        return fail("the workspace has no subscription; create one with `saml-harness onboard`")
+        return fail(NO_SUBSCRIPTION)
     if not ws.rules():
         print("note: the workspace has no provisioning rules, so no user is provisioned (add group → role rules)")
     code = 0
