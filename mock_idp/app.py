@@ -169,23 +169,11 @@ class IdPApp:
         if not value:
             return self._error("request-missing", "No SAMLRequest was sent to the SSO endpoint.")
         short = "HTTP-POST" if binding == ns.BINDING_POST else "HTTP-Redirect"
+        problem: RequestProblem | None = None
         try:
             parsed = read_authn_request(self.server, value, binding)
         except RequestProblem as err:
-            emit(
-                self.sink,
-                Event(
-                    kind="saml",
-                    actor="idp",
-                    direction="recv",
-                    binding=short,
-                    url=request.url,
-                    param="SAMLRequest",
-                    value=value,
-                    relay_state=relay,
-                ),
-            )
-            return self._error(err.code, err.message)
+            problem = err
         emit(
             self.sink,
             Event(
@@ -197,9 +185,11 @@ class IdPApp:
                 param="SAMLRequest",
                 value=value,
                 relay_state=relay,
-                request_id=parsed.id,
+                request_id=parsed.id if problem is None else None,
             ),
         )
+        if problem is not None:
+            return self._error(problem.code, problem.message)
         sp = self.config.sp(parsed.issuer)
         if sp is None:
             return self._error("unknown-sp", f"The IdP has no trust with the SP {parsed.issuer!r}.")

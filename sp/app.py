@@ -116,6 +116,10 @@ class SPApp:
             )
         return response(environ, start_response)
 
+    def _verdict(self, *, ok: bool, code: str, message: str, **more: object) -> None:
+        """Tell the sink the SP's decision on a Response (with its checks, login, subscription...)."""
+        emit(self.sink, Event(kind="verdict", actor="sp", ok=ok, code=code, message=message, **more))
+
     def refuse(self, r: Refusal, checks: list[dict] | None = None) -> Response:
         resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
         resp.headers["X-SAML-Reason"] = r.code
@@ -235,18 +239,13 @@ class SPApp:
             validator.ok("Mapping", decision.explanation)
         except Refusal as r:
             checks = r.checks if r.checks is not None else (validator.checks if validator else [])
-            emit(
-                self.sink,
-                Event(
-                    kind="verdict",
-                    actor="sp",
-                    ok=False,
-                    code=r.code,
-                    message=r.message,
-                    checks=checks,
-                    status=r.status,
-                    subscription=r.subscription or (validator.sub.idm_key if validator else None),
-                ),
+            self._verdict(
+                ok=False,
+                code=r.code,
+                message=r.message,
+                checks=checks,
+                status=r.status,
+                subscription=r.subscription or (validator.sub.idm_key if validator else None),
             )
             return self.refuse(r, checks)
         relay = relay or (validator.request or {}).get("relay_state")
@@ -265,34 +264,24 @@ class SPApp:
                 },
                 600,
             )
-            emit(
-                self.sink,
-                Event(
-                    kind="verdict",
-                    actor="sp",
-                    ok=True,
-                    code="account-picker",
-                    message=f"{decision.explanation}: the user picks an account",
-                    checks=validator.checks,
-                    subscription=sub.idm_key,
-                ),
+            self._verdict(
+                ok=True,
+                code="account-picker",
+                message=f"{decision.explanation}: the user picks an account",
+                checks=validator.checks,
+                subscription=sub.idm_key,
             )
             resp = Response(status=303, headers={"Location": f"/fo/pick?t={token}"})
             self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
             return resp
         account = decision.usable[0]
-        emit(
-            self.sink,
-            Event(
-                kind="verdict",
-                actor="sp",
-                ok=True,
-                code="session",
-                message=f"Session opened for {account.login}",
-                checks=validator.checks,
-                login=account.login,
-                subscription=sub.idm_key,
-            ),
+        self._verdict(
+            ok=True,
+            code="session",
+            message=f"Session opened for {account.login}",
+            checks=validator.checks,
+            login=account.login,
+            subscription=sub.idm_key,
         )
         return self._open_session(sub, account, identity_text, relay or "/home")
 
@@ -399,17 +388,12 @@ class SPApp:
         if account is None:
             raise Refusal("bad-request", f"{chosen!r} is not one of the accounts offered.")
         self.store.end_pick(token)
-        emit(
-            self.sink,
-            Event(
-                kind="verdict",
-                actor="sp",
-                ok=True,
-                code="session",
-                message=f"Session opened for {account.login} (picked)",
-                login=account.login,
-                subscription=sub.idm_key,
-            ),
+        self._verdict(
+            ok=True,
+            code="session",
+            message=f"Session opened for {account.login} (picked)",
+            login=account.login,
+            subscription=sub.idm_key,
         )
         return self._open_session(sub, account, pick["identity"], pick.get("relay") or "/home")
 
