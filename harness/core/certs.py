@@ -119,6 +119,13 @@ def fingerprint_sha256(cert_pem: bytes | str) -> str:
     return _fingerprint(_load(cert_pem))
 
 
+def colon_fp(hex_digest: str, n: int = 8) -> str:
+    """'7A:91:3B:…' from a hex fingerprint (either case, with or without colons)."""
+    compact = hex_digest.replace(":", "").upper()
+    head = ":".join(compact[i : i + 2] for i in range(0, min(len(compact), n * 2), 2))
+    return head + (":…" if len(compact) > n * 2 else "")
+
+
 def cert_body_b64(cert_pem: bytes | str) -> str:
     """The DER as one base64 line, as metadata X509Certificate and KeyInfo elements want it."""
     return base64.b64encode(_load(cert_pem).public_bytes(serialization.Encoding.DER)).decode("ascii")

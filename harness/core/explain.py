@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 
+from harness.core.certs import colon_fp
 from harness.core.trace import SignatureInfo
 from samlkit import codec, ns, xmldsig
 from samlkit.safexml import ids_of
@@ -62,10 +63,7 @@ def short_name(uri: str | None, names: dict[str, str]) -> str:
 
 def fingerprint_display(sha256_hex: str | None) -> str:
     """'3B:1F:22:0A:…' from a lowercase hex fingerprint."""
-    if not sha256_hex:
-        return "?"
-    head = sha256_hex[:8].upper()
-    return ":".join(head[i : i + 2] for i in range(0, len(head), 2)) + ":…"
+    return colon_fp(sha256_hex, 4) if sha256_hex else "?"
 
 
 @dataclass

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from harness.core.certs import colon_fp
 from harness.core.trace import Check, Message, MessageSummary, SignatureInfo, Step, Trace
 
 ACTORS = {"browser": "Browser", "sp": "SP (vendor)", "idp": "IdP (mock)"}
@@ -168,13 +169,6 @@ def signature_ok(sig: SignatureInfo) -> bool | None:
     if sig.digest_ok is False or sig.value_ok is False:
         return False
     return True if sig.value_ok else None
-
-
-def colon_fp(hex_digest: str, n: int = 8) -> str:
-    """'7A:91:3B:…' from a hex fingerprint (either case, with or without colons)."""
-    compact = hex_digest.replace(":", "").upper()
-    head = ":".join(compact[i : i + 2] for i in range(0, min(len(compact), n * 2), 2))
-    return head + (":…" if len(compact) > n * 2 else "")
 
 
 def query_params(url: str) -> list[tuple[str, str]]:
