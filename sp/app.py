@@ -17,8 +17,11 @@ from lxml import etree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from samlkit import codec
 from samlkit.events import Event, Sink, emit, http_reporter
+from samlkit.html import auto_post_form
 from samlkit.metadata_xml import sp_metadata
+from samlkit.safexml import UnsafeXML, parse
 from sp import api
 from sp.authn_request import Clients
 from sp.mapping import decide
@@ -29,6 +32,8 @@ from sp.store import SPStore
 from sp.validate import Validator, issuers_of
 
 SESSION_COOKIE = "sp_session"
+BOUNCE_FIELD = "SameSiteBounce"  # marks the SP's own re-post of a cross-site Response
+BOUNCE_HEADER = "X-SAML-Bounce"
 BROWSER_COOKIE = "sp_browser"
 
 
@@ -208,6 +213,8 @@ class SPApp:
             raise Refusal("bad-request", "The ACS takes a SAMLResponse by HTTP-POST only.", 405)
         value = request.form.get("SAMLResponse")
         relay_raw = request.form.get("RelayState")
+        if self._needs_same_site_bounce(request, value):
+            return self._same_site_bounce(value or "", relay_raw)
         emit(
             self.sink,
             Event(
@@ -284,6 +291,32 @@ class SPApp:
             subscription=sub.idm_key,
         )
         return self._open_session(sub, account, identity_text, relay or "/home")
+
+    def _needs_same_site_bounce(self, request: Request, value: str | None) -> bool:
+        """Does this POST answer one of our requests, but arrive without the browser's cookie?
+
+        A real IdP sits on another site: its form posts to the ACS cross-site, and the browser
+        keeps SameSite=Lax cookies out of that POST, so the Response could not be bound to the
+        browser that sent the request (on http the cookie cannot be SameSite=None). Posting the
+        same fields again from a page of the SP itself makes it a same-site POST that carries the
+        cookie. Nothing is trusted here: the bounced POST is validated like any other.
+        """
+        if not value or request.cookies.get(BROWSER_COOKIE) or request.form.get(BOUNCE_FIELD):
+            return False
+        try:
+            root = parse(codec.decode_post(value, self.config.max_body), self.config.max_body)
+        except (codec.DecodeError, UnsafeXML):
+            return False  # the normal path refuses it with its precise reason
+        ids = [root.get("InResponseTo"), *root.xpath(".//@InResponseTo")[:4]]
+        return any(self.store.peek_request(i) for i in ids if i)
+
+    def _same_site_bounce(self, value: str, relay_state: str | None) -> Response:
+        fields = {"SAMLResponse": value, BOUNCE_FIELD: "1"}
+        if relay_state is not None:
+            fields["RelayState"] = relay_state
+        resp = self._html(auto_post_form(self.config.acs_path, fields, actor="Vendor SP"))
+        resp.headers[BOUNCE_HEADER] = "same-site"
+        return resp
 
     def _verify_trust(self, value: str | None, request: Request) -> tuple[Validator, etree._Element, etree._Element]:
         """Read the Response and find the subscription whose trust its signatures satisfy.

@@ -284,11 +284,20 @@ class Browser:
         xml = codec.decode_redirect(parse_qs(urlsplit(r.headers["Location"]).query)["SAMLRequest"][0])
         return etree.fromstring(xml).get("ID"), r
 
-    def post_acs(self, saml_response: str, relay_state: str | None = None) -> TestResponse:
+    def post_acs(
+        self, saml_response: str, relay_state: str | None = None, *, follow_bounce: bool = True
+    ) -> TestResponse:
+        """Post to the ACS; like a browser running the page's script, follow the SP's same-site re-post."""
         data = {"SAMLResponse": saml_response}
         if relay_state is not None:
             data["RelayState"] = relay_state
-        return self.sp.post(self.world.sp_config.acs_path, data=data)
+        r = self.sp.post(self.world.sp_config.acs_path, data=data)
+        if follow_bounce and r.status_code == 200 and "X-SAML-Bounce" in r.headers:
+            from lxml import html as lxml_html
+
+            form = lxml_html.fromstring(r.get_data(as_text=True)).forms[0]
+            r = self.sp.post(form.action, data=dict(form.form_values()))
+        return r
 
     def whoami(self) -> tuple[int, dict]:
         r = self.sp.get("/whoami")

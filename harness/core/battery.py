@@ -347,6 +347,17 @@ def is_offsite(location: str, base_url: str) -> bool:
 # -- the runner -------------------------------------------------------------------------------------
 
 
+def _same_site_bounce(r: requests.Response, acs_url: str) -> tuple[str, dict[str, str]] | None:
+    """The SP's same-site re-post page (see sp.app): its form's action and fields, or None."""
+    if r.status_code != 200 or "X-SAML-Bounce" not in r.headers:
+        return None
+    try:
+        form = lxml_html.fromstring(r.text).forms[0]
+    except (IndexError, ValueError, etree.ParserError):
+        return None
+    return urljoin(acs_url, form.action or acs_url), dict(form.form_values())
+
+
 class Battery:
     """Runs scenarios against one target, one fresh browser each."""
 
@@ -498,6 +509,10 @@ class Battery:
         obs = Observed()
         try:
             r = browser.session.post(t.acs_url, data=message.fields, allow_redirects=False, timeout=t.timeout)
+            bounce = _same_site_bounce(r, t.acs_url)
+            if bounce is not None:  # the SP re-posts from its own page, as a browser's script would
+                r.close()
+                r = browser.session.post(bounce[0], data=bounce[1], allow_redirects=False, timeout=t.timeout)
         except requests.ConnectionError as err:
             if sum(len(v) for v in message.fields.values()) > OVERSIZED:
                 obs.closed = True  # many servers answer 413 and hang up without reading the rest

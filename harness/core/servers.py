@@ -87,7 +87,11 @@ class Servers:
         sp_port: int | None = None,
         idp_port: int | None = None,
         request_timeout: float = 30.0,
+        idp_host_name: str | None = None,
     ):
+        # The mock IdP may be named by another host name than the SP (e.g. "localhost" beside
+        # 127.0.0.1): browsers then treat the two as different sites, as with a real IdP.
+        self.idp_host_name = idp_host_name
         self._handler = type("Handler", (_QuietHandler,), {"timeout": request_timeout})
         self.workspace = workspace
         self.host = host
@@ -126,10 +130,10 @@ class Servers:
 
     @property
     def idp_base(self) -> str:
-        return self._base(self._servers[1])
+        return self._base(self._servers[1], self.idp_host_name)
 
-    def _base(self, server: BaseWSGIServer) -> str:
-        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    def _base(self, server: BaseWSGIServer, name: str | None = None) -> str:
+        host = name or (self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1")
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{server.server_port}"
