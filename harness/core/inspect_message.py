@@ -7,6 +7,8 @@ it does not shadow the standard library's `inspect`.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from harness.core.decode import DecodedInput, DecodeFailure, decode_any, pretty_xml
 from harness.core.explain import REDIRECT_REFERENCE, explain_redirect_signature, explain_signatures
 from harness.core.summary import summarize
@@ -16,8 +18,15 @@ from samlkit import codec, safexml
 OK, FAIL, UNKNOWN = "✔", "✘", "?"
 
 
-def inspect(text: str | bytes, trusted_cert_pem: bytes | None = None) -> list[Message]:
-    """One Message per SAML message found in `text`; a single Message with `error` if none is."""
+TrustedCert = bytes | Callable[[str], bytes | None] | None
+
+
+def inspect(text: str | bytes, trusted_cert_pem: TrustedCert = None) -> list[Message]:
+    """One Message per SAML message found in `text`; a single Message with `error` if none is.
+
+    `trusted_cert_pem` is a PEM, or a lookup from the message's Issuer to the PEM that issuer is
+    trusted with (the recorder's case: it learns the issuer only from the message itself).
+    """
     try:
         found = decode_any(text)
     except DecodeFailure as err:
@@ -35,7 +44,7 @@ def _as_text(text: object) -> str:
     return ""
 
 
-def _inspect_one(d: DecodedInput, trusted_cert_pem: bytes | None) -> Message:
+def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
     msg = Message(param=d.param, binding=d.binding, raw=d.raw, relay_state=d.relay_state)
     errors: list[str] = []
     try:
@@ -53,6 +62,9 @@ def _inspect_one(d: DecodedInput, trusted_cert_pem: bytes | None) -> Message:
         msg.summary = summarize(root)
     except Exception as err:
         errors.append(f"The message could not be summarised: {err}")
+    if callable(trusted_cert_pem):
+        issuer = msg.summary.assertion_issuer or msg.summary.issuer
+        trusted_cert_pem = trusted_cert_pem(issuer) if issuer else None
     try:
         msg.signatures = explain_signatures(root, trusted_cert_pem)
     except Exception as err:

@@ -10,14 +10,14 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
-from harness.core.inspect_message import inspect
+from harness.core.inspect_message import TrustedCert, inspect
 from harness.core.trace import Check, Message, Step, Trace
 from samlkit.events import Event
 
 StepCallback = Callable[[Trace, Step], None]
 
 
-def decode_event(event: Event, trusted_cert: bytes | None) -> Message:
+def decode_event(event: Event, trusted_cert: TrustedCert) -> Message:
     msgs = inspect(urlencode({event.param: event.value}), trusted_cert)
     msg = msgs[0]
     msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
@@ -79,12 +79,7 @@ class TraceRecorder:
         )
         for ev in attached:
             if ev.kind == "saml":
-                issuer_cert = None
-                msg = decode_event(ev, None)
-                if msg.summary.issuer or msg.summary.assertion_issuer:
-                    issuer_cert = self.trusted_cert(msg.summary.assertion_issuer or msg.summary.issuer)
-                    if issuer_cert is not None and msg.summary.kind == "Response":
-                        msg = decode_event(ev, issuer_cert)
+                msg = decode_event(ev, self.trusted_cert)  # decoded once; the issuer picks the cert
                 step.message = msg
                 kind = msg.summary.kind or ev.param
                 if ev.direction == "send":
