@@ -312,7 +312,15 @@ class Validator:
             what = (
                 "the Assertion is not signed" if response_signed else "neither the Response nor the Assertion is signed"
             )
-            raise self.fail("Assertion signature", "signature-missing", f"A signed Assertion is required, but {what}.")
+            hint = (
+                " Have the IdP sign the Assertion too, or turn off this subscription's"
+                " “Require a signed Assertion” to accept the Response's signature alone."
+                if response_signed
+                else ""
+            )
+            raise self.fail(
+                "Assertion signature", "signature-missing", f"A signed Assertion is required, but {what}.{hint}"
+            )
 
     def _same_session(self, req: dict) -> bool:
         return req["idm_key"] == self.sub.idm_key and req["browser"] == self.browser
