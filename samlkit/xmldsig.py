@@ -217,6 +217,8 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
     if not allow_sha1 and (sig_uri in ns.WEAK_ALGS or digest_uri in ns.WEAK_ALGS):
         raise SignatureProblem("weak-algorithm", "the signature uses SHA-1, which is refused")
 
+    _refuse_manifests(sig)
+
     ctx = xmlsec.SignatureContext()
     try:
         ctx.key = _load_key(cert_pem, private=False)
@@ -236,6 +238,22 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         digest_alg=_DIGEST_BY_URI[digest_uri],
         keyinfo_cert_sha256=keyinfo_cert_sha256(sig),
     )
+
+
+def _refuse_manifests(sig: etree._Element) -> None:
+    """A ds:Manifest anywhere in the Signature is refused before libxmlsec1 sees it.
+
+    libxmlsec1 dereferences every Reference of a ds:Object/ds:Manifest whatever its URI, and does
+    so even when the SignatureValue is not the trusted key's: an unsigned forgery whose Manifest
+    names file:///dev/zero hung the SP's request thread forever reading it, and any local path
+    (file:///etc/...) was opened on an attacker's say. SAML never uses Manifests (SAML core §5.4.1:
+    exactly one Reference, to the enclosing element), and the one SignedInfo Reference is checked
+    above, so nothing a Manifest could point at is needed.
+    """
+    for _manifest in sig.iter(ns.q(ns.DS, "Manifest")):  # the filter runs in C
+        raise SignatureProblem(
+            "signature-invalid", "the Signature carries a ds:Manifest, whose References would be fetched unverified"
+        )
 
 
 def _transforms(ref: etree._Element) -> list[str]:

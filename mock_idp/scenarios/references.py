@@ -96,6 +96,28 @@ def external_uri(ctx: Context) -> Message:
 
 
 @_s(
+    "manifest-reference",
+    rule="The SP dereferences nothing a Signature's ds:Object/ds:Manifest names (libxmlsec1 fetches it unverified).",
+    expect={"signature-invalid"},
+)
+def manifest(ctx: Context) -> Message:
+    """The IdP-signed Assertion, NameID changed to the victim, its Signature given a ds:Object whose
+    ds:Manifest references the attacker's URL: an SP that lets libxmlsec1 process Manifests fetches
+    it (with file:///dev/zero, reads forever) before or whatever the SignatureValue says."""
+    resp, assertion = ctx.signed("assertion")
+    sig = signature_of(assertion)
+    ref = etree.SubElement(
+        etree.SubElement(etree.SubElement(sig, q("Object", ns.DS)), q("Manifest", ns.DS)),
+        q("Reference", ns.DS),
+        URI=f"{ctx.canary_url}/manifest-reference",
+    )
+    etree.SubElement(ref, q("DigestMethod", ns.DS), Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+    etree.SubElement(ref, q("DigestValue", ns.DS)).text = "AAAA"
+    set_name_id(assertion, ctx.victim_name_id)
+    return ctx.message(resp)
+
+
+@_s(
     "empty-uri-reference",
     rule="A Reference names the element the signature sits in by ID, not the whole document (URI='').",
     expect={"signature-wrong-reference", "signature-invalid"},
@@ -201,6 +223,7 @@ SCENARIOS = [
     xpath,
     xslt,
     external_uri,
+    manifest,
     empty_uri,
     xpointer,
     other_element,

@@ -1,5 +1,10 @@
 """Third red team: parser differentials between what libxmlsec1 verifies and what lxml reads.
 
+Hole found: libxmlsec1 dereferences the References of a ds:Object/ds:Manifest in the Signature,
+whatever their URI and whatever key signed: an unsigned forgery naming file:///dev/zero hung a
+request thread forever, and any local file was opened on the sender's say. Manifests are now
+refused before libxmlsec1 runs (`samlkit.xmldsig._refuse_manifests`). Everything else held.
+
 Each forgery starts from a Response signed by the trusted IdP for mallory (or alice), then bends
 the bytes so that a second parser, a human, or the SP's own Clark-notation `find` might see a
 different element, ID or value than the one whose digest was checked. Every one must be refused
@@ -9,9 +14,11 @@ the IdP signed for.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from lxml import etree
-from saml_helpers import World, reason
+from saml_helpers import World, keys, reason
 
 from samlkit import codec, ns
 
@@ -233,3 +240,57 @@ def test_the_response_issuer_cannot_pick_another_subscription_for_a_signed_asser
     )
     assert bent != xml
     refused_no_session(world, bent, "issuer-mismatch")
+
+
+# -- what libxmlsec1 would dereference ---------------------------------------------------------------
+
+
+def _manifest(uri: str) -> bytes:
+    return (
+        b"<ds:Object><ds:Manifest><ds:Reference URI='" + uri.encode() + b"'>"
+        b"<ds:DigestMethod Algorithm='http://www.w3.org/2001/04/xmlenc#sha256'/>"
+        b"<ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:Manifest></ds:Object>"
+    )
+
+
+@pytest.mark.parametrize("signer", ["idp", "foreign"])
+@pytest.mark.parametrize("sign", ["assertion", "both"])
+def test_a_manifest_pointing_at_dev_zero_is_refused_without_reading_it(world: World, signer: str, sign: str) -> None:
+    """Before the fix this hung the request thread forever (libxmlsec1 read /dev/zero to digest it),
+    for an unsigned forgery as much as for a genuinely signed message."""
+    kp = keys().idp if signer == "idp" else keys().foreign
+    xml = _bytes(world, user="alice", sign=sign, key_pem=kp.key_pem, cert_pem=kp.cert_pem)
+    bent = xml.replace(b"</ds:Signature>", _manifest("file:///dev/zero") + b"</ds:Signature>", 1)
+    done: list[str] = []
+
+    def post() -> None:
+        done.append(refused_no_session(world, bent, "signature-invalid"))
+
+    t = threading.Thread(target=post, daemon=True)
+    t.start()
+    t.join(10)
+    assert done == ["signature-invalid"], "the SP hung dereferencing the Manifest"
+    assert "Manifest" in world.verdicts()[-1].message
+
+
+def test_a_manifest_naming_a_local_file_is_refused(world: World) -> None:
+    """A genuinely signed login for alice, plus a Manifest naming a local file: it used to pass
+    (Manifest digests are not checked) after libxmlsec1 had opened the file."""
+    xml = _bytes(world, user="alice")
+    bent = xml.replace(b"</ds:Signature>", _manifest("file:///etc/hostname") + b"</ds:Signature>", 1)
+    refused_no_session(world, bent, "signature-invalid")
+
+
+def test_an_object_without_a_manifest_is_still_accepted(world: World) -> None:
+    """Only Manifests are refused: an Object of plain content changes nothing libxmlsec1 reads."""
+    xml = _bytes(world, user="alice")
+    bent = xml.replace(b"</ds:Signature>", b"<ds:Object>note</ds:Object></ds:Signature>", 1)
+    only_signed_user(world, bent, "alice")
+
+
+def test_key_info_retrieval_methods_are_never_followed(world: World) -> None:
+    """The trusted key is set on the context, so libxmlsec1 never reads KeyInfo: a RetrievalMethod
+    naming /dev/zero costs nothing and the login is the signed one."""
+    xml = _bytes(world, user="alice")
+    bent = xml.replace(b"<ds:KeyInfo>", b"<ds:KeyInfo><ds:RetrievalMethod URI='file:///dev/zero'/>", 1)
+    only_signed_user(world, bent, "alice")
