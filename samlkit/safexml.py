@@ -101,23 +101,10 @@ def most_namespaces_in_scope(root: etree._Element) -> int:
     return most
 
 
-# True when a node other than text sits below MAX_DEPTH levels (what `_depth` counts), in one C
-# pass instead of a Python walk: 0.13 ms instead of 4.8 ms on a 1.1 MB Response. lxml locks each
+# True when a node other than text sits below MAX_DEPTH levels, in one C pass instead of a
+# Python walk: 0.13 ms instead of 4.8 ms on a 1.1 MB Response. lxml locks each
 # XPath object while it evaluates, so sharing it between server threads is safe.
 _DEEPER_THAN_MAX = etree.XPath("boolean(" + "/".join(["*"] * (MAX_DEPTH - 1)) + "/node()[not(self::text())])")
-
-
-def _depth(root: etree._Element) -> int:
-    deepest = 0
-    stack = [(root, 1)]
-    while stack:
-        node, d = stack.pop()
-        if d > deepest:
-            deepest = d
-            if deepest > MAX_DEPTH:
-                return deepest
-        stack.extend((c, d + 1) for c in node)
-    return deepest
 
 
 def ids_of(root: etree._Element) -> dict[str, list[etree._Element]]:

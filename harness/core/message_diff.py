@@ -152,12 +152,6 @@ def _indent_keeping_inline(root: etree._Element) -> None:
             c.tail = tail
 
 
-def pretty(xml: str | bytes) -> tuple[str, str]:
-    """(the message for display, a note when it could not be pretty-printed the usual way)."""
-    text, _how, note = render(xml)
-    return text, note
-
-
 def _split_at_tags(data: bytes) -> str:
     return re.sub(r">\s*<", ">\n<", data.decode("utf-8", "replace").strip())
 

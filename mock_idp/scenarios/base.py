@@ -51,10 +51,6 @@ class Message:
     fields: dict[str, str]
     xml: bytes | None = None
 
-    @property
-    def saml_response(self) -> str | None:
-        return self.fields.get("SAMLResponse")
-
 
 @dataclass
 class Context:
