@@ -121,6 +121,8 @@ class Trace:
     outcome: str = ""  # "" while running; "session" | "refused" | "error"
     outcome_detail: str = ""
     login: str | None = None
+    origin: str = ""  # a re-sent message: where it was opened from (the workbench)
+    diff: dict | None = None  # a re-sent message: MessageDiff.to_dict() against the message as opened
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
