@@ -94,7 +94,10 @@ def prepare(
 ) -> Prepared:
     """The bytes to send: the editor's XML, made current and re-addressed if asked, then stripped,
     re-signed, encrypted."""
-    root = parse_xml(message.xml)
+    try:
+        root = parse_xml(message.xml)
+    except WorkbenchError as err:
+        return _as_written(message, options, err)
     notes: list[str] = readdress(message, root, address) if address else []
     if options.refreshes():
         issued = parse_xml(message.original_xml).get("IssueInstant")
@@ -118,6 +121,18 @@ def prepare(
         encrypt(root, options.encryption)
         notes.append("Assertion encrypted")
     return Prepared(serialize(root).encode("utf-8"), signer if redirect_request else None, notes)
+
+
+def _as_written(message: OpenMessage, options: SendOptions, err: WorkbenchError) -> Prepared:
+    """A message the safe parser refuses (an XXE test) can still be sent, byte for byte as written,
+    when nothing needs to be changed in it: the SP under test must refuse it itself."""
+    if options.refreshes() or not options.signing.keeps_all or options.encryption is not None:
+        raise WorkbenchError(f"{err}; such a message can only be sent as written (keep signatures, no refresh)")
+    try:
+        data = message.xml.encode("utf-8")
+    except UnicodeEncodeError as enc:
+        raise WorkbenchError(f"the XML holds a character that is not valid Unicode (position {enc.start})") from enc
+    return Prepared(data, None, [f"sent as written, unchecked: {err}"])
 
 
 def _binding(message: OpenMessage, options: SendOptions) -> str:
