@@ -7,7 +7,7 @@ fonts, analytics, other sites); how many others there were is said in the trace'
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from harness.core.capture.exchange import CaptureError, Exchange, header
@@ -41,12 +41,12 @@ def capture_to_trace(
     names its URLs relative to wherever its servers ran."""
     if trusted_cert is None and isinstance(expectations, Expectations):
         trusted_cert = expectations.trusted_cert
-    votes, seen = RoleVotes(), []
-    for ex in capture.exchanges:
-        item = _Seen(ex, received(ex, trusted_cert), sent(ex, trusted_cert))
-        votes.vote(ex.url, item.received, sent=False)
-        votes.vote(ex.url, item.sent, sent=True)
-        seen.append(item)
+    seen = [_Seen(ex, received(ex, trusted_cert), sent(ex, trusted_cert)) for ex in capture.exchanges]
+    _infer_posted_pages(seen)
+    votes = RoleVotes()
+    for item in seen:
+        votes.vote(item.exchange.url, item.received, sent=False)
+        votes.vote(item.exchange.url, item.sent, sent=True)
     roles = votes.roles()
     if not roles:
         raise CaptureError(f"The {capture.format} capture holds no SAML message (no SAMLRequest or SAMLResponse).")
@@ -57,6 +57,7 @@ def capture_to_trace(
             trusted_cert = expectations.trusted_cert
             seen = [_Seen(i.exchange, received(i.exchange, trusted_cert), sent(i.exchange, trusted_cert))
                     if i.received or i.sent else i for i in seen]
+            _infer_posted_pages(seen)
     trace = Trace(title=title or f"Imported {capture.format} capture", flow="capture")
     others = 0
     for item in seen:
@@ -72,6 +73,24 @@ def capture_to_trace(
         note = f"{others} request(s) to other sites left out"
         trace.outcome_detail = f"{trace.outcome_detail}; {note}" if trace.outcome_detail else note
     return trace
+
+
+def _infer_posted_pages(seen: list[_Seen]) -> None:
+    """Browsers rarely keep the body of a page that posted itself away (Chromium's HAR has none),
+    so a message posted from another origin is also the answer of that origin's last page."""
+    for n, item in enumerate(seen):
+        msg = item.received
+        if msg is None or item.exchange.method != "POST":
+            continue
+        source = header(item.exchange.request_headers, "Origin") or header(item.exchange.request_headers, "Referer")
+        if not source or origin(source) == origin(item.exchange.url):
+            continue
+        for before in reversed(seen[:n]):
+            if origin(before.exchange.url) != origin(source):
+                continue
+            if before.sent is None and before.received is None and 200 <= before.exchange.status < 300:
+                before.sent = replace(msg, direction="send")
+            break
 
 
 def _step(item: _Seen, role: str, expectations: Expectations | None) -> Step:
