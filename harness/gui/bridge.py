@@ -32,6 +32,8 @@ class Bridge(QObject):
     workspace_opened = Signal(object)  # harness.core.workspace.Workspace
     workspace_changed = Signal(str)  # what changed: "users" | "subscriptions" | "idp" | "keys" | "all"
     history_changed = Signal()
+    workbench_sent = Signal(object)  # harness.core.workbench.send.SendResult
+    workbench_failed = Signal(str)  # why the edited message could not be sent, in words
     trace_imported = Signal(object, str)  # harness.core.trace.Trace read from a capture, its file
 
     # messages for the status bar / dialogs: level is "info" | "warning" | "error"

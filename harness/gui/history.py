@@ -8,7 +8,13 @@ from harness.core.flow import Expectation
 from harness.core.report import outcome_line
 from harness.core.trace import Trace
 
-KIND_WORDS = {"sp": "SP-initiated", "idp": "IdP-initiated", "browser": "Real browser", "file": "Opened"}
+KIND_WORDS = {
+    "sp": "SP-initiated",
+    "idp": "IdP-initiated",
+    "browser": "Real browser",
+    "file": "Opened",
+    "workbench": "Edited and sent",
+}
 
 
 @dataclass

@@ -195,6 +195,7 @@ def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destina
     return Destination(
         url=servers.sp_app.config.acs_url,
         name=f"the embedded SP (subscription {idm_key})",
+        subscription=idm_key,
         login_url=servers.login_url(idm_key) if idm_key else None,
         session_url=servers.sp_base + "/whoami",
         trusted_cert=certs.get,

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from lxml import etree
 
 from harness.core.decode import DecodeFailure, decode_any
-from harness.core.trace import Step, Trace
+from harness.core.trace import Message, Step, Trace
 from samlkit import codec, safexml
 
 REQUEST_KINDS = ("AuthnRequest", "LogoutRequest")
@@ -101,22 +101,25 @@ def from_text(text: str | bytes, origin: str = "pasted text") -> OpenMessage:
     return OpenMessage(xml=xml, relay_state=first.relay_state, origin=origin)
 
 
-def from_step(step: Step, origin: str = "") -> OpenMessage:
-    """The message of one trace step, as it travelled."""
-    msg = step.message
-    if msg is None:
-        raise WorkbenchError(f"step {step.index} carries no SAML message")
-    where = origin or f"step {step.index} ({step.label})"
+def from_message(msg: Message, where: str) -> OpenMessage:
+    """A decoded message (a trace step's, the inspector's), as it travelled."""
     if msg.raw:
         text = urlencode({msg.param: msg.raw}) if msg.param else msg.raw
         opened = from_text(text, where)
     elif msg.xml:
         opened = from_text(msg.xml, where + ", from its pretty-printed XML: signatures will not verify")
     else:
-        raise WorkbenchError(f"step {step.index}'s message was not recorded: {msg.error or 'nothing to open'}")
+        raise WorkbenchError(f"the message was not recorded: {msg.error or 'nothing to open'}")
     if msg.relay_state is not None:
         opened.relay_state = msg.relay_state
     return opened
+
+
+def from_step(step: Step, origin: str = "") -> OpenMessage:
+    """The message of one trace step, as it travelled."""
+    if step.message is None:
+        raise WorkbenchError(f"step {step.index} carries no SAML message")
+    return from_message(step.message, origin or f"step {step.index} ({step.label})")
 
 
 def default_step(trace: Trace) -> Step:

@@ -41,6 +41,7 @@ class Destination:
     login_url: str | None = None  # the SP's login URL: a fresh AuthnRequest to answer (refresh)
     session_url: str | None = None  # answers JSON {"authenticated": ..., "login": ...} (embedded /whoami)
     trusted_cert: Callable[[str], bytes | None] | None = None  # issuer -> PEM, to check signatures in the trace
+    subscription: str = ""  # the embedded SP's idm_key, for the trace
     embedded: bool = False  # the harness's own servers (on ports that change from run to run)
 
     def check(self) -> None:
@@ -107,7 +108,7 @@ def prepare(
             + (f", answering the fresh request {request_id}" if request_id else "")
         )
     signing = options.signing
-    redirect_request = message.is_request and _binding(message, options) == REDIRECT
+    redirect_request = message.is_request and binding_of(message, options) == REDIRECT
     signer = resolve_key(signing, ws, root) if signing.resign else None
     if redirect_request and "response" in signing.resign:
         # The Redirect binding signs the query string, not the XML.
@@ -135,7 +136,7 @@ def _as_written(message: OpenMessage, options: SendOptions, err: WorkbenchError)
     return Prepared(data, None, [f"sent as written, unchecked: {err}"])
 
 
-def _binding(message: OpenMessage, options: SendOptions) -> str:
+def binding_of(message: OpenMessage, options: SendOptions) -> str:
     if options.binding not in (None, POST, REDIRECT):
         raise WorkbenchError(f"unknown binding {options.binding!r}: use post or redirect")
     return options.binding or (REDIRECT if message.is_request else POST)
@@ -198,6 +199,7 @@ def send(
         title=f"Edited {message.kind or 'message'} sent to {destination.name or destination.url}",
         flow="workbench",
         origin=message.origin,
+        subscription=destination.subscription,
     )
     browser = ScriptedBrowser(timeout=options.timeout)
     recorder = None
@@ -238,12 +240,13 @@ def _send(
     readdressing = destination.embedded if options.readdress is None else options.readdress
     prepared = prepare(message, options, ws, request_id=request_id, address=destination.url if readdressing else None)
     sent = prepared.xml.decode("utf-8")
+    trace.user = _name_id(sent)
     diff = diff_messages(message.original_xml, sent, names=("as opened", "as sent"))
     trace.diff = diff.to_dict()
     result = SendResult(trace=trace, sent_xml=sent, diff=diff, verdict=ERROR, notes=prepared.notes)
     mark = len(browser.history)
     try:
-        if _binding(message, options) == REDIRECT:
+        if binding_of(message, options) == REDIRECT:
             url = redirect_url(
                 destination.url,
                 message.param,
@@ -277,6 +280,13 @@ def _send(
     trace.outcome_detail = result.answer()
     trace.login = result.login
     return result
+
+
+def _name_id(xml: str) -> str:
+    try:
+        return read_field(parse_xml(xml), "nameid") or ""
+    except WorkbenchError:
+        return ""
 
 
 def _session_login(browser: ScriptedBrowser, url: str) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape as e
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,6 +41,8 @@ WHOLE = 1_000_000  # lines of context: the whole message
 
 
 class BatteryView(QWidget):
+    edit_requested = Signal(str, str)  # the selected row's message XML, its scenario: for the workbench editor
+
     def __init__(self, controller: AppController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
@@ -122,7 +124,13 @@ class BatteryView(QWidget):
         message_page = QWidget()
         ml = QVBoxLayout(message_page)
         ml.setContentsMargins(4, 4, 4, 0)
-        ml.addWidget(self.message_note)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.message_note, 1)
+        self.edit_btn = QPushButton("Edit and send")
+        self.edit_btn.setToolTip("Open this row's message in the editor: change, re-sign and send it again")
+        self.edit_btn.clicked.connect(self._edit_row)
+        note_row.addWidget(self.edit_btn)
+        ml.addLayout(note_row)
         ml.addWidget(self.message, 1)
         self.detail = QTextBrowser()
         self.detail.setAccessibleName("Details")
@@ -328,3 +336,8 @@ class BatteryView(QWidget):
             + "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in rows)
             + "</table>"
         )
+
+    def _edit_row(self) -> None:
+        r = self.current()
+        if r is not None and r.xml:
+            self.edit_requested.emit(r.xml, r.scenario)

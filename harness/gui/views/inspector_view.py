@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -54,6 +54,8 @@ class DropEdit(QPlainTextEdit):
 
 
 class InspectorView(QWidget):
+    edit_requested = Signal(object)  # harness.core.trace.Message shown: open it in the workbench editor
+
     def __init__(self, controller: AppController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
@@ -70,6 +72,8 @@ class InspectorView(QWidget):
         self.decode_btn = QPushButton("Decode")
         self.decode_btn.setDefault(True)
         self.clear_btn = QPushButton("Clear")
+        self.edit_btn = QPushButton("Edit and send")
+        self.edit_btn.setToolTip("Open the message shown in the editor: change, re-sign and send it")
         self.which = QComboBox()
         self.which.setToolTip("The input holds several messages: choose one")
         self.status = QLabel("")
@@ -82,6 +86,7 @@ class InspectorView(QWidget):
         bar.addWidget(self.cert, 1)
         bar.addWidget(self.decode_btn)
         bar.addWidget(self.clear_btn)
+        bar.addWidget(self.edit_btn)
         top = QWidget()
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +114,7 @@ class InspectorView(QWidget):
         self.input.textChanged.connect(self._debounce.start)
         self.decode_btn.clicked.connect(self.decode)
         self.clear_btn.clicked.connect(self.input.clear)
+        self.edit_btn.clicked.connect(self._edit)
         self.which.activated.connect(self._show)
         self.which.hide()
         self.detail.set_message(None)
@@ -209,3 +215,8 @@ class InspectorView(QWidget):
             )
             self.status.setStyleSheet("color: #2e7d32")
         self.detail.set_message(msg)
+
+    def _edit(self) -> None:
+        i = self.which.currentIndex() if self.which.isVisible() else 0
+        if 0 <= i < len(self.messages) and self.messages[i].summary.kind:
+            self.edit_requested.emit(self.messages[i])

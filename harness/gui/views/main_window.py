@@ -38,6 +38,7 @@ from harness.gui.views.status import ServerStatus
 from harness.gui.views.subscriptions_editor import SubscriptionsEditor
 from harness.gui.views.trace_page import TracePage
 from harness.gui.views.users_editor import UsersEditor
+from harness.gui.views.workbench_view import WorkbenchPage
 from harness.gui.views.workspace_tree import WorkspaceTree
 
 MAX_RECENT = 8
@@ -51,6 +52,7 @@ PAGE_TITLES = {
     "inspector": "Inspector",
     "battery": "Attack battery",
     "onboarding": "Onboarding",
+    "workbench": "Edit and send",
 }
 
 
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.battery_page = BatteryView(self.controller)
         self.onboarding_page = self._make_onboarding(workspace)
         self.onboarding_page.workspace_path = workspace.path
+        self.workbench_page = WorkbenchPage(self.controller)
         self.pages: dict[str, QWidget] = {
             "flow": self.trace_page,
             "users": self.users_page,
@@ -109,6 +112,7 @@ class MainWindow(QMainWindow):
             "inspector": self.inspector_page,
             "battery": self.battery_page,
             "onboarding": self.onboarding_page,
+            "workbench": self.workbench_page,
         }
         self.stack = QStackedWidget()
         for page in self.pages.values():
@@ -144,6 +148,12 @@ class MainWindow(QMainWindow):
         self.tree.target_activated.connect(self.go_to)
         self.matrix_page.run_one.connect(self._run_from_matrix)
         self.trace_page.inspect_requested.connect(self.inspect_text)
+        self.trace_page.edit_requested.connect(lambda step: self._edit(self.workbench_page.open_step(step)))
+        self.inspector_page.edit_requested.connect(lambda m: self._edit(self.workbench_page.open_inspected(m)))
+        self.battery_page.edit_requested.connect(
+            lambda xml, name: self._edit(self.workbench_page.open_text(xml, f"the battery row {name}"))
+        )
+        self.workbench_page.open_trace.connect(self._show_entry)
         self.trace_page.model.visible_changed.connect(self._stepping_changed)
 
         self.on_workspace_opened(workspace)
@@ -224,7 +234,7 @@ class MainWindow(QMainWindow):
 
         m = self.menuBar().addMenu("&Tools")
         for n, (page, title) in enumerate(PAGE_TITLES.items(), 1):
-            m.addAction(self._action(title, lambda p=page: self.show_page(p), f"Ctrl+{n}"))
+            m.addAction(self._action(title, lambda p=page: self.show_page(p), f"Ctrl+{n}" if n < 10 else None))
         m.addSeparator()
         m.addAction(self.act_restart)
 
@@ -398,6 +408,7 @@ class MainWindow(QMainWindow):
             self.idp_page.reload()
         self.inspector_page.reload()
         self.battery_page.reload()
+        self.workbench_page.reload()
         if self.current_page() == "matrix":
             self.matrix_page.reload()
         self.rebuild_tree()
@@ -436,6 +447,14 @@ class MainWindow(QMainWindow):
     def inspect_text(self, text: str) -> None:
         self.show_page("inspector")
         self.inspector_page.set_text(text)
+
+    def _edit(self, opened: bool) -> None:
+        if opened:
+            self.show_page("workbench")
+
+    def _show_entry(self, entry: HistoryEntry) -> None:
+        self.trace_page.show_entry(entry)
+        self.show_page("flow")
 
     def _run_from_matrix(self, kind: str, idm_key: str, username: str) -> None:
         self.flow_bar.set_choice(kind, idm_key, username)

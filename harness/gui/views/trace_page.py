@@ -62,6 +62,7 @@ def tab_for(step: Step) -> str:
 class TracePage(QWidget):
     step_selected = Signal(object)  # Step | None
     inspect_requested = Signal(str)  # the message as it travelled, for the inspector
+    edit_requested = Signal(object)  # the Step whose message goes to the workbench editor
 
     def __init__(self, export_actions: list[QAction] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -121,6 +122,7 @@ class TracePage(QWidget):
         self.next_btn = QPushButton("Next ▶")
         self.last_btn = QPushButton("Last ▶|")
         self.inspect_btn = QPushButton("Inspect")
+        self.edit_btn = QPushButton("Edit and send")
         tips = {
             self.first_btn: "First step (Home)",
             self.prev_btn: "Previous step (Alt+Left)",
@@ -128,6 +130,7 @@ class TracePage(QWidget):
             self.next_btn: "Next step (Alt+Right); in step mode, reveals the next hop",
             self.last_btn: "Last step (reveals all)",
             self.inspect_btn: "Open this hop's SAML message in the inspector",
+            self.edit_btn: "Open this hop's SAML message in the editor: change, re-sign and send it again",
         }
         for b, tip in tips.items():
             b.setToolTip(tip)
@@ -142,6 +145,7 @@ class TracePage(QWidget):
         bar.addWidget(self.position)
         bar.addWidget(self.explain, 1)
         bar.addWidget(self.inspect_btn)
+        bar.addWidget(self.edit_btn)
 
         self.heading = QLabel("")
         self.heading.setWordWrap(True)
@@ -182,6 +186,7 @@ class TracePage(QWidget):
         self.last_btn.clicked.connect(self.last)
         self.play_btn.clicked.connect(self.toggle_play)
         self.inspect_btn.clicked.connect(self._inspect)
+        self.edit_btn.clicked.connect(lambda: self.current_step() and self.edit_requested.emit(self.current_step()))
         self.selection.currentChanged.connect(self._current_changed)
         self.model.visible_changed.connect(lambda *_: self._update_bar())
         self.detail.clear()
@@ -339,6 +344,7 @@ class TracePage(QWidget):
         self.last_btn.setEnabled(total > 0)
         self.play_btn.setEnabled(total > 0)
         self.inspect_btn.setEnabled(step is not None and step.message is not None and bool(step.message.raw))
+        self.edit_btn.setEnabled(self.inspect_btn.isEnabled())
 
     def _inspect(self) -> None:
         step = self.current_step()

@@ -87,3 +87,13 @@ def test_a_file_that_is_not_utf8_or_not_there_is_refused_in_words(tmp_path: Path
 def test_kind_reads_past_the_declaration_and_comments() -> None:
     m = OpenMessage(xml='<?xml version="1.0"?><!-- c --><samlp:AuthnRequest xmlns:samlp="x" ID="a"/>')
     assert m.kind == "AuthnRequest" and m.is_request and m.param == "SAMLRequest"
+
+
+def test_validation_says_where_the_xml_breaks() -> None:
+    from harness.core.workbench.validate import check
+
+    assert check(RESPONSE) is None
+    p = check("<r>\n  <a>\n</r>")
+    assert p is not None and p.line == 3 and "not well-formed" in p.message
+    p = check('<?xml version="1.0"?>\n<!DOCTYPE r>\n<r/>')
+    assert p is not None and p.line == 2 and "DOCTYPE" in p.message

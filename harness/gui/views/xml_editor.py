@@ -1,0 +1,109 @@
+"""An editable XML pane: syntax highlighted, validated as the tester types (well-formedness and the
+safe parser's rules), the error shown inline under the text and its line marked."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+
+from harness.core.workbench.validate import Problem, check
+from harness.gui.views.xml_view import XmlHighlighter
+
+ERROR_BG = QColor("#ffcdd2")
+VALIDATE_DELAY_MS = 300
+HIGHLIGHT_LIMIT = 512 * 1024  # characters: larger texts are not highlighted (it would stall typing)
+
+
+class XmlEditor(QWidget):
+    """`text_edited` fires (debounced) after the tester changes the text, never after `set_text`."""
+
+    text_edited = Signal(str)
+    validity_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.edit = QPlainTextEdit()
+        self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.edit.setAccessibleName("Message XML")
+        self.edit.setPlaceholderText(
+            "The message's XML. Open one with “Edit and send” from a trace step, the "
+            "inspector or a battery row, or paste one here."
+        )
+        self.highlighter = XmlHighlighter(self.edit.document())
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setAccessibleName("XML validation")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.edit, 1)
+        lay.addWidget(self.status)
+        self.problem: Problem | None = None
+        self._setting = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(VALIDATE_DELAY_MS)
+        self._timer.timeout.connect(self._changed)
+        self.edit.textChanged.connect(self._typed)
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        """Replace the text (an edit from the form or a transform): validated, but not echoed back."""
+        self._setting = True
+        try:
+            self.highlighter.setDocument(self.edit.document() if len(text) <= HIGHLIGHT_LIMIT else None)
+            bar = self.edit.verticalScrollBar().value()
+            self.edit.setPlainText(text)
+            self.edit.verticalScrollBar().setValue(bar)
+        finally:
+            self._setting = False
+        self._timer.stop()
+        self.validate()
+
+    def _typed(self) -> None:
+        if not self._setting:
+            self._timer.start()
+
+    def _changed(self) -> None:
+        self.validate()
+        self.text_edited.emit(self.text())
+
+    def flush(self) -> None:
+        """Run a pending validation now (before a send)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._changed()
+
+    def validate(self) -> bool:
+        text = self.text()
+        self.problem = check(text) if text.strip() else Problem("Empty: paste or open a message.")
+        ok = self.problem is None
+        if ok:
+            self.status.setText("✔ Well-formed, and passes the SP's safe-parser rules.")
+            self.status.setStyleSheet("color: #2e7d32")
+            self.edit.setExtraSelections([])
+        else:
+            where = f"line {self.problem.line}: " if self.problem.line else ""
+            self.status.setText(f"✘ {where}{_printable(self.problem.message)}")
+            self.status.setStyleSheet("color: #c62828; font-weight: bold")
+            self._mark(self.problem.line)
+        self.validity_changed.emit(ok)
+        return ok
+
+    def _mark(self, line: int) -> None:
+        if line <= 0:
+            self.edit.setExtraSelections([])
+            return
+        sel = QTextEdit.ExtraSelection()
+        sel.cursor = QTextCursor(self.edit.document().findBlockByNumber(line - 1))
+        sel.format.setBackground(ERROR_BG)
+        sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        self.edit.setExtraSelections([sel])
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)
