@@ -6,16 +6,17 @@ from __future__ import annotations
 from html import escape as e
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED, MessageDiff
+from harness.gui.views.highlight_guard import GuardedHighlighter
 
 FOREGROUND = {ADDED: "#1b5e20", REMOVED: "#b71c1c", HUNK: "#78909c", HEADER: "#37474f"}
 BACKGROUND = {ADDED: "#e8f5e9", REMOVED: "#ffebee", HUNK: "#f5f7f8"}
 
 
-class DiffHighlighter(QSyntaxHighlighter):
+class DiffHighlighter(GuardedHighlighter):  # setFormat leaks None refs in PySide6 6.12
     """Colours each line by its kind (the kinds come with the diff, not guessed from the text)."""
 
     def __init__(self, document):  # noqa: ANN001 - QTextDocument

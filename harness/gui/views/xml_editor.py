@@ -4,15 +4,38 @@ safe parser's rules), the error shown inline under the text and its line marked.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat, QTextOption
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from harness.core.workbench.validate import Problem, check
 from harness.gui.views.xml_view import XmlHighlighter
+from samlkit import codec
 
 ERROR_BG = QColor("#ffcdd2")
 VALIDATE_DELAY_MS = 300
-HIGHLIGHT_LIMIT = 512 * 1024  # characters: larger texts are not highlighted (it would stall typing)
+HIGHLIGHT_LIMIT = 256 * 1024  # characters: larger texts are not highlighted (~1 s per 200 kB line)
+MAX_CHARS = codec.MAX_MESSAGE_BYTES + 64 * 1024  # past the SP's limit a message is refused anyway
+
+
+class _Edit(QPlainTextEdit):
+    """Refuses a paste or drop that would take the text past MAX_CHARS (saying so), and stops
+    highlighting before a large text goes in."""
+
+    def __init__(self, owner: XmlEditor):
+        super().__init__()
+        self.owner = owner
+
+    def insertFromMimeData(self, source) -> None:  # noqa: ANN001, N802 - Qt's name
+        text = source.text() if source.hasText() else ""
+        size = len(self.toPlainText()) - len(self.textCursor().selectedText()) + len(text)
+        if size > MAX_CHARS:
+            self.owner.refuse(
+                f"Not pasted: the text would be {size:,} characters, over the {MAX_CHARS:,} an "
+                "editable message may have (the SP refuses messages over 4 MiB anyway)."
+            )
+            return
+        self.owner.highlight(size <= HIGHLIGHT_LIMIT)
+        super().insertFromMimeData(source)
 
 
 class XmlEditor(QWidget):
@@ -23,9 +46,12 @@ class XmlEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.edit = QPlainTextEdit()
+        self.edit = _Edit(self)
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        # Raw messages are one long line: word-boundary wrapping lays out a line without spaces in
+        # quadratic time (500 kB of base64: 13 s), wrapping anywhere in linear time (4 MB: 3 s).
+        self.edit.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
         self.edit.setAccessibleName("Message XML")
         self.edit.setPlaceholderText(
             "The message's XML. Open one with “Edit and send” from a trace step, the "
@@ -53,9 +79,12 @@ class XmlEditor(QWidget):
 
     def set_text(self, text: str) -> None:
         """Replace the text (an edit from the form or a transform): validated, but not echoed back."""
+        if len(text) > MAX_CHARS:
+            self.refuse(f"Not opened: the message is {len(text):,} characters, over {MAX_CHARS:,}.")
+            return
         self._setting = True
         try:
-            self.highlighter.setDocument(self.edit.document() if len(text) <= HIGHLIGHT_LIMIT else None)
+            self.highlight(len(text) <= HIGHLIGHT_LIMIT)
             bar = self.edit.verticalScrollBar().value()
             self.edit.setPlainText(text)
             self.edit.verticalScrollBar().setValue(bar)
@@ -63,6 +92,16 @@ class XmlEditor(QWidget):
             self._setting = False
         self._timer.stop()
         self.validate()
+
+    def highlight(self, on: bool) -> None:
+        want = self.edit.document() if on else None
+        if self.highlighter.document() is not want:
+            self.highlighter.setDocument(want)
+
+    def refuse(self, why: str) -> None:
+        """Say why a text was not taken; the text in the editor stays as it was."""
+        self.status.setText(f"✘ {why}")
+        self.status.setStyleSheet("color: #c62828; font-weight: bold")
 
     def _typed(self) -> None:
         if not self._setting:

@@ -12,7 +12,6 @@ from PySide6.QtGui import (
     QFontDatabase,
     QKeySequence,
     QShortcut,
-    QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from harness.core.report import signature_ok
 from harness.core.trace import Message
+from harness.gui.views.highlight_guard import GuardedHighlighter
 
 SIGNED_BG = {True: QColor("#e8f5e9"), False: QColor("#ffebee"), None: QColor("#eceff1")}
 SIGNATURE_BG = QColor("#ede7f6")
@@ -48,7 +48,7 @@ def _fmt(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFo
     return f
 
 
-class XmlHighlighter(QSyntaxHighlighter):
+class XmlHighlighter(GuardedHighlighter):  # setFormat leaks None refs in PySide6 6.12
     RULES = [
         (r"<\?[^>]*\?>", _fmt("#9e9e9e")),
         (r"</?[A-Za-z_][\w.:-]*", _fmt("#1565c0", bold=True)),
