@@ -18,9 +18,12 @@ import pyotp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from mock_idp import request_signature, slo
 from mock_idp.authn_request import RequestProblem, read_authn_request
+from mock_idp.error_response import error_response
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
-from mock_idp.response import issue
+from mock_idp.response import issue, new_id
+from mock_idp.sessions import Participant, SessionRegistry
 from samlkit import ns
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
@@ -49,7 +52,8 @@ class IdPApp:
         self.sink = sink
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, Pending] = OrderedDict()
-        self._sessions: dict[str, tuple[str, float]] = {}
+        self.sessions = SessionRegistry()
+        self.slo_runs = slo.Runs()
         self.reconfigure(config)
         self._wsgi = http_reporter(self._dispatch, "idp", lambda: self.sink)
 
@@ -59,8 +63,9 @@ class IdPApp:
             sso_url=config.sso_url,
             key_pem=config.key_pem,
             cert_pem=config.cert_pem,
-            sps=[(s.entity_id, s.acs_url) for s in config.sps],
+            sps=[(s.entity_id, s.acs_url, s.sp_cert_pem) for s in config.sps],
             accepted_time_diff=config.accepted_time_diff,
+            slo_url=config.slo_url,
         )
         with self._lock:
             self.config = config
@@ -95,7 +100,8 @@ class IdPApp:
             "/login": self._login,
             "/mfa": self._mfa,
             "/start": self._start,
-            "/logout": self._logout,
+            "/logout": lambda r: slo.idp_logout(self, r),
+            "/slo": lambda r: slo.endpoint(self, r),
         }
         handler = routes.get(path)
         if handler is None:
@@ -115,14 +121,8 @@ class IdPApp:
         return r
 
     def _session_user(self, request: Request) -> IdPUser | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        with self._lock:
-            entry = self._sessions.get(token)
-        if entry is None or entry[1] < time.time():
-            return None
-        return self.config.user(entry[0])
+        session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
+        return self.config.user(session.username) if session else None
 
     def _add_pending(self, p: Pending) -> str:
         token = secrets.token_urlsafe(18)
@@ -190,6 +190,9 @@ class IdPApp:
         )
         if problem is not None:
             return self._error(problem.code, problem.message)
+        refused = request_signature.check(self.config, short, value, request.query_string.decode("latin-1"))
+        if refused is not None:
+            return self._refuse_request(refused.sp, refused.request_id, relay, refused.reason)
         sp = self.config.sp(parsed.issuer)
         if sp is None:
             return self._error("unknown-sp", f"The IdP has no trust with the SP {parsed.issuer!r}.")
@@ -201,7 +204,7 @@ class IdPApp:
         pending = Pending(sp.entity_id, parsed.id, relay, time.time())
         user = self._session_user(request)
         if user is not None and not parsed.force_authn:
-            return self._answer(pending, user)
+            return self._answer(pending, user, session_token=request.cookies.get(SESSION_COOKIE))
         return self._login_form(self._add_pending(pending), request)
 
     def _start(self, request: Request) -> Response:
@@ -216,7 +219,7 @@ class IdPApp:
         pending = Pending(sp.entity_id, None, relay, time.time())
         user = self._session_user(request)
         if user is not None and request.values.get("user") in (None, "", user.username):
-            return self._answer(pending, user)
+            return self._answer(pending, user, session_token=request.cookies.get(SESSION_COOKIE))
         return self._login_form(self._add_pending(pending), request, username=request.values.get("user", ""))
 
     def _login_form(
@@ -290,28 +293,22 @@ class IdPApp:
         self._take_pending(token)
         return self._answer(pending, user, new_session=True, mfa=True)
 
-    def _logout(self, request: Request) -> Response:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            with self._lock:
-                self._sessions.pop(token, None)
-        r = self._html(
-            page(
-                "Signed out",
-                '<p>You are signed out of the mock IdP.</p><p><a href="/">Home</a></p>',
-                actor="Mock IdP",
-            )
-        )
-        r.delete_cookie(SESSION_COOKIE, path="/")
-        return r
-
     # -- the answer -----------------------------------------------------------------------
 
-    def _answer(self, pending: Pending, user: IdPUser, *, new_session: bool = False, mfa: bool = False) -> Response:
+    def _answer(
+        self,
+        pending: Pending,
+        user: IdPUser,
+        *,
+        new_session: bool = False,
+        mfa: bool = False,
+        session_token: str | None = None,
+    ) -> Response:
         config = self.config
         sp: SPSettings | None = config.sp(pending.sp_entity_id)
         if sp is None:
             return self._error("unknown-sp", "The SP was removed while you signed in.")
+        session_index = new_id()
         issued = issue(
             idp_entity_id=config.entity_id,
             sp=sp,
@@ -320,8 +317,19 @@ class IdPApp:
             cert_pem=config.cert_pem,
             in_response_to=pending.request_id,
             authn_context=ns.AC_MFA if mfa else ns.AC_PASSWORD_PROTECTED,
+            session_index=session_index,
         )
-        value = issued.b64
+        r = self._post_to_acs(sp, issued.b64, pending.relay_state, pending.request_id)
+        token = None if new_session else session_token
+        if token is None or self.sessions.get(token) is None:
+            token = self.sessions.create(user.username, config.session_lifetime)
+            r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/")
+        fmt = ns.NAMEID_FORMATS.get(sp.nameid_format, sp.nameid_format)
+        self.sessions.add_participant(token, Participant(sp.entity_id, issued.name_id, fmt, session_index))
+        return r
+
+    def _post_to_acs(self, sp: SPSettings, value: str, relay_state: str | None, request_id: str | None) -> Response:
+        """The HTTP-POST binding: a form that carries the Response to the SP's ACS."""
         emit(
             self.sink,
             Event(
@@ -332,23 +340,27 @@ class IdPApp:
                 url=sp.acs_url,
                 param="SAMLResponse",
                 value=value,
-                relay_state=pending.relay_state,
-                request_id=pending.request_id,
+                relay_state=relay_state,
+                request_id=request_id,
             ),
         )
         fields = {"SAMLResponse": value}
-        if pending.relay_state:
-            fields["RelayState"] = pending.relay_state
-        r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
-        if new_session:
-            token = secrets.token_urlsafe(24)
-            with self._lock:
-                now = time.time()
-                if len(self._sessions) > MAX_PENDING:
-                    self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}
-                self._sessions[token] = (user.username, now + config.session_lifetime)
-            r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/")
-        return r
+        if relay_state:
+            fields["RelayState"] = relay_state
+        return self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
+
+    def _refuse_request(self, sp: SPSettings, request_id: str, relay_state: str | None, reason: str) -> Response:
+        """Answer an AuthnRequest it will not honour with a SAML error Response stating why."""
+        config = self.config
+        value = error_response(
+            idp_entity_id=config.entity_id,
+            sp=sp,
+            in_response_to=request_id or None,
+            message=f"AuthnRequest refused: {reason}.",
+            key_pem=config.key_pem,
+            cert_pem=config.cert_pem,
+        )
+        return self._post_to_acs(sp, value, relay_state, request_id or None)
 
 
 def create_idp_app(config: IdPConfig, sink: Sink | None = None) -> IdPApp:

@@ -144,6 +144,7 @@ def issue(
     in_response_to: str | None,
     now: dt.datetime | None = None,
     authn_context: str = ns.AC_PASSWORD_PROTECTED,
+    session_index: str | None = None,
 ) -> Issued:
     resp, assertion = build_unsigned(
         idp_entity_id=idp_entity_id,
@@ -152,6 +153,7 @@ def issue(
         in_response_to=in_response_to,
         now=now,
         authn_context=authn_context,
+        session_index=session_index,
     )
     sign_as_configured(resp, assertion, sp, key_pem, cert_pem)
     name_id = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}").text or ""

@@ -22,14 +22,14 @@ from samlkit.events import Event, Sink, emit, http_reporter
 from samlkit.html import auto_post_form
 from samlkit.metadata_xml import sp_metadata
 from samlkit.safexml import UnsafeXML, parse
-from sp import api
+from sp import api, slo
 from sp.authn_request import Clients
 from sp.mapping import decide
 from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
 from sp.refusal import Refusal
 from sp.store import SPStore
-from sp.validate import Validator, issuers_of
+from sp.validate import Identity, Validator, issuers_of
 
 SESSION_COOKIE = "sp_session"
 BOUNCE_FIELD = "SameSiteBounce"  # marks the SP's own re-post of a cross-site Response
@@ -144,6 +144,8 @@ class SPApp:
             return self._login(request)
         if path.rstrip("/") == c.acs_path.rstrip("/"):
             return self._acs(request)
+        if path.rstrip("/") == c.slo_path.rstrip("/"):
+            return slo.endpoint(self, request)
         routes = {
             "/": self._home,
             "/home": self._home,
@@ -268,6 +270,7 @@ class SPApp:
                     "browser": browser,
                     "relay": relay,
                     "identity": identity_text,
+                    "saml": _saml_session(identity),
                 },
                 600,
             )
@@ -290,7 +293,7 @@ class SPApp:
             login=account.login,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, identity_text, relay or "/home")
+        return self._open_session(sub, account, identity_text, relay or "/home", _saml_session(identity))
 
     def _needs_same_site_bounce(self, request: Request, value: str | None) -> bool:
         """Does this POST answer one of our requests, but arrive without the browser's cookie?
@@ -382,7 +385,9 @@ class SPApp:
                     break
         return ready
 
-    def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
+    def _open_session(
+        self, sub: Subscription, account: Account, identity: str, target: str, saml: dict | None = None
+    ) -> Response:
         token = secrets.token_urlsafe(32)
         self.store.put_session(
             token,
@@ -394,6 +399,7 @@ class SPApp:
                 "role": account.role,
                 "scope": account.scope,
                 "identity": identity,
+                **(saml or {}),
             },
             self.config.session_lifetime,
         )
@@ -428,7 +434,7 @@ class SPApp:
             login=account.login,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, pick["identity"], pick.get("relay") or "/home")
+        return self._open_session(sub, account, pick["identity"], pick.get("relay") or "/home", pick.get("saml"))
 
     # -- session pages --------------------------------------------------------------------
 
@@ -457,7 +463,9 @@ class SPApp:
             self.store.end_session(token)
         sub = self.config.subscription(session["subscription"]) if session else None
         target = sub.exit_url if sub and sub.exit_url else "/fo/logged-out"
-        resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
+        resp = slo.start_logout(self, request, session, sub) or Response(
+            status=302, headers={"Location": target, "Cache-Control": "no-store"}
+        )
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
 
@@ -466,10 +474,14 @@ class SPApp:
         sub = self.config.subscription(key) if key else None
         if key and sub is None:
             raise Refusal("unknown-subscription", f"No subscription has the idm_key {key!r}.")
-        if sub is not None and sub.saml_ready:
-            xml = self.clients.metadata(self.config, sub)
-        else:
-            xml = sp_metadata(entity_id=self.config.entity_id, acs_url=self.config.acs_url)
+        c = self.config
+        xml = sp_metadata(
+            entity_id=c.entity_id,
+            acs_url=c.acs_url,
+            cert_pem=c.cert_pem or None,
+            slo_url=c.slo_url if c.key_pem else "",
+            authn_requests_signed=bool(sub and sub.sign_authn_requests and c.key_pem),
+        )
         return Response(xml, mimetype="application/samlmetadata+xml")
 
     # -- accounts (the user API changes them) ----------------------------------------------
@@ -481,6 +493,15 @@ class SPApp:
             config = self.config
         if self.on_accounts_changed:
             self.on_accounts_changed(config)
+
+
+def _saml_session(identity: Identity) -> dict:
+    """What Single Logout needs to name this session to the IdP."""
+    return {
+        "name_id": identity.name_id,
+        "name_id_format": identity.name_id_format,
+        "session_index": identity.session_index,
+    }
 
 
 def create_sp_app(

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 from saml2 import BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 
-from samlkit.entities import make_sp_client, metadata_of
+from samlkit import redirect_sign
+from samlkit.entities import make_sp_client
 from sp.model import SPConfig, Subscription
 
 
@@ -56,7 +57,8 @@ class Clients:
         )
         location = dict(info["headers"])["Location"]
         saml_request = parse_qs(urlsplit(location).query).get("SAMLRequest", [""])[0]
+        if sub.sign_authn_requests and config.key_pem:
+            # pysaml2's query is replaced by one signed in-process (SigAlg/Signature, bindings §3.4.4.1).
+            query = redirect_sign.sign_query("SAMLRequest", saml_request, relay_state, config.key_pem)
+            location = sub.idp_sso_url + ("&" if "?" in sub.idp_sso_url else "?") + query
         return Redirect(request_id, location, saml_request)
-
-    def metadata(self, config: SPConfig, sub: Subscription) -> str:
-        return metadata_of(self.get(config, sub))

@@ -66,6 +66,9 @@ CODES = {
     "forbidden": "The caller may not do this.",
     "api-saml-session-refused": "The API takes a login and password, never a SAML session.",
     "api-auth-required": "The API needs HTTP Basic authentication.",
+    "not-a-logout-message": "The SLO endpoint takes LogoutRequest and LogoutResponse only.",
+    "logout-session-unknown": "The LogoutRequest names no session of this SP.",
+    "session-index-mismatch": "The LogoutRequest's SessionIndex is not the session's.",
 }
 
 
