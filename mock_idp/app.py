@@ -169,6 +169,8 @@ class IdPApp:
         if not value:
             return self._error("request-missing", "No SAMLRequest was sent to the SSO endpoint.")
         short = "HTTP-POST" if binding == ns.BINDING_POST else "HTTP-Redirect"
+        # Before pysaml2 reads it: a bad signature is answered with a SAML error Response, not a page.
+        refused = request_signature.check(self.config, short, value, request.query_string.decode("latin-1"))
         problem: RequestProblem | None = None
         try:
             parsed = read_authn_request(self.server, value, binding)
@@ -185,14 +187,13 @@ class IdPApp:
                 param="SAMLRequest",
                 value=value,
                 relay_state=relay,
-                request_id=parsed.id if problem is None else None,
+                request_id=parsed.id if problem is None else (refused.request_id if refused else None),
             ),
         )
-        if problem is not None:
-            return self._error(problem.code, problem.message)
-        refused = request_signature.check(self.config, short, value, request.query_string.decode("latin-1"))
         if refused is not None:
             return self._refuse_request(refused.sp, refused.request_id, relay, refused.reason)
+        if problem is not None:
+            return self._error(problem.code, problem.message)
         sp = self.config.sp(parsed.issuer)
         if sp is None:
             return self._error("unknown-sp", f"The IdP has no trust with the SP {parsed.issuer!r}.")
