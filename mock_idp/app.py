@@ -25,6 +25,7 @@ from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from mock_idp.response import issue, new_id
 from mock_idp.sessions import Participant, SessionRegistry
 from samlkit import ns
+from samlkit.binding import raw_url
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
 from samlkit.html import auto_post_form, esc, page
@@ -183,7 +184,7 @@ class IdPApp:
                 actor="idp",
                 direction="recv",
                 binding=short,
-                url=request.url,
+                url=raw_url(request.base_url, request.query_string.decode("latin-1")),
                 param="SAMLRequest",
                 value=value,
                 relay_state=relay,

@@ -213,7 +213,7 @@ def endpoint(app: IdPApp, request: Request) -> Response:
             actor="idp",
             direction="recv",
             binding=msg.binding,
-            url=request.url,
+            url=binding.raw_url(request.base_url, msg.raw_query),
             param=msg.param,
             value=msg.value,
             relay_state=msg.relay_state,

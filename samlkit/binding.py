@@ -111,3 +111,9 @@ def verify(msg: Received, cert_pem: bytes) -> str:
         return f"query-string signature ({alg}) verifies with the trusted certificate"
     found = xmldsig.verify(msg.root, cert_pem)
     return f"enveloped signature ({found.sig_alg}) verifies with the trusted certificate"
+
+
+def raw_url(base_url: str, raw_query: str) -> str:
+    """The URL as the browser sent it: a Redirect signature covers the query's exact octets,
+    which a re-built URL (Werkzeug's `request.url`) may spell differently."""
+    return f"{base_url}?{raw_query}" if raw_query else base_url

@@ -122,7 +122,15 @@ def endpoint(app: SPApp, request: Request) -> Response:
         )
     except binding.MessageProblem as p:
         raise Refusal(p.code, p.message) from None
-    _saml_event(app, "recv", msg.binding, request.url, msg.param, msg.value, msg.relay_state)
+    _saml_event(
+        app,
+        "recv",
+        msg.binding,
+        binding.raw_url(request.base_url, msg.raw_query),
+        msg.param,
+        msg.value,
+        msg.relay_state,
+    )
     checks = Checks()
     try:
         if msg.root.tag == ns.q(ns.SAMLP, "LogoutResponse"):

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
+from harness.core.flow import trusted_certs
 from harness.core.questionnaire import Questionnaire
 from harness.core.recorder import TraceRecorder
 from harness.core.servers import Servers
@@ -531,6 +532,11 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
     else:
         s = logouts[0]
         target = urljoin(s.url, s.location or "")
+        if s.message is not None and s.message.summary.kind == "LogoutRequest":
+            s, target, problem = _single_logout_landing(steps, s)
+            if problem:
+                out.set(FAIL, problem, IDP, "Single Logout with the IdP did not complete (see the trace).", [s.index])
+                return
         if sub.exit_url:
             if s.status in (301, 302, 303, 307) and target == sub.exit_url:
                 out.set(PASS, f"logout redirected to the exit URL {sub.exit_url}", evidence=[s.index])
@@ -549,6 +555,25 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
                 "gives no exit URL",
                 evidence=[s.index],
             )
+
+
+def _single_logout_landing(steps: list[Step], start: Step) -> tuple[Step, str, str]:
+    """After the SP sent a LogoutRequest: the SP's step that took the IdP's LogoutResponse, where it sent
+    the browser, and what went wrong when it did not complete."""
+    answers = [
+        x
+        for x in steps
+        if x.index > start.index
+        and x.dst == "sp"
+        and x.message is not None
+        and x.message.summary.kind == "LogoutResponse"
+    ]
+    if not answers:
+        return start, "", "the SP sent a LogoutRequest to the IdP, but no LogoutResponse came back"
+    x = answers[0]
+    if x.verdict == "refused":
+        return x, "", f"the SP refused the IdP's LogoutResponse: {x.code} — {x.reason}"
+    return x, urljoin(x.url, x.location or ""), ""
 
 
 def _read_identity(report: ChecklistReport, ctx: _Context, acs_step: Step) -> None:
@@ -664,8 +689,7 @@ def _drive(servers: Servers, report: ChecklistReport, creds: Credentials, on_ste
     """Unique URL → IdP → ACS → logout, following the exit URL only when it is on loopback."""
     browser = ScriptedBrowser(creds)
     trace = report.trace
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=trusted_certs(servers).get, on_step=on_step)
     servers.add_listener(recorder)
     try:
         browser.get(report.login_url)
@@ -730,7 +754,7 @@ def run_interactive(
         elif step.dst == "idp" and step.status >= 400 and not path.endswith(("/login", "/mfa", "/favicon.ico")):
             decided.set()
 
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
+    certs = trusted_certs(servers)
     recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch)
     servers.add_listener(recorder)
     try:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
+from harness.core.logout_flow import LOGOUT_KINDS, LogoutOutcome, check_sessions, log_out
 from harness.core.recorder import StepCallback, TraceRecorder
 from harness.core.servers import Servers
 from harness.core.trace import Trace
@@ -55,6 +56,7 @@ class FlowResult:
     final_reason: str
     expected: Expectation
     seconds: float
+    logout: LogoutOutcome | None = None  # the logout kinds: how the logout went
 
     @property
     def session_login(self) -> str | None:
@@ -63,6 +65,8 @@ class FlowResult:
     @property
     def as_expected(self) -> bool:
         e = self.expected
+        if self.logout is not None:
+            return self.session_login in e.logins and self.logout.ok
         if e.outcome in ("session", "picker"):
             return self.session_login in e.logins
         return self.session_login is None and self.final_reason == e.outcome
@@ -76,6 +80,7 @@ class FlowResult:
             "expected": self.expected.__dict__,
             "as_expected": self.as_expected,
             "seconds": self.seconds,
+            "logout": self.logout.to_dict() if self.logout else None,
         }
 
 
@@ -90,7 +95,8 @@ def run_flow(
     on_step: StepCallback | None = None,
     logout: bool = False,
 ) -> FlowResult:
-    """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page)."""
+    """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page); "logout"
+    and "idp-logout" sign in SP-initiated, then log out at the SP (Single Logout) or at the IdP."""
     user = servers.workspace.user(username)
     creds = Credentials(
         username=username,
@@ -101,27 +107,33 @@ def run_flow(
     browser = ScriptedBrowser(creds)
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
-        title=f"{'SP' if kind == 'sp' else 'IdP'}-initiated login: {username} → {sub.name if sub else idm_key}",
+        title=f"{TITLES.get(kind, kind)}: {username} → {sub.name if sub else idm_key}",
         flow=kind,
         subscription=idm_key,
         user=username,
     )
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=trusted_certs(servers).get, on_step=on_step)
     servers.add_listener(recorder)
     started = time.perf_counter()
     whoami: dict = {}
+    outcome: LogoutOutcome | None = None
     try:
-        start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username)
+        start = servers.idp_start_url(user=username) if kind == "idp" else servers.login_url(idm_key)
         try:
             page = browser.get(start)
             who = browser.get(servers.sp_base + "/whoami")
             whoami = json.loads(who.text) if who.text.startswith("{") else {}
-            if logout and whoami.get("authenticated"):
+            if kind in LOGOUT_KINDS and whoami.get("authenticated"):
+                outcome, page = log_out(servers, browser, kind)
+            elif logout and whoami.get("authenticated"):
                 browser.get(servers.sp_base + "/fo/logout.php")
         except BrowserError as err:
             trace.outcome, trace.outcome_detail = "error", str(err)
             page = None
+        servers.remove_listener(recorder)
+        if outcome is not None:
+            check_sessions(servers, browser, idm_key, outcome)
+            _logout_outcome(trace, outcome)
     finally:
         servers.remove_listener(recorder)
         browser.close()
@@ -135,4 +147,31 @@ def run_flow(
         final_reason=page.reason_code if page else "",
         expected=expect(servers, idm_key, username),
         seconds=time.perf_counter() - started,
+        logout=outcome,
     )
+
+
+TITLES = {
+    "sp": "SP-initiated login",
+    "idp": "IdP-initiated login",
+    "logout": "SP-initiated logout",
+    "idp-logout": "IdP-initiated logout",
+}
+
+
+def trusted_certs(servers: Servers) -> dict[str, bytes]:
+    """Issuer → the certificate its messages are checked with: each trusted IdP, the embedded SP,
+    and every SP whose signing certificate the mock IdP knows (their LogoutRequests, signed requests)."""
+    certs = {s.entity_id: s.sp_cert_pem for s in servers.idp_app.config.sps if s.sp_cert_pem}
+    sp = servers.sp_app.config
+    if sp.cert_pem:
+        certs[sp.entity_id] = sp.cert_pem
+    certs.update({s.idp_entity_id: s.idp_cert_pem for s in sp.subscriptions if s.idp_entity_id})
+    return certs
+
+
+def _logout_outcome(trace: Trace, outcome: LogoutOutcome) -> None:
+    if outcome.ok:
+        trace.outcome, trace.outcome_detail = "logged-out", "both sessions ended (SP and IdP)"
+    else:
+        trace.outcome, trace.outcome_detail = "refused" if outcome.reason else "incomplete", outcome.detail

@@ -183,6 +183,8 @@ def outcome_line(trace: Trace, expected: object | None = None, as_expected: bool
     fail = trace.first_failure()
     if trace.outcome == "session":
         level, text = "ok", f"{OK} Session opened for {trace.login}."
+    elif trace.outcome == "logged-out":
+        level, text = "ok", f"{OK} Logged out: {trace.outcome_detail}."
     elif trace.outcome == "refused" or (fail is not None and trace.outcome != "error"):
         level = "refused"
         if fail is not None:

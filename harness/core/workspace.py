@@ -29,7 +29,15 @@ from harness.core import key_journal
 from harness.core.certs import CertError, KeyPair, load_keypair
 from harness.core.workspace_lock import WorkspaceLock, WorkspaceLocked
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
-from sp.model import DEFAULT_ACS_PATH, DEFAULT_ENTITY_ID, DEFAULT_LOGIN_PATH, Account, SPConfig, Subscription
+from sp.model import (
+    DEFAULT_ACS_PATH,
+    DEFAULT_ENTITY_ID,
+    DEFAULT_LOGIN_PATH,
+    DEFAULT_SLO_PATH,
+    Account,
+    SPConfig,
+    Subscription,
+)
 
 DB_NAME = "workspace.sqlite"
 SP_STATE_NAME = "sp_state.sqlite"
@@ -57,6 +65,7 @@ class SPProfile:
     login_path: str = DEFAULT_LOGIN_PATH
     port: int = 8443
     clock_skew: int = 60
+    signing_key: str = "sp-signing"  # signs AuthnRequests (when a subscription says so) and Single Logout
 
 
 @dataclass
@@ -76,6 +85,10 @@ class IdPForSP:
     clock_offset: int = 0
     signing_key: str | None = None  # None: the IdP's key
     default_relay_state: str = ""
+    slo_url: str = "{sp}" + DEFAULT_SLO_PATH  # the SP's SingleLogoutService ("" : none)
+    slo_binding: str = "redirect"
+    sp_certificate: str = ""  # the SP's signing certificate, PEM; "" for the embedded SP: its own
+    want_authn_requests_signed: bool = False
 
 
 @dataclass
@@ -183,6 +196,8 @@ class Workspace:
         ws = cls(p)
         if not (p / KEYS_DIR / "idp-signing.key.pem").exists():
             ws.save_keypair("idp-signing", make_keypair("Mock IdP signing", organization="Demo Corp"))
+        if not (p / KEYS_DIR / "sp-signing.key.pem").exists():
+            ws.save_keypair("sp-signing", make_keypair("Vendor SP signing", organization="Vendor"))
         ws.set_idp_profile(IdPProfile())
         ws.set_sp_profile(SPProfile())
         return ws
@@ -436,13 +451,19 @@ class Workspace:
     def idp_config(self, idp_base: str, sp_base: str) -> IdPConfig:
         prof = self.idp_profile()
         kp = self.keypair(prof.signing_key)
+        sp_prof = self.sp_profile()
         sps = []
         for s in self.idp_for_sps():
             d = asdict(s)
             key_name = d.pop("signing_key")
             d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
             d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
+            d["slo_url"] = resolve(s.slo_url, sp_base, idp_base)
             settings = _from(SPSettings, d)
+            cert = s.sp_certificate.encode("ascii", "replace") if s.sp_certificate.strip() else None
+            if cert is None and settings.entity_id == sp_prof.entity_id:
+                cert = self._sp_keys(sp_prof)[1] or None  # the embedded SP: its own signing certificate
+            settings = replace(settings, sp_cert_pem=cert)
             if key_name:
                 other = self.keypair(key_name)
                 settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
@@ -467,9 +488,13 @@ class Workspace:
                     idp_sso_url=resolve(s.idp_sso_url, sp_base, idp_base),
                     exit_url=resolve(s.exit_url, sp_base, idp_base),
                     idp_entity_id=resolve(s.idp_entity_id, sp_base, idp_base),
+                    idp_slo_url=resolve(s.idp_slo_url, sp_base, idp_base),
                 )
             )
+        key_pem, cert_pem = self._sp_keys(prof)
         return SPConfig(
+            key_pem=key_pem,
+            cert_pem=cert_pem,
             base_url=sp_base,
             entity_id=prof.entity_id,
             acs_path=prof.acs_path,
@@ -477,6 +502,13 @@ class Workspace:
             subscriptions=subs,
             clock_skew=prof.clock_skew,
         )
+
+    def _sp_keys(self, prof: SPProfile) -> tuple[bytes, bytes]:
+        """The embedded SP's signing key pair, or empty when the workspace has none (it then cannot sign)."""
+        if not prof.signing_key or prof.signing_key not in self.keypair_names():
+            return b"", b""
+        kp = self.keypair(prof.signing_key)
+        return kp.key_pem, kp.cert_pem
 
     def store_accounts(self, config: SPConfig) -> None:
         """Persist accounts changed through the SP's user API."""
