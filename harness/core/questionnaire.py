@@ -33,6 +33,7 @@ FIELD_LABELS = {
     "idp_sso_url": "IdP SSO URL",
     "subscription": "Subscription (primary contact)",
     "exit_url": "Exit URL",
+    "idp_slo_url": "IdP SLO URL",
 }
 
 
@@ -59,6 +60,7 @@ class Questionnaire:
     idp_sso_url: str = ""
     subscription: str = ""
     exit_url: str = ""
+    idp_slo_url: str = ""  # optional: the IdP's SingleLogoutService (Single Logout when the SP logs out)
 
     # -- validation -----------------------------------------------------------------------
 
@@ -95,6 +97,7 @@ class Questionnaire:
         elif any(c.isspace() for c in contact):
             found.append(Problem("subscription", f"{contact!r} contains spaces; a username (such as abcd_ef) has none"))
         found.extend(_url_problems("exit_url", self.exit_url, required=False))
+        found.extend(_url_problems("idp_slo_url", self.idp_slo_url, required=False))
         return sorted(found, key=lambda p: p.level != "error")
 
     def errors(self, *, now: datetime | None = None) -> list[Problem]:
@@ -170,6 +173,7 @@ class Questionnaire:
             idp_sso_url=sub.idp_sso_url,
             subscription=sub.primary_contact,
             exit_url=sub.exit_url,
+            idp_slo_url=sub.idp_slo_url,
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -192,6 +196,9 @@ class Questionnaire:
             "",
             "# Optional: where users land after logging out (for instance your corporate web site)",
             f"exit_url = {_toml_str(self.exit_url)}",
+            "",
+            "# Optional: your IdP's Single Logout URL (SingleLogoutService); logging out of the SP then logs out there",
+            f"idp_slo_url = {_toml_str(self.idp_slo_url)}",
             "",
             "# Public key certificate of the IdP (PEM)",
             f"idp_certificate = {_toml_multiline(self.idp_certificate)}",
@@ -281,6 +288,7 @@ class Questionnaire:
             idp_sso_url=redirect[0],
             subscription=subscription,
             exit_url=exit_url,
+            idp_slo_url=_slo_url(role.slo_endpoints),
         )
 
     @classmethod
@@ -300,6 +308,7 @@ class Questionnaire:
             idp_entity_id=prof.entity_id,
             idp_certificate=cert.decode("ascii"),
             idp_sso_url=f"{base}/sso",
+            idp_slo_url=f"{base}/slo",
             subscription=subscription,
             exit_url=exit_url.replace("{mock_idp}", idp_base) if idp_base else exit_url,
         )
@@ -363,8 +372,14 @@ def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | 
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def _slo_url(endpoints: list[tuple[str, str]]) -> str:
+    """The IdP's SLO URL, the HTTP-Redirect one first (the SP sends by Redirect by default)."""
+    by_binding = {b: url for b, url in reversed(endpoints) if url}
+    return by_binding.get(ns.BINDING_REDIRECT) or by_binding.get(ns.BINDING_POST) or ""
+
+
 def _url_problems(name: str, value: str, *, required: bool) -> list[Problem]:
-    label = "SSO URL" if name == "idp_sso_url" else "exit URL"
+    label = {"idp_sso_url": "SSO URL", "idp_slo_url": "SLO URL"}.get(name, "exit URL")
     if not value.strip():
         if required:
             return [
