@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QUndoStack
 
-from harness.core.flow import FlowResult, expect, run_flow
+from harness.core.flow import TITLES, FlowResult, expect, run_flow, trusted_certs
 from harness.core.recorder import TraceRecorder
 from harness.core.report import render_html
 from harness.core.servers import Servers
@@ -244,8 +244,8 @@ class AppController(WorkspaceEdits, QObject):
             self.bridge.error("Choose a subscription and a user first.")
             return None
         run_id = uuid.uuid4().hex[:10]
-        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
-        trace = Trace(title=f"{words} login: {username} → {idm_key}", flow=kind, subscription=idm_key, user=username)
+        words = TITLES.get(kind, kind)
+        trace = Trace(title=f"{words}: {username} → {idm_key}", flow=kind, subscription=idm_key, user=username)
         entry = HistoryEntry(run_id, trace, kind, running=True, step_mode=step_mode)
         self.history.append(entry)
         self._running = run_id
@@ -393,10 +393,7 @@ class AppController(WorkspaceEdits, QObject):
 
     def _trusted_cert(self, servers: Servers) -> Callable[[str], bytes | None]:
         def lookup(issuer: str) -> bytes | None:
-            for s in servers.sp_app.config.subscriptions:
-                if s.idp_entity_id == issuer:
-                    return s.idp_cert_pem
-            return None
+            return trusted_certs(servers).get(issuer)  # read each time: the trust may be edited meanwhile
 
         return lookup
 
@@ -405,6 +402,10 @@ class AppController(WorkspaceEdits, QObject):
             return None
         if kind == "sp":
             return self.servers.login_url(idm_key)
+        if kind == "logout":  # the browser's own SP session, logged out with Single Logout
+            return self.servers.sp_base + "/fo/logout.php"
+        if kind == "idp-logout":
+            return self.servers.idp_base + "/logout"
         return self.servers.idp_start_url(user=username or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
@@ -415,7 +416,7 @@ class AppController(WorkspaceEdits, QObject):
             return None
         self.stop_capture()
         run_id = uuid.uuid4().hex[:10]
-        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
+        words = TITLES.get(kind, kind)
         trace = Trace(
             title=f"Real browser, {words}: {username or 'any user'} → {idm_key}",
             flow="browser",

@@ -131,6 +131,11 @@ class _PerSP(TableWithForm):
         )
         self.signing_key = f.combo("signing_key", [])
         self.relay = f.line("default_relay_state", tip="RelayState sent on IdP-initiated logins")
+        self.slo_url = f.line("slo_url", "{sp}/IdM/saml2/slo", tip="The SP's Single Logout URL (empty: none)")
+        self.slo_binding = f.combo("slo_binding", [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")])
+        self.want_signed = f.check(
+            "want_authn_requests_signed", "Require signed AuthnRequests (checked with the SP's certificate)"
+        )
         g.add("Name", self.name)
         g.add("SP EntityID", self.entity_id)
         g.add("ACS URL", self.acs_url)
@@ -138,6 +143,9 @@ class _PerSP(TableWithForm):
         g.add("NameID from", self.nameid_source)
         g.add("Attributes", self.attributes)
         g.add("Default RelayState", self.relay)
+        g.add("SP SLO URL", self.slo_url)
+        g.add("SLO binding", self.slo_binding)
+        g.add("", self.want_signed)
         g.add("Signs", self.sign, 1)
         g.add("Signature hash", self.sig_hash, 1)
         g.add("Digest hash", self.digest_hash, 1)
@@ -171,6 +179,9 @@ class _PerSP(TableWithForm):
                 "clock_offset": s.clock_offset,
                 "signing_key": s.signing_key or "",
                 "default_relay_state": s.default_relay_state,
+                "slo_url": s.slo_url,
+                "slo_binding": s.slo_binding,
+                "want_authn_requests_signed": s.want_authn_requests_signed,
             }
         )
 

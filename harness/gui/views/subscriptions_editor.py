@@ -35,6 +35,9 @@ IDENTITY_SOURCES = [
 ]
 
 
+SLO_BINDING_WORDS = [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")]
+
+
 def cert_summary(pem: bytes) -> tuple[str, str]:
     """(text, status) for a trusted certificate."""
     if not pem:
@@ -120,6 +123,9 @@ class _Subscriptions(TableWithForm):
         )
         self.entity = f.line("idp_entity_id", "https://idp.example/saml", tip="Questionnaire: the IdP EntityID")
         self.sso = f.line("idp_sso_url", "{mock_idp}/sso", tip="Questionnaire: the IdP's SSO URL")
+        self.slo = f.line("idp_slo_url", "{mock_idp}/slo (optional)", tip="Questionnaire: the IdP's Single Logout URL")
+        self.slo_binding = f.combo("slo_binding", SLO_BINDING_WORDS, tip="How the SP sends its LogoutRequest")
+        self.sign_requests = f.check("sign_authn_requests", "Sign AuthnRequests (the SP's signing key)")
         self.login_url = QLineEdit(readOnly=True)
         self.login_url.setAccessibleName("Unique login URL")
         self.copy_btn = QPushButton("Copy")
@@ -163,6 +169,9 @@ class _Subscriptions(TableWithForm):
         g.add("", self.signed, 1)
         g.add("IdP &EntityID", self.entity, 1)
         g.add("IdP &SSO URL", self.sso, 1)
+        g.add("IdP S&LO URL", self.slo, 1)
+        g.add("SLO binding", self.slo_binding, 1)
+        g.add("", self.sign_requests, 1)
         g.add("Unique login URL", url_row, 0, span=2)
         g.add("Trusted IdP certificate", self.cert_label, 0, span=2)
         g.add("Change it", cert_row, 0, span=2)
@@ -191,6 +200,9 @@ class _Subscriptions(TableWithForm):
                 "identity_source": s.identity_source,
                 "idp_entity_id": s.idp_entity_id,
                 "idp_sso_url": s.idp_sso_url,
+                "idp_slo_url": s.idp_slo_url,
+                "slo_binding": s.slo_binding,
+                "sign_authn_requests": s.sign_authn_requests,
             }
         )
         servers = self.controller.servers
