@@ -51,3 +51,13 @@ def test_a_logout_the_idp_refuses_still_ends_the_sp_session(demo) -> None:  # no
     assert r.session_login == "alice" and not r.logout.ok
     assert r.logout.sp_session_ended and not r.logout.idp_session_ended
     assert r.logout.reason == "signature-invalid" and r.trace.outcome == "refused"
+
+
+def test_an_unreachable_idp_slo_url_still_ends_the_sp_session_and_the_trace_says_why(demo) -> None:  # noqa: ANN001
+    sub = demo.subscription("4711")
+    demo.save_subscription(replace(sub, idp_slo_url="http://127.0.0.1:9/slo"))  # nothing listens on port 9
+    with Servers(demo, sp_port=0, idp_port=0) as servers:
+        r = run_flow(servers, kind="logout", idm_key="4711", username="alice")
+    assert r.session_login == "alice" and r.logout.sp_session_ended and not r.logout.ok
+    assert "could not complete" in r.logout.detail and "127.0.0.1:9/slo" in r.logout.detail
+    assert r.trace.outcome == "incomplete" and "could not complete" in r.trace.outcome_detail
