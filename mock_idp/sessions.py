@@ -71,6 +71,12 @@ class SessionRegistry:
         with self._lock:
             return list(s.participants.values()) if s else []
 
+    def snapshot(self) -> list[IdPSession]:
+        """The live sessions (copies of the list, for tests and displays)."""
+        now = time.time()
+        with self._lock:
+            return [s for s in self._sessions.values() if s.expires >= now]
+
     def count(self) -> int:
         with self._lock:
             return len(self._sessions)

@@ -100,7 +100,8 @@ def verify_query(raw_query: str, cert_pem: bytes, *, allow_sha1: bool = False) -
     if "RelayState" in params:
         pieces.append(f"RelayState={params['RelayState']}")
     pieces.append(f"SigAlg={params['SigAlg']}")
-    data = "&".join(pieces).encode("utf-8")
+    # the query string arrives as latin-1-decoded bytes: encode it back to exactly those octets
+    data = "&".join(pieces).encode("latin-1", "replace")
     text = unquote_plus(params["Signature"])
     if len(text) > MAX_SIGNATURE_CHARS:
         raise SignatureProblem("signature-invalid", "the Signature parameter is too long to be a signature")

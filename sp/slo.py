@@ -11,6 +11,7 @@ a signed LogoutResponse. Every refusal is a 4xx page with a reason code, like th
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
@@ -242,6 +243,10 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
         raise checks.fail("NotOnOrAfter", "expired", f"The LogoutRequest expired at {view.not_on_or_after}.")
     checks.ok("NotOnOrAfter", view.not_on_or_after or "absent")
     tokens = _matching_sessions(app, checks, sub, view)
+    # A LogoutRequest is acted on once (the replay cache keeps its ID as long as it could be valid).
+    if not app.store.remember_assertion(f"logout:{view.id}", sub.idm_key, time.time() + logout.LOGOUT_LIFETIME * 2):
+        raise checks.fail("Replay", "replayed", f"The LogoutRequest {view.id} was already acted on.")
+    checks.ok("Replay", "LogoutRequest ID not seen before")
     for token in tokens:
         app.store.end_session(token)
     _verdict(

@@ -28,7 +28,9 @@ def test_sp_initiated_logout_ends_both_sessions_and_lands_on_the_exit_url(new_wo
     walk.go(SP_BASE + "/fo/logout.php")
     assert walk.url == EXIT_URL, walk.visited
     assert [u.split("?")[0] for _, u, _ in walk.visited] == [
-        SP_BASE + "/fo/logout.php", IDP_BASE + "/slo", SP_BASE + SLO_PATH,
+        SP_BASE + "/fo/logout.php",
+        IDP_BASE + "/slo",
+        SP_BASE + SLO_PATH,
     ]
     assert b.whoami()[0] == 401 and world.idp.sessions.count() == 0
     verdicts = [(e.actor, e.ok, e.code) for e in world.verdicts() if e.code == "logged-out"]
@@ -43,7 +45,7 @@ def test_sp_initiated_logout_ends_both_sessions_and_lands_on_the_exit_url(new_wo
 def test_the_logout_request_names_the_sessions_nameid_and_session_index(new_world) -> None:  # noqa: ANN001
     world = slo_world(new_world)
     b = _logged_in(world)
-    participant = next(iter(world.idp.sessions._sessions.values())).participants[world.sp_config.entity_id]
+    participant = world.idp.sessions.snapshot()[0].participants[world.sp_config.entity_id]
     r = b.sp.get("/fo/logout.php")
     root, q = redirect_message(r.headers["Location"])
     view = logout.read_request(root)
@@ -64,7 +66,13 @@ def test_idp_initiated_logout_logs_the_user_out_of_the_sp(new_world, sp_binding)
     assert b.whoami()[0] == 401 and world.idp.sessions.count() == 0
     sp_verdict = next(e for e in world.verdicts() if e.actor == "sp" and e.code == "logged-out")
     assert [c["name"] for c in sp_verdict.checks] == [
-        "Issuer", "Signature", "Destination", "NotOnOrAfter", "NameID", "SessionIndex",
+        "Issuer",
+        "Signature",
+        "Destination",
+        "NotOnOrAfter",
+        "NameID",
+        "SessionIndex",
+        "Replay",
     ]
 
 
@@ -81,16 +89,19 @@ def test_logout_without_an_idp_slo_url_is_local_only(new_world) -> None:  # noqa
 
 def _idp_logout_request(world, *, name_id="alice", session_index="", key=None, destination=None):  # noqa: ANN001, ANN202
     root = logout.logout_request(
-        issuer=world.idp_config.entity_id, destination=destination or SP_BASE + SLO_PATH,
-        name_id=name_id, session_index=session_index,
+        issuer=world.idp_config.entity_id,
+        destination=destination or SP_BASE + SLO_PATH,
+        name_id=name_id,
+        session_index=session_index,
     )
     kp = key or keys().idp
-    return binding.send(root, param="SAMLRequest", binding="redirect", relay_state=None,
-                        key_pem=kp.key_pem, cert_pem=kp.cert_pem)
+    return binding.send(
+        root, param="SAMLRequest", binding="redirect", relay_state=None, key_pem=kp.key_pem, cert_pem=kp.cert_pem
+    )
 
 
 def _session_index(world) -> str:  # noqa: ANN001
-    return next(iter(world.idp.sessions._sessions.values())).participants[world.sp_config.entity_id].session_index
+    return world.idp.sessions.snapshot()[0].participants[world.sp_config.entity_id].session_index
 
 
 @pytest.mark.parametrize(
@@ -118,6 +129,17 @@ def test_the_sp_refuses_a_bad_logout_request_and_keeps_the_session(new_world, ca
     assert b.whoami()[0] == 200  # nothing ended on a refused request
 
 
+def test_a_logout_request_is_acted_on_once(new_world) -> None:  # noqa: ANN001
+    world = slo_world(new_world, sub={"idp_slo_url": ""})  # the SP then answers with a page, not a redirect
+    b = _logged_in(world)
+    query = _idp_logout_request(world).location.split("?", 1)[1]  # no SessionIndex: every session of alice
+    assert b.sp.get(SLO_PATH, query_string=query).status_code == 200
+    assert b.whoami()[0] == 401
+    b.login("alice")
+    assert_refused(b.sp.get(SLO_PATH, query_string=query), "replayed")
+    assert b.whoami()[0] == 200
+
+
 def test_an_unsigned_logout_request_is_refused(new_world) -> None:  # noqa: ANN001
     world = slo_world(new_world)
     b = _logged_in(world)
@@ -135,13 +157,17 @@ def _pending_logout(world):  # noqa: ANN001, ANN202
 
 def _logout_response(world, in_response_to, *, key=None, status=ns.STATUS_SUCCESS, message=None, bind="redirect"):  # noqa: ANN001, ANN202
     root = logout.logout_response(
-        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, in_response_to=in_response_to,
-        status=status, sub_status=logout.STATUS_REQUEST_DENIED if status != ns.STATUS_SUCCESS else None,
+        issuer=world.idp_config.entity_id,
+        destination=SP_BASE + SLO_PATH,
+        in_response_to=in_response_to,
+        status=status,
+        sub_status=logout.STATUS_REQUEST_DENIED if status != ns.STATUS_SUCCESS else None,
         message=message,
     )
     kp = key or keys().idp
-    return binding.send(root, param="SAMLResponse", binding=bind, relay_state=None,
-                        key_pem=kp.key_pem, cert_pem=kp.cert_pem)
+    return binding.send(
+        root, param="SAMLResponse", binding=bind, relay_state=None, key_pem=kp.key_pem, cert_pem=kp.cert_pem
+    )
 
 
 def test_a_badly_signed_logout_response_still_ends_the_sp_session_and_says_why(new_world) -> None:  # noqa: ANN001
