@@ -569,6 +569,10 @@ def _single_logout_landing(steps: list[Step], start: Step) -> tuple[Step, str, s
         and x.message.summary.kind == "LogoutResponse"
     ]
     if not answers:
+        refused = [x for x in steps if x.index > start.index and x.dst == "idp" and x.verdict == "refused"]
+        if refused:
+            x = refused[0]
+            return x, "", f"the IdP refused the SP's LogoutRequest: {x.code} — {x.reason}"
         return start, "", "the SP sent a LogoutRequest to the IdP, but no LogoutResponse came back"
     x = answers[0]
     if x.verdict == "refused":
@@ -741,10 +745,14 @@ def run_interactive(
         if on_trace:
             on_trace(trace, step)
         path = _path(step)
+        kind = step.message.summary.kind if step.message else ""
         if step.dst == "sp":
             if path == "/fo/logout.php":
-                logged_out.set()
+                if kind != "LogoutRequest":  # Single Logout: wait for the IdP's LogoutResponse instead
+                    logged_out.set()
                 decided.set()
+            elif kind == "LogoutResponse":
+                logged_out.set()
             elif path.rstrip("/") == ctx.acs_path.rstrip("/") and (step.verdict == "refused" or step.code == "session"):
                 decided.set()
             elif path == "/fo/pick" and step.verdict == "ok":
@@ -753,6 +761,8 @@ def run_interactive(
                 decided.set()
         elif step.dst == "idp" and step.status >= 400 and not path.endswith(("/login", "/mfa", "/favicon.ico")):
             decided.set()
+            if kind.startswith("Logout"):
+                logged_out.set()  # the IdP refused the LogoutRequest: nothing more will come
 
     certs = trusted_certs(servers)
     recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch)
