@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from lxml import etree
 
 from samlkit import codec, ns, xmldsig
+from samlkit.events import Check
 from samlkit.safexml import UnsafeXML, id_values, parse
+from sp.contract.reasons import Reason, Refusal
 from sp.model import Subscription
-from sp.refusal import Refusal
 
 
 @dataclass
@@ -155,7 +156,7 @@ class Validator:
         self.browser = browser
         self.now = now or dt.datetime.now(dt.UTC)
         self.max_bytes = max_bytes
-        self.checks: list[dict] = []
+        self.checks: list[Check] = []
         self.request: dict | None = None
 
     @property
@@ -173,10 +174,10 @@ class Validator:
         return fork
 
     def ok(self, name: str, detail: str = "") -> None:
-        self.checks.append({"name": name, "ok": True, "detail": detail})
+        self.checks.append(Check(name, True, detail))
 
-    def fail(self, name: str, code: str, message: str) -> Refusal:
-        self.checks.append({"name": name, "ok": False, "detail": message})
+    def fail(self, name: str, code: Reason | str, message: str) -> Refusal:
+        self.checks.append(Check(name, False, message))
         return Refusal(code, message, checks=self.checks)
 
     def run(self, value: str | None) -> Identity:
@@ -187,16 +188,16 @@ class Validator:
     def read(self, value: str | None) -> etree._Element:
         """Decode the posted value (plain base64, never inflated) and parse it safely."""
         if not value:
-            raise self.fail("Message", "message-missing", "No SAMLResponse was posted to the ACS.")
+            raise self.fail("Message", Reason.MESSAGE_MISSING, "No SAMLResponse was posted to the ACS.")
         try:
             xml = codec.decode_post(value, self.max_bytes)
         except codec.DecodeError as err:
-            code = "message-too-large" if "larger" in str(err) else "malformed-message"
+            code = Reason.MESSAGE_TOO_LARGE if "larger" in str(err) else Reason.MALFORMED_MESSAGE
             raise self.fail("Message", code, f"The SAMLResponse cannot be decoded: {err}.") from err
         if _looks_deflated(xml):
             raise self.fail(
                 "Message",
-                "malformed-message",
+                Reason.MALFORMED_MESSAGE,
                 "The SAMLResponse is DEFLATE-compressed; the HTTP-POST binding carries plain base64 "
                 "(only HTTP-Redirect deflates), so it is refused.",
             )
@@ -204,7 +205,7 @@ class Validator:
         if problem:
             raise self.fail(
                 "XML safety",
-                "malformed-xml",
+                Reason.MALFORMED_XML,
                 f"The SAMLResponse was refused before parsing: {problem}; only UTF-8 is accepted, "
                 "so that no DOCTYPE or entity can hide in another encoding.",
             )
@@ -227,7 +228,7 @@ class Validator:
 
     def finish(self, root: etree._Element, assertion: etree._Element) -> Identity:
         if self.seen(assertion.get("ID", "")):
-            raise self.fail("Replay", "replayed", f"The Assertion {assertion.get('ID')} was already used.")
+            raise self.fail("Replay", Reason.REPLAYED, f"The Assertion {assertion.get('ID')} was already used.")
         return self._check_assertion(root, assertion)
 
     # -- the Response -------------------------------------------------------------------
@@ -235,35 +236,39 @@ class Validator:
     def _check_protocol(self, root: etree._Element) -> None:
         if root.tag != _q("Response", ns.SAMLP):
             if etree.QName(root).namespace in ("urn:oasis:names:tc:SAML:1.0:protocol",):
-                raise self.fail("Protocol", "not-saml2", "This is a SAML 1.x message; only SAML 2.0 is supported.")
+                raise self.fail("Protocol", Reason.NOT_SAML2, "This is a SAML 1.x message; only SAML 2.0 is supported.")
             raise self.fail(
-                "Protocol", "not-a-response", f"The message is a {etree.QName(root).localname}, not a Response."
+                "Protocol", Reason.NOT_A_RESPONSE, f"The message is a {etree.QName(root).localname}, not a Response."
             )
         if root.get("Version") != "2.0":
-            raise self.fail("Protocol", "not-saml2", f"Version is {root.get('Version')!r}; only SAML 2.0 is supported.")
+            raise self.fail(
+                "Protocol", Reason.NOT_SAML2, f"Version is {root.get('Version')!r}; only SAML 2.0 is supported."
+            )
         self.ok("Protocol", "SAML 2.0 Response")
 
     def _check_envelope(self, root: etree._Element) -> None:
         dups = [k for k, n in Counter(id_values(root)).items() if n > 1]
         if dups:
-            raise self.fail("Unique IDs", "duplicate-id", f"The ID {dups[0]!r} occurs more than once in the message.")
+            raise self.fail(
+                "Unique IDs", Reason.DUPLICATE_ID, f"The ID {dups[0]!r} occurs more than once in the message."
+            )
         issuer = root.find(_q("Issuer"))
         if issuer is not None:
             value = _string(issuer)
             if value != self.sub.idp_entity_id:
                 raise self.fail(
                     "Issuer",
-                    "issuer-mismatch",
+                    Reason.ISSUER_MISMATCH,
                     f"The Response was issued by {value!r}, but this subscription trusts {self.sub.idp_entity_id!r}.",
                 )
         dest = root.get("Destination")
         signed = root.find(_q("Signature", ns.DS)) is not None
         if dest is None and signed:
-            raise self.fail("Destination", "destination-mismatch", "The signed Response has no Destination.")
+            raise self.fail("Destination", Reason.DESTINATION_MISMATCH, "The signed Response has no Destination.")
         if dest is not None and dest != self.acs_url:
             raise self.fail(
                 "Destination",
-                "destination-mismatch",
+                Reason.DESTINATION_MISMATCH,
                 f"The Response is addressed to {dest}, not to this ACS ({self.acs_url}).",
             )
         self.ok("Destination", dest or "absent (unsigned Response)")
@@ -274,12 +279,14 @@ class Validator:
             msg_el = root.find(f"{_q('Status', ns.SAMLP)}/{_q('StatusMessage', ns.SAMLP)}")
             extra = f" ({sub_code.get('Value')})" if sub_code is not None else ""
             text = f": {msg_el.text}" if msg_el is not None and msg_el.text else ""
-            raise self.fail("Status", "status-not-success", f"The IdP answered {status}{extra}{text}.")
+            raise self.fail("Status", Reason.STATUS_NOT_SUCCESS, f"The IdP answered {status}{extra}{text}.")
         self.ok("Status", "Success")
 
     def _single_assertion(self, root: etree._Element) -> etree._Element:
         if root.find(f".//{_q('EncryptedAssertion')}") is not None:
-            raise self.fail("Assertion", "encrypted-assertion-unsupported", "Encrypted assertions are not supported.")
+            raise self.fail(
+                "Assertion", Reason.ENCRYPTED_ASSERTION_UNSUPPORTED, "Encrypted assertions are not supported."
+            )
         # Counted by local name: a look-alike "Assertion" in another namespace is a decoy for
         # SPs that select by local-name(), and has no business in a Response either.
         everywhere = list(root.iter("{*}Assertion"))  # any namespace or none; the filter runs in C
@@ -287,7 +294,7 @@ class Validator:
         if len(everywhere) != 1 or len(direct) != 1:
             raise self.fail(
                 "Assertion",
-                "assertion-count",
+                Reason.ASSERTION_COUNT,
                 f"The Response holds {len(everywhere)} Assertion element(s) ({len(direct)} in place); "
                 "exactly one is allowed.",
             )
@@ -319,7 +326,7 @@ class Validator:
                 else ""
             )
             raise self.fail(
-                "Assertion signature", "signature-missing", f"A signed Assertion is required, but {what}.{hint}"
+                "Assertion signature", Reason.SIGNATURE_MISSING, f"A signed Assertion is required, but {what}.{hint}"
             )
 
     def _same_session(self, req: dict) -> bool:
@@ -328,7 +335,7 @@ class Validator:
     def _other_session(self, request_id: str) -> Refusal:
         return self.fail(
             "InResponseTo",
-            "in-response-to-other-session",
+            Reason.IN_RESPONSE_TO_OTHER_SESSION,
             f"The request {request_id} was sent by another browser or for another subscription.",
         )
 
@@ -338,27 +345,29 @@ class Validator:
         """`before`: the instant must be in the future (NotOnOrAfter); else in the past (NotBefore)."""
         if value is None:
             if required:
-                raise self.fail("Time window", "time-missing", f"{name} is missing.")
+                raise self.fail("Time window", Reason.TIME_MISSING, f"{name} is missing.")
             return
         t = parse_instant(value)
         if t is None:
-            raise self.fail("Time window", "time-missing", f"{name} {value!r} is not a valid time.")
+            raise self.fail("Time window", Reason.TIME_MISSING, f"{name} {value!r} is not a valid time.")
         if before and self.now - self.skew >= t:  # not t + skew: NotOnOrAfter may be 9999-12-31T23:59:59Z
-            raise self.fail("Time window", "expired", f"{name} is {value}; it is now {self.now:%Y-%m-%dT%H:%M:%SZ}.")
+            raise self.fail(
+                "Time window", Reason.EXPIRED, f"{name} is {value}; it is now {self.now:%Y-%m-%dT%H:%M:%SZ}."
+            )
         if not before and self.now + self.skew < t:
             raise self.fail(
-                "Time window", "not-yet-valid", f"{name} is {value}; it is now {self.now:%Y-%m-%dT%H:%M:%SZ}."
+                "Time window", Reason.NOT_YET_VALID, f"{name} is {value}; it is now {self.now:%Y-%m-%dT%H:%M:%SZ}."
             )
 
     def _check_assertion(self, root: etree._Element, a: etree._Element) -> Identity:
         if a.get("Version") != "2.0":
-            raise self.fail("Protocol", "not-saml2", "The Assertion is not SAML 2.0.")
+            raise self.fail("Protocol", Reason.NOT_SAML2, "The Assertion is not SAML 2.0.")
         issuer = a.find(_q("Issuer"))
         issuer_value = _string(issuer) if issuer is not None else ""
         if issuer_value != self.sub.idp_entity_id:
             raise self.fail(
                 "Issuer",
-                "issuer-mismatch",
+                Reason.ISSUER_MISMATCH,
                 f"The Assertion was issued by {issuer_value!r}, "
                 f"but this subscription trusts {self.sub.idp_entity_id!r}.",
             )
@@ -366,22 +375,24 @@ class Validator:
 
         subject = a.find(_q("Subject"))
         if subject is None:
-            raise self.fail("Subject", "subject-missing", "The Assertion has no Subject.")
+            raise self.fail("Subject", Reason.SUBJECT_MISSING, "The Assertion has no Subject.")
         bearer = [c for c in subject.findall(_q("SubjectConfirmation")) if c.get("Method") == ns.CM_BEARER]
         if not bearer:
             methods = [c.get("Method") for c in subject.findall(_q("SubjectConfirmation"))]
             raise self.fail(
-                "Bearer", "bearer-missing", f"No bearer SubjectConfirmation (methods: {methods or 'none'})."
+                "Bearer", Reason.BEARER_MISSING, f"No bearer SubjectConfirmation (methods: {methods or 'none'})."
             )
         scd = bearer[0].find(_q("SubjectConfirmationData"))
         if scd is None:
             raise self.fail(
-                "Recipient", "recipient-mismatch", "The bearer confirmation has no SubjectConfirmationData."
+                "Recipient", Reason.RECIPIENT_MISMATCH, "The bearer confirmation has no SubjectConfirmationData."
             )
         recipient = scd.get("Recipient")
         if recipient != self.acs_url:
             raise self.fail(
-                "Recipient", "recipient-mismatch", f"The Recipient is {recipient!r}, not this ACS ({self.acs_url})."
+                "Recipient",
+                Reason.RECIPIENT_MISMATCH,
+                f"The Recipient is {recipient!r}, not this ACS ({self.acs_url}).",
             )
         self.ok("Recipient", recipient)
         self._time("SubjectConfirmationData NotOnOrAfter", scd.get("NotOnOrAfter"), required=True, before=True)
@@ -395,25 +406,25 @@ class Validator:
         ):
             if parse_instant(value) is None:
                 detail = f"{name} is missing." if value is None else f"{name} {value!r} is not a valid time."
-                raise self.fail("Time window", "time-missing", detail)
+                raise self.fail("Time window", Reason.TIME_MISSING, detail)
         # The schema allows one Conditions; were there more, each must hold (a second one naming
         # another Audience used to be ignored).
         conditions = a.findall(_q("Conditions"))
         if not conditions:
-            raise self.fail("Audience", "audience-mismatch", "The Assertion has no Conditions, so no Audience.")
+            raise self.fail("Audience", Reason.AUDIENCE_MISMATCH, "The Assertion has no Conditions, so no Audience.")
         for cond in conditions:
             self._time("Conditions NotBefore", cond.get("NotBefore"), required=False, before=False)
             self._time("Conditions NotOnOrAfter", cond.get("NotOnOrAfter"), required=False, before=True)
         self.ok("Time window", f"now {self.now:%H:%M:%S}Z within the assertion's window (skew {self.skew.seconds}s)")
         restrictions = [r for cond in conditions for r in cond.findall(_q("AudienceRestriction"))]
         if not restrictions:
-            raise self.fail("Audience", "audience-mismatch", "The Assertion has no AudienceRestriction.")
+            raise self.fail("Audience", Reason.AUDIENCE_MISMATCH, "The Assertion has no AudienceRestriction.")
         for r in restrictions:
             audiences = [_string(el) for el in r.findall(_q("Audience"))]
             if self.sp_entity_id not in audiences:
                 raise self.fail(
                     "Audience",
-                    "audience-mismatch",
+                    Reason.AUDIENCE_MISMATCH,
                     f"The Audience is {audiences}, but this SP is {self.sp_entity_id!r}.",
                 )
         self.ok("Audience", self.sp_entity_id)
@@ -423,7 +434,7 @@ class Validator:
         if len(identifiers) > 1:
             raise self.fail(
                 "Subject",
-                "identity-ambiguous",
+                Reason.IDENTITY_AMBIGUOUS,
                 f"The Subject names {len(identifiers)} principals "
                 f"({', '.join(etree.QName(el).localname for el in identifiers)}); exactly one is allowed.",
             )
@@ -432,7 +443,7 @@ class Validator:
         if qualifier is not None and qualifier != self.sp_entity_id:
             raise self.fail(
                 "Audience",
-                "audience-mismatch",
+                Reason.AUDIENCE_MISMATCH,
                 f"The NameID is qualified for the SP {qualifier!r}, not this SP ({self.sp_entity_id!r}).",
             )
 
@@ -441,14 +452,14 @@ class Validator:
         if scd_irt is not None and in_response_to is not None and scd_irt != in_response_to:
             raise self.fail(
                 "InResponseTo",
-                "in-response-to-mismatch",
+                Reason.IN_RESPONSE_TO_MISMATCH,
                 f"The Response answers {in_response_to} but the Assertion {scd_irt}.",
             )
         if in_response_to is not None and scd_irt is None and root.find(_q("Signature", ns.DS)) is None:
             # Nothing signed says this answers a request: an unsolicited Assertion re-wrapped to look solicited.
             raise self.fail(
                 "InResponseTo",
-                "in-response-to-mismatch",
+                Reason.IN_RESPONSE_TO_MISMATCH,
                 f"The unsigned Response claims to answer {in_response_to}, "
                 "but the signed Assertion answers no request.",
             )
@@ -463,7 +474,7 @@ class Validator:
             if req is None:
                 raise self.fail(
                     "InResponseTo",
-                    "in-response-to-unknown",
+                    Reason.IN_RESPONSE_TO_UNKNOWN,
                     f"InResponseTo {in_response_to} names no request that is waiting for an answer "
                     "(never sent, already answered, or expired).",
                 )
@@ -475,14 +486,14 @@ class Validator:
             if not self.sub.allow_idp_initiated:
                 raise self.fail(
                     "InResponseTo",
-                    "unsolicited-not-allowed",
+                    Reason.UNSOLICITED_NOT_ALLOWED,
                     "IdP-initiated login is not allowed for this subscription.",
                 )
             self.ok("InResponseTo", "absent: IdP-initiated login, allowed for this subscription")
 
         statements = a.findall(_q("AuthnStatement"))
         if not statements:
-            raise self.fail("AuthnStatement", "authn-statement-missing", "The Assertion has no AuthnStatement.")
+            raise self.fail("AuthnStatement", Reason.AUTHN_STATEMENT_MISSING, "The Assertion has no AuthnStatement.")
         for st in statements:  # an ended session in any of them ends it (only the first was read)
             self._time("AuthnStatement SessionNotOnOrAfter", st.get("SessionNotOnOrAfter"), required=False, before=True)
         statement = statements[0]

@@ -52,6 +52,7 @@ from mock_idp.scenarios.base import (
     serialize,
 )
 from samlkit import codec, ns, safexml
+from sp.contract import BOUNCE_HEADER, REASON_HEADER, Route
 
 REFUSED = "refused"
 IGNORED = "ignored"
@@ -63,7 +64,6 @@ ERROR = "ERROR"
 BASELINE_OK = "accepted"
 BASELINE_REFUSED = "REFUSED"
 BAD_VERDICTS = frozenset({ACCEPTED, FETCHED, CRASH, ERROR, BASELINE_REFUSED})
-REASON_HEADER = "X-SAML-Reason"
 OVERSIZED = 1024 * 1024  # a body this large may be refused by closing the connection
 
 
@@ -349,7 +349,7 @@ def is_offsite(location: str, base_url: str) -> bool:
 
 def _same_site_bounce(r: requests.Response, acs_url: str) -> tuple[str, dict[str, str]] | None:
     """The SP's same-site re-post page (see sp.app): its form's action and fields, or None."""
-    if r.status_code != 200 or "X-SAML-Bounce" not in r.headers:
+    if r.status_code != 200 or BOUNCE_HEADER not in r.headers:
         return None
     try:
         form = lxml_html.fromstring(r.text).forms[0]
@@ -705,7 +705,7 @@ def embedded_target(
         acs_url=spc.acs_url,
         entity_id=spc.entity_id,
         login_url=spc.login_url(sub.idm_key),
-        session_url=servers.sp_base + "/whoami",
+        session_url=servers.sp_base + Route.WHOAMI,
         whoami_json=True,
         unsolicited_allowed=sub.allow_idp_initiated,
         set_unsolicited=set_unsolicited,

@@ -14,6 +14,8 @@ import pyotp
 import requests
 from lxml import html as lxml_html
 
+from sp.contract import REASON_HEADER
+
 MAX_HOPS = 25
 
 
@@ -26,7 +28,7 @@ class Page:
 
     @property
     def reason_code(self) -> str:
-        return self.headers.get("X-SAML-Reason", "")
+        return self.headers.get(REASON_HEADER, "")
 
 
 @dataclass

@@ -20,6 +20,7 @@ from types import EllipsisType
 
 from lxml import etree
 
+from mock_idp.contract import subject_value
 from mock_idp.model import IdPUser, SPSettings
 from mock_idp.response import build_unsigned, new_id
 from samlkit import codec, ns, xmldsig
@@ -78,9 +79,7 @@ class Context:
 
     def name_id(self, user: IdPUser | None = None) -> str:
         """The NameID value the IdP would send for `user` (the attacker by default)."""
-        u = user or self.user
-        values = u.field_values(self.sp.nameid_source)
-        return values[0] if values else u.username
+        return subject_value(user or self.user, self.sp)
 
     @property
     def victim_name_id(self) -> str:

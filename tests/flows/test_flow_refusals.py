@@ -380,7 +380,7 @@ def test_forged_response_is_refused(world: World, keys: Keys, make, code: str, s
     assert b.whoami()[0] == 401
     verdict = world.verdicts()[-1]
     assert verdict.ok is False and verdict.code == code and verdict.status == status
-    assert verdict.checks and verdict.checks[-1]["ok"] is False
+    assert verdict.checks and verdict.checks[-1].ok is False
 
 
 def test_the_unbent_forge_is_accepted(world: World) -> None:
@@ -582,7 +582,7 @@ def test_nameid_comment_injection_does_not_log_in_as_alice(world: World) -> None
     assert "alice.evil" in r.get_data(as_text=True)
     assert b.whoami()[0] == 401
     # The signature itself verified: the refusal is the mapping's, not the signature's.
-    checks = {c["name"]: c["ok"] for c in world.verdicts()[-1].checks}
+    checks = {c.name: c.ok for c in world.verdicts()[-1].checks}
     assert checks["Assertion signature"] is True
 
 

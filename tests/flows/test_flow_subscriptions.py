@@ -65,7 +65,7 @@ def test_no_certificate_verifies_first_candidates_reason(new_world, keys: Keys) 
     assert_refused(r, "signature-invalid", 403)
     verdict = w.verdicts()[-1]
     assert verdict.subscription == "1001"
-    assert verdict.checks[-1]["name"] == "Assertion signature" and verdict.checks[-1]["ok"] is False
+    assert verdict.checks[-1].name == "Assertion signature" and verdict.checks[-1].ok is False
 
 
 def test_first_candidates_reason_even_when_another_fails_differently(new_world, keys: Keys) -> None:

@@ -93,12 +93,26 @@ def test_an_expired_certificate_fails_the_trust_step(ws: Workspace) -> None:
 
 def test_a_wrong_external_id_fails_at_the_external_id_step(ws: Workspace) -> None:
     edit_account(ws, "demo_bb", external_id="bobby")
-    r = demo(ws, "bob")
+    r = demo(ws, "bob", account="demo_bb")
     f = r.first_failure
-    assert r.account == "demo_bb"  # found by e-mail, since neither login nor External ID match
+    assert r.account == "demo_bb"
     assert (f.key, f.side) == ("external-id", "SP")
     assert f.reason == "External ID of demo_bb is 'bobby', but the IdP sends 'bob'"
     assert "sets the External ID of demo_bb to 'bob'" in f.fix
+    assert r.step("session").reason.startswith("the SP refused the Response: user-not-found")
+
+
+def test_the_expected_account_is_the_sps_own_decision(ws: Workspace) -> None:
+    """No account has bob's identity any more: the checklist predicts what the SP decides
+    (no account), never a guess of its own (such as the account with bob's e-mail)."""
+    edit_account(ws, "demo_bb", external_id="bobby")
+    r = demo(ws, "bob")
+    f = r.first_failure
+    assert r.account == ""
+    assert (f.key, f.side) == ("saml-enabled", "SP")
+    assert f.reason.startswith(
+        "no account in subscription Demo Corp corresponds to the test user (bob, identity 'bob')"
+    )
     assert r.step("session").reason.startswith("the SP refused the Response: user-not-found")
 
 
