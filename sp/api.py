@@ -11,21 +11,28 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from werkzeug.wrappers import Request, Response
 
 from sp.contract.http import SESSION_COOKIE
 from sp.contract.reasons import Reason, Refusal
-from sp.model import ROLES, Account, Subscription
+from sp.model import ROLES, Account, SPConfig, Subscription
 
-if TYPE_CHECKING:
-    from sp.app import SPApp
+
+class AccountsHolder(Protocol):
+    """What the API needs of the SP: its configuration, and a way to change one subscription's accounts."""
+
+    @property
+    def config(self) -> SPConfig: ...
+
+    def update_accounts(self, idm_key: str, accounts: list[Account]) -> None: ...
+
 
 FIELDS = ("external_id", "saml_enabled", "role", "scope", "first_name", "last_name", "email", "password", "active")
 
 
-def _authenticate(app: SPApp, request: Request) -> tuple[Subscription, Account]:
+def _authenticate(app: AccountsHolder, request: Request) -> tuple[Subscription, Account]:
     auth = request.authorization
     if auth is None or auth.type != "basic":
         if request.cookies.get(SESSION_COOKIE):
@@ -71,7 +78,7 @@ def _parse(form: dict[str, str], base: Account) -> Account:
     return replace(base, **changes)
 
 
-def handle(app: SPApp, request: Request) -> Response:
+def handle(app: AccountsHolder, request: Request) -> Response:
     sub, caller = _authenticate(app, request)
     action = request.values.get("action", "list")
     if action == "list" and request.method in ("GET", "POST"):
