@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -66,12 +67,12 @@ class IdPApp:
             self.server = server
             self._metadata = metadata_of(server)
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN001
+    def __call__(self, environ: dict, start_response):
         return self._wsgi(environ, start_response)
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
+    def _dispatch(self, environ: dict, start_response):
         request = Request(environ)
         request.max_content_length = MAX_BODY
         request.max_form_memory_size = MAX_BODY
@@ -81,13 +82,13 @@ class IdPApp:
             response = self._error("message-too-large", "The request body is larger than the IdP accepts.", 413)
         except HTTPException as err:
             response = self._error("bad-request", err.description or "The request is not valid.", err.code or 400)
-        except Exception as err:  # noqa: BLE001 - never a traceback, never a 5xx
+        except Exception as err:  # never a traceback, never a 5xx
             response = self._error("bad-request", f"The IdP could not process this request ({type(err).__name__}).")
         return response(environ, start_response)
 
     def _route(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
-        routes = {
+        routes: dict[str, Callable[[Request], Response]] = {
             IdPRoute.ROOT: self._index,
             IdPRoute.METADATA: self._metadata_view,
             IdPRoute.SSO: self._sso,

@@ -42,7 +42,9 @@ class Issued:
         return encode_post(self.xml)
 
 
-def _sub(parent: etree._Element, nsuri: str, local: str, text: str | None = None, **attrs: str) -> etree._Element:
+def _sub(
+    parent: etree._Element, nsuri: str, local: str, text: str | None = None, **attrs: str | None
+) -> etree._Element:
     el = etree.SubElement(parent, ns.q(nsuri, local), {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = text

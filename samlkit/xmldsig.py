@@ -117,6 +117,7 @@ def key_algorithm(key_pem: bytes) -> str:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    pub: object
     if "CERTIFICATE" in text:
         pub = x509.load_pem_x509_certificate(key_pem).public_key()
     else:

@@ -1,4 +1,4 @@
-"""The vendor-style Service Provider: a Werkzeug WSGI app factory on pysaml2 (DESIGN.md §1, §3).
+"""The vendor-style Service Provider: a Werkzeug WSGI app factory on pysaml2 (docs/ARCHITECTURE.md, HTTP contract).
 
 Every failure becomes a 4xx page naming a stable reason code (also in the `X-SAML-Reason`
 header); nothing here answers 5xx or shows a traceback.
@@ -11,6 +11,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -90,7 +91,7 @@ class SPApp:
     def close(self) -> None:
         self.store.close()
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN001
+    def __call__(self, environ: dict, start_response):
         return self._wsgi(environ, start_response)
 
     # -- plumbing -------------------------------------------------------------------------
@@ -107,7 +108,7 @@ class SPApp:
             name, value, max_age=max_age, httponly=True, secure=self.secure, samesite=samesite, path="/"
         )
 
-    def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
+    def _dispatch(self, environ: dict, start_response):
         request = Request(environ)
         request.max_content_length = self.config.max_body
         request.max_form_memory_size = self.config.max_body
@@ -121,13 +122,13 @@ class SPApp:
             response = self.refuse(
                 Refusal(Reason.BAD_REQUEST, err.description or "The request is not valid.", err.code)
             )
-        except Exception as err:  # noqa: BLE001 - last resort: never a 5xx
+        except Exception as err:  # last resort: never a 5xx
             response = self.refuse(
                 Refusal(Reason.BAD_REQUEST, f"The request could not be processed ({type(err).__name__}).")
             )
         return response(environ, start_response)
 
-    def _verdict(self, *, ok: bool, code: str, message: str, **more: object) -> None:
+    def _verdict(self, *, ok: bool, code: str, message: str, **more: Any) -> None:
         """Tell the sink the SP's decision on a Response (with its checks, login, subscription...)."""
         emit(self.sink, Event(kind="verdict", actor="sp", ok=ok, code=code, message=message, **more))
 

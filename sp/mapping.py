@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 from sp.contract.reasons import Reason, Refusal
 from sp.model import Account, Subscription
@@ -13,8 +14,8 @@ class MappingDecision:
     value: str  # the identity value that arrived
     source: str  # "NameID" or "attribute mail"
     field: str  # "login" or "External ID"
-    matched: list[Account] = field(default_factory=list)
-    usable: list[Account] = field(default_factory=list)
+    matched: list[Account] = dataclasses.field(default_factory=list)
+    usable: list[Account] = dataclasses.field(default_factory=list)
     explanation: str = ""
 
 

@@ -202,7 +202,7 @@ class Canary:
         lock = self._lock = threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # http.server's naming
                 with lock:
                     hits.append(self.path)
                 body = b'<!ENTITY % leak "">'
@@ -211,9 +211,9 @@ class Canary:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
@@ -383,7 +383,7 @@ class Battery:
                 on_result(r)
         try:
             legit = self.context.legitimate().xml
-        except Exception:  # noqa: BLE001 - only for display
+        except Exception:  # only for display
             legit = None
         return Report(
             target=self.target.to_dict(),
@@ -475,14 +475,14 @@ class Battery:
             ctx = replace(ctx, previous=legit)
         try:
             message = s.build(ctx)
-        except Exception as err:  # noqa: BLE001 - a scenario bug is reported, not raised
+        except Exception as err:  # a scenario bug is reported, not raised
             result.verdict, result.note = ERROR, f"the scenario could not be built ({type(err).__name__}: {err})"
             return
         if message.xml is not None and len(message.xml) <= 256 * 1024:
             result.xml = message.xml.decode("utf-8", "replace")
             try:
                 result.legitimate_xml = legitimate_counterpart(ctx, message.xml).decode("utf-8", "replace")
-            except Exception:  # noqa: BLE001 - only for display; the report's legitimate message stands in
+            except Exception:  # only for display; the report's legitimate message stands in
                 result.legitimate_xml = None
         poster = browser
         if NEEDS_FRESH_BROWSER in needs:
@@ -663,7 +663,7 @@ def _pick_users(users: list[IdPUser], good: Callable[[IdPUser], bool], user: str
 
 
 def embedded_target(
-    servers,  # noqa: ANN001 - harness.core.servers.Servers (imported lazily: it starts the apps)
+    servers,  # harness.core.servers.Servers (imported lazily: it starts the apps)
     *,
     idm_key: str | None = None,
     user: str | None = None,

@@ -276,7 +276,7 @@ def run_load(
     def task(login: Login) -> Login:
         try:
             done = _one_login(servers, login, kind, idm_key, pick, started)
-        except Exception as err:  # noqa: BLE001 - one broken login is an error in the report, not a crash
+        except Exception as err:  # one broken login is an error in the report, not a crash
             login.error, done = f"{type(err).__name__}: {err}", login
         if on_login is not None:
             with lock:

@@ -42,7 +42,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
-    def log_error(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+    def log_error(self, format: str, *args: object) -> None:  # http.server's signature
         logging.getLogger(__name__).debug(format, *args)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -64,7 +64,7 @@ class _Slot:
     def __init__(self) -> None:
         self.app: Callable | None = None
 
-    def __call__(self, environ: dict, start_response: Callable):  # noqa: ANN204
+    def __call__(self, environ: dict, start_response: Callable):
         return self.app(environ, start_response)  # type: ignore[misc]
 
 
@@ -121,7 +121,7 @@ class Servers:
         for fn in self._listeners:
             try:
                 fn(event)
-            except Exception:  # noqa: BLE001 - a broken listener must not break a login
+            except Exception:  # a broken listener must not break a login
                 logging.getLogger(__name__).exception("trace listener failed")
 
     # -- lifecycle ----------------------------------------------------------------------------

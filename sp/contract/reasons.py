@@ -92,6 +92,9 @@ class Reason(StrEnum):
     API_AUTH_REQUIRED = "api-auth-required", "The API needs HTTP Basic authentication.", 401
 
 
+_BY_CODE: dict[str, Reason] = {r.value: r for r in Reason}
+
+
 class Refusal(Exception):
     """The SP says no. `message` is the sentence a tester reads; `code` is stable for tools.
 
@@ -107,7 +110,9 @@ class Refusal(Exception):
         *,
         checks: list[Check] | None = None,
     ):
-        self.code = Reason(code)
+        if code not in _BY_CODE:
+            raise ValueError(f"{code!r} is not a Reason")
+        self.code = _BY_CODE[code]
         self.checks = checks
         self.subscription: str | None = None
         self.message = message or self.code.doc

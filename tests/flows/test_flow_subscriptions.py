@@ -93,7 +93,7 @@ def test_in_response_to_only_in_the_subject_confirmation_still_finds_its_subscri
     b = w.browser()
     rid, _ = b.start("2002")
 
-    def drop_response_irt(resp, assertion):  # noqa: ANN001, ARG001
+    def drop_response_irt(resp, assertion):
         del resp.attrib["InResponseTo"]
 
     assert b.post_acs(w.forge(in_response_to=rid, before_sign=drop_response_irt)).status_code == 303

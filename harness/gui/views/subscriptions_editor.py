@@ -238,7 +238,7 @@ class _Subscriptions(TableWithForm):
         key = self.controller.unique_idm_key()
         try:
             cert = cert_of(ws, signing_key_for_sp(ws))
-        except Exception:  # noqa: BLE001 - a new subscription may start without trust
+        except Exception:  # a new subscription may start without trust
             cert = b""
         sub = Subscription(
             idm_key=key,

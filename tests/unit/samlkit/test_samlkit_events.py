@@ -32,7 +32,7 @@ def test_a_failing_sink_is_ignored() -> None:
 def test_http_reporter_reports_status_location_and_flow_without_cookies() -> None:
     seen: list[Event] = []
 
-    def app(environ, start_response):  # noqa: ANN001
+    def app(environ, start_response):
         r = Response("x", status=302, headers={"Location": "/there"})
         r.set_cookie("secret", "v")
         return r(environ, start_response)

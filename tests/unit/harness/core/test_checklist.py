@@ -23,7 +23,7 @@ def ws(tmp_path: Path) -> Workspace:
     w.close()
 
 
-def statuses(report) -> dict[str, str]:  # noqa: ANN001
+def statuses(report) -> dict[str, str]:
     return {s.key: s.status for s in report.steps}
 
 
@@ -34,7 +34,7 @@ def edit_account(ws: Workspace, login: str, **changes: object) -> None:
     )
 
 
-def demo(ws: Workspace, user: str, **kw: object):  # noqa: ANN201
+def demo(ws: Workspace, user: str, **kw: object):
     with Servers(ws, sp_port=0, idp_port=0) as servers:
         return run_demo(servers, idm_key="4711", username=user, **kw)
 
@@ -217,7 +217,7 @@ def test_html_report_is_self_contained_with_verdicts_trace_and_fingerprints(ws: 
     assert path.read_text().startswith("<!DOCTYPE html>") and "SAML is not enabled for carol" in path.read_text()
 
 
-def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, capsys) -> None:
     # read-only: it runs beside the open workspace (the app, here the test, holds the writer lock)
     code = main(["--workspace", str(ws.path), "checklist", "--user", "alice", "--report", str(tmp_path / "r.html")])
     out = capsys.readouterr().out
