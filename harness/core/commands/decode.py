@@ -21,10 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _is_file(arg: str) -> bool:
+    """A message given inline (often longer than a file name may be) is not a file."""
+    try:
+        return len(arg) < 4096 and Path(arg).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     if args.input == "-":
         text = sys.stdin.read()
-    elif len(args.input) < 4096 and Path(args.input).is_file():
+    elif _is_file(args.input):
         text = Path(args.input).read_bytes().decode("utf-8", "replace")
     else:
         text = args.input
