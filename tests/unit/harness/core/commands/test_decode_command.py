@@ -52,7 +52,8 @@ def _hostile_request() -> str:
 
 
 def test_human_output_shows_control_characters_as_escapes(capsys):
-    url = "https://idp.example/sso?SAMLRequest=" + quote(_hostile_request()) + "&RelayState=%1B%5D8%3B%3Bhttps%3A%2F%2Fevil%2F%07x"
+    relay = quote("\x1b]8;;https://evil/\x07x", safe="")
+    url = "https://idp.example/sso?SAMLRequest=" + quote(_hostile_request()) + "&RelayState=" + relay
     assert main(["decode", url]) == 0
     out = capsys.readouterr().out
     for raw in "\x1b\x07\x9b\r\u202e":
