@@ -13,3 +13,12 @@ def test_the_banner_waits_for_the_last_hop(qtbot, tester, window):
     assert f"hop 2 of {total}" in page.banner.text()
     tester.click(page.last_btn)
     assert "saml-disabled-for-user" in page.banner.text() and page.banner.property("level") == "refused"
+
+
+def test_the_shortcuts_help_lists_every_page(window):
+    from harness.gui.views.main_window import PAGE_TITLES
+
+    text = window.shortcuts_text()
+    assert len(PAGE_TITLES) == len(window.pages)
+    for n, title in enumerate(PAGE_TITLES.values(), 1):
+        assert f"Ctrl+{n}  {title}" in text
