@@ -10,10 +10,23 @@ from pathlib import Path
 
 from harness.core.commands.common import fail
 from harness.core.inspect_message import format_message, inspect
+from harness.core.trace import Message
+
+EXIT_OK, EXIT_UNDECODABLE, EXIT_USAGE, EXIT_SIGNATURE = 0, 1, 2, 3
+EXIT_CODES = """exit codes:
+  0  decoded (with --cert: every signature holds with that certificate)
+  1  nothing in the input could be decoded as a SAML message
+  2  usage error (e.g. the --cert file cannot be read)
+  3  with --cert: a signature does not hold (digest mismatch or value does not verify)"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("decode", help="decode and check a SAML message")
+    p = sub.add_parser(
+        "decode",
+        help="decode and check a SAML message",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("input", nargs="?", default="-", help="the message, a file containing it, or - for stdin")
     p.add_argument("--cert", help="PEM certificate to check signatures against")
     p.add_argument("--xml", action="store_true", help="print the pretty XML too")
@@ -41,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             cert = Path(args.cert).read_bytes()
         except OSError as err:
-            return fail(f"cannot read the certificate: {err}")
+            return fail(f"cannot read the certificate: {err}", EXIT_USAGE)
     messages = inspect(text, cert)
     if args.json:
         print(json.dumps([asdict(m) for m in messages], indent=2))
@@ -49,4 +62,13 @@ def run(args: argparse.Namespace) -> int:
         for m in messages:
             print(format_message(m, xml=args.xml))
             print()
-    return 1 if all(m.error for m in messages) else 0
+    return exit_code(messages, checked=cert is not None)
+
+
+def exit_code(messages: list[Message], *, checked: bool) -> int:
+    """See EXIT_CODES: a failing signature is never a success when a certificate was given."""
+    if all(m.error for m in messages):
+        return EXIT_UNDECODABLE
+    if checked and any(s.digest_ok is False or s.value_ok is False for m in messages for s in m.signatures):
+        return EXIT_SIGNATURE
+    return EXIT_OK

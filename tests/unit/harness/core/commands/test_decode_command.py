@@ -94,3 +94,38 @@ def test_a_newline_inside_a_value_cannot_draw_a_line_of_its_own(capsys):
     out = capsys.readouterr().out
     assert not any(line.strip().startswith("✔ Signature verifies") for line in out.splitlines())
     assert "sp-x\\x0a  ✔ Signature verifies" in out
+
+
+def _signed_response(sign_fixtures, tmp_path, *, tamper: bool):
+    from lxml import etree
+
+    root = sign_fixtures.response(sign_response=True)
+    text = etree.tostring(root).decode()
+    if tamper:
+        text = text.replace("user1@example.com", "admin@example.com")
+    cert = tmp_path / "idp.pem"
+    cert.write_bytes(sign_fixtures.cert_pem)
+    return base64.b64encode(text.encode()).decode(), str(cert)
+
+
+def test_exit_codes_with_a_certificate(sign_fixtures, tmp_path, capsys):
+    good, cert = _signed_response(sign_fixtures, tmp_path, tamper=False)
+    assert main(["decode", good, "--cert", cert]) == 0
+    bad, cert = _signed_response(sign_fixtures, tmp_path, tamper=True)
+    assert main(["decode", bad, "--cert", cert]) == 3
+    assert main(["decode", bad, "--cert", cert, "--json"]) == 3
+    assert main(["decode", bad]) == 0  # without a certificate nothing was checked against one
+    other = tmp_path / "other.pem"
+    other.write_bytes(sign_fixtures.other_cert_pem)
+    assert main(["decode", good, "--cert", str(other)]) == 3
+    assert main(["decode", good, "--cert", str(tmp_path / "missing.pem")]) == 2
+    capsys.readouterr()
+
+
+def test_help_lists_the_exit_codes(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["decode", "--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out and "3  with --cert: a signature does not hold" in out
