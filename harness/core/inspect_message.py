@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from harness.core.decode import DecodedInput, DecodeFailure, decode_any, pretty_xml
 from harness.core.explain import REDIRECT_REFERENCE, explain_redirect_signature, explain_signatures
+from harness.core.report import signature_ok
 from harness.core.summary import summarize
 from harness.core.terminal import field
 from harness.core.trace import Message, MessageSummary, SignatureInfo
@@ -122,12 +123,8 @@ def _mark(value: bool | None) -> str:
 
 
 def signature_mark(sig: SignatureInfo) -> str:
-    """✔ holds, ✘ fails, ? not checked (no trusted certificate, or not recomputable)."""
-    if sig.digest_ok is False or sig.value_ok is False:
-        return FAIL
-    if sig.value_ok:
-        return OK
-    return UNKNOWN
+    """✔ holds (digest and value), ✘ fails, ? not established (no trusted certificate, or not recomputable)."""
+    return {True: OK, False: FAIL, None: UNKNOWN}[signature_ok(sig)]
 
 
 def _format_summary(s: MessageSummary, lines: list[str]) -> None:

@@ -166,9 +166,11 @@ def signature_rows(sig: SignatureInfo) -> list[tuple[str, str, bool | None]]:
 
 
 def signature_ok(sig: SignatureInfo) -> bool | None:
+    """True only when the digest matches and the value verifies with the trusted certificate;
+    False when either fails; None when either was not established."""
     if sig.digest_ok is False or sig.value_ok is False:
         return False
-    return True if sig.value_ok else None
+    return True if sig.digest_ok and sig.value_ok else None
 
 
 def query_params(url: str) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.core.commands.common import fail
 from harness.core.inspect_message import format_message, inspect
+from harness.core.report import signature_ok
 from harness.core.trace import Message
 
 EXIT_OK, EXIT_UNDECODABLE, EXIT_USAGE, EXIT_SIGNATURE = 0, 1, 2, 3
@@ -17,7 +18,8 @@ EXIT_CODES = """exit codes:
   0  decoded (with --cert: every signature holds with that certificate)
   1  nothing in the input could be decoded as a SAML message
   2  usage error (e.g. the --cert file cannot be read)
-  3  with --cert: a signature does not hold (digest mismatch or value does not verify)"""
+  3  with --cert: a signature does not hold (digest mismatch, value does not verify)
+     or cannot be shown to (digest not recomputable, algorithm not checked)"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,6 +71,6 @@ def exit_code(messages: list[Message], *, checked: bool) -> int:
     """See EXIT_CODES: a failing signature is never a success when a certificate was given."""
     if all(m.error for m in messages):
         return EXIT_UNDECODABLE
-    if checked and any(s.digest_ok is False or s.value_ok is False for m in messages for s in m.signatures):
+    if checked and any(signature_ok(s) is not True for m in messages for s in m.signatures):
         return EXIT_SIGNATURE
     return EXIT_OK
