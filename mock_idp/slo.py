@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from mock_idp.contract import SESSION_COOKIE, IdPRoute
 from mock_idp.model import SPSettings
 from mock_idp.sessions import Participant
 from samlkit import binding, logout, ns
-from samlkit.events import Event, emit
+from samlkit.events import Check, Event, emit
 from samlkit.html import esc, page
 from samlkit.xmldsig import SignatureProblem
 
@@ -73,13 +74,13 @@ class Runs:
 
 class Checks:
     def __init__(self) -> None:
-        self.items: list[dict] = []
+        self.items: list[Check] = []
 
     def ok(self, name: str, detail: str) -> None:
-        self.items.append({"name": name, "ok": True, "detail": detail})
+        self.items.append(Check(name, True, detail))
 
     def fail(self, name: str, code: str, message: str) -> LogoutProblem:
-        self.items.append({"name": name, "ok": False, "detail": message})
+        self.items.append(Check(name, False, message))
         return LogoutProblem(code, message)
 
 
@@ -89,7 +90,7 @@ class LogoutProblem(Exception):
         self.code, self.message = code, message
 
 
-def _verdict(app: IdPApp, ok: bool, code: str, message: str, checks: list[dict]) -> None:
+def _verdict(app: IdPApp, ok: bool, code: str, message: str, checks: list[Check]) -> None:
     emit(app.sink, Event(kind="verdict", actor="idp", ok=ok, code=code, message=message, checks=checks))
 
 
@@ -131,8 +132,6 @@ def _send(app: IdPApp, sp: SPSettings, root: object, param: str, relay: str | No
 
 def idp_logout(app: IdPApp, request: Request) -> Response:
     """End the IdP session, then log the user out of every SP it signed them in to."""
-    from mock_idp.app import SESSION_COOKIE
-
     session = app.sessions.end(request.cookies.get(SESSION_COOKIE))
     if session is None:
         resp = _finished_page(app, LogoutRun("", []), "You had no session at the mock IdP.")
@@ -171,6 +170,8 @@ def _next(app: IdPApp, run: LogoutRun) -> Response:
 def _answer_initiator(app: IdPApp, run: LogoutRun) -> Response:
     c = app.config
     init = run.initiator
+    if init is None:
+        return _finished_page(app, run, "")
     sp = c.sp(init.sp_entity_id)
     if sp is None or not sp.slo_url:
         return _finished_page(app, run, "The SP that asked for this logout names no SLO URL to answer.")
@@ -193,7 +194,7 @@ def _finished_page(app: IdPApp, run: LogoutRun, note: str) -> Response:
     table = f"<table><tr><th>Service</th><th>Result</th><th>Detail</th></tr>{rows}</table>" if rows else ""
     body = (
         f"<p>You are signed out of the mock IdP.</p>{f'<p>{esc(note)}</p>' if note else ''}{table}"
-        '<p><a href="/">Home</a></p>'
+        f'<p><a href="{IdPRoute.ROOT}">Home</a></p>'
     )
     return app._html(page("Signed out", body, actor=ACTOR))
 
@@ -261,8 +262,6 @@ def _trusted_sp(app: IdPApp, checks: Checks, msg: binding.Received, issuer: str)
 
 def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Checks) -> Response:
     """SP-initiated: check the LogoutRequest against this browser's IdP session, then log out everywhere."""
-    from mock_idp.app import SESSION_COOKIE
-
     view = logout.read_request(msg.root)
     sp = _trusted_sp(app, checks, msg, view.issuer)
     if logout.expired(view.not_on_or_after, app.config.accepted_time_diff):
@@ -271,8 +270,9 @@ def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Ch
     session = app.sessions.get(token)
     mine = session.participants.get(sp.entity_id) if session else None
     problem = _session_problem(mine, view)
-    if problem:
-        checks.items.append({"name": "Session", "ok": False, "detail": problem})
+    if problem or session is None or mine is None:
+        problem = problem or "This browser has no IdP session with that SP."
+        checks.items.append(Check("Session", False, problem))
         _verdict(app, False, "logout-session-unknown", problem, checks.items)
         root = logout.logout_response(
             issuer=app.config.entity_id,
@@ -327,7 +327,7 @@ def _on_response(app: IdPApp, msg: binding.Received, checks: Checks) -> Response
         )
     sp = _trusted_sp(app, checks, msg, view.issuer)
     ok = view.status == ns.STATUS_SUCCESS
-    checks.items.append({"name": "Status", "ok": ok, "detail": logout.status_text(view)})
+    checks.items.append(Check("Status", ok, logout.status_text(view)))
     run.results.append((sp.name or sp.entity_id, ok, logout.status_text(view)))
     _verdict(
         app,

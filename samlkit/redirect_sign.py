@@ -23,7 +23,12 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from samlkit import ns
 from samlkit.xmldsig import SignatureProblem
 
-_HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha1": hashes.SHA1(),
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
 _BY_URI = {uri: name for name, uri in ns.SIG_ALGS.items()}
 MAX_SIGNATURE_CHARS = 4096  # base64 of a 16,384-bit RSA signature is ~2,730 characters
 
@@ -38,7 +43,10 @@ def _private_key(key_pem: bytes) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateK
 
 @functools.lru_cache(maxsize=64)
 def _public_key(cert_pem: bytes) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
-    return x509.load_pem_x509_certificate(cert_pem).public_key()
+    key = x509.load_pem_x509_certificate(cert_pem).public_key()
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise ValueError("only RSA and EC certificates can verify SAML messages")
+    return key
 
 
 def _alg_of(key: object, hash_name: str) -> str:
@@ -61,9 +69,9 @@ def sign_query(param: str, value: str, relay_state: str | None, key_pem: bytes, 
     query = signed_octets(param, value, relay_state, ns.SIG_ALGS[alg])
     data = query.encode("ascii")
     if isinstance(key, rsa.RSAPrivateKey):
-        raw = key.sign(data, padding.PKCS1v15(), _HASHES[hash_name]())
+        raw = key.sign(data, padding.PKCS1v15(), _HASHES[hash_name])
     else:  # XML-DSig's ECDSA value is r || s, each the curve's size (RFC 4050)
-        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(_HASHES[hash_name]())))
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(_HASHES[hash_name])))
         size = (key.curve.key_size + 7) // 8
         raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
     return f"{query}&Signature={quote_plus(base64.b64encode(raw).decode('ascii'))}"
@@ -122,7 +130,7 @@ def verify_query(raw_query: str, cert_pem: bytes, *, allow_sha1: bool = False) -
 
 
 def _verifies(public: object, key_type: str, hash_name: str, raw: bytes, data: bytes) -> bool:
-    algorithm = _HASHES[hash_name]()
+    algorithm = _HASHES[hash_name]
     try:
         if key_type == "rsa" and isinstance(public, rsa.RSAPublicKey):
             public.verify(raw, data, padding.PKCS1v15(), algorithm)

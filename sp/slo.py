@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 
 from samlkit import binding, logout, ns
-from samlkit.events import Event, emit
+from samlkit.events import Check, Event, emit
 from samlkit.xmldsig import SignatureProblem
+from sp.contract.http import LOGGED_OUT, SESSION_COOKIE, Route
+from sp.contract.reasons import Reason, Refusal
 from sp.model import SPConfig, Subscription
 from sp.pages import logged_out_page
-from sp.refusal import Refusal
 
 if TYPE_CHECKING:
     from sp.app import SPApp
@@ -33,13 +34,13 @@ class Checks:
     """The checks made on one logout message, in order, for the trace and the refusal page."""
 
     def __init__(self) -> None:
-        self.items: list[dict] = []
+        self.items: list[Check] = []
 
     def ok(self, name: str, detail: str) -> None:
-        self.items.append({"name": name, "ok": True, "detail": detail})
+        self.items.append(Check(name, True, detail))
 
-    def fail(self, name: str, code: str, message: str) -> Refusal:
-        self.items.append({"name": name, "ok": False, "detail": message})
+    def fail(self, name: str, code: Reason | str, message: str) -> Refusal:
+        self.items.append(Check(name, False, message))
         return Refusal(code, message, checks=self.items)
 
 
@@ -85,7 +86,7 @@ def start_logout(app: SPApp, request: Request, session: dict | None, sub: Subscr
     config = app.config
     if not (session and sub and sub.idp_slo_url and session.get("name_id")):
         return None
-    target = sub.exit_url or "/fo/logged-out"
+    target = sub.exit_url or Route.LOGGED_OUT
     if not config.key_pem:
         _verdict(app, False, "slo-unavailable", "The SP has no signing key, so it cannot send a LogoutRequest.")
         return app._html(logged_out_page("Single logout was not attempted: the SP has no signing key."))
@@ -140,7 +141,7 @@ def endpoint(app: SPApp, request: Request) -> Response:
             return _on_request(app, request, msg, checks)
         raise checks.fail(
             "Protocol",
-            "not-a-logout-message",
+            Reason.NOT_A_LOGOUT_MESSAGE,
             f"The SLO endpoint takes LogoutRequest and LogoutResponse, not {msg.root.tag!r}.",
         )
     except Refusal as r:
@@ -150,8 +151,29 @@ def endpoint(app: SPApp, request: Request) -> Response:
         raise
 
 
-def _verdict(app: SPApp, ok: bool, code: str, message: str, checks: list[dict] | None = None, **more: object) -> None:
-    emit(app.sink, Event(kind="verdict", actor="sp", ok=ok, code=code, message=message, checks=checks or [], **more))
+def _verdict(
+    app: SPApp,
+    ok: bool,
+    code: str,
+    message: str,
+    checks: list[Check] | None = None,
+    *,
+    login: str | None = None,
+    subscription: str | None = None,
+) -> None:
+    emit(
+        app.sink,
+        Event(
+            kind="verdict",
+            actor="sp",
+            ok=ok,
+            code=code,
+            message=message,
+            checks=checks or [],
+            login=login,
+            subscription=subscription,
+        ),
+    )
 
 
 def _check_signature(checks: Checks, msg: binding.Received, cert_pem: bytes) -> None:
@@ -169,7 +191,7 @@ def _check_destination(checks: Checks, config: SPConfig, destination: str) -> No
     if destination != config.slo_url:
         raise checks.fail(
             "Destination",
-            "destination-mismatch",
+            Reason.DESTINATION_MISMATCH,
             f"The message is addressed to {destination or '(nobody)'}, not this SLO endpoint ({config.slo_url}).",
         )
     checks.ok("Destination", destination)
@@ -183,7 +205,7 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
     if pending is None:
         raise checks.fail(
             "InResponseTo",
-            "in-response-to-unknown",
+            Reason.IN_RESPONSE_TO_UNKNOWN,
             f"The LogoutResponse answers {view.in_response_to or 'nothing'}, not a LogoutRequest this "
             "SP sent and still awaits.",
         )
@@ -193,7 +215,7 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
         trusted = sub.idp_entity_id if sub else "(the subscription is gone)"
         raise checks.fail(
             "Issuer",
-            "issuer-mismatch",
+            Reason.ISSUER_MISMATCH,
             f"The LogoutResponse was issued by {view.issuer!r}, but the subscription trusts {trusted!r}.",
         )
     checks.ok("Issuer", view.issuer)
@@ -202,14 +224,14 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
     if view.status != ns.STATUS_SUCCESS:
         raise checks.fail(
             "Status",
-            "status-not-success",
+            Reason.STATUS_NOT_SUCCESS,
             f"The IdP answered {logout.status_text(view)}: the IdP session may still be open.",
         )
     checks.ok("Status", "Success")
     _verdict(
         app,
         True,
-        "logged-out",
+        LOGGED_OUT,
         f"Single logout completed for {pending.get('login')}",
         checks.items,
         login=pending.get("login"),
@@ -224,35 +246,37 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
     view = logout.read_request(msg.root)
     candidates = [s for s in config.subscriptions if s.saml_ready and s.idp_entity_id == view.issuer]
     if not candidates:
-        raise checks.fail("Issuer", "issuer-mismatch", f"No subscription trusts the Issuer {view.issuer!r}.")
+        raise checks.fail("Issuer", Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer {view.issuer!r}.")
     checks.ok("Issuer", view.issuer)
-    sub, problem = None, None
-    for candidate in candidates:
+    sub: Subscription | None = None
+    problems: list[SignatureProblem] = []
+    for candidate in candidates:  # several subscriptions may trust this IdP: the first that verifies
         try:
             detail = binding.verify(msg, candidate.idp_cert_pem)
         except SignatureProblem as p:
-            problem = problem or p
+            problems.append(p)
             continue
         sub = candidate
         checks.ok("Signature", detail)
         break
     if sub is None:
-        raise checks.fail("Signature", problem.code, f"The LogoutRequest signature does not hold: {problem.message}.")
+        first = problems[0]
+        raise checks.fail("Signature", first.code, f"The LogoutRequest signature does not hold: {first.message}.")
     _check_destination(checks, config, view.destination)
     if logout.expired(view.not_on_or_after, config.clock_skew):
-        raise checks.fail("NotOnOrAfter", "expired", f"The LogoutRequest expired at {view.not_on_or_after}.")
+        raise checks.fail("NotOnOrAfter", Reason.EXPIRED, f"The LogoutRequest expired at {view.not_on_or_after}.")
     checks.ok("NotOnOrAfter", view.not_on_or_after or "absent")
     tokens = _matching_sessions(app, checks, sub, view)
     # A LogoutRequest is acted on once (the replay cache keeps its ID as long as it could be valid).
     if not app.store.remember_assertion(f"logout:{view.id}", sub.idm_key, time.time() + logout.LOGOUT_LIFETIME * 2):
-        raise checks.fail("Replay", "replayed", f"The LogoutRequest {view.id} was already acted on.")
+        raise checks.fail("Replay", Reason.REPLAYED, f"The LogoutRequest {view.id} was already acted on.")
     checks.ok("Replay", "LogoutRequest ID not seen before")
     for token in tokens:
         app.store.end_session(token)
     _verdict(
         app,
         True,
-        "logged-out",
+        LOGGED_OUT,
         f"{len(tokens)} session(s) of {view.name_id} ended at the IdP's request",
         checks.items,
         subscription=sub.idm_key,
@@ -272,8 +296,8 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
                 cert_pem=config.cert_pem,
             ),
         )
-    if request.cookies.get("sp_session") in tokens:
-        resp.delete_cookie("sp_session", path="/")
+    if request.cookies.get(SESSION_COOKIE) in tokens:
+        resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
 
 
@@ -283,7 +307,7 @@ def _matching_sessions(app: SPApp, checks: Checks, sub: Subscription, view: logo
     if not sessions:
         raise checks.fail(
             "NameID",
-            "logout-session-unknown",
+            Reason.LOGOUT_SESSION_UNKNOWN,
             f"No session of this subscription belongs to the NameID {view.name_id!r}.",
         )
     checks.ok("NameID", f"{view.name_id}: {len(sessions)} session(s)")
@@ -294,7 +318,7 @@ def _matching_sessions(app: SPApp, checks: Checks, sub: Subscription, view: logo
     if not tokens:
         raise checks.fail(
             "SessionIndex",
-            "session-index-mismatch",
+            Reason.SESSION_INDEX_MISMATCH,
             f"No session of {view.name_id!r} has the SessionIndex {', '.join(view.session_indexes)!r}.",
         )
     checks.ok("SessionIndex", ", ".join(view.session_indexes))

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 
 from harness.core.browser import BrowserError, Page, ScriptedBrowser
 from harness.core.servers import Servers
+from mock_idp.contract import IdPRoute
+from sp.contract import Route
 
 LOGOUT_KINDS = ("logout", "idp-logout")
 
@@ -33,7 +35,7 @@ class LogoutOutcome:
 
 def log_out(servers: Servers, browser: ScriptedBrowser, kind: str) -> tuple[LogoutOutcome, Page | None]:
     """Start the logout `kind` in `browser` and follow every hop; returns the outcome and the landing page."""
-    start = servers.sp_base + "/fo/logout.php" if kind == "logout" else servers.idp_base + "/logout"
+    start = servers.sp_base + Route.LOGOUT if kind == "logout" else servers.idp_base + IdPRoute.LOGOUT
     outcome = LogoutOutcome()
     page: Page | None = None
     try:
@@ -52,7 +54,7 @@ def check_sessions(servers: Servers, browser: ScriptedBrowser, idm_key: str, out
     probe = ScriptedBrowser(None)
     probe.session.cookies = browser.session.cookies
     try:
-        outcome.sp_session_ended = probe.get(servers.sp_base + "/whoami").status == 401
+        outcome.sp_session_ended = probe.get(servers.sp_base + Route.WHOAMI).status == 401
         page = probe.get(servers.login_url(idm_key))
         outcome.idp_session_ended = page.url.startswith(servers.idp_base) and 'name="password"' in page.text
     except BrowserError as err:

@@ -110,7 +110,7 @@ class SigningOneLoginSP:
 
 
 @pytest.fixture
-def world(tmp_path) -> Iterator[tuple[SigningOneLoginSP, str, Servers]]:  # noqa: ANN001
+def world(tmp_path) -> Iterator[tuple[SigningOneLoginSP, str, Servers]]:
     ws = Workspace.demo(tmp_path / "ws")
     sp = SigningOneLoginSP()
     srv = make_server("127.0.0.1", 0, sp, threaded=True, request_handler=_Quiet)
@@ -169,7 +169,7 @@ def _login(browser: ScriptedBrowser, base: str) -> dict:
     return body
 
 
-def test_python3_saml_signs_its_authn_request_and_logs_out_sp_initiated(world) -> None:  # noqa: ANN001
+def test_python3_saml_signs_its_authn_request_and_logs_out_sp_initiated(world) -> None:
     sp, base, servers = world
     browser = ScriptedBrowser(Credentials("alice", "alice123"))
     _login(browser, base)
@@ -181,7 +181,7 @@ def test_python3_saml_signs_its_authn_request_and_logs_out_sp_initiated(world) -
     browser.close()
 
 
-def test_an_unsigned_authn_request_from_python3_saml_is_refused_with_a_status_it_reads(world) -> None:  # noqa: ANN001
+def test_an_unsigned_authn_request_from_python3_saml_is_refused_with_a_status_it_reads(world) -> None:
     sp, base, servers = world
     sp.settings["security"]["authnRequestsSigned"] = False
     browser = ScriptedBrowser(Credentials("alice", "alice123"))
@@ -192,7 +192,7 @@ def test_an_unsigned_authn_request_from_python3_saml_is_refused_with_a_status_it
     browser.close()
 
 
-def test_the_mock_idp_logs_out_python3_saml_and_the_embedded_sp_in_one_logout(world) -> None:  # noqa: ANN001
+def test_the_mock_idp_logs_out_python3_saml_and_the_embedded_sp_in_one_logout(world) -> None:
     sp, base, servers = world
     browser = ScriptedBrowser(Credentials("alice", "alice123"))
     _login(browser, base)

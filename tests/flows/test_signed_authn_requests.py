@@ -16,7 +16,7 @@ from samlkit import codec, ns, xmldsig
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
-def _world(new_world, *, sign=True, want=True, sp_key=None):  # noqa: ANN001, ANN202
+def _world(new_world, *, sign=True, want=True, sp_key=None):
     kp = sp_key or keys().sp
     return slo_world(
         new_world,
@@ -26,7 +26,7 @@ def _world(new_world, *, sign=True, want=True, sp_key=None):  # noqa: ANN001, AN
     )
 
 
-def test_a_signed_authn_request_is_verified_and_the_login_completes(new_world) -> None:  # noqa: ANN001
+def test_a_signed_authn_request_is_verified_and_the_login_completes(new_world) -> None:
     world = _world(new_world)
     b = world.browser()
     _, start = b.start()
@@ -45,7 +45,7 @@ def test_a_signed_authn_request_is_verified_and_the_login_completes(new_world) -
         (True, "foreign", "does not hold (signature-invalid)"),
     ],
 )
-def test_the_idp_refuses_with_an_error_response_the_sp_shows(new_world, sign, sp_key, words) -> None:  # noqa: ANN001
+def test_the_idp_refuses_with_an_error_response_the_sp_shows(new_world, sign, sp_key, words) -> None:
     world = _world(new_world, sign=sign, sp_key=keys().foreign if sp_key else None)
     b = world.browser()
     _, start = b.start()
@@ -62,13 +62,13 @@ def test_the_idp_refuses_with_an_error_response_the_sp_shows(new_world, sign, sp
     assert b.whoami()[0] == 401
 
 
-def test_unsigned_requests_pass_when_the_idp_does_not_ask_for_signatures(new_world) -> None:  # noqa: ANN001
+def test_unsigned_requests_pass_when_the_idp_does_not_ask_for_signatures(new_world) -> None:
     world = _world(new_world, sign=False, want=False)
     b = world.browser()
     assert b.login("alice").status_code == 303
 
 
-def test_a_tampered_signed_redirect_query_is_refused(new_world) -> None:  # noqa: ANN001
+def test_a_tampered_signed_redirect_query_is_refused(new_world) -> None:
     world = _world(new_world)
     b = world.browser()
     _, start = b.start(relay_state="/home")
@@ -79,7 +79,7 @@ def test_a_tampered_signed_redirect_query_is_refused(new_world) -> None:  # noqa
     )
 
 
-def _post_authn_request(world, b, *, key, tamper=False):  # noqa: ANN001, ANN202
+def _post_authn_request(world, b, *, key, tamper=False):
     """The SP's AuthnRequest sent by HTTP-POST instead, with an enveloped signature."""
     _, start = b.start()
     root, _ = redirect_message(start.headers["Location"])
@@ -90,7 +90,7 @@ def _post_authn_request(world, b, *, key, tamper=False):  # noqa: ANN001, ANN202
     return b.idp.post("/sso", data={"SAMLRequest": value})
 
 
-def test_an_enveloped_signature_on_a_post_authn_request_is_verified(new_world) -> None:  # noqa: ANN001
+def test_an_enveloped_signature_on_a_post_authn_request_is_verified(new_world) -> None:
     world = _world(new_world)
     b = world.browser()
     assert "password" in _post_authn_request(world, b, key=keys().sp).get_data(as_text=True)
@@ -99,7 +99,7 @@ def test_an_enveloped_signature_on_a_post_authn_request_is_verified(new_world) -
     assert "does not hold" in codec.decode_post(value).decode()
 
 
-def test_sp_metadata_publishes_signing_slo_and_authn_requests_signed(new_world) -> None:  # noqa: ANN001
+def test_sp_metadata_publishes_signing_slo_and_authn_requests_signed(new_world) -> None:
     world = _world(new_world)
     md = etree.fromstring(world.browser().sp.get("/metadata", query_string={"idm_key": world.sub.idm_key}).get_data())
     desc = md.find(ns.q(ns.MD, "SPSSODescriptor"))

@@ -14,13 +14,13 @@ pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
 @pytest.fixture
-def servers(demo):  # noqa: ANN001, ANN201
+def servers(demo):
     with Servers(demo, sp_port=0, idp_port=0) as s:
         yield s
 
 
 @pytest.mark.parametrize("kind", ["logout", "idp-logout"])
-def test_both_logouts_end_both_sessions_with_every_hop_checked(servers, kind) -> None:  # noqa: ANN001
+def test_both_logouts_end_both_sessions_with_every_hop_checked(servers, kind) -> None:
     r = run_flow(servers, kind=kind, idm_key="4711", username="alice")
     assert r.session_login == "alice" and r.logout is not None
     assert r.logout.ok and r.as_expected, r.logout
@@ -41,7 +41,7 @@ def test_both_logouts_end_both_sessions_with_every_hop_checked(servers, kind) ->
     assert Trace.from_json(r.trace.to_json()) == r.trace
 
 
-def test_a_logout_the_idp_refuses_still_ends_the_sp_session(demo) -> None:  # noqa: ANN001
+def test_a_logout_the_idp_refuses_still_ends_the_sp_session(demo) -> None:
     """The IdP has another certificate for the SP: it refuses the LogoutRequest, the SP session is gone anyway."""
     other = demo.keypair("idp-old").cert_pem.decode()
     (settings,) = demo.idp_for_sps()
@@ -53,7 +53,7 @@ def test_a_logout_the_idp_refuses_still_ends_the_sp_session(demo) -> None:  # no
     assert r.logout.reason == "signature-invalid" and r.trace.outcome == "refused"
 
 
-def test_an_unreachable_idp_slo_url_still_ends_the_sp_session_and_the_trace_says_why(demo) -> None:  # noqa: ANN001
+def test_an_unreachable_idp_slo_url_still_ends_the_sp_session_and_the_trace_says_why(demo) -> None:
     sub = demo.subscription("4711")
     demo.save_subscription(replace(sub, idp_slo_url="http://127.0.0.1:9/slo"))  # nothing listens on port 9
     with Servers(demo, sp_port=0, idp_port=0) as servers:

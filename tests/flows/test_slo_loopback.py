@@ -11,7 +11,7 @@ from samlkit import binding, logout, ns
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
-def _logged_in(world):  # noqa: ANN001, ANN202
+def _logged_in(world):
     b = world.browser()
     r = b.login("alice")
     assert r.status_code == 303, r.headers.get("X-SAML-Reason")
@@ -20,7 +20,7 @@ def _logged_in(world):  # noqa: ANN001, ANN202
 
 
 @pytest.mark.parametrize("sp_binding,idp_binding", [("redirect", "redirect"), ("post", "post"), ("post", "redirect")])
-def test_sp_initiated_logout_ends_both_sessions_and_lands_on_the_exit_url(new_world, sp_binding, idp_binding) -> None:  # noqa: ANN001
+def test_sp_initiated_logout_ends_both_sessions_and_lands_on_the_exit_url(new_world, sp_binding, idp_binding) -> None:
     world = slo_world(new_world, sub={"slo_binding": sp_binding}, idp_sp={"slo_binding": idp_binding})
     b = _logged_in(world)
     assert world.idp.sessions.count() == 1
@@ -35,14 +35,14 @@ def test_sp_initiated_logout_ends_both_sessions_and_lands_on_the_exit_url(new_wo
     assert b.whoami()[0] == 401 and world.idp.sessions.count() == 0
     verdicts = [(e.actor, e.ok, e.code) for e in world.verdicts() if e.code == "logged-out"]
     assert verdicts == [("idp", True, "logged-out"), ("sp", True, "logged-out")]
-    sp_checks = [c["name"] for c in world.verdicts()[-1].checks]
+    sp_checks = [c.name for c in world.verdicts()[-1].checks]
     assert sp_checks == ["InResponseTo", "Issuer", "Signature", "Destination", "Status"]
     # the IdP session is gone too: the next login asks for the password again
     _, start = b.start()
     assert "password" in b.idp_get(start.headers["Location"]).get_data(as_text=True)
 
 
-def test_the_logout_request_names_the_sessions_nameid_and_session_index(new_world) -> None:  # noqa: ANN001
+def test_the_logout_request_names_the_sessions_nameid_and_session_index(new_world) -> None:
     world = slo_world(new_world)
     b = _logged_in(world)
     participant = world.idp.sessions.snapshot()[0].participants[world.sp_config.entity_id]
@@ -55,7 +55,7 @@ def test_the_logout_request_names_the_sessions_nameid_and_session_index(new_worl
 
 
 @pytest.mark.parametrize("sp_binding", ["redirect", "post"])
-def test_idp_initiated_logout_logs_the_user_out_of_the_sp(new_world, sp_binding) -> None:  # noqa: ANN001
+def test_idp_initiated_logout_logs_the_user_out_of_the_sp(new_world, sp_binding) -> None:
     world = slo_world(new_world, idp_sp={"slo_binding": sp_binding}, sub={"slo_binding": sp_binding})
     b = _logged_in(world)
     walk = Walker(b)
@@ -65,7 +65,7 @@ def test_idp_initiated_logout_logs_the_user_out_of_the_sp(new_world, sp_binding)
     assert "Signed out" in text and "✔ logged out" in text
     assert b.whoami()[0] == 401 and world.idp.sessions.count() == 0
     sp_verdict = next(e for e in world.verdicts() if e.actor == "sp" and e.code == "logged-out")
-    assert [c["name"] for c in sp_verdict.checks] == [
+    assert [c.name for c in sp_verdict.checks] == [
         "Issuer",
         "Signature",
         "Destination",
@@ -76,7 +76,7 @@ def test_idp_initiated_logout_logs_the_user_out_of_the_sp(new_world, sp_binding)
     ]
 
 
-def test_logout_without_an_idp_slo_url_is_local_only(new_world) -> None:  # noqa: ANN001
+def test_logout_without_an_idp_slo_url_is_local_only(new_world) -> None:
     world = slo_world(new_world, sub={"idp_slo_url": ""})
     b = _logged_in(world)
     r = b.sp.get("/fo/logout.php")
@@ -87,7 +87,7 @@ def test_logout_without_an_idp_slo_url_is_local_only(new_world) -> None:  # noqa
 # -- refusals at the SP ---------------------------------------------------------------------------
 
 
-def _idp_logout_request(world, *, name_id="alice", session_index="", key=None, destination=None):  # noqa: ANN001, ANN202
+def _idp_logout_request(world, *, name_id="alice", session_index="", key=None, destination=None):
     root = logout.logout_request(
         issuer=world.idp_config.entity_id,
         destination=destination or SP_BASE + SLO_PATH,
@@ -100,7 +100,7 @@ def _idp_logout_request(world, *, name_id="alice", session_index="", key=None, d
     )
 
 
-def _session_index(world) -> str:  # noqa: ANN001
+def _session_index(world) -> str:
     return world.idp.sessions.snapshot()[0].participants[world.sp_config.entity_id].session_index
 
 
@@ -113,7 +113,7 @@ def _session_index(world) -> str:  # noqa: ANN001
         ("wrong-destination", "destination-mismatch"),
     ],
 )
-def test_the_sp_refuses_a_bad_logout_request_and_keeps_the_session(new_world, case, code) -> None:  # noqa: ANN001
+def test_the_sp_refuses_a_bad_logout_request_and_keeps_the_session(new_world, case, code) -> None:
     world = slo_world(new_world)
     b = _logged_in(world)
     index = _session_index(world)
@@ -129,7 +129,7 @@ def test_the_sp_refuses_a_bad_logout_request_and_keeps_the_session(new_world, ca
     assert b.whoami()[0] == 200  # nothing ended on a refused request
 
 
-def test_a_logout_request_is_acted_on_once(new_world) -> None:  # noqa: ANN001
+def test_a_logout_request_is_acted_on_once(new_world) -> None:
     world = slo_world(new_world, sub={"idp_slo_url": ""})  # the SP then answers with a page, not a redirect
     b = _logged_in(world)
     query = _idp_logout_request(world).location.split("?", 1)[1]  # no SessionIndex: every session of alice
@@ -140,7 +140,7 @@ def test_a_logout_request_is_acted_on_once(new_world) -> None:  # noqa: ANN001
     assert b.whoami()[0] == 200
 
 
-def test_an_unsigned_logout_request_is_refused(new_world) -> None:  # noqa: ANN001
+def test_an_unsigned_logout_request_is_refused(new_world) -> None:
     world = slo_world(new_world)
     b = _logged_in(world)
     out = _idp_logout_request(world, session_index=_session_index(world))
@@ -148,14 +148,14 @@ def test_an_unsigned_logout_request_is_refused(new_world) -> None:  # noqa: ANN0
     assert_refused(b.sp.get(SLO_PATH, query_string=unsigned), "signature-missing")
 
 
-def _pending_logout(world):  # noqa: ANN001, ANN202
+def _pending_logout(world):
     b = _logged_in(world)
     r = b.sp.get("/fo/logout.php")
     root, _ = redirect_message(r.headers["Location"])
     return b, root.get("ID")
 
 
-def _logout_response(world, in_response_to, *, key=None, status=ns.STATUS_SUCCESS, message=None, bind="redirect"):  # noqa: ANN001, ANN202
+def _logout_response(world, in_response_to, *, key=None, status=ns.STATUS_SUCCESS, message=None, bind="redirect"):
     root = logout.logout_response(
         issuer=world.idp_config.entity_id,
         destination=SP_BASE + SLO_PATH,
@@ -170,7 +170,7 @@ def _logout_response(world, in_response_to, *, key=None, status=ns.STATUS_SUCCES
     )
 
 
-def test_a_badly_signed_logout_response_still_ends_the_sp_session_and_says_why(new_world) -> None:  # noqa: ANN001
+def test_a_badly_signed_logout_response_still_ends_the_sp_session_and_says_why(new_world) -> None:
     world = slo_world(new_world)
     b, request_id = _pending_logout(world)
     out = _logout_response(world, request_id, key=keys().foreign, bind="post")
@@ -180,7 +180,7 @@ def test_a_badly_signed_logout_response_still_ends_the_sp_session_and_says_why(n
     assert b.whoami()[0] == 401
 
 
-def test_an_error_status_in_the_logout_response_is_shown_as_plain_text(new_world) -> None:  # noqa: ANN001
+def test_an_error_status_in_the_logout_response_is_shown_as_plain_text(new_world) -> None:
     world = slo_world(new_world)
     b, request_id = _pending_logout(world)
     out = _logout_response(world, request_id, status=ns.STATUS_RESPONDER, message="<b>IdP down</b>")
@@ -191,7 +191,7 @@ def test_an_error_status_in_the_logout_response_is_shown_as_plain_text(new_world
     assert b.whoami()[0] == 401
 
 
-def test_a_logout_response_is_taken_once_and_must_answer_a_request(new_world) -> None:  # noqa: ANN001
+def test_a_logout_response_is_taken_once_and_must_answer_a_request(new_world) -> None:
     world = slo_world(new_world)
     b, request_id = _pending_logout(world)
     out = _logout_response(world, request_id)
@@ -202,7 +202,7 @@ def test_a_logout_response_is_taken_once_and_must_answer_a_request(new_world) ->
     assert_refused(b.sp.get(SLO_PATH, query_string=stranger.location.split("?", 1)[1]), "in-response-to-unknown")
 
 
-def test_the_slo_endpoint_refuses_junk(world) -> None:  # noqa: ANN001
+def test_the_slo_endpoint_refuses_junk(world) -> None:
     b = world.browser()
     assert_refused(b.sp.get(SLO_PATH), "message-missing")
     assert_refused(b.sp.get(SLO_PATH, query_string={"SAMLRequest": "%%%"}), "malformed-message")
@@ -211,7 +211,7 @@ def test_the_slo_endpoint_refuses_junk(world) -> None:  # noqa: ANN001
 # -- refusals at the IdP --------------------------------------------------------------------------
 
 
-def test_the_idp_refuses_a_logout_request_signed_by_another_key(new_world) -> None:  # noqa: ANN001
+def test_the_idp_refuses_a_logout_request_signed_by_another_key(new_world) -> None:
     world = slo_world(new_world, sp_config={"key_pem": keys().foreign.key_pem, "cert_pem": keys().foreign.cert_pem})
     b = _logged_in(world)
     walk = Walker(b)
@@ -221,7 +221,7 @@ def test_the_idp_refuses_a_logout_request_signed_by_another_key(new_world) -> No
     assert world.idp.sessions.count() == 1  # the IdP did not act on a forged request
 
 
-def test_the_idp_answers_a_logout_for_another_session_with_an_error_status(new_world) -> None:  # noqa: ANN001
+def test_the_idp_answers_a_logout_for_another_session_with_an_error_status(new_world) -> None:
     world = slo_world(new_world)
     b = _logged_in(world)
     other = world.browser()  # a browser without an IdP session posts alice's LogoutRequest

@@ -13,7 +13,7 @@ from samlkit import codec, redirect_sign, xmldsig
 
 
 @pytest.fixture
-def setup(tmp_path):  # noqa: ANN001, ANN201
+def setup(tmp_path):
     world = make_world(
         tmp_path,
         sub={"sign_authn_requests": True},
@@ -30,7 +30,7 @@ def setup(tmp_path):  # noqa: ANN001, ANN201
     return config, xml
 
 
-def test_redirect_signed_unsigned_and_forged(setup) -> None:  # noqa: ANN001
+def test_redirect_signed_unsigned_and_forged(setup) -> None:
     config, xml = setup
     value = codec.encode_redirect(xml)
     good = redirect_sign.sign_query("SAMLRequest", value, None, keys().sp.key_pem)
@@ -41,7 +41,7 @@ def test_redirect_signed_unsigned_and_forged(setup) -> None:  # noqa: ANN001
     assert "signature-invalid" in request_signature.check(config, "HTTP-Redirect", value, forged).reason
 
 
-def test_post_enveloped_and_not_required(setup) -> None:  # noqa: ANN001
+def test_post_enveloped_and_not_required(setup) -> None:
     config, xml = setup
     root = etree.fromstring(xml)
     xmldsig.sign(root, keys().sp.key_pem, keys().sp.cert_pem)
@@ -55,7 +55,7 @@ def test_post_enveloped_and_not_required(setup) -> None:  # noqa: ANN001
     assert "no signing certificate" in request_signature.check(no_cert, "HTTP-POST", signed, "").reason
 
 
-def test_unreadable_or_unknown_requests_are_left_to_the_normal_checks(setup) -> None:  # noqa: ANN001
+def test_unreadable_or_unknown_requests_are_left_to_the_normal_checks(setup) -> None:
     config, _ = setup
     assert request_signature.check(config, "HTTP-POST", "%%%", "") is None
     other = b'<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0"/>'

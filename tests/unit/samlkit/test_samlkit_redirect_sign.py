@@ -43,7 +43,7 @@ def test_relay_state_is_left_out_when_there_is_none() -> None:
         (lambda q: "RelayState=x", "signature-invalid"),
     ],
 )
-def test_a_changed_query_does_not_verify(bend, code: str) -> None:  # noqa: ANN001
+def test_a_changed_query_does_not_verify(bend, code: str) -> None:
     query = sign_query("SAMLRequest", "abc", "/home", keys().idp.key_pem)
     with pytest.raises(SignatureProblem) as err:
         verify_query(bend(query), keys().idp.cert_pem)

@@ -39,7 +39,7 @@ def test_a_bad_slo_url_is_a_questionnaire_error() -> None:
     assert "IdP SLO URL" in str(q.errors()[0])
 
 
-def test_onboarding_and_the_mock_idps_answers_carry_the_slo_url(demo) -> None:  # noqa: ANN001
+def test_onboarding_and_the_mock_idps_answers_carry_the_slo_url(demo) -> None:
     q = Questionnaire.from_mock_idp(demo, subscription="abcd_ef", idp_base="http://127.0.0.1:9")
     assert q.idp_slo_url == "http://127.0.0.1:9/slo"
     done = onboard(demo, q, name="Acme")
@@ -62,7 +62,7 @@ def test_an_external_sps_metadata_sets_slo_its_certificate_and_signed_requests()
     assert (plain.slo_url, plain.sp_certificate, plain.want_authn_requests_signed) == ("", "", False)
 
 
-def test_the_workspace_gives_both_servers_their_slo_settings(demo) -> None:  # noqa: ANN001
+def test_the_workspace_gives_both_servers_their_slo_settings(demo) -> None:
     sp = demo.sp_config("http://sp.test", "http://idp.test")
     assert sp.key_pem and sp.cert_pem == demo.keypair("sp-signing").cert_pem
     assert sp.subscriptions[0].idp_slo_url == "http://idp.test/slo" and sp.slo_url == "http://sp.test/IdM/saml2/slo"
