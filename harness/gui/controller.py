@@ -32,6 +32,8 @@ from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
 from harness.gui.trust import cert_of
+from mock_idp.contract import IdPRoute
+from sp.contract import Route
 
 HEALTH_INTERVAL_MS = 3000
 
@@ -403,9 +405,9 @@ class AppController(WorkspaceEdits, QObject):
         if kind == "sp":
             return self.servers.login_url(idm_key)
         if kind == "logout":  # the browser's own SP session, logged out with Single Logout
-            return self.servers.sp_base + "/fo/logout.php"
+            return self.servers.sp_base + Route.LOGOUT
         if kind == "idp-logout":
-            return self.servers.idp_base + "/logout"
+            return self.servers.idp_base + IdPRoute.LOGOUT
         return self.servers.idp_start_url(user=username or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
