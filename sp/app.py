@@ -202,7 +202,7 @@ class SPApp:
                 kind="saml",
                 actor="sp",
                 direction="send",
-                binding="HTTP-Redirect",
+                binding=redirect.binding,
                 url=redirect.location,
                 param="SAMLRequest",
                 value=redirect.saml_request,
@@ -211,7 +211,10 @@ class SPApp:
                 subscription=sub.idm_key,
             ),
         )
-        resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
+        if redirect.form_html:  # the HTTP-POST binding
+            resp = self._html(redirect.form_html)
+        else:
+            resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
         self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
         return resp
 

@@ -48,6 +48,7 @@ class Subscription:
     idp_slo_url: str = ""  # the IdP's SingleLogoutService; empty: logout ends the SP session only
     slo_binding: str = "redirect"  # how the SP sends its LogoutRequest: redirect | post
     sign_authn_requests: bool = False  # sign AuthnRequests with the SP's key (the vendor's default: off)
+    authn_request_binding: str = "redirect"  # redirect (the vendor's) | post
     accounts: list[Account] = field(default_factory=list)
 
     @property

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
-from saml_helpers import SP_BASE, assert_refused, keys, saml_form
+from saml_helpers import SP_BASE, assert_refused, forms, keys, saml_form
 from slo_helpers import redirect_message, slo_world
 
 from samlkit import codec, ns, xmldsig
@@ -112,3 +112,27 @@ def test_sp_metadata_publishes_signing_slo_and_authn_requests_signed(new_world) 
     idp_slo = {e.get("Binding") for e in idp_md.iter(ns.q(ns.MD, "SingleLogoutService"))}
     assert idp_slo == {ns.BINDING_REDIRECT, ns.BINDING_POST}
     assert urlsplit(next(idp_md.iter(ns.q(ns.MD, "SingleLogoutService"))).get("Location")).path == "/slo"
+
+
+@pytest.mark.parametrize("sign", [True, False])
+def test_the_sp_can_send_its_authn_request_by_post_signed_enveloped(new_world, sign) -> None:
+    world = slo_world(
+        new_world,
+        sub={"sign_authn_requests": sign, "authn_request_binding": "post"},
+        idp_sp={"want_authn_requests_signed": True},
+    )
+    b = world.browser()
+    r = b.sp.get(world.sp_config.login_path, query_string={"idm_key": world.sub.idm_key})
+    assert r.status_code == 200
+    form = next(f for f in forms(r.get_data(as_text=True)) if "SAMLRequest" in f.fields)
+    assert form.action == world.sub.idp_sso_url
+    root = etree.fromstring(codec.decode_post(form.fields["SAMLRequest"]))
+    assert root.tag == ns.q(ns.SAMLP, "AuthnRequest")
+    if sign:
+        assert xmldsig.verify(root, keys().sp.cert_pem).element_id == root.get("ID")
+    page = b.idp.post("/sso", data=form.fields)
+    if sign:
+        done = b.deliver(b.sign_in(page, "alice", "alice-pw"))
+        assert done.status_code == 303 and b.whoami()[1]["login"] == "alice"
+    else:
+        assert_refused(b.deliver(page), "status-not-success")

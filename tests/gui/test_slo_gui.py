@@ -31,3 +31,17 @@ def test_the_subscription_editor_saves_the_slo_settings(qtbot, tester, window):
     ws = window.controller.workspace
     sub = ws.subscription("4711")
     assert sub.sign_authn_requests and sub.idp_slo_url == "{mock_idp}/other-slo"
+
+
+def test_wide_rows_go_below_both_columns_of_the_subscription_form(qtbot, tester, window):
+    """The right column is longer than the left now (SLO settings): no wide row may overlap it."""
+    tester.open(Target("subscriptions", "4711"))
+    subs = window.subs_page.subs
+    layout = subs.grid.grid
+
+    def row_of(widget):
+        return layout.getItemPosition(layout.indexOf(widget))[0]
+
+    last_right = max(row_of(w) for w in (subs.slo, subs.slo_binding, subs.sign_requests, subs.request_binding))
+    wide = [row_of(subs.login_url.parentWidget()), row_of(subs.cert_label)]
+    assert min(wide) > last_right and wide[0] != wide[1]

@@ -36,7 +36,7 @@ IDENTITY_SOURCES = [
 ]
 
 
-SLO_BINDING_WORDS = [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")]
+BINDING_WORDS = [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")]
 
 
 def cert_summary(pem: bytes) -> tuple[str, str]:
@@ -125,8 +125,11 @@ class _Subscriptions(TableWithForm):
         self.entity = f.line("idp_entity_id", "https://idp.example/saml", tip="Questionnaire: the IdP EntityID")
         self.sso = f.line("idp_sso_url", "{mock_idp}/sso", tip="Questionnaire: the IdP's SSO URL")
         self.slo = f.line("idp_slo_url", "{mock_idp}/slo (optional)", tip="Questionnaire: the IdP's Single Logout URL")
-        self.slo_binding = f.combo("slo_binding", SLO_BINDING_WORDS, tip="How the SP sends its LogoutRequest")
+        self.slo_binding = f.combo("slo_binding", BINDING_WORDS, tip="How the SP sends its LogoutRequest")
         self.sign_requests = f.check("sign_authn_requests", "Sign AuthnRequests (the SP's signing key)")
+        self.request_binding = f.combo(
+            "authn_request_binding", BINDING_WORDS, tip="How the SP sends its AuthnRequest (the vendor: Redirect)"
+        )
         self.login_url = QLineEdit(readOnly=True)
         self.login_url.setAccessibleName("Unique login URL")
         self.copy_btn = QPushButton("Copy")
@@ -173,6 +176,7 @@ class _Subscriptions(TableWithForm):
         g.add("IdP S&LO URL", self.slo, 1)
         g.add("SLO binding", self.slo_binding, 1)
         g.add("", self.sign_requests, 1)
+        g.add("AuthnRequest binding", self.request_binding, 1)
         g.add("Unique login URL", url_row, 0, span=2)
         g.add("Trusted IdP certificate", self.cert_label, 0, span=2)
         g.add("Change it", cert_row, 0, span=2)
@@ -204,6 +208,7 @@ class _Subscriptions(TableWithForm):
                 "idp_slo_url": s.idp_slo_url,
                 "slo_binding": s.slo_binding,
                 "sign_authn_requests": s.sign_authn_requests,
+                "authn_request_binding": s.authn_request_binding,
             }
         )
         servers = self.controller.servers
