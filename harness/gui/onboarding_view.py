@@ -119,6 +119,8 @@ class QuestionnaireForm(QWidget):
         self.subscription.setPlaceholderText("abcd_ef (the Manager primary contact's username)")
         self.exit_url = QLineEdit()
         self.exit_url.setPlaceholderText("optional: https://www.example.com/")
+        self.slo_url = QLineEdit()
+        self.slo_url.setPlaceholderText("optional: https://idp.example.com/slo (Single Logout)")
         self.name = QLineEdit()
         self.name.setPlaceholderText("display name (default: the primary contact)")
         self.mapping = QComboBox()
@@ -140,6 +142,7 @@ class QuestionnaireForm(QWidget):
         form_row(form, "IdP SSO URL", self.sso_url)
         form_row(form, "Subscription (primary contact)", self.subscription)
         form_row(form, "Exit URL", self.exit_url)
+        form_row(form, "IdP SLO URL", self.slo_url)
         fill = QHBoxLayout()
         self.from_mock = QPushButton("Fill from the mock IdP")
         self.from_file = QPushButton("Fill from a metadata file…")
@@ -171,7 +174,7 @@ class QuestionnaireForm(QWidget):
         layout.addWidget(self.result)
         layout.addStretch(1)
 
-        for w in (self.entity_id, self.sso_url, self.subscription, self.exit_url):
+        for w in (self.entity_id, self.sso_url, self.subscription, self.exit_url, self.slo_url):
             w.textChanged.connect(self.revalidate)
         self.certificate.textChanged.connect(self.revalidate)
         self.from_mock.clicked.connect(self.fill_from_mock)
@@ -192,6 +195,7 @@ class QuestionnaireForm(QWidget):
             idp_sso_url=self.sso_url.text(),
             subscription=self.subscription.text(),
             exit_url=self.exit_url.text(),
+            idp_slo_url=self.slo_url.text(),
         )
 
     def set_questionnaire(self, q: Questionnaire) -> None:
@@ -201,6 +205,7 @@ class QuestionnaireForm(QWidget):
         self.sso_url.setText(q.idp_sso_url)
         self.subscription.setText(q.subscription or keep)
         self.exit_url.setText(q.exit_url)
+        self.slo_url.setText(q.idp_slo_url)
         self.revalidate()
 
     def revalidate(self) -> None:
