@@ -21,6 +21,7 @@ from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
 from samlkit import ns
 from samlkit.metadata_xml import sp_metadata
+from sp.model import DEFAULT_SLO_PATH
 
 if TYPE_CHECKING:
     from harness.core.workspace import Workspace
@@ -325,6 +326,7 @@ class SPSide:
     acs_url: str
     login_url: str | None
     metadata_xml: str
+    slo_url: str = ""  # the SP's Single Logout endpoint (both bindings), when it has a signing key
 
     def text(self) -> str:
         rows = [
@@ -335,6 +337,8 @@ class SPSide:
         ]
         if self.login_url:
             rows.append(f"Unique login URL:              {self.login_url}")
+        if self.slo_url:
+            rows.append(f"Single Logout URL:             {self.slo_url} (HTTP-Redirect or HTTP-POST, signed)")
         rows += [
             "",
             "SP-initiated: the SP sends the AuthnRequest by HTTP-Redirect and expects the Response by HTTP-POST.",
@@ -365,8 +369,13 @@ def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | 
     base = (sp_base or sp_base_url(workspace)).rstrip("/")
     acs = base + prof.acs_path
     login = f"{base}{prof.login_path}?idm_key={idm_key}" if idm_key else None
-    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + sp_metadata(entity_id=prof.entity_id, acs_url=acs) + "\n"
-    return SPSide(entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml)
+    sub = workspace.subscription(idm_key) if idm_key else None
+    cert = workspace.keypair(prof.signing_key).cert_pem if prof.signing_key in workspace.keypair_names() else None
+    slo = base + DEFAULT_SLO_PATH if cert else ""
+    signed = bool(cert and sub and sub.sign_authn_requests)
+    md = sp_metadata(entity_id=prof.entity_id, acs_url=acs, cert_pem=cert, slo_url=slo, authn_requests_signed=signed)
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + md + "\n"
+    return SPSide(entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml, slo_url=slo)
 
 
 # -- helpers ---------------------------------------------------------------------------------

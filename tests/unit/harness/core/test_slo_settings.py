@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness.core.certs import make_keypair
 from harness.core.external_sp import idp_for_sp_from_metadata
 from harness.core.onboarding import onboard
-from harness.core.questionnaire import Questionnaire
+from harness.core.questionnaire import Questionnaire, sp_side
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.metadata_xml import sp_metadata
 
@@ -70,3 +70,10 @@ def test_the_workspace_gives_both_servers_their_slo_settings(demo) -> None:
     (embedded,) = idp.sps
     assert embedded.slo_url == "http://sp.test/IdM/saml2/slo" and embedded.sp_cert_pem == sp.cert_pem
     assert embedded.slo_binding == "redirect" and not embedded.want_authn_requests_signed
+
+
+def test_the_sp_side_given_to_the_idp_admin_names_single_logout_and_the_signing_certificate(demo) -> None:
+    side = sp_side(demo, sp_base="http://sp.test", idm_key="4711")
+    assert side.slo_url == "http://sp.test/IdM/saml2/slo" and "Single Logout URL" in side.text()
+    s = idp_for_sp_from_metadata(side.metadata_xml)
+    assert s.slo_url == side.slo_url and s.sp_certificate and not s.want_authn_requests_signed
