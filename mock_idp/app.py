@@ -155,6 +155,7 @@ class IdPApp:
             f"<p>EntityID <code>{esc(self.config.entity_id)}</code>. "
             f'SSO URL <code>{esc(self.config.sso_url)}</code>. <a href="{IdPRoute.METADATA}">Metadata</a>.</p>'
             f"<h2>Sign in to a service (IdP-initiated)</h2><ul>{sps or '<li>No SP configured.</li>'}</ul>"
+            f'<p><a href="{IdPRoute.LOGOUT}">Sign out of every service (Single Logout)</a></p>'
         )
         return self._html(page("Mock identity provider", body, actor="Mock IdP"))
 

@@ -213,6 +213,8 @@ def outcome_line(trace: Trace, expected: object | None = None, as_expected: bool
             text = f"{FAIL} Refused: {trace.outcome_detail or 'no session'}"
     elif trace.outcome == "error":
         level, text = "error", f"{FAIL} The flow broke off: {trace.outcome_detail or 'unknown error'}"
+    elif trace.outcome == "incomplete" and trace.flow in ("logout", "idp-logout"):
+        level, text = "refused", f"{FAIL} The logout did not complete: {trace.outcome_detail or 'see the trace'}"
     elif trace.outcome == "incomplete":
         level, text = "info", "The flow ended without a session."
     else:

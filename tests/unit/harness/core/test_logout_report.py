@@ -57,3 +57,14 @@ def test_logout_hops_are_explained_with_what_was_checked() -> None:
         reason="Single logout completed for alice",
     )
     assert "InResponseTo" in explain_step(answer) and "completed for alice" in explain_step(answer)
+
+
+def test_the_outcome_line_of_a_logout() -> None:
+    from harness.core.report import outcome_line
+    from harness.core.trace import Trace
+
+    done = Trace(flow="logout", outcome="logged-out", outcome_detail="both sessions ended (SP and IdP)")
+    assert outcome_line(done) == ("ok", "✔ Logged out: both sessions ended (SP and IdP).")
+    broke = Trace(flow="idp-logout", outcome="incomplete", outcome_detail="the IdP is unreachable")
+    level, text = outcome_line(broke)
+    assert level == "refused" and "The logout did not complete: the IdP is unreachable" in text
