@@ -205,3 +205,18 @@ def test_the_mock_idp_logs_out_python3_saml_and_the_embedded_sp_in_one_logout(wo
     assert browser.get(servers.sp_base + "/whoami").status == 401
     assert servers.idp_app.sessions.count() == 0
     browser.close()
+
+
+def test_an_sp_initiated_logout_at_the_embedded_sp_also_logs_out_python3_saml(world) -> None:
+    """The IdP passes the embedded SP's logout on to python3-saml before it answers the embedded SP."""
+    sp, base, servers = world
+    browser = ScriptedBrowser(Credentials("alice", "alice123"))
+    _login(browser, base)
+    browser.get(servers.login_url("4711"))
+    page = browser.get(servers.sp_base + "/fo/logout.php")
+    assert page.url == servers.idp_base + "/"  # the demo subscription's exit URL, after the LogoutResponse
+    assert not sp.session and servers.idp_app.sessions.count() == 0
+    assert browser.get(servers.sp_base + "/whoami").status == 401
+    sls = [p for p in browser.history if p.url.startswith(base + "/sls")]
+    assert len(sls) == 1 and sls[0].status == 302  # python3-saml answered the IdP's LogoutRequest
+    browser.close()
