@@ -244,24 +244,7 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
     """The IdP logs the user out of this SP (IdP-initiated, or another SP started it)."""
     config = app.config
     view = logout.read_request(msg.root)
-    candidates = [s for s in config.subscriptions if s.saml_ready and s.idp_entity_id == view.issuer]
-    if not candidates:
-        raise checks.fail("Issuer", Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer {view.issuer!r}.")
-    checks.ok("Issuer", view.issuer)
-    sub: Subscription | None = None
-    problems: list[SignatureProblem] = []
-    for candidate in candidates:  # several subscriptions may trust this IdP: the first that verifies
-        try:
-            detail = binding.verify(msg, candidate.idp_cert_pem)
-        except SignatureProblem as p:
-            problems.append(p)
-            continue
-        sub = candidate
-        checks.ok("Signature", detail)
-        break
-    if sub is None:
-        first = problems[0]
-        raise checks.fail("Signature", first.code, f"The LogoutRequest signature does not hold: {first.message}.")
+    sub = _verified_subscription(config, checks, msg, view.issuer)
     _check_destination(checks, config, view.destination)
     if logout.expired(view.not_on_or_after, config.clock_skew):
         raise checks.fail("NotOnOrAfter", Reason.EXPIRED, f"The LogoutRequest expired at {view.not_on_or_after}.")
@@ -281,8 +264,9 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
         checks.items,
         subscription=sub.idm_key,
     )
-    if not sub.idp_slo_url:
-        resp = app._html(logged_out_page("The IdP logged you out; it names no SLO URL to answer."))
+    if not sub.idp_slo_url or not config.key_pem:
+        why = "it names no SLO URL to answer" if not sub.idp_slo_url else "the SP has no signing key to answer with"
+        resp = app._html(logged_out_page(f"The IdP logged you out; {why}."))
     else:
         answer = logout.logout_response(issuer=config.entity_id, destination=sub.idp_slo_url, in_response_to=view.id)
         resp = _deliver(
@@ -299,6 +283,26 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
     if request.cookies.get(SESSION_COOKIE) in tokens:
         resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
+
+
+def _verified_subscription(config: SPConfig, checks: Checks, msg: binding.Received, issuer: str) -> Subscription:
+    """The subscription that trusts the Issuer and whose certificate verifies the signature (the first
+    that does, when several subscriptions trust the same IdP)."""
+    candidates = [s for s in config.subscriptions if s.saml_ready and s.idp_entity_id == issuer]
+    if not candidates:
+        raise checks.fail("Issuer", Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer {issuer!r}.")
+    checks.ok("Issuer", issuer)
+    problems: list[SignatureProblem] = []
+    for candidate in candidates:
+        try:
+            detail = binding.verify(msg, candidate.idp_cert_pem)
+        except SignatureProblem as p:
+            problems.append(p)
+            continue
+        checks.ok("Signature", detail)
+        return candidate
+    first = problems[0]
+    raise checks.fail("Signature", first.code, f"The LogoutRequest signature does not hold: {first.message}.")
 
 
 def _matching_sessions(app: SPApp, checks: Checks, sub: Subscription, view: logout.LogoutRequestView) -> list[str]:

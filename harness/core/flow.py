@@ -103,14 +103,7 @@ def run_flow(
 ) -> FlowResult:
     """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page); "logout"
     and "idp-logout" sign in SP-initiated, then log out at the SP (Single Logout) or at the IdP."""
-    user = servers.workspace.user(username)
-    creds = Credentials(
-        username=username,
-        password=password if password is not None else (user.password if user else ""),
-        totp_secret=user.totp_secret if user else None,
-        pick=pick,
-    )
-    browser = ScriptedBrowser(creds)
+    browser = ScriptedBrowser(_credentials(servers, username, password, pick))
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
         title=f"{TITLES.get(kind, kind)}: {username} → {sub.name if sub else idm_key}",
@@ -154,6 +147,17 @@ def run_flow(
         expected=expect(servers, idm_key, username),
         seconds=time.perf_counter() - started,
         logout=outcome,
+    )
+
+
+def _credentials(servers: Servers, username: str, password: str | None, pick: str | None) -> Credentials:
+    """What the scripted browser types at the IdP: the workspace's password unless one is given."""
+    user = servers.workspace.user(username)
+    return Credentials(
+        username=username,
+        password=password if password is not None else (user.password if user else ""),
+        totp_secret=user.totp_secret if user else None,
+        pick=pick,
     )
 
 
