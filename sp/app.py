@@ -22,7 +22,7 @@ from samlkit.events import Event, Sink, emit, http_reporter
 from samlkit.html import auto_post_form
 from samlkit.metadata_xml import sp_metadata
 from samlkit.safexml import UnsafeXML, parse
-from sp import api
+from sp import api, logout
 from sp.authn_request import Clients
 from sp.mapping import decide
 from sp.model import Account, SPConfig, Subscription
@@ -451,15 +451,7 @@ class SPApp:
         return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     def _logout(self, request: Request) -> Response:
-        token = request.cookies.get(SESSION_COOKIE)
-        session = self.store.get_session(token) if token else None
-        if token:
-            self.store.end_session(token)
-        sub = self.config.subscription(session["subscription"]) if session else None
-        target = sub.exit_url if sub and sub.exit_url else "/fo/logged-out"
-        resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
-        resp.delete_cookie(SESSION_COOKIE, path="/")
-        return resp
+        return logout.handle(self, request)
 
     def _metadata(self, request: Request) -> Response:
         key = request.args.get("idm_key")

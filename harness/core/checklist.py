@@ -519,7 +519,9 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
                     report.account = login
 
     out = report.step("logout")
-    logouts = [s for s in steps if s.dst == "sp" and _path(s) == "/fo/logout.php"]
+    seen = [s for s in steps if s.dst == "sp" and _path(s) == "/fo/logout.php"]
+    # A logout confirmation page (200) is not a logout: judge the request that ended the session.
+    logouts = [s for s in seen if s.status in (301, 302, 303, 307)] or seen
     if sess.status != PASS:
         out.set(SKIP, "not reached")
     elif not logouts:
@@ -671,7 +673,12 @@ def _drive(servers: Servers, report: ChecklistReport, creds: Credentials, on_ste
         browser.get(report.login_url)
         who = browser.get(servers.sp_base + "/whoami")
         if who.status == 200:
-            r = browser.session.get(servers.sp_base + "/fo/logout.php", allow_redirects=False, timeout=browser.timeout)
+            r = browser.session.get(  # the tester's own click: the SP's logout wants Sec-Fetch-Site
+                servers.sp_base + "/fo/logout.php",
+                headers={"Sec-Fetch-Site": "none"},
+                allow_redirects=False,
+                timeout=browser.timeout,
+            )
             target = urljoin(servers.sp_base + "/", r.headers.get("Location", ""))
             host = urlsplit(target).hostname or ""
             if r.is_redirect and host in ("127.0.0.1", "localhost", "::1"):
@@ -718,8 +725,8 @@ def run_interactive(
             on_trace(trace, step)
         path = _path(step)
         if step.dst == "sp":
-            if path == "/fo/logout.php":
-                logged_out.set()
+            if path == "/fo/logout.php" and step.status in (301, 302, 303, 307):
+                logged_out.set()  # not on the confirmation page: only when the session ended
                 decided.set()
             elif path.rstrip("/") == ctx.acs_path.rstrip("/") and (step.verdict == "refused" or step.code == "session"):
                 decided.set()

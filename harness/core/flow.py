@@ -122,7 +122,7 @@ def run_flow(
             who = browser.get(servers.sp_base + "/whoami")
             whoami = json.loads(who.text) if who.text.startswith("{") else {}
             if logout and whoami.get("authenticated"):
-                browser.get(servers.sp_base + "/fo/logout.php")
+                browser.navigate(servers.sp_base + "/fo/logout.php")
         except BrowserError as err:
             trace.outcome, trace.outcome_detail = "error", str(err)
             page = None

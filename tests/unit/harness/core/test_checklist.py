@@ -169,7 +169,7 @@ def test_interactive_mode_records_a_browser_it_does_not_drive(ws: Workspace) -> 
         def go() -> None:
             b = ScriptedBrowser(Credentials("alice", "alice123"))
             b.get(url)
-            b.get(url.split("/fo/")[0] + "/fo/logout.php")
+            b.navigate(url.split("/fo/")[0] + "/fo/logout.php")  # typed by the person
             b.close()
             done.set()
 
