@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Protocol
 
 from werkzeug.wrappers import Request, Response
 
 from samlkit.html import esc, page
-from sp.refusal import Refusal
+from sp.contract.http import SESSION_COOKIE, Route
+from sp.contract.reasons import Reason, Refusal
+from sp.model import SPConfig
+from sp.store import SPStore
 
 OWN_SITE = ("same-origin", "none")
 TOKEN_FIELD = "csrf"
@@ -27,22 +31,32 @@ def logout_token(session_token: str) -> str:
     return hashlib.sha256(b"saml-harness logout\x00" + session_token.encode()).hexdigest()[:32]
 
 
-def handle(app, request: Request) -> Response:  # noqa: ANN001 - sp.app.SPApp (a cycle otherwise)
-    """GET or POST /fo/logout.php (see the module doc)."""
-    from sp.app import SESSION_COOKIE
+class SessionHost(Protocol):
+    """What logout needs of the SP: its sessions and its configuration."""
 
+    @property
+    def config(self) -> SPConfig: ...
+
+    @property
+    def store(self) -> SPStore: ...
+
+
+def handle(app: SessionHost, request: Request) -> Response:
+    """GET or POST /fo/logout.php (see the module doc)."""
     token = request.cookies.get(SESSION_COOKIE) or ""
     session = app.store.get_session(token) if token else None
     if request.method == "POST":
         given = request.form.get(TOKEN_FIELD, "")
         if session is not None and not hmac.compare_digest(given, logout_token(token)):
-            raise Refusal("csrf", "This logout did not come from the SP's own page; the session stays open.", 403)
+            raise Refusal(Reason.CSRF, "This logout did not come from the SP's own page; the session stays open.")
     elif session is not None and request.headers.get("Sec-Fetch-Site") not in OWN_SITE:
-        return app._html(confirm_page(logout_token(token), session.get("subscription_name", "")))
+        html = confirm_page(logout_token(token), session.get("subscription_name", ""))
+        headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+        return Response(html, mimetype="text/html", headers=headers)
     if token:
         app.store.end_session(token)
     sub = app.config.subscription(session["subscription"]) if session else None
-    target = sub.exit_url if sub and sub.exit_url else "/fo/logged-out"
+    target = sub.exit_url if sub and sub.exit_url else Route.LOGGED_OUT
     resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
@@ -51,7 +65,7 @@ def handle(app, request: Request) -> Response:  # noqa: ANN001 - sp.app.SPApp (a
 def confirm_page(token: str, subscription: str) -> str:
     body = (
         f"<p>Log out of {esc(subscription or 'the SP')}?</p>"
-        f'<form method="post" action="/fo/logout.php"><input type="hidden" name="{TOKEN_FIELD}" '
+        f'<form method="post" action="{Route.LOGOUT}"><input type="hidden" name="{TOKEN_FIELD}" '
         f'value="{esc(token)}"><button type="submit" id="confirm-logout">Log out</button></form>'
     )
     return page("Log out", body, actor="Vendor SP")

@@ -13,15 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.core.trace_check import MAX_FILE_BYTES, TraceFileError, check_trace
-
-
-@dataclass
-class Check:
-    """One rule applied to a message: passed (True), failed (False) or not applicable (None)."""
-
-    name: str
-    ok: bool | None
-    detail: str = ""
+from samlkit.events import Check
 
 
 @dataclass

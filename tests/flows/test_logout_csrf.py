@@ -8,7 +8,7 @@ from saml_helpers import World, assert_refused
 EXIT_URL_STATUS = 302
 
 
-def _logged_in(world: World):  # noqa: ANN202
+def _logged_in(world: World):
     b = world.browser()
     assert b.login().status_code == 303
     return b
