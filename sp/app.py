@@ -40,6 +40,7 @@ from sp.mapping import decide
 from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
 from sp.store import SPStore
+from sp.throttle import ApiThrottle
 from sp.validate import Validator, issuers_of
 
 # SAML caps RelayState at 80 bytes (bindings §3.4.3, §3.5.3); deep links get more room here, but
@@ -79,6 +80,7 @@ class SPApp:
         self.sink = sink
         self.store = SPStore(state_path)
         self.clients = Clients()
+        self.api_throttle = ApiThrottle()
         self.on_accounts_changed = on_accounts_changed
         self.lock = threading.RLock()
         self.config = config
@@ -136,6 +138,7 @@ class SPApp:
         resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
         resp.headers[REASON_HEADER] = r.code
         resp.headers["Cache-Control"] = "no-store"
+        resp.headers.update(r.headers)
         return resp
 
     def _html(self, html: str, status: int = 200) -> Response:
