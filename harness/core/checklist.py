@@ -713,10 +713,11 @@ def run_interactive(
             decided.set()
 
     certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch)
+    token = servers.recordings.start()  # only the browser opened here is the tester's
+    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch, recording=token)
     servers.add_listener(recorder)
     try:
-        opener(report.login_url)
+        opener(servers.recording_url(token, report.login_url))
         deadline = time.monotonic() + timeout
         while not decided.is_set() and not cancel.is_set() and time.monotonic() < deadline:
             decided.wait(0.1)
@@ -728,6 +729,7 @@ def run_interactive(
             time.sleep(0.2)  # the exit page's request, if it is ours
     finally:
         servers.remove_listener(recorder)
+        servers.recordings.end(token)
     if ctx.expected is None and report.account:
         ctx.expected = report.account
     _check_trace(report, ctx, interactive=True)

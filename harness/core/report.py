@@ -494,6 +494,19 @@ def _step_html(step: Step, shown: dict[str, int] | None = None) -> str:
     return "".join(out)
 
 
+def _foreign_html(trace: Trace) -> str:
+    """Requests of another browser or page during a recording: listed apart, never judged."""
+    if not trace.foreign:
+        return ""
+    e = html.escape
+    rows = "".join(f"<tr><td>{e(request_text(s))}</td><td>{e(answer_text(s))}</td></tr>" for s in trace.foreign)
+    return (
+        f"<h2>Foreign requests ({len(trace.foreign)})</h2><p>These reached the servers during the recording "
+        f"without its token (another browser, or a web page): they are not the tester's steps.</p>"
+        f"<table>{rows}</table>"
+    )
+
+
 def render_html(
     trace: Trace,
     *,
@@ -524,5 +537,5 @@ def render_html(
         f'<p class="meta">{e(meta)} · started {e(when)} · report made {e(made)} by saml-harness</p>'
         f'<p class="outcome {e(level)}">{e(outcome)}{jump}</p>'
         f"<h2>Sequence</h2>{diagram_svg(trace.steps)}"
-        f"<table>{index}</table>{steps}</body></html>\n"
+        f"<table>{index}</table>{steps}{_foreign_html(trace)}</body></html>\n"
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from harness.core.recording import Recordings
 from harness.core.workspace import Workspace
 from mock_idp.app import IdPApp, create_idp_app
 from mock_idp.contract import IdPRoute
@@ -106,6 +107,7 @@ class Servers:
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
         self.notes: list[str] = []
+        self.recordings = Recordings()
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -166,7 +168,9 @@ class Servers:
             on_accounts_changed=self.workspace.store_accounts,
         )
         self.idp_app = create_idp_app(self.workspace.idp_config(self.idp_base, self.sp_base), sink=self._sink)
-        slots[0].app, slots[1].app = self.sp_app, self.idp_app
+        self.recordings.bases = (self.sp_base, self.idp_base)
+        slots[0].app = self.recordings.middleware(self.sp_app)
+        slots[1].app = self.recordings.middleware(self.idp_app)
         for srv in self._servers:
             t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
             t.start()
@@ -202,6 +206,10 @@ class Servers:
         self.stop()
 
     # -- URLs ---------------------------------------------------------------------------------
+
+    def recording_url(self, token: str, target: str) -> str:
+        """Open `target` in a browser so that its requests carry the recording `token`."""
+        return self.recordings.url(token, target)
 
     def login_url(self, idm_key: str) -> str:
         return self.sp_app.config.login_url(idm_key)

@@ -81,7 +81,7 @@ class AppController(WorkspaceEdits, QObject):
         self._starting = False
         self._unclaimed: list[Servers] = []  # started in a worker, not yet taken by the GUI thread
         self._lock = threading.Lock()
-        self._capture: tuple[str, BrowserCapture, Servers] | None = None
+        self._capture: tuple[str, BrowserCapture, Servers, str] | None = None
         self._running: str | None = None
         self._closed = False
         self.last_battery_error = ""
@@ -424,19 +424,22 @@ class AppController(WorkspaceEdits, QObject):
         )
         entry = HistoryEntry(run_id, trace, "browser", running=True)
         bridge = self.bridge
+        token = self.servers.recordings.start()  # binds the recording to the browser we open
         recorder = TraceRecorder(
             trace,
             flow_id=None,
             trusted_cert=self._trusted_cert(self.servers),
             on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
+            recording=token,
+            on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
         )
         capture = BrowserCapture(recorder)
         self.servers.add_listener(capture)
-        self._capture = (run_id, capture, self.servers)
+        self._capture = (run_id, capture, self.servers, token)
         self.history.append(entry)
         bridge.history_changed.emit()
         bridge.flow_started.emit(entry)
-        self.open_url(url)
+        self.open_url(self.servers.recording_url(token, url))
         bridge.info(f"Opened {url} in the browser; recording its steps until you stop or start another run.")
         return run_id
 
@@ -447,9 +450,10 @@ class AppController(WorkspaceEdits, QObject):
     def stop_capture(self) -> None:
         if self._capture is None:
             return
-        run_id, capture, servers = self._capture
+        run_id, capture, servers, token = self._capture
         self._capture = None
         servers.remove_listener(capture)
+        servers.recordings.end(token)
         self.bridge.flow_finished.emit(run_id, None)
 
     def entry(self, run_id: str) -> HistoryEntry | None:

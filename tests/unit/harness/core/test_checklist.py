@@ -181,9 +181,13 @@ def test_interactive_mode_records_a_browser_it_does_not_drive(ws: Workspace) -> 
 
     def person(url: str) -> None:
         def go() -> None:
+            assert "/__harness/record?" in url  # the recording's token is handed to this browser first
+            intruder = ScriptedBrowser(Credentials("bob", "bob123"))  # a page in another browser, meanwhile
+            intruder.get(servers.login_url("4711"))
+            intruder.close()
             b = ScriptedBrowser(Credentials("alice", "alice123"))
             b.get(url)
-            b.navigate(url.split("/fo/")[0] + "/fo/logout.php")  # typed by the person
+            b.navigate(servers.sp_base + "/fo/logout.php")  # typed by the person
             b.close()
             done.set()
 
@@ -193,6 +197,9 @@ def test_interactive_mode_records_a_browser_it_does_not_drive(ws: Workspace) -> 
         r = run_interactive(servers, idm_key="4711", timeout=20, logout_timeout=10, opener=person)
     assert done.wait(5)
     assert r.passed, format_report(r)
+    assert r.step("logout").status == PASS
+    assert r.trace.foreign and all("bob" not in (s.login or "") for s in r.trace.steps)
+    assert r.trace.login == "alice" and r.account == "alice"
     assert r.mode == "interactive" and r.account == "alice"
     assert r.step("idp-auth").reason.startswith("the user authenticated at the IdP")
 
