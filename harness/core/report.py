@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.core.certs import colon_fp
-from harness.core.terminal import html_text
+from harness.core.terminal import html_text, visible
 from harness.core.trace import Check, Message, MessageSummary, SignatureInfo, Step, Trace
 
 ACTORS = {"browser": "Browser", "sp": "SP (vendor)", "idp": "IdP (mock)"}
@@ -326,8 +326,8 @@ def diagram_layout(
                 bottom=top + ROW,
                 color=step_color(step),
                 verdict=step.verdict,
-                label=f"{step.index}  {request_text(step)}",
-                answer=answer_text(step),
+                label=visible(f"{step.index}  {request_text(step)}"),  # painted as text: nothing may reorder it
+                answer=visible(answer_text(step)),
             )
         )
     return lay

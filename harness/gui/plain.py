@@ -68,5 +68,5 @@ def plain_message_box(
     """A message box whose text is shown literally."""
     box = QMessageBox(icon, title, "", buttons, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
+    box.setText(visible(text))
     return box
