@@ -238,3 +238,28 @@ def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "Manager: SAML enabled for carol" in out
     ws.__init__(ws.path)
+
+
+def test_cli_interactive_prints_and_opens_the_recording_url(ws: Workspace, capsys, monkeypatch) -> None:
+    """The URL the tester is told to open carries the recording's token (else nothing they do counts)."""
+    import harness.core.commands.checklist as command
+
+    opened: list[str] = []
+
+    def person(url: str) -> None:  # the tester's browser, opened by the command
+        opened.append(url)
+
+        def go() -> None:
+            b = ScriptedBrowser(Credentials("alice", "alice123"))
+            b.get(url)
+            b.navigate(url.split("/__harness/")[0] + "/fo/logout.php")
+            b.close()
+
+        threading.Thread(target=go, daemon=True).start()
+
+    monkeypatch.setattr(command.webbrowser, "open", person)
+    code = main(["--workspace", str(ws.path), "checklist", "--interactive", "--timeout", "20"])
+    out = capsys.readouterr().out
+    assert len(opened) == 1 and "/__harness/record?t=" in opened[0]
+    assert f"open {opened[0]} in your browser" in out
+    assert code == 0, out
