@@ -84,6 +84,32 @@ def assert_nothing_interpreted(root) -> int:
     return literal
 
 
+def _cells_without_raw_controls(root) -> int:
+    """Every item view's every cell (trees walked down): no bidi override or ESC shown raw."""
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtWidgets import QAbstractItemView
+
+    seen = 0
+    for view in root.findChildren(QAbstractItemView):
+        model = view.model()
+        try:
+            model.columnCount()
+        except (AttributeError, TypeError):  # none, or a Qt-internal model (list views) with private counts
+            continue
+        todo = [QModelIndex()]
+        while todo:
+            parent = todo.pop()
+            for r in range(model.rowCount(parent)):
+                for c in range(model.columnCount(parent)):
+                    idx = model.index(r, c, parent)
+                    text = str(model.data(idx) or "")
+                    assert "\u202e" not in text and "\x1b" not in text, text
+                    seen += 1
+                    if c == 0 and model.rowCount(idx) > 0:
+                        todo.append(idx)
+    return seen
+
+
 def _tooltips_escaped(model) -> None:
     for r in range(model.rowCount()):
         for c in range(model.columnCount()):
@@ -113,6 +139,7 @@ def test_a_hostile_trace_is_shown_literally_everywhere(qtbot, tester, window, tm
     painted = [a.label + a.answer for a in page.diagram.arrows()]
     cells = [page.model.data(page.model.index(r, c)) or "" for r in range(page.model.rowCount()) for c in range(4)]
     assert not any("\u202e" in t or "\x1b" in t for t in painted + cells)
+    assert _cells_without_raw_controls(window) > 20  # the workspace tree's trace entry, the step list...
 
 
 def test_the_inspector_and_the_battery_summary_show_markup_literally(qtbot, window):
