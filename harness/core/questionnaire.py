@@ -346,8 +346,12 @@ class SPSide:
 
 
 def sp_base_url(workspace: Workspace) -> str:
-    """The SP's base URL when no server runs: loopback on the SP profile's port."""
-    return f"http://127.0.0.1:{workspace.sp_profile().port}"
+    """The SP's base URL: where the harness holding this workspace serves, else loopback on the
+    SP profile's port (where `serve` and the app listen unless that port is taken)."""
+    from harness.core.serving import current
+
+    found = current(workspace.path)
+    return found.sp_base if found is not None else f"http://127.0.0.1:{workspace.sp_profile().port}"
 
 
 def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | None = None) -> SPSide:

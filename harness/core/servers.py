@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from harness.core import serving
 from harness.core.workspace import Workspace
 from mock_idp.app import IdPApp, create_idp_app
 from samlkit.events import Event
@@ -169,6 +170,8 @@ class Servers:
             t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
             t.start()
             self._threads.append(t)
+        if not self.workspace.read_only:  # the workspace's owner says where it really serves
+            serving.record(self.workspace.path, self.sp_base, self.idp_base)
         return self
 
     def reload(self) -> None:
@@ -191,6 +194,8 @@ class Servers:
             t.join(timeout=5)
         if self.sp_app is not None:
             self.sp_app.close()
+        if self._servers and not self.workspace.read_only:
+            serving.clear(self.workspace.path)
         self._servers, self._threads = [], []
 
     def __enter__(self) -> Servers:
