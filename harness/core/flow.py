@@ -112,7 +112,7 @@ def run_flow(
     started = time.perf_counter()
     whoami: dict = {}
     try:
-        start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username)
+        start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username, idm_key=idm_key)
         try:
             page = browser.get(start)
             who = browser.get(servers.sp_base + "/whoami")

@@ -209,10 +209,19 @@ class Servers:
     def login_url(self, idm_key: str) -> str:
         return self.sp_app.config.login_url(idm_key)
 
-    def idp_start_url(self, sp_entity_id: str | None = None, user: str | None = None) -> str:
+    def idp_start_url(
+        self, sp_entity_id: str | None = None, user: str | None = None, idm_key: str | None = None
+    ) -> str:
+        """The mock IdP's IdP-initiated start for an SP. With `idm_key`, the RelayState carries
+        `idm_key=KEY`, as the vendor has the IdP's "default RelayState" do to choose the
+        subscription, unless the IdP's settings for that SP give a default RelayState of their own."""
         from urllib.parse import urlencode
 
-        params = {"sp": sp_entity_id or self.sp_app.config.entity_id}
+        entity = sp_entity_id or self.sp_app.config.entity_id
+        params = {"sp": entity}
         if user:
             params["user"] = user
+        settings = self.idp_app.config.sp(entity) if self.idp_app is not None else None
+        if idm_key and not (settings and settings.default_relay_state):
+            params["RelayState"] = f"idm_key={idm_key}"
         return f"{self.idp_base}/start?{urlencode(params)}"

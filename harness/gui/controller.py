@@ -403,7 +403,7 @@ class AppController(WorkspaceEdits, QObject):
             return None
         if kind == "sp":
             return self.servers.login_url(idm_key)
-        return self.servers.idp_start_url(user=username or None)
+        return self.servers.idp_start_url(user=username or None, idm_key=idm_key or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
         """Open the login URL in the system browser and record what it does."""

@@ -131,6 +131,7 @@ class QuestionnaireForm(QWidget):
         self.problems.setMaximumHeight(110)
         self.result = QLabel()
         self.result.setWordWrap(True)
+        self.result.setTextFormat(Qt.TextFormat.PlainText)  # shows EntityIDs and URLs from the questionnaire
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
@@ -304,7 +305,7 @@ class QuestionnaireForm(QWidget):
         sub = done.subscription
         note = (
             "" if sub.nds_enabled else "\nThis subscription lacks the New Data Security Model: SAML cannot be enabled."
-        )
+        ) + "".join(f"\n{w}" for w in done.warnings)
         self._say(
             f"Subscription {sub.name} created with idm_key {sub.idm_key}.\nUnique login URL: {done.login_url}\n"
             f"API account (the user API only, never SAML): {done.api_login} / {done.api_password}{note}",
