@@ -36,6 +36,7 @@ class Subscription:
     nds_enabled: bool = True  # New Data Security Model: SAML needs it
     idp_entity_id: str = ""
     idp_cert_pem: bytes = b""
+    idp_cert_pem_next: bytes = b""  # a rollover's new certificate, trusted beside the current one (sp.trust)
     idp_sso_url: str = ""
     allow_idp_initiated: bool = True
     mapping_mode: str = "login"  # login | external_id | either

@@ -32,6 +32,7 @@ from harness.core.recorder import TraceRecorder
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
 from sp.model import Account, Subscription
+from sp.trust import trusted_by_issuer
 
 PASS, FAIL, SKIP, PENDING = "pass", "fail", "skip", "pending"
 IDP, SP, QUESTIONNAIRE, BROWSER = "IdP", "SP", "questionnaire", "browser"
@@ -664,8 +665,8 @@ def _drive(servers: Servers, report: ChecklistReport, creds: Credentials, on_ste
     """Unique URL → IdP → ACS → logout, following the exit URL only when it is on loopback."""
     browser = ScriptedBrowser(creds)
     trace = report.trace
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    certs = trusted_by_issuer(servers.sp_app.config)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs, on_step=on_step)
     servers.add_listener(recorder)
     try:
         browser.get(report.login_url)
@@ -730,8 +731,8 @@ def run_interactive(
         elif step.dst == "idp" and step.status >= 400 and not path.endswith(("/login", "/mfa", "/favicon.ico")):
             decided.set()
 
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch)
+    certs = trusted_by_issuer(servers.sp_app.config)
+    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs, on_step=watch)
     servers.add_listener(recorder)
     try:
         opener(report.login_url)

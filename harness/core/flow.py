@@ -12,6 +12,7 @@ from harness.core.servers import Servers
 from harness.core.trace import Trace
 from sp.mapping import decide
 from sp.refusal import Refusal
+from sp.trust import trusted_by_issuer
 
 
 @dataclass
@@ -106,8 +107,8 @@ def run_flow(
         subscription=idm_key,
         user=username,
     )
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    certs = trusted_by_issuer(servers.sp_app.config)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs, on_step=on_step)
     servers.add_listener(recorder)
     started = time.perf_counter()
     whoami: dict = {}

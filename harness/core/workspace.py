@@ -114,15 +114,22 @@ def _checked(obj: Any) -> Any:
     return obj
 
 
+# PEM fields of a subscription, kept as text in JSON. A workspace written before a field existed
+# reads it as empty: that is its migration (idp_cert_pem_next: no rollover in progress).
+_SUB_PEMS = ("idp_cert_pem", "idp_cert_pem_next")
+
+
 def _sub_to_json(s: Subscription) -> dict[str, Any]:
     d = asdict(s)
-    d["idp_cert_pem"] = s.idp_cert_pem.decode("ascii", "replace") if s.idp_cert_pem else ""
+    for name in _SUB_PEMS:
+        d[name] = d[name].decode("ascii", "replace") if d[name] else ""
     return d
 
 
 def _sub_from_json(d: dict[str, Any]) -> Subscription:
     d = dict(d)
-    d["idp_cert_pem"] = (d.get("idp_cert_pem") or "").encode("ascii")
+    for name in _SUB_PEMS:
+        d[name] = (d.get(name) or "").encode("ascii")
     d["accounts"] = [_from(Account, a) for a in d.get("accounts", [])]
     return _from(Subscription, d)
 

@@ -31,6 +31,7 @@ from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
 from harness.gui.trust import cert_of
+from sp.trust import trusted_by_issuer
 
 HEALTH_INTERVAL_MS = 3000
 
@@ -389,14 +390,8 @@ class AppController(WorkspaceEdits, QObject):
         self.bridge.error(why)
         self.bridge.history_changed.emit()
 
-    def _trusted_cert(self, servers: Servers) -> Callable[[str], bytes | None]:
-        def lookup(issuer: str) -> bytes | None:
-            for s in servers.sp_app.config.subscriptions:
-                if s.idp_entity_id == issuer:
-                    return s.idp_cert_pem
-            return None
-
-        return lookup
+    def _trusted_cert(self, servers: Servers) -> Callable[[str], list[bytes] | None]:
+        return lambda issuer: trusted_by_issuer(servers.sp_app.config)(issuer)  # the live trust
 
     def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
         if self.servers is None:

@@ -1,0 +1,100 @@
+"""A certificate rollover, stage by stage and end to end over loopback, with no failed login."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from harness.core import rollover
+from harness.core.cli import main
+from harness.core.rollover_rehearsal import rehearse
+from harness.core.servers import Servers
+from harness.core.workspace import DB_NAME, Workspace
+from sp.trust import cert_sha256, trusted_certs
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    w = Workspace.demo(tmp_path / "ws")
+    yield w
+    w.close()
+
+
+def test_the_rehearsal_logs_in_at_every_stage_and_says_which_certificate_verified(ws: Workspace) -> None:
+    old = cert_sha256(ws.subscription("4711").idp_cert_pem)
+    with Servers(ws, sp_port=0, idp_port=0) as servers:
+        stages = rehearse(servers, idm_key="4711", username="frank")  # TOTP: a full login each time
+    assert [(s.stage, s.ok, s.verified_by) for s in stages] == [
+        ("before", True, "only"),
+        ("add", True, "old"),
+        ("switch", True, "new"),
+        ("remove", True, "only"),
+    ]
+    new = stages[2].fingerprint
+    assert stages[0].fingerprint == stages[1].fingerprint == old != new == stages[3].fingerprint
+    assert all(s.login == "frank" for s in stages)
+    sub = ws.subscription("4711")
+    assert cert_sha256(sub.idp_cert_pem) == new and sub.idp_cert_pem_next == b""
+    assert rollover.signing_key_for_sp(ws) == "idp-signing-2"
+    checks = [c for s in stages[2].trace.steps for c in s.checks if c.name == "Assertion signature"]
+    assert checks and "the new certificate of the rollover" in checks[0].detail
+
+
+def test_stages_that_would_break_logins_are_refused(ws: Workspace) -> None:
+    with pytest.raises(rollover.RolloverError, match="no rollover in progress"):
+        rollover.switch(ws)
+    with pytest.raises(rollover.RolloverError, match="no old one to remove"):
+        rollover.remove(ws)
+    stage = rollover.add(ws)
+    assert stage.idm_keys == ["4711"] and [c.role for c in trusted_certs(ws.subscription("4711"))] == ["old", "new"]
+    with pytest.raises(rollover.RolloverError, match="already trusts two certificates"):
+        rollover.add(ws)
+    with pytest.raises(rollover.RolloverError, match="Switch first"):
+        rollover.remove(ws)
+    rollover.switch(ws)
+    rollover.remove(ws)
+    assert [c.role for c in trusted_certs(ws.subscription("4711"))] == ["only"]
+
+
+def test_switching_is_refused_while_a_subscription_trusts_only_the_old_certificate(ws: Workspace) -> None:
+    from dataclasses import replace
+
+    second = replace(ws.subscription("4711"), idm_key="5000", name="Globex", accounts=[])
+    ws.save_subscription(second)
+    rollover.add(ws, ["4711"])
+    with pytest.raises(rollover.RolloverError, match="Globex trusts only the current certificate"):
+        rollover.switch(ws)
+    assert rollover.signing_key_for_sp(ws) == "idp-signing"
+
+
+def test_a_workspace_from_before_rollovers_opens_with_one_certificate(ws: Workspace) -> None:
+    """Migration: subscriptions saved without idp_cert_pem_next read it as empty (no rollover)."""
+    path = ws.path
+    ws.close()
+    db = sqlite3.connect(str(path / DB_NAME))
+    (data,) = db.execute("SELECT data FROM doc WHERE kind='subscription' AND key='4711'").fetchone()
+    old = json.loads(data)
+    old.pop("idp_cert_pem_next")
+    db.execute("UPDATE doc SET data=? WHERE kind='subscription' AND key='4711'", (json.dumps(old),))
+    db.commit()
+    db.close()
+    ws.__init__(path)
+    sub = ws.subscription("4711")
+    assert sub.idp_cert_pem_next == b"" and [c.role for c in trusted_certs(sub)] == ["only"]
+    assert "idp_cert_pem_next" in ws.to_json()["subscriptions"][0]
+
+
+def test_cli_rollover_rehearse_and_status(ws: Workspace, capsys) -> None:  # noqa: ANN001
+    ws.close()
+    assert main(["--workspace", str(ws.path), "rollover", "rehearse", "--user", "alice"]) == 0
+    out = capsys.readouterr().out
+    assert "RESULT: rollover rehearsed with no failed login" in out
+    assert "verified by the old certificate" in out and "verified by the new certificate" in out
+    assert main(["--workspace", str(ws.path), "rollover", "remove"]) == 2
+    assert "no old one to remove" in capsys.readouterr().err
+    assert main(["--workspace", str(ws.path), "rollover", "status"]) == 0
+    assert "the mock IdP signs with 'idp-signing-2'" in capsys.readouterr().out
+    ws.__init__(ws.path)
