@@ -48,6 +48,7 @@ class SPSettings:
     entity_id: str
     acs_url: str
     name: str = ""
+    acs_index: int = 0  # the index of acs_url in the SP's metadata (an AuthnRequest may name it)
     nameid_format: str = "unspecified"
     nameid_source: str = "username"  # a user field or extra attribute name
     attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])

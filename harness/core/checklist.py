@@ -30,6 +30,7 @@ from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
 from harness.core.questionnaire import Questionnaire
 from harness.core.recorder import TraceRecorder
 from harness.core.servers import Servers
+from harness.core.status_advice import advice
 from harness.core.trace import Step, Trace
 from sp.model import Account, Subscription
 from sp.trust import trusted_by_issuer
@@ -357,7 +358,9 @@ def _acs_refusal(step: Step, report: ChecklistReport, ctx: _Context) -> tuple[st
             "Give the account the identity the IdP sends: as its login, or as its External ID "
             "(a Manager sets it), or make the IdP send the login name.",
         )
-    side, fix = _ACS_FIX.get(code, (IDP, "Compare the Response with the SP's checks in the trace."))
+    side, fix = (code == "status-not-success" and advice(reason)) or _ACS_FIX.get(
+        code, (IDP, "Compare the Response with the SP's checks in the trace.")
+    )
     return text, side, fix.format(sp_entity=report.sp_entity_id, acs=report.acs_url)
 
 
@@ -419,7 +422,8 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
             r = sent[0]
             status = r.message.summary.status if r.message else ""
             if status and not status.endswith(":Success"):
-                auth.set(FAIL, f"the IdP answered with the status {status}", IDP, "See the IdP's logs.", [r.index])
+                side, fix = advice(status) or (IDP, "See the IdP's logs.")
+                auth.set(FAIL, f"the IdP answered with the status {status}", side, fix, [r.index])
             else:
                 who = r.message.summary.name_id if r.message else ""
                 extra = " with a second factor (TOTP)" if mfa else ""

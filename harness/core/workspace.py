@@ -66,6 +66,7 @@ class IdPForSP:
     entity_id: str = DEFAULT_ENTITY_ID
     acs_url: str = "{sp}" + DEFAULT_ACS_PATH
     name: str = "Vendor SP (embedded)"
+    acs_index: int = 0  # the index of acs_url in the SP's metadata
     nameid_format: str = "unspecified"
     nameid_source: str = "username"
     attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])
