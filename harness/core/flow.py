@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
 from harness.core.recorder import StepCallback, TraceRecorder
@@ -62,6 +63,11 @@ class FlowResult:
         return self.whoami.get("login") if self.whoami.get("authenticated") else None
 
     @property
+    def idp_asked_credentials(self) -> bool:
+        """Did the IdP show its login form in this flow (ForceAuthn: yes; an IdP session: no)?"""
+        return any(s.dst == "idp" and urlsplit(s.url).path.endswith("/login") for s in self.trace.steps)
+
+    @property
     def as_expected(self) -> bool:
         e = self.expected
         if e.outcome in ("session", "picker"):
@@ -90,6 +96,7 @@ def run_flow(
     pick: str | None = None,
     on_step: StepCallback | None = None,
     logout: bool = False,
+    idp_session: bool = False,
 ) -> FlowResult:
     """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page)."""
     user = servers.workspace.user(username)
@@ -100,6 +107,12 @@ def run_flow(
         pick=pick,
     )
     browser = ScriptedBrowser(creds)
+    if idp_session:  # before the recorder: the trace shows the flow itself, starting with an IdP session
+        try:
+            browser.get(servers.idp_start_url(user=username, idm_key=idm_key))
+            browser.get(servers.sp_base + "/fo/logout.php")
+        except BrowserError:
+            pass  # the flow itself then shows what fails
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
         title=f"{'SP' if kind == 'sp' else 'IdP'}-initiated login: {username} → {sub.name if sub else idm_key}",
