@@ -86,6 +86,7 @@ def onboard(
         nds_enabled=nds_enabled,
         idp_entity_id=questionnaire.idp_entity_id,
         idp_cert_pem=questionnaire.cert_pem,
+        idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
         allow_idp_initiated=allow_idp_initiated,
         mapping_mode=mapping,
@@ -113,6 +114,7 @@ def update_trust(workspace: Workspace, idm_key: str, questionnaire: Questionnair
         sub,
         idp_entity_id=questionnaire.idp_entity_id,
         idp_cert_pem=questionnaire.cert_pem,
+        idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
         exit_url=questionnaire.exit_url.strip(),
     )

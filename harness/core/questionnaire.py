@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +33,7 @@ FIELD_LABELS = {
     "idp_sso_url": "IdP SSO URL",
     "subscription": "Subscription (primary contact)",
     "exit_url": "Exit URL",
+    "idp_certificate_next": "IdP next certificate (rollover)",
 }
 
 
@@ -59,6 +60,8 @@ class Questionnaire:
     idp_sso_url: str = ""
     subscription: str = ""
     exit_url: str = ""
+    # Optional: during a rollover, the IdP's next signing certificate, trusted beside the first.
+    idp_certificate_next: str = ""
 
     # -- validation -----------------------------------------------------------------------
 
@@ -83,6 +86,8 @@ class Questionnaire:
                 )
             )
         found.extend(self._cert_problems(now))
+        if self.idp_certificate_next.strip():
+            found.extend(self._next_cert_problems(now))
         found.extend(_url_problems("idp_sso_url", self.idp_sso_url, required=True))
         contact = self.subscription
         if not contact.strip():
@@ -99,6 +104,20 @@ class Questionnaire:
 
     def errors(self, *, now: datetime | None = None) -> list[Problem]:
         return [p for p in self.validate(now=now) if p.level == "error"]
+
+    def _next_cert_problems(self, now: datetime | None) -> list[Problem]:
+        """The rollover's second certificate: the same rules, and not the first one again."""
+        found = replace(self, idp_certificate=self.idp_certificate_next)._cert_problems(now)
+        found = [replace(p, field="idp_certificate_next") for p in found]
+        if not found:
+            try:
+                if describe_cert(self.idp_certificate_next).fingerprint_sha256 == describe_cert(
+                    self.idp_certificate
+                ).fingerprint_sha256:
+                    found.append(Problem("idp_certificate_next", "is the same certificate as the first", "warning"))
+            except CertError:
+                pass  # the first one's problem is reported already
+        return found
 
     def _cert_problems(self, now: datetime | None) -> list[Problem]:
         if not self.idp_certificate.strip():
@@ -162,6 +181,11 @@ class Questionnaire:
         """The certificate as canonical PEM bytes (raises CertError when it does not parse)."""
         return normalize_cert_pem(self.idp_certificate)
 
+    @property
+    def cert_pem_next(self) -> bytes:
+        """The rollover's next certificate as PEM bytes, or b"" when there is none."""
+        return normalize_cert_pem(self.idp_certificate_next) if self.idp_certificate_next.strip() else b""
+
     @classmethod
     def from_subscription(cls, sub: Subscription) -> Questionnaire:
         return cls(
@@ -170,6 +194,7 @@ class Questionnaire:
             idp_sso_url=sub.idp_sso_url,
             subscription=sub.primary_contact,
             exit_url=sub.exit_url,
+            idp_certificate_next=sub.idp_cert_pem_next.decode("ascii", "replace") if sub.idp_cert_pem_next else "",
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -195,6 +220,9 @@ class Questionnaire:
             "",
             "# Public key certificate of the IdP (PEM)",
             f"idp_certificate = {_toml_multiline(self.idp_certificate)}",
+            "",
+            "# Optional, during a certificate rollover: the IdP's next signing certificate (PEM), trusted too",
+            f"idp_certificate_next = {_toml_multiline(self.idp_certificate_next)}",
             "",
         ]
         return "\n".join(lines)
@@ -267,20 +295,23 @@ class Questionnaire:
             )
         if not role.signing_certs:
             raise QuestionnaireError(f"the IdP {role.entity_id} lists no signing certificate in its metadata")
-        cert = role.signing_certs[0]
+        usable = []
         for candidate in role.signing_certs:
             try:
-                if describe_cert(candidate).status in ("valid", "expires-soon"):
-                    cert = candidate
-                    break
+                if describe_cert(candidate).status in ("valid", "expires-soon") and candidate not in usable:
+                    usable.append(candidate)
             except CertError:
                 continue
+        cert = usable[0] if usable else role.signing_certs[0]
+        # Metadata listing two valid signing certificates is a rollover in progress: trust both.
+        nxt = usable[1].decode("ascii") if len(usable) > 1 else ""
         return cls(
             idp_entity_id=role.entity_id,
             idp_certificate=cert.decode("ascii"),
             idp_sso_url=redirect[0],
             subscription=subscription,
             exit_url=exit_url,
+            idp_certificate_next=nxt,
         )
 
     @classmethod

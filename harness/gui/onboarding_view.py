@@ -111,6 +111,9 @@ class QuestionnaireForm(QWidget):
         self.certificate = QPlainTextEdit()
         self.certificate.setPlaceholderText("-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----")
         self.certificate.setMinimumHeight(110)
+        self.certificate_next = QPlainTextEdit()
+        self.certificate_next.setPlaceholderText("optional, during a rollover: the IdP's next certificate (PEM)")
+        self.certificate_next.setMaximumHeight(60)
         self.cert_info = QLabel()
         self.cert_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sso_url = QLineEdit()
@@ -138,6 +141,7 @@ class QuestionnaireForm(QWidget):
         form.addRow("IdP EntityID", self.entity_id)
         form.addRow("IdP certificate (PEM)", self.certificate)
         form.addRow("", self.cert_info)
+        form.addRow("Next certificate (rollover)", self.certificate_next)
         form.addRow("IdP SSO URL", self.sso_url)
         form.addRow("Subscription (primary contact)", self.subscription)
         form.addRow("Exit URL", self.exit_url)
@@ -175,6 +179,7 @@ class QuestionnaireForm(QWidget):
         for w in (self.entity_id, self.sso_url, self.subscription, self.exit_url):
             w.textChanged.connect(self.revalidate)
         self.certificate.textChanged.connect(self.revalidate)
+        self.certificate_next.textChanged.connect(self.revalidate)
         self.from_mock.clicked.connect(self.fill_from_mock)
         self.from_file.clicked.connect(self._pick_metadata_file)
         self.fetch.clicked.connect(lambda: self.fetch_metadata(self.metadata_url.text().strip()))
@@ -193,6 +198,7 @@ class QuestionnaireForm(QWidget):
             idp_sso_url=self.sso_url.text(),
             subscription=self.subscription.text(),
             exit_url=self.exit_url.text(),
+            idp_certificate_next=self.certificate_next.toPlainText(),
         )
 
     def set_questionnaire(self, q: Questionnaire) -> None:
@@ -202,6 +208,7 @@ class QuestionnaireForm(QWidget):
         self.sso_url.setText(q.idp_sso_url)
         self.subscription.setText(q.subscription or keep)
         self.exit_url.setText(q.exit_url)
+        self.certificate_next.setPlainText(q.idp_certificate_next)
         self.revalidate()
 
     def revalidate(self) -> None:

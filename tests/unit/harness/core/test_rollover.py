@@ -98,3 +98,34 @@ def test_cli_rollover_rehearse_and_status(ws: Workspace, capsys) -> None:  # noq
     assert main(["--workspace", str(ws.path), "rollover", "status"]) == 0
     assert "the mock IdP signs with 'idp-signing-2'" in capsys.readouterr().out
     ws.__init__(ws.path)
+
+
+def test_the_questionnaire_carries_a_second_certificate_into_the_subscription(ws: Workspace, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from harness.core.onboarding import onboard
+    from harness.core.questionnaire import Questionnaire
+    from samlkit.metadata_xml import idp_metadata
+
+    nxt = ws.keypair("idp-old").cert_pem.decode()
+    q = replace(Questionnaire.from_mock_idp(ws, subscription="r_mgr"), idp_certificate_next=nxt)
+    assert [p for p in q.validate() if p.level == "error"] == []
+    again = Questionnaire.loads(q.dumps())
+    assert again.idp_certificate_next.strip() == nxt.strip()
+    sub = onboard(ws, again).subscription
+    assert [c.role for c in trusted_certs(ws.subscription(sub.idm_key))] == ["old", "new"]
+    assert Questionnaire.from_subscription(ws.subscription(sub.idm_key)).idp_certificate_next.strip() == nxt.strip()
+    bad = replace(q, idp_certificate_next="garbage")
+    assert any(p.field == "idp_certificate_next" and p.level == "error" for p in bad.validate())
+    expired = replace(q, idp_certificate_next=ws.keypair("idp-expired").cert_pem.decode())
+    assert any(p.field == "idp_certificate_next" and "expired" in p.message for p in expired.validate())
+    same = replace(q, idp_certificate_next=q.idp_certificate)
+    assert any("same certificate" in p.message for p in same.validate())
+    # IdP metadata that lists two valid signing certificates (a rollover in progress): both are taken.
+    md = idp_metadata(entity_id="urn:x", sso_url="https://idp.x/sso", cert_pem=ws.keypair("idp-signing").cert_pem)
+    extra = '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+    body = "".join(ln for ln in nxt.splitlines() if "-----" not in ln)
+    md = md.replace("<md:SingleSignOnService", extra + body + "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+                    "</md:KeyDescriptor><md:SingleSignOnService", 1)
+    filled = Questionnaire.from_metadata(md.encode())
+    assert filled.idp_certificate_next and filled.cert_pem_next == ws.keypair("idp-old").cert_pem
