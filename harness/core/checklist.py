@@ -517,8 +517,12 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
                 )
             else:
                 picker = " after the account picker" if a.code == "account-picker" else ""
+                signed = next((c.detail for c in a.checks if c.name == "Assertion signature" and c.ok), "")
+                signed = f"; the Assertion {signed.split(' (')[0]}" if "rollover" in signed else ""  # which one
                 sess.set(
-                    PASS, f"session opened for {login} in {sub.name or sub.idm_key}{picker} ({mapping})", evidence=ev
+                    PASS,
+                    f"session opened for {login} in {sub.name or sub.idm_key}{picker} ({mapping}){signed}",
+                    evidence=ev,
                 )
                 if not report.account:
                     report.account = login

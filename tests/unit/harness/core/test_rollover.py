@@ -129,3 +129,14 @@ def test_the_questionnaire_carries_a_second_certificate_into_the_subscription(ws
                     "</md:KeyDescriptor><md:SingleSignOnService", 1)
     filled = Questionnaire.from_metadata(md.encode())
     assert filled.idp_certificate_next and filled.cert_pem_next == ws.keypair("idp-old").cert_pem
+
+
+def test_the_checklist_names_the_certificate_that_verified_during_the_overlap(ws: Workspace) -> None:
+    from harness.core.checklist import run_demo
+
+    rollover.add(ws, ["4711"])
+    rollover.switch(ws)
+    with Servers(ws, sp_port=0, idp_port=0) as servers:
+        report = run_demo(servers, idm_key="4711", username="alice")
+    assert report.passed
+    assert "the Assertion verifies with the new certificate of the rollover" in report.step("session").reason
