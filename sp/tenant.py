@@ -16,10 +16,14 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from samlkit import ns
 from sp.model import SPConfig, Subscription
 from sp.refusal import Refusal
 from sp.validate import issuers_of
 
+# Where an InResponseTo may sit besides the Response: a direct path, not a scan of the whole message.
+_SCD_IRT = "saml:Assertion/saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData/@InResponseTo"
+_NS = {"saml": ns.SAML}
 _CHOICE = re.compile(r"idm_key=([A-Za-z0-9_.-]{1,64})")
 
 
@@ -47,7 +51,7 @@ def _requesting(config: SPConfig, root: etree._Element, peek: Callable[[str], di
     Some IdPs put InResponseTo only in the SubjectConfirmationData: look there too. This only
     orders or diagnoses; the chosen trust must still bind the Response to the request.
     """
-    for irt in [root.get("InResponseTo"), *root.xpath(".//@InResponseTo")[:8]]:
+    for irt in [root.get("InResponseTo"), *root.xpath(_SCD_IRT, namespaces=_NS)[:4]]:
         req = peek(irt) if irt else None
         if req:
             return config.subscription(req["idm_key"])
