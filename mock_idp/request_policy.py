@@ -62,7 +62,7 @@ def _bool(value: object) -> bool | None:
     return str(value).strip().lower() in ("true", "1")
 
 
-def from_message(msg) -> RequestPolicy:  # noqa: ANN001 - a pysaml2 samlp.AuthnRequest
+def from_message(msg) -> RequestPolicy:
     policy = msg.name_id_policy
     rac = msg.requested_authn_context
     index = msg.assertion_consumer_service_index

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from samlkit import ns
+from sp.contract.reasons import Refusal
 from sp.model import SPConfig, Subscription
-from sp.refusal import Refusal
-from sp.validate import issuers_of
+from sp.saml_read import issuers_of
 
 # Where an InResponseTo may sit besides the Response: a direct path, not a scan of the whole message.
 _SCD_IRT = "saml:Assertion/saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData/@InResponseTo"

@@ -54,7 +54,7 @@ def _signing_fp(ws: Workspace) -> str:
     return cert_sha256(ws.keypair(signing_key_for_sp(ws)).cert_pem)
 
 
-def _subscriptions(ws: Workspace, idm_keys: list[str] | None, wanted) -> list[Subscription]:  # noqa: ANN001
+def _subscriptions(ws: Workspace, idm_keys: list[str] | None, wanted) -> list[Subscription]:
     subs = ws.subscriptions()
     if idm_keys:
         missing = [k for k in idm_keys if ws.subscription(k) is None]

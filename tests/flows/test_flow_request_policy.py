@@ -15,7 +15,7 @@ from samlkit import codec, ns
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
-def posted(page) -> etree._Element:  # noqa: ANN001
+def posted(page) -> etree._Element:
     return etree.fromstring(codec.decode_post(saml_form(page.get_data(as_text=True)).fields["SAMLResponse"]))
 
 
@@ -23,7 +23,7 @@ def status_message(w: World) -> str:
     return w.verdicts()[-1].message
 
 
-def sign_in_once(w: World, user: str = "alice"):  # noqa: ANN201
+def sign_in_once(w: World, user: str = "alice"):
     """A browser with an IdP session (an IdP-initiated login first)."""
     b = w.browser()
     assert b.idp_initiated(user).status_code == 303
@@ -98,7 +98,7 @@ def test_allow_create_false_needs_an_identifier_issued_before(new_world) -> None
         (["ppt"], "maximum", "tina", ac.PASSWORD_PROTECTED),
     ],
 )
-def test_requested_authn_context_met(new_world, classes, comparison, user, stated) -> None:  # noqa: ANN001
+def test_requested_authn_context_met(new_world, classes, comparison, user, stated) -> None:
     w: World = new_world(sub={"request_authn_context": classes, "request_authn_comparison": comparison})
     b = w.browser()
     _, r = b.start()
@@ -110,7 +110,7 @@ def test_requested_authn_context_met(new_world, classes, comparison, user, state
 
 
 @pytest.mark.parametrize(("classes", "comparison"), [(["mfa"], "exact"), (["ppt"], "better"), (["totp"], "minimum")])
-def test_requested_authn_context_unmet_is_no_authn_context(new_world, classes, comparison) -> None:  # noqa: ANN001
+def test_requested_authn_context_unmet_is_no_authn_context(new_world, classes, comparison) -> None:
     w: World = new_world(sub={"request_authn_context": classes, "request_authn_comparison": comparison})
     b = w.browser()
     assert_refused(b.login("alice"), "status-not-success")

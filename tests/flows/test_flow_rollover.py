@@ -10,7 +10,7 @@ pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
 def signature_check(w: World) -> str:
-    return next(c["detail"] for c in w.verdicts()[-1].checks if c["name"] == "Assertion signature")
+    return next(c.detail for c in w.verdicts()[-1].checks if c.name == "Assertion signature")
 
 
 def test_old_and_new_keys_both_log_in_during_the_overlap(new_world, keys: Keys) -> None:

@@ -10,7 +10,7 @@ from sp.model import Account
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
-def tenants(new_world, keys: Keys, **second) -> World:  # noqa: ANN001
+def tenants(new_world, keys: Keys, **second) -> World:
     globex = subscription(
         idm_key="2002",
         name="Globex",
@@ -28,7 +28,7 @@ def test_idp_initiated_reaches_the_chosen_subscription(new_world, keys: Keys, ke
     assert r.status_code == 303 and r.headers["Location"] == "/home"
     assert b.whoami()[1]["subscription"] == key
     checks = w.verdicts()[-1].checks
-    assert any(c["name"] == "Subscription" and f"idm_key={key} chose" in c["detail"] for c in checks)
+    assert any(c.name == "Subscription" and f"idm_key={key} chose" in c.detail for c in checks)
 
 
 def test_without_a_choice_the_first_trusting_subscription_and_a_note(new_world, keys: Keys) -> None:
@@ -36,8 +36,8 @@ def test_without_a_choice_the_first_trusting_subscription_and_a_note(new_world, 
     b = w.browser()
     assert b.idp_initiated("alice").status_code == 303
     assert b.whoami()[1]["subscription"] == "1001"
-    note = next(c for c in w.verdicts()[-1].checks if c["name"] == "Subscription")
-    assert "2 subscriptions trust" in note["detail"] and "idm_key=KEY" in note["detail"]
+    note = next(c for c in w.verdicts()[-1].checks if c.name == "Subscription")
+    assert "2 subscriptions trust" in note.detail and "idm_key=KEY" in note.detail
 
 
 def test_a_choice_the_issuer_does_not_fit_is_refused(new_world, keys: Keys) -> None:

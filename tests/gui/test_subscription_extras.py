@@ -5,12 +5,12 @@ from __future__ import annotations
 from harness.gui.models.workspace_tree import Target
 
 
-def acs_check(entry, name: str) -> str:  # noqa: ANN001
+def acs_check(entry, name: str) -> str:
     acs = next(s for s in entry.trace.steps if s.checks)
     return next(c.detail for c in acs.checks if c.name == name)
 
 
-def test_rollover_stages_with_a_login_after_each(qtbot, tester, window):  # noqa: ANN001
+def test_rollover_stages_with_a_login_after_each(qtbot, tester, window):
     tester.open(Target("subscriptions", "4711"))
     panel = window.subs_page.rollover
     assert panel.add_btn.isEnabled() and not panel.switch_btn.isEnabled() and not panel.remove_btn.isEnabled()
@@ -33,7 +33,7 @@ def test_rollover_stages_with_a_login_after_each(qtbot, tester, window):  # noqa
     window.subs_page.grab().save("/tmp/rollover-panel.png")
 
 
-def test_authn_request_options_are_saved_and_sent(qtbot, tester, window):  # noqa: ANN001
+def test_authn_request_options_are_saved_and_sent(qtbot, tester, window):
     tester.open(Target("subscriptions", "4711"))
     panel = window.subs_page.request
     window.subs_page.tabs.setCurrentWidget(panel)

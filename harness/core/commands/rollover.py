@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         ws.close()
 
 
-def _rehearse(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
+def _rehearse(args: argparse.Namespace, ws) -> int:
     from harness.core.rollover_rehearsal import StageLogin, rehearse
 
     idm_key, problem = pick_subscription(ws, args.idm_key)

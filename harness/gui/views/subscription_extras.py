@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from harness.core.rollover import signing_key_for_sp
 from harness.gui.controller import AppController
+from harness.gui.plain import form_row, plain_label
 from harness.gui.trust import cert_of
 from harness.gui.views.editor_base import show_error
 from harness.gui.views.forms import Form
@@ -36,9 +36,8 @@ def _colon(sha256: str) -> str:
 
 
 def _plain_label(text: str = "") -> QLabel:
-    label = QLabel(text)
+    label = plain_label(text)  # certificate subjects, URIs typed by the tester
     label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # certificate subjects, URIs typed by the tester
     return label
 
 
@@ -65,13 +64,16 @@ class RequestOptionsPanel(QWidget):
         lay = QFormLayout(self)
         lay.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)  # a check box stays clickable
         lay.addRow(_plain_label("What this subscription's AuthnRequest asks of the IdP (the vendor sends none)."))
-        lay.addRow("", self.force)
-        lay.addRow("", self.passive)
-        lay.addRow("NameIDPolicy Format", self.nameid)
-        lay.addRow("", self.allow)
-        lay.addRow("Authentication context", self.contexts)
-        lay.addRow("Comparison", self.comparison)
-        lay.addRow("Sends", self.summary)
+        for text, field in (
+            ("", self.force),
+            ("", self.passive),
+            ("NameIDPolicy Format", self.nameid),
+            ("", self.allow),
+            ("Authentication context", self.contexts),
+            ("Comparison", self.comparison),
+            ("Sends", self.summary),
+        ):
+            form_row(lay, text, field)
         lay.addRow(self.error)
         f.committed.connect(self._commit)
 
@@ -137,7 +139,7 @@ class RolloverPanel(QWidget):
         ws = self.controller.workspace
         try:
             signing = cert_sha256(cert_of(ws, signing_key_for_sp(ws)))
-        except Exception:  # noqa: BLE001 - an unreadable key pair: nothing signs
+        except Exception:
             signing = ""
         certs = trusted_certs(sub)
         words = {"only": "trusted", "old": "old    ", "new": "new    "}

@@ -13,14 +13,14 @@ from werkzeug.test import Client
 from samlkit import codec
 
 
-def sso(world: World, bend) -> object:  # noqa: ANN001
+def sso(world: World, bend) -> object:
     r = Client(world.sp).get("/fo/login.php", query_string={"idm_key": world.sub.idm_key})
     root = etree.fromstring(codec.decode_redirect(parse_qs(urlsplit(r.headers["Location"]).query)["SAMLRequest"][0]))
     bend(root)
     return Client(world.idp).get("/sso", query_string={"SAMLRequest": codec.encode_redirect(etree.tostring(root))})
 
 
-def by_index(index: str):  # noqa: ANN201
+def by_index(index: str):
     def bend(root: etree._Element) -> None:
         del root.attrib["AssertionConsumerServiceURL"]
         root.attrib.pop("ProtocolBinding", None)
@@ -43,7 +43,7 @@ def test_the_registered_index_is_accepted(world: World) -> None:
         (lambda root: root.set("ProtocolBinding", "urn:oasis:names:tc:SAML:2.0:bindings:PAOS"), "binding-unsupported"),
     ],
 )
-def test_an_acs_that_is_not_registered_gets_an_error_page_at_the_idp(world: World, bend, code: str) -> None:  # noqa: ANN001
+def test_an_acs_that_is_not_registered_gets_an_error_page_at_the_idp(world: World, bend, code: str) -> None:
     r = sso(world, bend)
     assert r.status_code == 400 and reason(r) == code
     assert "SAMLResponse" not in r.get_data(as_text=True)

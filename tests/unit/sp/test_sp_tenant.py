@@ -6,8 +6,8 @@ import pytest
 from lxml import etree
 
 from samlkit import ns
+from sp.contract.reasons import Refusal
 from sp.model import SPConfig, Subscription
-from sp.refusal import Refusal
 from sp.tenant import candidates, chosen_key
 
 IDP = "https://idp.test/saml"

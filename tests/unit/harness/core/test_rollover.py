@@ -87,7 +87,7 @@ def test_a_workspace_from_before_rollovers_opens_with_one_certificate(ws: Worksp
     assert "idp_cert_pem_next" in ws.to_json()["subscriptions"][0]
 
 
-def test_cli_rollover_rehearse_and_status(ws: Workspace, capsys) -> None:  # noqa: ANN001
+def test_cli_rollover_rehearse_and_status(ws: Workspace, capsys) -> None:
     ws.close()
     assert main(["--workspace", str(ws.path), "rollover", "rehearse", "--user", "alice"]) == 0
     out = capsys.readouterr().out
