@@ -76,7 +76,7 @@ def candidates(
             "EntityID must equal the Issuer the IdP sends.",
         )
     note = ""
-    if chosen is not None:
+    if chosen is not None and requesting is None:  # a solicited Response: the request decides
         sub = config.subscription(chosen)
         if sub is None:
             raise Refusal("unknown-subscription", f"The RelayState names idm_key {chosen!r}; no subscription has it.")

@@ -65,3 +65,10 @@ def test_a_request_of_a_subscription_that_trusts_another_entity_id_is_the_questi
         candidates(cfg, response(in_response_to="_r2"), requests.get)
     assert err.value.code == "issuer-mismatch"
     assert "subscription S2 (idm_key 2)" in err.value.message and "questionnaire" in err.value.message
+
+
+def test_a_solicited_response_ignores_a_relay_state_choice() -> None:
+    """SP-initiated, the request names the subscription; a RelayState idm_key=... cannot move it."""
+    cfg = config(sub("1"), sub("2"))
+    found = candidates(cfg, response(in_response_to="_r1"), {"_r1": {"idm_key": "1"}}.get, "2")
+    assert [s.idm_key for s in found.subscriptions] == ["1"] and "the request of S1" in found.note
