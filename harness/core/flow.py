@@ -11,7 +11,7 @@ from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
 from harness.core.recorder import StepCallback, TraceRecorder
 from harness.core.servers import Servers
 from harness.core.trace import Trace
-from mock_idp.contract import name_id_for, released_attributes
+from mock_idp.contract import IdPRoute, name_id_for, released_attributes
 from sp.contract import Route
 from sp.mapping import predict
 from sp.trust import trusted_by_issuer
@@ -71,7 +71,7 @@ class FlowResult:
     @property
     def idp_asked_credentials(self) -> bool:
         """Did the IdP show its login form in this flow (ForceAuthn: yes; an IdP session: no)?"""
-        return any(s.dst == "idp" and urlsplit(s.url).path.endswith("/login") for s in self.trace.steps)
+        return any(s.dst == "idp" and urlsplit(s.url).path == IdPRoute.LOGIN for s in self.trace.steps)
 
     @property
     def as_expected(self) -> bool:
@@ -116,7 +116,7 @@ def run_flow(
     if idp_session:  # before the recorder: the trace shows the flow itself, starting with an IdP session
         try:
             browser.get(servers.idp_start_url(user=username, idm_key=idm_key))
-            browser.get(servers.sp_base + "/fo/logout.php")
+            browser.get(servers.sp_base + Route.LOGOUT)
         except BrowserError:
             pass  # the flow itself then shows what fails
     sub = servers.sp_app.config.subscription(idm_key)
