@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from mock_idp import request_policy
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
+from mock_idp.metadata_rollover import with_other_certificate
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from mock_idp.request_policy import RequestPolicy
 from mock_idp.response import issue
@@ -70,7 +71,7 @@ class IdPApp:
         with self._lock:
             self.config = config
             self.server = server
-            self._metadata = metadata_of(server)
+            self._metadata = with_other_certificate(metadata_of(server), config.other_cert_pem)
 
     def __call__(self, environ: dict, start_response):
         return self._wsgi(environ, start_response)

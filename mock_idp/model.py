@@ -74,6 +74,7 @@ class IdPConfig:
     sps: list[SPSettings] = field(default_factory=list)
     accepted_time_diff: int = 60
     session_lifetime: int = 8 * 3600
+    other_cert_pem: bytes | None = None  # a rollover's other certificate, published in metadata too
 
     @property
     def sso_url(self) -> str:

@@ -326,6 +326,9 @@ class Questionnaire:
             if s.entity_id == sp_entity and s.signing_key:
                 key_name = s.signing_key  # the IdP signs for the embedded SP with another key
         cert = workspace.keypair(key_name).cert_pem
+        # During a rollover the mock IdP's metadata lists its other certificate too: so does this.
+        other = prof.rollover_key if key_name == prof.signing_key and prof.rollover_key else ""
+        nxt = workspace.keypair(other).cert_pem.decode("ascii") if other in workspace.keypair_names() else ""
         base = idp_base or "{mock_idp}"
         return cls(
             idp_entity_id=prof.entity_id,
@@ -333,6 +336,7 @@ class Questionnaire:
             idp_sso_url=f"{base}/sso",
             subscription=subscription,
             exit_url=exit_url.replace("{mock_idp}", idp_base) if idp_base else exit_url,
+            idp_certificate_next=nxt,
         )
 
 

@@ -64,6 +64,14 @@ def _subscriptions(ws: Workspace, idm_keys: list[str] | None, wanted) -> list[Su
     return [s for s in subs if wanted(s)]
 
 
+def _publish(ws: Workspace, other_key: str) -> None:
+    """Name the rollover's other key pair in the IdP profile (its metadata lists that certificate)."""
+    sp_entity = ws.sp_profile().entity_id
+    if any(s.entity_id == sp_entity and s.signing_key for s in ws.idp_for_sps()):
+        return  # the IdP signs for the embedded SP with a key of its own, which metadata does not list
+    ws.set_idp_profile(replace(ws.idp_profile(), rollover_key=other_key))
+
+
 @dataclass
 class Stage:
     name: str
@@ -92,6 +100,7 @@ def add(ws: Workspace, idm_keys: list[str] | None = None, *, days: int = 730) ->
     ws.save_keypair(name, new)
     for s in subs:
         ws.save_subscription(replace(s, idp_cert_pem_next=new.cert_pem))
+    _publish(ws, name)  # the IdP's metadata lists the next certificate from now on
     return Stage(
         "add",
         [s.idm_key for s in subs],
@@ -125,8 +134,9 @@ def switch(ws: Workspace, new_key: str | None = None) -> Stage:
     per_sp = next((s for s in ws.idp_for_sps() if s.entity_id == sp_entity and s.signing_key), None)
     if per_sp is not None:
         ws.save_idp_for_sp(replace(per_sp, signing_key=new_key))
-    else:
-        ws.set_idp_profile(replace(ws.idp_profile(), signing_key=new_key))
+    else:  # the old certificate stays in the metadata until the overlap ends
+        prof = ws.idp_profile()
+        ws.set_idp_profile(replace(prof, signing_key=new_key, rollover_key=prof.signing_key))
     return Stage("switch", [s.idm_key for s in rolling], f"the mock IdP now signs with {new_key!r}")
 
 
@@ -144,6 +154,8 @@ def remove(ws: Workspace, idm_keys: list[str] | None = None) -> Stage:
             )
     for s in subs:
         ws.save_subscription(replace(s, idp_cert_pem=s.idp_cert_pem_next, idp_cert_pem_next=b""))
+    if not any(s.idp_cert_pem_next for s in ws.subscriptions()):
+        _publish(ws, "")  # the overlap is over: the metadata lists the signing certificate alone
     return Stage("remove", [s.idm_key for s in subs], f"{len(subs)} subscription(s) trust only the new certificate")
 
 

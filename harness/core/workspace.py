@@ -47,6 +47,7 @@ class WorkspaceError(Exception):
 class IdPProfile:
     entity_id: str = "https://idp.demo-corp.example/saml"
     signing_key: str = "idp-signing"
+    rollover_key: str = ""  # during a rollover: the other key pair, whose certificate metadata lists too
     port: int = 8444
     accepted_time_diff: int = 60
 
@@ -469,6 +470,9 @@ class Workspace:
             users=self.users(),
             sps=sps,
             accepted_time_diff=prof.accepted_time_diff,
+            other_cert_pem=(
+                self.keypair(prof.rollover_key).cert_pem if prof.rollover_key in self.keypair_names() else None
+            ),
         )
 
     def sp_config(self, sp_base: str, idp_base: str) -> SPConfig:

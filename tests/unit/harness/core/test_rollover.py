@@ -140,3 +140,34 @@ def test_the_checklist_names_the_certificate_that_verified_during_the_overlap(ws
         report = run_demo(servers, idm_key="4711", username="alice")
     assert report.passed
     assert "the Assertion verifies with the new certificate of the rollover" in report.step("session").reason
+
+
+def test_the_idps_metadata_lists_both_certificates_while_the_rollover_overlaps(ws: Workspace) -> None:
+    import urllib.request
+
+    from harness.core.questionnaire import Questionnaire
+
+    def published(servers: Servers) -> list[str]:
+        with urllib.request.urlopen(servers.idp_base + "/metadata", timeout=30) as r:
+            text = r.read().decode()
+        return [cert_sha256(b"-----BEGIN CERTIFICATE-----\n" + c.encode() + b"\n-----END CERTIFICATE-----")
+                for c in (part.split("</")[0] for part in text.split("X509Certificate>")[1::2])]
+
+    old = cert_sha256(ws.keypair("idp-signing").cert_pem)
+    with Servers(ws, sp_port=0, idp_port=0) as servers:
+        assert published(servers) == [old]
+        rollover.add(ws)
+        servers.reload()
+        new = cert_sha256(ws.keypair("idp-signing-2").cert_pem)
+        assert published(servers) == [old, new]
+        filled = Questionnaire.from_metadata(servers.idp_base + "/metadata")
+        assert (cert_sha256(filled.cert_pem), cert_sha256(filled.cert_pem_next)) == (old, new)
+        mock = Questionnaire.from_mock_idp(ws)
+        assert (cert_sha256(mock.cert_pem), cert_sha256(mock.cert_pem_next)) == (old, new)
+        rollover.switch(ws)
+        servers.reload()
+        assert published(servers) == [new, old]
+        rollover.remove(ws)
+        servers.reload()
+        assert published(servers) == [new]
+    assert ws.idp_profile().rollover_key == ""
