@@ -119,3 +119,23 @@ def test_requested_authn_context_unmet_is_no_authn_context(new_world, classes, c
     w.sp_config.subscriptions[0].request_authn_context = []
     _, r = b.start()
     assert "SAMLResponse" in b.idp_get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_idps_status_message_is_shown_as_plain_text(world: World) -> None:
+    from mock_idp.status_response import error_response
+
+    value = error_response(
+        idp_entity_id=world.idp_config.entity_id,
+        sp=world.idp_sp,
+        in_response_to=None,
+        top=ns.STATUS_REQUESTER,
+        sub_status="urn:oasis:names:tc:SAML:2.0:status:RequestDenied",
+        message="<script>alert(1)</script>",
+        key_pem=world.idp_config.key_pem,
+        cert_pem=world.idp_config.cert_pem,
+    )
+    r = world.browser().post_acs(value)
+    assert_refused(r, "status-not-success")
+    page = r.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "status:Requester" in page and "status:RequestDenied" in page
