@@ -50,10 +50,10 @@ class TrustedCert:
 
 def trusted_certs(sub: Subscription) -> list[TrustedCert]:
     """The subscription's certificates: the current one, and the next one while a rollover overlaps."""
-    nxt = sub.idp_cert_pem_next
-    if not nxt or nxt == sub.idp_cert_pem:
-        return [TrustedCert(sub.idp_cert_pem, "only")] if sub.idp_cert_pem else []
-    return [TrustedCert(sub.idp_cert_pem, "old"), TrustedCert(nxt, "new")]
+    current, nxt = sub.idp_cert_pem, sub.idp_cert_pem_next
+    if not current or not nxt or nxt == current:
+        return [TrustedCert(current, "only")] if current else []  # no current one: no trust (saml_ready)
+    return [TrustedCert(current, "old"), TrustedCert(nxt, "new")]
 
 
 def _keyinfo_sha256(element: etree._Element) -> str | None:

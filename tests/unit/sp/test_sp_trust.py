@@ -33,6 +33,7 @@ def test_roles_one_or_two_certificates(k: Keys) -> None:
     same = subscription(idp_cert_pem_next=k.idp.cert_pem)
     assert [c.role for c in trusted_certs(same)] == ["only"]
     assert trusted_certs(subscription(idp_cert_pem=b"")) == []
+    assert trusted_certs(subscription(idp_cert_pem=b"", idp_cert_pem_next=k.ec.cert_pem)) == []
 
 
 @pytest.mark.parametrize(("signer", "role"), [("idp", "old"), ("ec", "new")])
