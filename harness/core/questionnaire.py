@@ -351,6 +351,7 @@ class SPSide:
     acs_url: str
     login_url: str | None
     metadata_xml: str
+    relay_state: str = ""  # what IdP-initiated logins send to reach this subscription (idm_key=KEY)
 
     def text(self) -> str:
         rows = [
@@ -364,12 +365,17 @@ class SPSide:
         rows += [
             "",
             "SP-initiated: the SP sends the AuthnRequest by HTTP-Redirect and expects the Response by HTTP-POST.",
-            "IdP-initiated: post an unsolicited Response to the ACS URL.",
+            "IdP-initiated: post an unsolicited Response to the ACS URL" + self._relay_words(),
             "Sign the Assertion (RSA-SHA256 or stronger; SHA-1 is refused). SAML 2.0 only.",
             "The SP maps the NameID to the account's login name or to its External ID.",
             "",
         ]
         return "\n".join(rows)
+
+    def _relay_words(self) -> str:
+        if not self.relay_state:
+            return "."
+        return f", with the RelayState {self.relay_state} (the IdP's default RelayState for this application)."
 
     def write(self, directory: str | Path) -> list[Path]:
         d = Path(directory)
@@ -396,7 +402,8 @@ def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | 
     acs = base + prof.acs_path
     login = f"{base}{prof.login_path}?idm_key={idm_key}" if idm_key else None
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + sp_metadata(entity_id=prof.entity_id, acs_url=acs) + "\n"
-    return SPSide(entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml)
+    relay = f"idm_key={idm_key}" if idm_key else ""
+    return SPSide(entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml, relay_state=relay)
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -57,3 +57,11 @@ def test_a_wrong_idp_entity_id_is_diagnosed_as_the_questionnaires_fault(ws: Work
     step = report.step("session")
     assert step.status == FAIL and step.side == QUESTIONNAIRE, (step.reason, step.side)
     assert "issuer-mismatch" in step.reason and "EntityID" in step.fix
+
+
+def test_the_sp_side_tells_the_idp_admin_which_relay_state_reaches_the_subscription(ws: Workspace) -> None:
+    from harness.core.questionnaire import sp_side
+
+    text = sp_side(ws, idm_key="4711").text()
+    assert "with the RelayState idm_key=4711 (the IdP's default RelayState" in text
+    assert "IdP-initiated: post an unsolicited Response to the ACS URL." in sp_side(ws).text()
