@@ -487,7 +487,7 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
             else:
                 picker = " after the account picker" if a.code == ACCOUNT_PICKER else ""
                 signed = next((c.detail for c in a.checks if c.name == "Assertion signature" and c.ok), "")
-                signed = f"; the Assertion {signed.split(' (')[0]}" if "rollover" in signed else ""  # which one
+                signed = f"; the Assertion {signed.rsplit(' (', 1)[0]}" if "rollover" in signed else ""  # which one
                 sess.set(
                     PASS,
                     f"session opened for {login} in {sub.name or sub.idm_key}{picker} ({mapping}){signed}",

@@ -139,7 +139,8 @@ def test_the_checklist_names_the_certificate_that_verified_during_the_overlap(ws
     with Servers(ws, sp_port=0, idp_port=0) as servers:
         report = run_demo(servers, idm_key="4711", username="alice")
     assert report.passed
-    assert "the Assertion verifies with the new certificate of the rollover" in report.step("session").reason
+    reason = report.step("session").reason
+    assert "the Assertion verifies with the new certificate of the rollover (SHA-256 " in reason, reason
 
 
 def test_the_idps_metadata_lists_both_certificates_while_the_rollover_overlaps(ws: Workspace) -> None:
