@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from samlkit import ns
-from sp.contract.reasons import Refusal
+from sp.contract.reasons import Reason, Refusal
 from sp.model import SPConfig, Subscription
 from sp.saml_read import issuers_of
 
@@ -70,7 +70,7 @@ def candidates(
         # The questionnaire's EntityID differs from the IdP's Issuer: say so, rather than let
         # another subscription that trusts this IdP claim the Response and blame the browser.
         raise Refusal(
-            "issuer-mismatch",
+            Reason.ISSUER_MISMATCH,
             f"This Response answers a request of subscription {_label(requesting)}, which trusts the IdP "
             f"EntityID {requesting.idp_entity_id!r}, but it was issued by {shown}: the questionnaire's IdP "
             "EntityID must equal the Issuer the IdP sends.",
@@ -79,10 +79,12 @@ def candidates(
     if chosen is not None and requesting is None:  # a solicited Response: the request decides
         sub = config.subscription(chosen)
         if sub is None:
-            raise Refusal("unknown-subscription", f"The RelayState names idm_key {chosen!r}; no subscription has it.")
+            raise Refusal(
+                Reason.UNKNOWN_SUBSCRIPTION, f"The RelayState names idm_key {chosen!r}; no subscription has it."
+            )
         if sub not in matching:
             raise Refusal(
-                "issuer-mismatch",
+                Reason.ISSUER_MISMATCH,
                 f"The RelayState chose subscription {_label(sub)}, which trusts the IdP EntityID "
                 f"{sub.idp_entity_id!r}, but this Response was issued by {shown}.",
             )
@@ -91,15 +93,15 @@ def candidates(
     if not ready:
         if any(not s.nds_enabled for s in matching):
             raise Refusal(
-                "nds-required",
+                Reason.NDS_REQUIRED,
                 f"The subscription that trusts {shown} lacks the New Data Security Model, which SAML needs.",
             )
         if matching:
             raise Refusal(
-                "saml-not-configured",
+                Reason.SAML_NOT_CONFIGURED,
                 f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
             )
-        raise Refusal("issuer-mismatch", f"No subscription trusts the Issuer of this Response ({shown}).")
+        raise Refusal(Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer of this Response ({shown}).")
     if len(ready) > 1 and requesting is not None:
         ready = [s for s in ready if s is requesting] or ready
         note = f"the request of {_label(requesting)} chose it among {len(matching)} subscriptions trusting {shown}"
