@@ -55,7 +55,7 @@ class IdPApp:
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, Pending] = OrderedDict()
         self._sessions: dict[str, tuple[str, float]] = {}
-        self._persistent: set[tuple[str, str]] = set()  # (user, SP) given a persistent NameID (AllowCreate)
+        self._honouring = request_policy.Honouring()  # NameIDPolicy (AllowCreate) and RequestedAuthnContext
         self.reconfigure(config)
         self._wsgi = http_reporter(self._dispatch, "idp", lambda: self.sink)
 
@@ -324,7 +324,7 @@ class IdPApp:
         if sp is None:
             return self._error("unknown-sp", "The SP was removed while you signed in.")
         try:  # the NameIDPolicy and RequestedAuthnContext, now that the user is known
-            sp, context = self._honour(pending.policy, sp, user, mfa=mfa or bool(user.totp_secret))
+            sp, context = self._honouring.answer(pending.policy, sp, user.username, mfa=mfa or bool(user.totp_secret))
         except request_policy.PolicyError as err:
             return self._post_error(pending, sp, err, session_for=user if new_session else None)
         issued = issue(
@@ -337,19 +337,6 @@ class IdPApp:
             authn_context=context,
         )
         return self._post(pending, sp, issued.b64, session_for=user if new_session else None)
-
-    def _honour(
-        self, policy: RequestPolicy, sp: SPSettings, user: IdPUser, *, mfa: bool
-    ) -> tuple[SPSettings, str]:
-        key = (user.username, sp.entity_id)
-        with self._lock:
-            issued_before = key in self._persistent
-        sp = request_policy.nameid_settings(policy, sp, issued_before=issued_before)
-        context = request_policy.authn_context(policy, mfa=mfa)
-        if sp.nameid_format == "persistent":
-            with self._lock:
-                self._persistent.add(key)
-        return sp, context
 
     def _post_error(
         self, pending: Pending, sp: SPSettings, err: request_policy.PolicyError, *, session_for: IdPUser | None = None

@@ -14,6 +14,7 @@ These four are answered to the SP as a SAML error Response (`PolicyError`).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 
 from mock_idp.model import SPSettings
@@ -184,3 +185,24 @@ def _satisfying(wanted: str, comparison: str, done: list[str]) -> str | None:
         return None
     # The strongest class performed that qualifies; the requested name when it is as strong.
     return wanted if wanted in ok and ac.STRENGTH[wanted] == ac.STRENGTH[ok[0]] else ok[0]
+
+
+class Honouring:
+    """Applies a request's NameIDPolicy and RequestedAuthnContext to one answer, remembering which
+    (user, SP) pairs were given a persistent identifier: AllowCreate="false" needs one already."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._persistent: set[tuple[str, str]] = set()
+
+    def answer(self, policy: RequestPolicy, sp: SPSettings, username: str, *, mfa: bool) -> tuple[SPSettings, str]:
+        """(the SP settings to answer with, the AuthnContextClassRef); raises PolicyError."""
+        key = (username, sp.entity_id)
+        with self._lock:
+            issued_before = key in self._persistent
+        sp = nameid_settings(policy, sp, issued_before=issued_before)
+        context = authn_context(policy, mfa=mfa)
+        if sp.nameid_format == "persistent":
+            with self._lock:
+                self._persistent.add(key)
+        return sp, context
