@@ -104,3 +104,19 @@ def test_requested_authn_context(classes: list[str], comparison: str, mfa: bool,
     with pytest.raises(PolicyError) as err:
         authn_context(policy, mfa=mfa)
     assert err.value.sub_status.endswith(":NoAuthnContext")
+
+
+def test_honouring_remembers_persistent_identifiers_per_user_and_sp() -> None:
+    from mock_idp.request_policy import Honouring
+
+    h = Honouring()
+    sp = SPSettings("sp", ACS)
+    no_create = RequestPolicy(nameid_format=ns.NAMEID_FORMATS["persistent"], allow_create=False)
+    with pytest.raises(PolicyError):
+        h.answer(no_create, sp, "alice", mfa=False)
+    create = RequestPolicy(nameid_format=ns.NAMEID_FORMATS["persistent"])
+    settings, context = h.answer(create, sp, "alice", mfa=True)
+    assert settings.nameid_format == "persistent" and context == ac.TIME_SYNC_TOKEN
+    assert h.answer(no_create, sp, "alice", mfa=False)[0].nameid_format == "persistent"
+    with pytest.raises(PolicyError):
+        h.answer(no_create, sp, "bob", mfa=False)
