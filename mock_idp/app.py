@@ -201,7 +201,7 @@ class IdPApp:
         if sp is None:
             return self._error("unknown-sp", f"The IdP has no trust with the SP {parsed.issuer!r}.")
         try:  # the ACS must be the registered one: else nothing, not even an error, may go there
-            request_policy.check_acs(parsed.policy, sp.acs_url, sp.acs_index)
+            sp = request_policy.with_requested_acs(parsed.policy, sp)
         except request_policy.AcsProblem as err:
             return self._error(err.code, err.message)
         pending = Pending(sp.entity_id, parsed.id, relay, time.time(), policy=parsed.policy)
@@ -323,8 +323,11 @@ class IdPApp:
         sp: SPSettings | None = config.sp(pending.sp_entity_id)
         if sp is None:
             return self._error("unknown-sp", "The SP was removed while you signed in.")
-        try:  # the NameIDPolicy and RequestedAuthnContext, now that the user is known
+        try:  # the requested ACS (checked at /sso), NameIDPolicy and RequestedAuthnContext, now the user is known
+            sp = request_policy.with_requested_acs(pending.policy, sp)
             sp, context = self._honouring.answer(pending.policy, sp, user.username, mfa=mfa or bool(user.totp_secret))
+        except request_policy.AcsProblem as err:  # the SP's registration changed meanwhile
+            return self._error(err.code, err.message)
         except request_policy.PolicyError as err:
             return self._post_error(pending, sp, err, session_for=user if new_session else None)
         issued = issue(

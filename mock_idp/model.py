@@ -51,6 +51,7 @@ class SPSettings:
     acs_url: str
     name: str = ""
     acs_index: int = 0  # the index of acs_url in the SP's metadata (an AuthnRequest may name it)
+    acs_others: dict[str, str] = field(default_factory=dict)  # more HTTP-POST ACS of its metadata: index -> URL
     nameid_format: str = "unspecified"
     nameid_source: str = "username"  # a user field or extra attribute name
     attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])

@@ -81,30 +81,43 @@ def from_message(msg) -> RequestPolicy:
     )
 
 
-def check_acs(policy: RequestPolicy, acs_url: str, acs_index: int) -> None:
-    """Refuse an ACS URL or index the SP did not register (`acs_url` at `acs_index`)."""
+def with_requested_acs(policy: RequestPolicy, sp: SPSettings) -> SPSettings:
+    """The SP's settings answering to the ACS the request names, when the SP registered it.
+
+    Registered: `sp.acs_url` at `sp.acs_index`, and `sp.acs_others` (index -> URL), the other
+    HTTP-POST endpoints of the SP's metadata. Anything else raises AcsProblem.
+    """
+    registered = {sp.acs_index: sp.acs_url}
+    registered.update({int(k): v for k, v in sp.acs_others.items() if str(k).isdigit()})
     if policy.acs_url is not None and policy.acs_index is not None:
         raise AcsProblem(
             "acs-mismatch",
             "The AuthnRequest names both an AssertionConsumerServiceURL and an AssertionConsumerServiceIndex; "
             "SAML allows one or the other.",
         )
-    if policy.acs_url is not None and policy.acs_url != acs_url:
-        raise AcsProblem(
-            "acs-mismatch",
-            f"The AuthnRequest asks for the ACS {policy.acs_url}, but this SP's registered ACS is {acs_url}.",
-        )
-    if policy.acs_index is not None and policy.acs_index != acs_index:
-        raise AcsProblem(
-            "acs-index-unknown",
-            f"The AuthnRequest asks for the ACS with index {policy.acs_index}, but this SP registered only index "
-            f"{acs_index} ({acs_url}).",
-        )
     if policy.protocol_binding not in (None, ns.BINDING_POST):
         raise AcsProblem(
             "binding-unsupported",
             f"The AuthnRequest asks for the answer by {policy.protocol_binding}; this IdP answers by HTTP-POST only.",
         )
+    if policy.acs_url is not None:
+        if policy.acs_url not in registered.values():
+            raise AcsProblem(
+                "acs-mismatch",
+                f"The AuthnRequest asks for the ACS {policy.acs_url}, but this SP's registered ACS is "
+                f"{' or '.join(sorted(set(registered.values())))}.",
+            )
+        return replace(sp, acs_url=policy.acs_url)
+    if policy.acs_index is not None:
+        if policy.acs_index not in registered:
+            raise AcsProblem(
+                "acs-index-unknown",
+                f"The AuthnRequest asks for the ACS with index {policy.acs_index}, but this SP registered only "
+                + ", ".join(f"index {i} ({u})" for i, u in sorted(registered.items()))
+                + ".",
+            )
+        return replace(sp, acs_url=registered[policy.acs_index])
+    return sp
 
 
 def check_passive(policy: RequestPolicy, *, has_session: bool) -> None:

@@ -69,6 +69,7 @@ class IdPForSP:
     acs_url: str = "{sp}" + DEFAULT_ACS_PATH
     name: str = "Vendor SP (embedded)"
     acs_index: int = 0  # the index of acs_url in the SP's metadata
+    acs_others: dict[str, str] = field(default_factory=dict)  # more HTTP-POST ACS of its metadata: index -> URL
     nameid_format: str = "unspecified"
     nameid_source: str = "username"
     attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])
@@ -456,6 +457,7 @@ class Workspace:
             d = asdict(s)
             key_name = d.pop("signing_key")
             d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
+            d["acs_others"] = {k: resolve(v, sp_base, idp_base) for k, v in s.acs_others.items()}
             d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
             settings = _from(SPSettings, d)
             if key_name:

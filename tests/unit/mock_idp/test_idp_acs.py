@@ -7,17 +7,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from lxml import etree
-from saml_helpers import World, forms, reason
+from saml_helpers import World, forms, reason, saml_form
 from werkzeug.test import Client
 
 from samlkit import codec
 
 
-def sso(world: World, bend) -> object:
+def sso(world: World, bend, idp: Client | None = None) -> object:
     r = Client(world.sp).get("/fo/login.php", query_string={"idm_key": world.sub.idm_key})
     root = etree.fromstring(codec.decode_redirect(parse_qs(urlsplit(r.headers["Location"]).query)["SAMLRequest"][0]))
     bend(root)
-    return Client(world.idp).get("/sso", query_string={"SAMLRequest": codec.encode_redirect(etree.tostring(root))})
+    client = idp or Client(world.idp)
+    return client.get("/sso", query_string={"SAMLRequest": codec.encode_redirect(etree.tostring(root))})
 
 
 def by_index(index: str):
@@ -53,3 +54,15 @@ def test_an_index_from_the_sps_metadata_is_registered(new_world) -> None:
     w: World = new_world(idp_sp={"acs_index": 3})
     assert reason(sso(w, by_index("0"))) == "acs-index-unknown"
     assert sso(w, by_index("3")).status_code == 200
+
+
+
+def test_another_registered_acs_is_answered_there(new_world) -> None:
+    """An SP whose metadata lists two HTTP-POST ACS endpoints may ask for either; the answer goes there."""
+    other = "http://sp.test/other-acs"
+    w: World = new_world(idp_sp={"acs_others": {"5": other}})
+    b = w.browser()
+    done = b.sign_in(sso(w, by_index("5"), b.idp), "alice", "alice-pw")
+    form = saml_form(done.get_data(as_text=True))
+    root = etree.fromstring(codec.decode_post(form.fields["SAMLResponse"]))
+    assert (form.action, root.get("Destination")) == (other, other)

@@ -10,11 +10,11 @@ from mock_idp.request_policy import (
     PolicyError,
     RequestPolicy,
     authn_context,
-    check_acs,
     check_passive,
     nameid_format,
     nameid_settings,
     shows_login_form,
+    with_requested_acs,
 )
 from samlkit import authn_context as ac
 from samlkit import ns
@@ -22,24 +22,30 @@ from samlkit import ns
 ACS = "https://sp.test/acs"
 
 
+OTHER = "https://sp.test/acs2"
+
+
 @pytest.mark.parametrize(
-    ("policy", "code"),
+    ("policy", "code", "answered_to"),
     [
-        (RequestPolicy(acs_url=ACS), None),
-        (RequestPolicy(acs_index=0), None),
-        (RequestPolicy(), None),
-        (RequestPolicy(acs_url="https://evil.test/acs"), "acs-mismatch"),
-        (RequestPolicy(acs_index=3), "acs-index-unknown"),
-        (RequestPolicy(acs_url=ACS, acs_index=0), "acs-mismatch"),
-        (RequestPolicy(protocol_binding="urn:oasis:names:tc:SAML:2.0:bindings:PAOS"), "binding-unsupported"),
+        (RequestPolicy(acs_url=ACS), None, ACS),
+        (RequestPolicy(acs_index=0), None, ACS),
+        (RequestPolicy(), None, ACS),
+        (RequestPolicy(acs_url=OTHER), None, OTHER),  # another ACS of the SP's metadata
+        (RequestPolicy(acs_index=2), None, OTHER),
+        (RequestPolicy(acs_url="https://evil.test/acs"), "acs-mismatch", None),
+        (RequestPolicy(acs_index=3), "acs-index-unknown", None),
+        (RequestPolicy(acs_url=ACS, acs_index=0), "acs-mismatch", None),
+        (RequestPolicy(protocol_binding="urn:oasis:names:tc:SAML:2.0:bindings:PAOS"), "binding-unsupported", None),
     ],
 )
-def test_the_acs_must_be_the_registered_one(policy: RequestPolicy, code: str | None) -> None:
+def test_the_acs_must_be_a_registered_one(policy: RequestPolicy, code: str | None, answered_to: str | None) -> None:
+    sp = SPSettings("sp", ACS, acs_others={"2": OTHER})
     if code is None:
-        check_acs(policy, ACS, 0)
+        assert with_requested_acs(policy, sp).acs_url == answered_to
         return
     with pytest.raises(AcsProblem) as err:
-        check_acs(policy, ACS, 0)
+        with_requested_acs(policy, sp)
     assert err.value.code == code
 
 

@@ -239,3 +239,18 @@ def test_the_unique_url_names_the_port_the_harness_really_serves(ws: Workspace) 
         assert not servers.sp_base.endswith(":8443")
     later = onboard(ws, mock_q(ws, "port_mgr2"))
     assert later.login_url.startswith("http://127.0.0.1:8443/")  # stopped: the profile's port
+
+
+def test_external_sp_registers_every_http_post_acs_of_its_metadata(tmp_path: Path) -> None:
+    md = (
+        f'<md:EntityDescriptor xmlns:md="{ns.MD}" entityID="https://app.example">'
+        f'<md:SPSSODescriptor protocolSupportEnumeration="{ns.SAMLP}">'
+        f'<md:AssertionConsumerService Binding="{ns.BINDING_POST}" Location="https://app.example/a" index="1"/>'
+        f'<md:AssertionConsumerService Binding="{ns.BINDING_POST}" Location="https://app.example/b" index="2" '
+        'isDefault="true"/>'
+        '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:PAOS" '
+        'Location="https://app.example/ecp" index="3"/>'
+        "</md:SPSSODescriptor></md:EntityDescriptor>"
+    )
+    s = idp_for_sp_from_metadata(md.encode())
+    assert (s.acs_url, s.acs_index, s.acs_others) == ("https://app.example/b", 2, {"1": "https://app.example/a"})
