@@ -57,12 +57,16 @@ def test_an_index_from_the_sps_metadata_is_registered(new_world) -> None:
 
 
 
-def test_another_registered_acs_is_answered_there(new_world) -> None:
+OTHER_ACS = "http://sp.test/other-acs"
+
+
+@pytest.mark.parametrize("bend", [by_index("5"), lambda root: root.set("AssertionConsumerServiceURL", OTHER_ACS)])
+def test_another_registered_acs_is_answered_there(new_world, bend) -> None:
     """An SP whose metadata lists two HTTP-POST ACS endpoints may ask for either; the answer goes there."""
-    other = "http://sp.test/other-acs"
+    other = OTHER_ACS
     w: World = new_world(idp_sp={"acs_others": {"5": other}})
     b = w.browser()
-    done = b.sign_in(sso(w, by_index("5"), b.idp), "alice", "alice-pw")
+    done = b.sign_in(sso(w, bend, b.idp), "alice", "alice-pw")
     form = saml_form(done.get_data(as_text=True))
     root = etree.fromstring(codec.decode_post(form.fields["SAMLResponse"]))
     assert (form.action, root.get("Destination")) == (other, other)
