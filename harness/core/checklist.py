@@ -31,11 +31,13 @@ from harness.core.flow import UNKNOWN, expect
 from harness.core.questionnaire import Questionnaire
 from harness.core.recorder import TraceRecorder
 from harness.core.servers import Servers
+from harness.core.status_advice import advice
 from harness.core.trace import Step, Trace
 from mock_idp.contract import IdPRoute
 from sp.contract import ACCOUNT_PICKER, REASON_HEADER, SESSION, Route
 from sp.mapping import predict
 from sp.model import Account, Subscription
+from sp.trust import trusted_by_issuer
 
 PASS, FAIL, SKIP, PENDING = "pass", "fail", "skip", "pending"
 IDP, SP, QUESTIONNAIRE, BROWSER = "IdP", "SP", "questionnaire", "browser"
@@ -325,7 +327,9 @@ def _acs_refusal(step: Step, report: ChecklistReport, ctx: _Context) -> tuple[st
             "Give the account the identity the IdP sends: as its login, or as its External ID "
             "(a Manager sets it), or make the IdP send the login name.",
         )
-    side, fix = _ACS_FIX.get(code, (IDP, "Compare the Response with the SP's checks in the trace."))
+    side, fix = (code == "status-not-success" and advice(reason)) or _ACS_FIX.get(
+        code, (IDP, "Compare the Response with the SP's checks in the trace.")
+    )
     return text, side, fix.format(sp_entity=report.sp_entity_id, acs=report.acs_url)
 
 
@@ -387,7 +391,8 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
             r = sent[0]
             status = r.message.summary.status if r.message else ""
             if status and not status.endswith(":Success"):
-                auth.set(FAIL, f"the IdP answered with the status {status}", IDP, "See the IdP's logs.", [r.index])
+                side, fix = advice(status) or (IDP, "See the IdP's logs.")
+                auth.set(FAIL, f"the IdP answered with the status {status}", side, fix, [r.index])
             else:
                 who = r.message.summary.name_id if r.message else ""
                 extra = " with a second factor (TOTP)" if mfa else ""
@@ -481,8 +486,12 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
                 )
             else:
                 picker = " after the account picker" if a.code == ACCOUNT_PICKER else ""
+                signed = next((c.detail for c in a.checks if c.name == "Assertion signature" and c.ok), "")
+                signed = f"; the Assertion {signed.rsplit(' (', 1)[0]}" if "rollover" in signed else ""  # which one
                 sess.set(
-                    PASS, f"session opened for {login} in {sub.name or sub.idm_key}{picker} ({mapping})", evidence=ev
+                    PASS,
+                    f"session opened for {login} in {sub.name or sub.idm_key}{picker} ({mapping}){signed}",
+                    evidence=ev,
                 )
                 if not report.account:
                     report.account = login
@@ -641,8 +650,8 @@ def _drive(servers: Servers, report: ChecklistReport, creds: Credentials, on_ste
     """Unique URL → IdP → ACS → logout, following the exit URL only when it is on loopback."""
     browser = ScriptedBrowser(creds)
     trace = report.trace
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    certs = trusted_by_issuer(servers.sp_app.config)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs, on_step=on_step)
     servers.add_listener(recorder)
     try:
         browser.get(report.login_url)
@@ -712,9 +721,9 @@ def run_interactive(
         elif step.dst == "idp" and step.status >= 400 and not path.endswith(_IDP_RETRY_PAGES):
             decided.set()
 
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
+    certs = trusted_by_issuer(servers.sp_app.config)
     token = servers.recordings.start()  # only the browser opened here is the tester's
-    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch, recording=token)
+    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs, on_step=watch, recording=token)
     servers.add_listener(recorder)
     try:
         opener(servers.recording_url(token, report.login_url))

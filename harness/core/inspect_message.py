@@ -16,11 +16,12 @@ from harness.core.summary import summarize
 from harness.core.terminal import field
 from harness.core.trace import Message, MessageSummary, SignatureInfo
 from samlkit import codec, safexml
+from sp.trust import pick_for_signature
 
 OK, FAIL, UNKNOWN = "✔", "✘", "?"
 
 
-TrustedCert = bytes | Callable[[str], bytes | None] | None
+TrustedCert = bytes | list[bytes] | Callable[[str], bytes | list[bytes] | None] | None
 
 
 def inspect(text: str | bytes, trusted_cert_pem: TrustedCert = None) -> list[Message]:
@@ -67,6 +68,8 @@ def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
     if callable(trusted_cert_pem):
         issuer = msg.summary.assertion_issuer or msg.summary.issuer
         trusted_cert_pem = trusted_cert_pem(issuer) if issuer else None
+    if isinstance(trusted_cert_pem, list):  # two during a rollover: explain with the one KeyInfo names
+        trusted_cert_pem = pick_for_signature(root, trusted_cert_pem) if trusted_cert_pem else None
     try:
         msg.signatures = explain_signatures(root, trusted_cert_pem)
     except Exception as err:

@@ -32,6 +32,7 @@ from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
 from harness.gui.trust import cert_of
+from sp.trust import trusted_by_issuer
 
 HEALTH_INTERVAL_MS = 3000
 
@@ -391,21 +392,15 @@ class AppController(WorkspaceEdits, QObject):
         self.bridge.error(why)
         self.bridge.history_changed.emit()
 
-    def _trusted_cert(self, servers: Servers) -> Callable[[str], bytes | None]:
-        def lookup(issuer: str) -> bytes | None:
-            for s in servers.sp_app.config.subscriptions:
-                if s.idp_entity_id == issuer:
-                    return s.idp_cert_pem
-            return None
-
-        return lookup
+    def _trusted_cert(self, servers: Servers) -> Callable[[str], list[bytes] | None]:
+        return lambda issuer: trusted_by_issuer(servers.sp_app.config)(issuer)  # the live trust
 
     def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
         if self.servers is None:
             return None
         if kind == "sp":
             return self.servers.login_url(idm_key)
-        return self.servers.idp_start_url(user=username or None)
+        return self.servers.idp_start_url(user=username or None, idm_key=idm_key or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
         """Open the login URL in the system browser and record what it does."""
