@@ -15,6 +15,7 @@ from samlkit import binding, codec, redirect_sign
 from samlkit.entities import make_sp_client
 from samlkit.html import auto_post_form
 from sp.model import SPConfig, Subscription
+from sp.request_options import authn_request_kwargs
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Clients:
             relay_state=relay_state or "",
             binding=BINDING_HTTP_REDIRECT,
             assertion_consumer_service_url=config.acs_url,
+            **authn_request_kwargs(sub),  # ForceAuthn, IsPassive, NameIDPolicy, RequestedAuthnContext
         )
         location = dict(info["headers"])["Location"]
         saml_request = parse_qs(urlsplit(location).query).get("SAMLRequest", [""])[0]

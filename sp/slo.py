@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from samlkit import binding, logout, ns
 from samlkit.events import Check, Event, emit
 from samlkit.xmldsig import SignatureProblem
+from sp import trust
 from sp.contract.http import LOGGED_OUT, SESSION_COOKIE, Route
 from sp.contract.reasons import Reason, Refusal
 from sp.model import SPConfig, Subscription
@@ -176,9 +177,28 @@ def _verdict(
     )
 
 
-def _check_signature(checks: Checks, msg: binding.Received, cert_pem: bytes) -> None:
+def _verify_with_trust(msg: binding.Received, sub: Subscription) -> str:
+    """Each certificate the subscription trusts (two while a rollover overlaps): the first that holds wins;
+    when none does, the refusal is the current certificate's."""
+    certs = trust.trusted_certs(sub)
+    if not certs:
+        raise SignatureProblem("trust-misconfigured", "the subscription trusts no certificate")
+    problems: list[SignatureProblem] = []
+    for cert in certs:
+        try:
+            detail = binding.verify(msg, cert.pem)
+        except SignatureProblem as p:
+            problems.append(p)
+            if p.code not in ("signature-invalid", "trust-misconfigured"):
+                break  # the signature itself is refused (algorithm...): no other key changes that
+            continue
+        return detail if cert.role == "only" else f"{detail}: {cert.describe()}"
+    raise problems[0]
+
+
+def _check_signature(checks: Checks, msg: binding.Received, sub: Subscription) -> None:
     try:
-        checks.ok("Signature", binding.verify(msg, cert_pem))
+        checks.ok("Signature", _verify_with_trust(msg, sub))
     except SignatureProblem as p:
         raise checks.fail("Signature", p.code, f"The {etree_name(msg)} signature does not hold: {p.message}.") from None
 
@@ -219,7 +239,7 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
             f"The LogoutResponse was issued by {view.issuer!r}, but the subscription trusts {trusted!r}.",
         )
     checks.ok("Issuer", view.issuer)
-    _check_signature(checks, msg, sub.idp_cert_pem)
+    _check_signature(checks, msg, sub)
     _check_destination(checks, config, view.destination)
     if view.status != ns.STATUS_SUCCESS:
         raise checks.fail(
@@ -295,7 +315,7 @@ def _verified_subscription(config: SPConfig, checks: Checks, msg: binding.Receiv
     problems: list[SignatureProblem] = []
     for candidate in candidates:
         try:
-            detail = binding.verify(msg, candidate.idp_cert_pem)
+            detail = _verify_with_trust(msg, candidate)
         except SignatureProblem as p:
             problems.append(p)
             continue

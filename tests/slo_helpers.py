@@ -14,8 +14,9 @@ from samlkit import codec
 SLO_PATH = "/IdM/saml2/slo"
 
 
-def slo_world(new_world: Any, *, sub: dict | None = None, idp_sp: dict | None = None,
-              sp_config: dict | None = None) -> World:
+def slo_world(
+    new_world: Any, *, sub: dict | None = None, idp_sp: dict | None = None, sp_config: dict | None = None
+) -> World:
     """A world whose SP and IdP both do Single Logout, with the SP's real signing key."""
     k = keys()
     return new_world(
@@ -48,8 +49,8 @@ class Walker:
                 self.url = url
                 return last
             parts = urlsplit(url)
-            if method == "GET":
-                r = client.get(parts.path, query_string=parts.query)
+            if method == "GET":  # a navigation the tester started (Sec-Fetch-Site: none), as the SP's logout wants
+                r = client.get(parts.path, query_string=parts.query, headers={"Sec-Fetch-Site": "none"})
             else:
                 r = client.post(parts.path, data=data)
             self.visited.append((method, url, r.status_code))

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
 from harness.core.logout_flow import LOGOUT_KINDS, LogoutOutcome, check_sessions, log_out
 from harness.core.recorder import StepCallback, TraceRecorder
 from harness.core.servers import Servers
 from harness.core.trace import Trace
-from mock_idp.contract import name_id_for, released_attributes
+from mock_idp.contract import IdPRoute, name_id_for, released_attributes
 from sp.contract import Route
 from sp.mapping import predict
+from sp.trust import trusted_by_issuer
 
 
 @dataclass
@@ -69,6 +72,11 @@ class FlowResult:
         return self.whoami.get("login") if self.whoami.get("authenticated") else None
 
     @property
+    def idp_asked_credentials(self) -> bool:
+        """Did the IdP show its login form in this flow (ForceAuthn: yes; an IdP session: no)?"""
+        return any(s.dst == "idp" and urlsplit(s.url).path == IdPRoute.LOGIN for s in self.trace.steps)
+
+    @property
     def as_expected(self) -> bool:
         e = self.expected
         if self.logout is not None:
@@ -100,10 +108,17 @@ def run_flow(
     pick: str | None = None,
     on_step: StepCallback | None = None,
     logout: bool = False,
+    idp_session: bool = False,
 ) -> FlowResult:
     """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page); "logout"
     and "idp-logout" sign in SP-initiated, then log out at the SP (Single Logout) or at the IdP."""
     browser = ScriptedBrowser(_credentials(servers, username, password, pick))
+    if idp_session:  # before the recorder: the trace shows the flow itself, starting with an IdP session
+        try:
+            browser.get(servers.idp_start_url(user=username, idm_key=idm_key))
+            browser.get(servers.sp_base + Route.LOGOUT)
+        except BrowserError:
+            pass  # the flow itself then shows what fails
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
         title=f"{TITLES.get(kind, kind)}: {username} → {sub.name if sub else idm_key}",
@@ -111,13 +126,13 @@ def run_flow(
         subscription=idm_key,
         user=username,
     )
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=trusted_certs(servers).get, on_step=on_step)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=trusted_certs(servers), on_step=on_step)
     servers.add_listener(recorder)
     started = time.perf_counter()
     whoami: dict = {}
     outcome: LogoutOutcome | None = None
     try:
-        start = servers.idp_start_url(user=username) if kind == "idp" else servers.login_url(idm_key)
+        start = servers.idp_start_url(user=username, idm_key=idm_key) if kind == "idp" else servers.login_url(idm_key)
         try:
             page = browser.get(start)
             who = browser.get(servers.sp_base + Route.WHOAMI)
@@ -125,7 +140,7 @@ def run_flow(
             if kind in LOGOUT_KINDS and whoami.get("authenticated"):
                 outcome, page = log_out(servers, browser, kind)
             elif logout and whoami.get("authenticated"):
-                browser.get(servers.sp_base + Route.LOGOUT)
+                browser.navigate(servers.sp_base + Route.LOGOUT)
         except BrowserError as err:
             trace.outcome, trace.outcome_detail = "error", str(err)
             page = None
@@ -169,15 +184,20 @@ TITLES = {
 }
 
 
-def trusted_certs(servers: Servers) -> dict[str, bytes]:
-    """Issuer → the certificate its messages are checked with: each trusted IdP, the embedded SP,
-    and every SP whose signing certificate the mock IdP knows (their LogoutRequests, signed requests)."""
-    certs = {s.entity_id: s.sp_cert_pem for s in servers.idp_app.config.sps if s.sp_cert_pem}
+def trusted_certs(servers: Servers) -> Callable[[str], list[bytes] | bytes | None]:
+    """Issuer → the certificate(s) its messages are checked with, for the trace: every certificate a
+    subscription trusts for that IdP, else the embedded SP's own and every SP certificate the mock IdP
+    knows (their LogoutRequests and signed AuthnRequests)."""
+    idps = trusted_by_issuer(servers.sp_app.config)
+    sps = {s.entity_id: s.sp_cert_pem for s in servers.idp_app.config.sps if s.sp_cert_pem}
     sp = servers.sp_app.config
     if sp.cert_pem:
-        certs[sp.entity_id] = sp.cert_pem
-    certs.update({s.idp_entity_id: s.idp_cert_pem for s in sp.subscriptions if s.idp_entity_id})
-    return certs
+        sps[sp.entity_id] = sp.cert_pem
+
+    def lookup(issuer: str) -> list[bytes] | bytes | None:
+        return idps(issuer) or sps.get(issuer)
+
+    return lookup
 
 
 def _logout_outcome(trace: Trace, outcome: LogoutOutcome) -> None:

@@ -90,6 +90,8 @@ class Reason(StrEnum):
         401,
     )
     API_AUTH_REQUIRED = "api-auth-required", "The API needs HTTP Basic authentication.", 401
+    API_LOCKED_OUT = "api-locked-out", "The login is locked after too many wrong passwords.", 429
+    API_RATE_LIMITED = "api-rate-limited", "Too many failed logins from this client.", 429
     NOT_A_LOGOUT_MESSAGE = "not-a-logout-message", "The SLO endpoint takes LogoutRequest and LogoutResponse only."
     LOGOUT_SESSION_UNKNOWN = "logout-session-unknown", "The LogoutRequest names no session of this SP."
     SESSION_INDEX_MISMATCH = "session-index-mismatch", "The LogoutRequest's SessionIndex is not the session's."
@@ -118,6 +120,7 @@ class Refusal(Exception):
         self.code = _BY_CODE[code]
         self.checks = checks
         self.subscription: str | None = None
+        self.headers: dict[str, str] = {}  # extra response headers (Retry-After on a 429)
         self.message = message or self.code.doc
         status = status or self.code.status
         # Whatever a caller passes, a refusal is a client error: never a 5xx (nor a 2xx/3xx).

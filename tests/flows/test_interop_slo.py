@@ -213,7 +213,7 @@ def test_an_sp_initiated_logout_at_the_embedded_sp_also_logs_out_python3_saml(wo
     browser = ScriptedBrowser(Credentials("alice", "alice123"))
     _login(browser, base)
     browser.get(servers.login_url("4711"))
-    page = browser.get(servers.sp_base + "/fo/logout.php")
+    page = browser.navigate(servers.sp_base + "/fo/logout.php")
     assert page.url == servers.idp_base + "/"  # the demo subscription's exit URL, after the LogoutResponse
     assert not sp.session and servers.idp_app.sessions.count() == 0
     assert browser.get(servers.sp_base + "/whoami").status == 401

@@ -8,6 +8,8 @@ from slo_helpers import SLO_PATH, Walker, redirect_message, slo_world
 
 from samlkit import binding, logout, ns
 
+OWN = {"Sec-Fetch-Site": "none"}  # the tester clicks Log out themselves
+
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
@@ -46,7 +48,7 @@ def test_the_logout_request_names_the_sessions_nameid_and_session_index(new_worl
     world = slo_world(new_world)
     b = _logged_in(world)
     participant = world.idp.sessions.snapshot()[0].participants[world.sp_config.entity_id]
-    r = b.sp.get("/fo/logout.php")
+    r = b.sp.get("/fo/logout.php", headers=OWN)
     root, q = redirect_message(r.headers["Location"])
     view = logout.read_request(root)
     assert (view.name_id, view.session_indexes) == ("alice", [participant.session_index])
@@ -79,7 +81,7 @@ def test_idp_initiated_logout_logs_the_user_out_of_the_sp(new_world, sp_binding)
 def test_logout_without_an_idp_slo_url_is_local_only(new_world) -> None:
     world = slo_world(new_world, sub={"idp_slo_url": ""})
     b = _logged_in(world)
-    r = b.sp.get("/fo/logout.php")
+    r = b.sp.get("/fo/logout.php", headers=OWN)
     assert r.status_code == 302 and r.headers["Location"] == EXIT_URL
     assert b.whoami()[0] == 401 and world.idp.sessions.count() == 1
 
@@ -150,7 +152,7 @@ def test_an_unsigned_logout_request_is_refused(new_world) -> None:
 
 def _pending_logout(world):
     b = _logged_in(world)
-    r = b.sp.get("/fo/logout.php")
+    r = b.sp.get("/fo/logout.php", headers=OWN)
     root, _ = redirect_message(r.headers["Location"])
     return b, root.get("ID")
 
@@ -225,9 +227,22 @@ def test_the_idp_answers_a_logout_for_another_session_with_an_error_status(new_w
     world = slo_world(new_world)
     b = _logged_in(world)
     other = world.browser()  # a browser without an IdP session posts alice's LogoutRequest
-    r = b.sp.get("/fo/logout.php")
+    r = b.sp.get("/fo/logout.php", headers=OWN)
     walk = Walker(other)
     page = walk.go(r.headers["Location"])
     assert page.headers.get("X-SAML-Reason") == "status-not-success"
     assert "no IdP session" in page.get_data(as_text=True)
     assert world.idp.sessions.count() == 1
+
+
+def test_during_a_rollover_logout_messages_verify_with_either_trusted_certificate(new_world) -> None:
+    """The subscription trusts an old and a new certificate; the IdP already signs with the new one."""
+    world = slo_world(
+        new_world, sub={"idp_cert_pem": keys().foreign.cert_pem, "idp_cert_pem_next": keys().idp.cert_pem}
+    )
+    b = _logged_in(world)
+    walk = Walker(b)
+    walk.go(SP_BASE + "/fo/logout.php")
+    assert walk.url == EXIT_URL, walk.visited
+    signature = next(c for c in world.verdicts()[-1].checks if c.name == "Signature")
+    assert signature.ok and "the new certificate of the rollover" in signature.detail

@@ -13,6 +13,8 @@ from slo_helpers import SLO_PATH, Walker, redirect_message, slo_world
 
 from samlkit import binding, codec, logout, ns, redirect_sign, xmldsig
 
+OWN = {"Sec-Fetch-Site": "none"}  # the tester clicks Log out themselves
+
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
@@ -96,7 +98,7 @@ def test_an_expired_logout_request_is_refused(victim) -> None:
 
 def test_a_logout_response_addressed_elsewhere_is_refused(victim) -> None:
     world, b, _ = victim
-    r = b.sp.get("/fo/logout.php")
+    r = b.sp.get("/fo/logout.php", headers=OWN)
     request_id = redirect_message(r.headers["Location"])[0].get("ID")
     answer = logout.logout_response(
         issuer=world.idp_config.entity_id, destination="https://other-sp.example/slo", in_response_to=request_id
@@ -115,7 +117,7 @@ def test_a_logout_response_addressed_elsewhere_is_refused(victim) -> None:
 def test_a_logout_response_from_the_sp_itself_is_not_taken_as_the_idps(victim) -> None:
     """The SP's own signed LogoutResponse (say, captured from an IdP-initiated logout) is not the IdP's."""
     world, b, _ = victim
-    r = b.sp.get("/fo/logout.php")
+    r = b.sp.get("/fo/logout.php", headers=OWN)
     request_id = redirect_message(r.headers["Location"])[0].get("ID")
     answer = logout.logout_response(
         issuer=world.sp_config.entity_id, destination=SP_BASE + SLO_PATH, in_response_to=request_id
