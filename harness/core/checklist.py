@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
+from harness.core import runner
 from harness.core.flow import UNKNOWN, expect
 from harness.core.questionnaire import Questionnaire
-from harness.core.recorder import TraceRecorder
+from harness.core.runner import credentials_for
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
 from mock_idp.contract import IdPRoute
@@ -618,13 +618,8 @@ def run_demo(
         if pace > 0:
             wait(pace)
 
-    creds = Credentials(
-        username=username,
-        password=password if password is not None else user.password,
-        totp_secret=user.totp_secret,
-        pick=ctx.expected,
-    )
-    _drive(servers, report, creds, step_seen)
+    creds = credentials_for(servers, username, password=password, pick=ctx.expected)
+    runner.run(servers, report.login_url, creds, trace=report.trace, logout=True, on_step=step_seen)
     report.trace.user = username
     _check_trace(report, ctx)
     for key in ("saml-enabled", "external-id"):  # not predictable, and the trace named no account
@@ -633,29 +628,6 @@ def run_demo(
     announce(ORDER)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _drive(servers: Servers, report: ChecklistReport, creds: Credentials, on_step: TraceCallback) -> None:
-    """Unique URL → IdP → ACS → logout, following the exit URL only when it is on loopback."""
-    browser = ScriptedBrowser(creds)
-    trace = report.trace
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
-    servers.add_listener(recorder)
-    try:
-        browser.get(report.login_url)
-        who = browser.get(servers.sp_base + Route.WHOAMI)
-        if who.status == 200:
-            r = browser.session.get(servers.sp_base + Route.LOGOUT, allow_redirects=False, timeout=browser.timeout)
-            target = urljoin(servers.sp_base + "/", r.headers.get("Location", ""))
-            host = urlsplit(target).hostname or ""
-            if r.is_redirect and host in ("127.0.0.1", "localhost", "::1"):
-                browser.get(target)
-    except BrowserError as err:
-        trace.outcome, trace.outcome_detail = trace.outcome or "error", str(err)
-    finally:
-        servers.remove_listener(recorder)
-        browser.close()
 
 
 def run_interactive(
@@ -705,10 +677,7 @@ def run_interactive(
         elif step.dst == "idp" and step.status >= 400 and not path.endswith(_IDP_RETRY_PAGES):
             decided.set()
 
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch)
-    servers.add_listener(recorder)
-    try:
+    with runner.recording(servers, report.trace, flow_id=None, on_step=watch):
         opener(report.login_url)
         deadline = time.monotonic() + timeout
         while not decided.is_set() and not cancel.is_set() and time.monotonic() < deadline:
@@ -719,8 +688,6 @@ def run_interactive(
             while not logged_out.is_set() and not cancel.is_set() and time.monotonic() < deadline:
                 logged_out.wait(0.1)
             time.sleep(0.2)  # the exit page's request, if it is ours
-    finally:
-        servers.remove_listener(recorder)
     if ctx.expected is None and report.account:
         ctx.expected = report.account
     _check_trace(report, ctx, interactive=True)
