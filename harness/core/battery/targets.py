@@ -19,6 +19,7 @@ from harness.core.workspace import Workspace, WorkspaceError, resolve
 from mock_idp.model import IdPUser, SPSettings
 from mock_idp.scenarios.base import Context, Scenario
 from sp.contract import SESSION, Route
+from sp.model import SPConfig, Subscription
 
 
 @functools.cache
@@ -53,16 +54,7 @@ def embedded_target(
 
     spc = servers.sp_app.config
     idp = servers.idp_app.config
-    ready = [s for s in spc.subscriptions if s.saml_ready]
-    if idm_key:
-        sub = spc.subscription(idm_key)
-        if sub is None:
-            raise BatteryError(f"no subscription has the idm_key {idm_key!r}")
-    else:
-        trusting = [s for s in ready if s.idp_entity_id == idp.entity_id]
-        sub = (trusting or ready or [None])[0]
-        if sub is None:
-            raise BatteryError("the workspace has no subscription with a complete IdP trust")
+    sub = _subscription_under_test(spc, idp.entity_id, idm_key)
     settings = idp.sp(spc.entity_id) or SPSettings(entity_id=spc.entity_id, acs_url=spc.acs_url)
     settings = replace(settings, acs_url=spc.acs_url, key_pem=None, cert_pem=None)
     logins: dict[str, tuple[str, ...]] = {}
@@ -113,20 +105,24 @@ def read_sp_metadata(xml: bytes) -> tuple[str, str]:
         raise BatteryError(f"the SP metadata cannot be used: {err}") from err
 
 
-def external_target(
-    ws: Workspace,
-    *,
-    acs_url: str | None = None,
-    entity_id: str | None = None,
-    login_url: str | None = None,
-    metadata: bytes | None = None,
-    session_url: str | None = None,
-    unsolicited_allowed: bool | None = None,
-    user: str | None = None,
-    victim: str | None = None,
-    timeout: float = 15.0,
-) -> tuple[Target, Context]:
-    """Any SP that trusts the workspace's mock IdP (its EntityID and signing certificate)."""
+def _subscription_under_test(spc: SPConfig, idp_entity_id: str, idm_key: str | None) -> Subscription:
+    """`idm_key`'s subscription, or the first ready one that trusts the mock IdP (else any ready one)."""
+    if idm_key:
+        sub = spc.subscription(idm_key)
+        if sub is None:
+            raise BatteryError(f"no subscription has the idm_key {idm_key!r}")
+        return sub
+    ready = [s for s in spc.subscriptions if s.saml_ready]
+    trusting = [s for s in ready if s.idp_entity_id == idp_entity_id]
+    if not (trusting or ready):
+        raise BatteryError("the workspace has no subscription with a complete IdP trust")
+    return (trusting or ready)[0]
+
+
+def _sp_address(
+    acs_url: str | None, entity_id: str | None, login_url: str | None, metadata: bytes | None, timeout: float
+) -> tuple[str, str]:
+    """(EntityID, ACS URL) of an SP: as given, else from its metadata, else from its AuthnRequest."""
     if metadata is not None:
         meta_entity, meta_acs = read_sp_metadata(metadata)
         entity_id, acs_url = entity_id or meta_entity, acs_url or meta_acs
@@ -141,6 +137,24 @@ def external_target(
         raise BatteryError(
             "give the SP's ACS URL and EntityID (--sp-acs, --sp-entity-id), its metadata, or its login URL"
         )
+    return entity_id, acs_url
+
+
+def external_target(
+    ws: Workspace,
+    *,
+    acs_url: str | None = None,
+    entity_id: str | None = None,
+    login_url: str | None = None,
+    metadata: bytes | None = None,
+    session_url: str | None = None,
+    unsolicited_allowed: bool | None = None,
+    user: str | None = None,
+    victim: str | None = None,
+    timeout: float = 15.0,
+) -> tuple[Target, Context]:
+    """Any SP that trusts the workspace's mock IdP (its EntityID and signing certificate)."""
+    entity_id, acs_url = _sp_address(acs_url, entity_id, login_url, metadata, timeout)
     prof = ws.idp_profile()
     try:
         kp = ws.keypair(prof.signing_key)
