@@ -10,6 +10,7 @@ from harness.core.runner import credentials_for
 from harness.core.servers import Servers
 from harness.core.trace import Trace
 from mock_idp.contract import name_id_for, released_attributes
+from sp.contract import SESSION
 from sp.mapping import predict
 
 
@@ -67,7 +68,7 @@ class FlowResult:
     @property
     def as_expected(self) -> bool:
         e = self.expected
-        if e.outcome in ("session", "picker"):
+        if e.outcome in (SESSION, "picker"):
             return self.session_login in e.logins
         return self.session_login is None and self.final_reason == e.outcome
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from harness.core.certs import colon_fp
 from harness.core.trace import Message, MessageSummary, SignatureInfo, Step, Trace
+from sp.contract import SESSION
 
 ACTORS = {"browser": "Browser", "sp": "SP (vendor)", "idp": "IdP (mock)"}
 LANES = ("browser", "sp", "idp")
@@ -180,7 +181,7 @@ def query_params(url: str) -> list[tuple[str, str]]:
 def outcome_line(trace: Trace, expected: object | None = None, as_expected: bool | None = None) -> tuple[str, str]:
     """(level, sentence): level is "ok" | "refused" | "error" | "info"."""
     fail = trace.first_failure()
-    if trace.outcome == "session":
+    if trace.outcome == SESSION:
         level, text = "ok", f"{OK} Session opened for {trace.login}."
     elif trace.outcome == "refused" or (fail is not None and trace.outcome != "error"):
         level = "refused"

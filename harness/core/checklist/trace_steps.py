@@ -23,7 +23,7 @@ from harness.core.checklist.model import (
 from harness.core.checklist.workspace_steps import check_external_id
 from harness.core.trace import Step
 from mock_idp.contract import IdPRoute
-from sp.contract import ACCOUNT_PICKER, REASON_HEADER, Route
+from sp.contract import ACCOUNT_PICKER, REASON_HEADER, Reason, Route
 from sp.mapping import predict
 
 # IdP pages a user may get wrong and retry: a 4xx there decides nothing.
@@ -76,7 +76,7 @@ def _acs_refusal(step: Step, report: ChecklistReport, ctx: Expectation) -> tuple
     """(reason, side, fix) for a refused Response."""
     code, reason = step.code or "refused", step.reason or step.code
     text = f"the SP refused the Response: {code} — {reason}"
-    if code in ("signature-invalid",):
+    if code == Reason.SIGNATURE_INVALID:
         sigs = step.message.signatures if step.message else []
         signed_with = next((s.keyinfo_cert_sha256 for s in sigs if s.keyinfo_cert_sha256), None)
         trusted = next((s.trusted_cert_sha256 for s in sigs if s.trusted_cert_sha256), None)
@@ -92,7 +92,7 @@ def _acs_refusal(step: Step, report: ChecklistReport, ctx: Expectation) -> tuple
             "Send the IdP's current signing certificate in the questionnaire (the vendor updates the trust), "
             "or make the IdP sign with the key of the certificate you sent.",
         )
-    if code == "user-not-found":
+    if code == Reason.USER_NOT_FOUND:
         return (
             text,
             SP,

@@ -138,3 +138,10 @@ def test_an_empty_trace_never_opened_the_url() -> None:
 def test_a_real_browser_names_the_account_from_the_trace() -> None:
     r = judge(login_trace(accepted()), expectation(None), interactive=True)
     assert r.account == "alice" and r.step("saml-enabled").status == PASS
+
+
+def test_every_fix_the_checklist_knows_is_for_a_reason_the_sp_has() -> None:
+    from harness.core.checklist.trace_steps import _ACS_FIX
+    from sp.contract import Reason
+
+    assert set(_ACS_FIX) <= set(Reason)
