@@ -4,11 +4,14 @@ A run is a `Trace` (every hop the servers saw, decoded and checked, from the rec
 `Observations` (what the browser itself saw: the final page, /whoami, its session cookie, where
 logout sent it). The runner judges nothing: flow, load, the checklist and the battery are judges
 over this data, so each can be tested in milliseconds with hand-built traces and observations.
+A real browser is recorded with `recording` (every request) or `RealBrowserCapture` (only the
+requests no scripted browser tagged).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +22,7 @@ from harness.core.browser import BrowserError, Credentials, Page, ScriptedBrowse
 from harness.core.recorder import StepCallback, TraceRecorder
 from harness.core.servers import Servers
 from harness.core.trace import Trace
+from samlkit.events import Event
 from sp.contract import SESSION_COOKIE, Route
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -50,9 +54,13 @@ class Run:
 
 
 def trusted_cert(servers: Servers) -> Callable[[str], bytes | None]:
-    """IdP EntityID -> the certificate a subscription trusts for it (for the recorder's signature checks)."""
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    return certs.get
+    """IdP EntityID -> the certificate a subscription trusts for it (for the recorder's signature
+    checks), read from the running SP's configuration at each call."""
+
+    def lookup(issuer: str) -> bytes | None:
+        return {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}.get(issuer)
+
+    return lookup
 
 
 @contextmanager
@@ -66,6 +74,40 @@ def recording(
         yield recorder
     finally:
         servers.remove_listener(recorder)
+
+
+class RealBrowserCapture:
+    """Record what a real browser does: the requests without the scripted browser's X-Harness-Flow tag.
+
+    A recorder with `flow_id=None` keeps every request; this listener holds each request's SAML and
+    verdict events (reported in the request's own thread, before its http event) and forwards them
+    only when that request turns out to be untagged, so a scripted flow running meanwhile does not
+    leak into the real browser's trace. Called from the servers' threads; `stop` ends it.
+    """
+
+    def __init__(self, servers: Servers, trace: Trace, on_step: StepCallback | None = None):
+        self.servers = servers
+        self.recorder = TraceRecorder(trace, flow_id=None, trusted_cert=trusted_cert(servers), on_step=on_step)
+        self._held: dict[tuple[str, int], list[Event]] = {}
+        self._lock = threading.Lock()
+        servers.add_listener(self)
+
+    def __call__(self, event: Event) -> None:
+        key = (event.actor, event.thread)
+        if event.kind != "http":
+            with self._lock:
+                self._held.setdefault(key, []).append(event)
+            return
+        with self._lock:
+            held = self._held.pop(key, [])
+        if event.flow_id is not None:
+            return  # a scripted browser's request: someone else's trace
+        for ev in held:
+            self.recorder(ev)
+        self.recorder(event)
+
+    def stop(self) -> None:
+        self.servers.remove_listener(self)
 
 
 def credentials_for(
