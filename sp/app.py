@@ -17,13 +17,11 @@ from lxml import etree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from samlkit import codec
 from samlkit.events import Check, Event, Sink, emit, http_reporter
-from samlkit.html import auto_post_form
 from samlkit.metadata_xml import sp_metadata
-from samlkit.safexml import UnsafeXML, parse
 from sp import api
 from sp.authn_request import Clients
+from sp.bounce import answers_a_waiting_request, same_site_form
 from sp.contract.http import (
     ACCOUNT_PICKER,
     BOUNCE_FIELD,
@@ -40,7 +38,8 @@ from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
 from sp.relay_state import local_path
 from sp.store import SPStore
-from sp.validate import Validator, issuers_of
+from sp.trust import trusting_subscriptions
+from sp.validate import Validator
 
 
 class SPApp:
@@ -285,28 +284,12 @@ class SPApp:
         return resp
 
     def _needs_same_site_bounce(self, request: Request, value: str | None) -> bool:
-        """Does this POST answer one of our requests, but arrive without the browser's cookie?
-
-        A real IdP sits on another site: its form posts to the ACS cross-site, and the browser
-        keeps SameSite=Lax cookies out of that POST, so the Response could not be bound to the
-        browser that sent the request (on http the cookie cannot be SameSite=None). Posting the
-        same fields again from a page of the SP itself makes it a same-site POST that carries the
-        cookie. Nothing is trusted here: the bounced POST is validated like any other.
-        """
         if not value or request.cookies.get(BROWSER_COOKIE) or request.form.get(BOUNCE_FIELD):
             return False
-        try:
-            root = parse(codec.decode_post(value, self.config.max_body), self.config.max_body)
-        except (codec.DecodeError, UnsafeXML):
-            return False  # the normal path refuses it with its precise reason
-        ids = [root.get("InResponseTo"), *root.xpath(".//@InResponseTo")[:4]]
-        return any(self.store.peek_request(i) for i in ids if i)
+        return answers_a_waiting_request(value, self.config.max_body, self.store.peek_request)
 
     def _same_site_bounce(self, value: str, relay_state: str | None) -> Response:
-        fields = {"SAMLResponse": value, BOUNCE_FIELD: "1"}
-        if relay_state is not None:
-            fields["RelayState"] = relay_state
-        resp = self._html(auto_post_form(self.config.acs_path, fields, actor="Vendor SP"))
+        resp = self._html(same_site_form(self.config.acs_path, value, relay_state))
         resp.headers[BOUNCE_HEADER] = "same-site"
         return resp
 
@@ -332,7 +315,7 @@ class SPApp:
         )
         root = reader.read(value)
         try:
-            candidates = self._candidates(config, root)
+            candidates = trusting_subscriptions(config, root, self.store.peek_request)
         except Refusal as r:
             raise reader.fail("Trust", r.code, r.message) from None
         refusals: list[Refusal] = []
@@ -343,36 +326,7 @@ class SPApp:
             except Refusal as r:
                 r.subscription = sub.idm_key
                 refusals.append(r)
-        raise refusals[0]  # _candidates never returns an empty list
-
-    def _candidates(self, config: SPConfig, root: etree._Element) -> list[Subscription]:
-        """The subscriptions that trust the Issuer of this Response, before any trust is given."""
-        issuers = issuers_of(root)
-        matching = [s for s in config.subscriptions if s.idp_entity_id and s.idp_entity_id in issuers]
-        ready = [s for s in matching if s.saml_ready]
-        if not ready:
-            shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
-            if any(not s.nds_enabled for s in matching):
-                raise Refusal(
-                    Reason.NDS_REQUIRED,
-                    f"The subscription that trusts {shown} lacks the New Data Security Model, which SAML needs.",
-                )
-            if matching:
-                raise Refusal(
-                    Reason.SAML_NOT_CONFIGURED,
-                    f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
-                )
-            raise Refusal(Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer of this Response ({shown}).")
-        if len(ready) > 1:
-            # Some IdPs put InResponseTo only in the SubjectConfirmationData: look there too. This
-            # only orders the candidates; each must still pass every check of its own trust.
-            found = root.xpath(".//@InResponseTo")
-            for irt in [root.get("InResponseTo"), *found]:
-                req = self.store.peek_request(irt) if irt else None
-                if req:
-                    ready = [s for s in ready if s.idm_key == req["idm_key"]] or ready
-                    break
-        return ready
+        raise refusals[0]  # trusting_subscriptions never returns an empty list
 
     def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
         token = secrets.token_urlsafe(32)
