@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
+from harness.core import runner
+from harness.core.browser import ScriptedBrowser
 from harness.core.logout_flow import LOGOUT_KINDS, LogoutOutcome, check_sessions, log_out
-from harness.core.recorder import StepCallback, TraceRecorder
+from harness.core.recorder import StepCallback
+from harness.core.runner import Observations, credentials_for
 from harness.core.servers import Servers
 from harness.core.trace import Trace
 from mock_idp.contract import IdPRoute, name_id_for, released_attributes
-from sp.contract import Route
+from sp.contract import SESSION
 from sp.mapping import predict
-from sp.trust import trusted_by_issuer
 
 
 @dataclass
@@ -81,7 +79,7 @@ class FlowResult:
         e = self.expected
         if self.logout is not None:
             return self.session_login in e.logins and self.logout.ok
-        if e.outcome in ("session", "picker"):
+        if e.outcome in (SESSION, "picker"):
             return self.session_login in e.logins
         return self.session_login is None and self.final_reason == e.outcome
 
@@ -112,13 +110,6 @@ def run_flow(
 ) -> FlowResult:
     """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page); "logout"
     and "idp-logout" sign in SP-initiated, then log out at the SP (Single Logout) or at the IdP."""
-    browser = ScriptedBrowser(_credentials(servers, username, password, pick))
-    if idp_session:  # before the recorder: the trace shows the flow itself, starting with an IdP session
-        try:
-            browser.get(servers.idp_start_url(user=username, idm_key=idm_key))
-            browser.get(servers.sp_base + Route.LOGOUT)
-        except BrowserError:
-            pass  # the flow itself then shows what fails
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
         title=f"{TITLES.get(kind, kind)}: {username} → {sub.name if sub else idm_key}",
@@ -126,54 +117,28 @@ def run_flow(
         subscription=idm_key,
         user=username,
     )
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=trusted_certs(servers), on_step=on_step)
-    servers.add_listener(recorder)
-    started = time.perf_counter()
-    whoami: dict = {}
-    outcome: LogoutOutcome | None = None
-    try:
-        start = servers.idp_start_url(user=username, idm_key=idm_key) if kind == "idp" else servers.login_url(idm_key)
-        try:
-            page = browser.get(start)
-            who = browser.get(servers.sp_base + Route.WHOAMI)
-            whoami = json.loads(who.text) if who.text.startswith("{") else {}
-            if kind in LOGOUT_KINDS and whoami.get("authenticated"):
-                outcome, page = log_out(servers, browser, kind)
-            elif logout and whoami.get("authenticated"):
-                browser.navigate(servers.sp_base + Route.LOGOUT)
-        except BrowserError as err:
-            trace.outcome, trace.outcome_detail = "error", str(err)
-            page = None
-        servers.remove_listener(recorder)
-        if outcome is not None:
-            check_sessions(servers, browser, idm_key, outcome)
-            _logout_outcome(trace, outcome)
-    finally:
-        servers.remove_listener(recorder)
-        browser.close()
-    if not trace.outcome:
-        trace.outcome = "refused" if page is not None and page.status >= 400 else "incomplete"
-        trace.outcome_detail = page.reason_code if page is not None else ""
-    return FlowResult(
-        trace=trace,
-        whoami=whoami,
-        final_status=page.status if page else 0,
-        final_reason=page.reason_code if page else "",
-        expected=expect(servers, idm_key, username),
-        seconds=time.perf_counter() - started,
-        logout=outcome,
-    )
+    start = servers.idp_start_url(user=username, idm_key=idm_key) if kind == "idp" else servers.login_url(idm_key)
+    creds = credentials_for(servers, username, password=password, pick=pick)
+    session_url = servers.idp_start_url(user=username, idm_key=idm_key) if idp_session else None
+    outcomes: list[LogoutOutcome] = []
 
+    def then_log_out(browser: ScriptedBrowser, seen: Observations) -> None:
+        if seen.whoami.get("authenticated"):
+            outcome, page = log_out(servers, browser, kind)
+            check_sessions(servers, browser, idm_key, outcome)  # another browser id: not recorded
+            if page is not None:
+                seen.final_status, seen.final_reason = page.status, page.reason_code
+            outcomes.append(outcome)
 
-def _credentials(servers: Servers, username: str, password: str | None, pick: str | None) -> Credentials:
-    """What the scripted browser types at the IdP: the workspace's password unless one is given."""
-    user = servers.workspace.user(username)
-    return Credentials(
-        username=username,
-        password=password if password is not None else (user.password if user else ""),
-        totp_secret=user.totp_secret if user else None,
-        pick=pick,
+    after = then_log_out if kind in LOGOUT_KINDS else None
+    done = runner.run(
+        servers, start, creds, trace=trace, logout=logout, on_step=on_step, idp_session_url=session_url, after=after
     )
+    result = judge(done, expect(servers, idm_key, username))
+    if outcomes:
+        result.logout = outcomes[0]
+        _logout_outcome(result.trace, outcomes[0])
+    return result
 
 
 TITLES = {
@@ -184,24 +149,24 @@ TITLES = {
 }
 
 
-def trusted_certs(servers: Servers) -> Callable[[str], list[bytes] | bytes | None]:
-    """Issuer → the certificate(s) its messages are checked with, for the trace: every certificate a
-    subscription trusts for that IdP, else the embedded SP's own and every SP certificate the mock IdP
-    knows (their LogoutRequests and signed AuthnRequests)."""
-    idps = trusted_by_issuer(servers.sp_app.config)
-    sps = {s.entity_id: s.sp_cert_pem for s in servers.idp_app.config.sps if s.sp_cert_pem}
-    sp = servers.sp_app.config
-    if sp.cert_pem:
-        sps[sp.entity_id] = sp.cert_pem
-
-    def lookup(issuer: str) -> list[bytes] | bytes | None:
-        return idps(issuer) or sps.get(issuer)
-
-    return lookup
-
-
 def _logout_outcome(trace: Trace, outcome: LogoutOutcome) -> None:
     if outcome.ok:
         trace.outcome, trace.outcome_detail = "logged-out", "both sessions ended (SP and IdP)"
     else:
         trace.outcome, trace.outcome_detail = "refused" if outcome.reason else "incomplete", outcome.detail
+
+
+def judge(done: runner.Run, expected: Expectation) -> FlowResult:
+    """A flow's result from the runner's trace and observations, against the prediction."""
+    seen, trace = done.observed, done.trace
+    if not trace.outcome:
+        trace.outcome = "refused" if seen.final_status >= 400 else "incomplete"
+        trace.outcome_detail = seen.final_reason
+    return FlowResult(
+        trace=trace,
+        whoami=seen.whoami,
+        final_status=seen.final_status,
+        final_reason=seen.final_reason,
+        expected=expected,
+        seconds=done.seconds,
+    )

@@ -31,8 +31,8 @@ class _QuietHandler(WSGIRequestHandler):
 
     A request that http.server refuses before any app sees it (a header or request line too
     long, a malformed request line, "HTTP/2.0" spoken to this HTTP/1.1 server) still gets a 4xx
-    naming its reason in X-SAML-Reason, like every refusal of the SP: it used to be a 431 or 414
-    without a reason, or a 505 sent as a bare HTTP/0.9 body (no status line, no headers at all).
+    naming its reason in X-SAML-Reason, like every refusal of the SP: never a 431, 414 or 505
+    without a reason, and never a bare HTTP/0.9 body (no status line, no headers at all).
     """
 
     _refusal: str | None = None

@@ -97,6 +97,19 @@ class Reason(StrEnum):
     SESSION_INDEX_MISMATCH = "session-index-mismatch", "The LogoutRequest's SessionIndex is not the session's."
 
 
+# Refusals about a signature: a tester reads the Signature tab for these.
+SIGNATURE_REASONS = frozenset(
+    {
+        Reason.SIGNATURE_MISSING,
+        Reason.SIGNATURE_INVALID,
+        Reason.SIGNATURE_WRONG_REFERENCE,
+        Reason.WEAK_ALGORITHM,
+        Reason.ALGORITHM_UNSUPPORTED,
+        Reason.TRANSFORM_FORBIDDEN,
+        Reason.TRUST_MISCONFIGURED,
+    }
+)
+
 _BY_CODE: dict[str, Reason] = {r.value: r for r in Reason}
 
 
