@@ -312,15 +312,18 @@ class IdPApp:
         sp: SPSettings | None = config.sp(pending.sp_entity_id)
         if sp is None:
             return self._error("unknown-sp", "The SP was removed while you signed in.")
-        issued = issue(
-            idp_entity_id=config.entity_id,
-            sp=sp,
-            user=user,
-            key_pem=config.key_pem,
-            cert_pem=config.cert_pem,
-            in_response_to=pending.request_id,
-            authn_context=ns.AC_MFA if mfa else ns.AC_PASSWORD_PROTECTED,
-        )
+        try:
+            issued = issue(
+                idp_entity_id=config.entity_id,
+                sp=sp,
+                user=user,
+                key_pem=config.key_pem,
+                cert_pem=config.cert_pem,
+                in_response_to=pending.request_id,
+                authn_context=ns.AC_MFA if mfa else ns.AC_PASSWORD_PROTECTED,
+            )
+        except ValueError as err:  # encryption asked for without a usable certificate or algorithm
+            return self._error("encryption-misconfigured", f"The IdP cannot answer this SP: {err}.")
         value = issued.b64
         emit(
             self.sink,

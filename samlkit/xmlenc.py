@@ -420,14 +420,10 @@ def _plaintext_element(plaintext: bytes, encrypted: etree._Element, expected: st
     return copy.deepcopy(element)
 
 
-def decrypt(encrypted: etree._Element, key_pem: bytes, *, allow_rsa15: bool = False) -> etree._Element:
-    """The element inside an EncryptedAssertion/EncryptedID/EncryptedAttribute, decrypted with `key_pem`.
-
-    Replaces `encrypted` with it when `encrypted` has a parent. Raises EncryptionProblem:
-    `encrypted-malformed`, `encryption-algorithm-unsupported` or `encryption-weak-algorithm` before
-    any decryption runs, and `decryption-failed` (one message for every cause) after. A key that
-    is not a PEM private key raises ValueError: that is the caller's configuration, not the message.
-    """
+def decrypt_described(
+    encrypted: etree._Element, key_pem: bytes, *, allow_rsa15: bool = False
+) -> tuple[etree._Element, EncryptionInfo]:
+    """`decrypt`, also returning what the encrypted element declared (algorithms, recipient)."""
     parts = _parts(encrypted, allow_rsa15=allow_rsa15)
     try:
         key = _load_key(key_pem, private=True)
@@ -446,7 +442,18 @@ def decrypt(encrypted: etree._Element, key_pem: bytes, *, allow_rsa15: bool = Fa
     parent = encrypted.getparent()
     if parent is not None:
         parent.replace(encrypted, element)
-    return element
+    return element, parts.info
+
+
+def decrypt(encrypted: etree._Element, key_pem: bytes, *, allow_rsa15: bool = False) -> etree._Element:
+    """The element inside an EncryptedAssertion/EncryptedID/EncryptedAttribute, decrypted with `key_pem`.
+
+    Replaces `encrypted` with it when `encrypted` has a parent. Raises EncryptionProblem:
+    `encrypted-malformed`, `encryption-algorithm-unsupported` or `encryption-weak-algorithm` before
+    any decryption runs, and `decryption-failed` (one message for every cause) after. A key that
+    is not a PEM private key raises ValueError: that is the caller's configuration, not the message.
+    """
+    return decrypt_described(encrypted, key_pem, allow_rsa15=allow_rsa15)[0]
 
 
 def decrypt_assertion(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool = False) -> etree._Element:

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from samlkit import codec
 from samlkit.events import Event, Sink, emit, http_reporter
 from samlkit.html import auto_post_form
-from samlkit.metadata_xml import sp_metadata
+from samlkit.metadata_xml import sp_metadata, with_encryption_key
 from samlkit.safexml import UnsafeXML, parse
 from sp import api
 from sp.authn_request import Clients
@@ -470,6 +470,8 @@ class SPApp:
             xml = self.clients.metadata(self.config, sub)
         else:
             xml = sp_metadata(entity_id=self.config.entity_id, acs_url=self.config.acs_url)
+        if sub is not None and sub.encryption_cert_pem and sub.assertion_encryption != "plain":
+            xml = with_encryption_key(xml, sub.encryption_cert_pem)
         return Response(xml, mimetype="application/samlmetadata+xml")
 
     # -- accounts (the user API changes them) ----------------------------------------------

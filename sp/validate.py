@@ -19,6 +19,7 @@ from lxml import etree
 
 from samlkit import codec, ns, xmldsig
 from samlkit.safexml import UnsafeXML, id_values, parse
+from sp import decrypt
 from sp.model import Subscription
 from sp.refusal import Refusal
 
@@ -157,6 +158,7 @@ class Validator:
         self.max_bytes = max_bytes
         self.checks: list[dict] = []
         self.request: dict | None = None
+        self.response_verified = False  # set when the Response's signature was checked before decryption
 
     @property
     def sub(self) -> Subscription:
@@ -221,8 +223,10 @@ class Validator:
     def check_trust(self, root: etree._Element) -> etree._Element:
         """The envelope, the one Assertion and the signatures; returns the verified Assertion."""
         self._check_envelope(root)
+        root = decrypt.open_assertion(self, root)  # a decrypted copy when the Assertion is encrypted
         assertion = self._single_assertion(root)
         self._check_signatures(root, assertion)
+        decrypt.open_identifiers(self, assertion)
         return assertion
 
     def finish(self, root: etree._Element, assertion: etree._Element) -> Identity:
@@ -304,7 +308,7 @@ class Validator:
     def _check_signatures(self, root: etree._Element, assertion: etree._Element) -> None:
         response_signed = root.find(_q("Signature", ns.DS)) is not None
         assertion_signed = assertion.find(_q("Signature", ns.DS)) is not None
-        if response_signed:
+        if response_signed and not self.response_verified:
             self._verify("Response", root)
         if assertion_signed:
             self._verify("Assertion", assertion)

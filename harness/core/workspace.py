@@ -76,6 +76,15 @@ class IdPForSP:
     clock_offset: int = 0
     signing_key: str | None = None  # None: the IdP's key
     default_relay_state: str = ""
+    encrypt_assertion: bool = False
+    encrypt_name_id: bool = False
+    encrypt_attributes: bool = False
+    encryption_data_alg: str = "aes256-gcm"
+    encryption_key_alg: str = "rsa-oaep-mgf1p"
+    # The SP's encryption certificate: PEM text (from an external SP's metadata), else the
+    # certificate of a workspace key pair (the embedded SP's subscription key, e.g. sp-encryption-4711).
+    encryption_cert: str = ""
+    encryption_key: str = ""
 
 
 @dataclass
@@ -117,6 +126,9 @@ def _checked(obj: Any) -> Any:
 def _sub_to_json(s: Subscription) -> dict[str, Any]:
     d = asdict(s)
     d["idp_cert_pem"] = s.idp_cert_pem.decode("ascii", "replace") if s.idp_cert_pem else ""
+    # The encryption key pair lives in keys/ (0600), named by `encryption_key`; never in the document.
+    d.pop("encryption_key_pem", None)
+    d.pop("encryption_cert_pem", None)
     return d
 
 
@@ -124,6 +136,8 @@ def _sub_from_json(d: dict[str, Any]) -> Subscription:
     d = dict(d)
     d["idp_cert_pem"] = (d.get("idp_cert_pem") or "").encode("ascii")
     d["accounts"] = [_from(Account, a) for a in d.get("accounts", [])]
+    d.pop("encryption_key_pem", None)
+    d.pop("encryption_cert_pem", None)
     return _from(Subscription, d)
 
 
@@ -440,13 +454,15 @@ class Workspace:
         for s in self.idp_for_sps():
             d = asdict(s)
             key_name = d.pop("signing_key")
+            d.pop("encryption_cert")
+            d.pop("encryption_key")
             d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
             d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
             settings = _from(SPSettings, d)
             if key_name:
                 other = self.keypair(key_name)
                 settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
-            sps.append(settings)
+            sps.append(replace(settings, encryption_cert_pem=self._sp_encryption_cert(s)))
         return IdPConfig(
             entity_id=prof.entity_id,
             base_url=idp_base,
@@ -467,6 +483,7 @@ class Workspace:
                     idp_sso_url=resolve(s.idp_sso_url, sp_base, idp_base),
                     exit_url=resolve(s.exit_url, sp_base, idp_base),
                     idp_entity_id=resolve(s.idp_entity_id, sp_base, idp_base),
+                    **self._encryption_pems(s),
                 )
             )
         return SPConfig(
@@ -477,6 +494,20 @@ class Workspace:
             subscriptions=subs,
             clock_skew=prof.clock_skew,
         )
+
+    def _sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
+        if s.encryption_cert.strip():
+            return s.encryption_cert.encode("ascii", "replace")
+        if s.encryption_key and s.encryption_key in self.keypair_names():
+            return self.keypair(s.encryption_key).cert_pem
+        return None
+
+    def _encryption_pems(self, s: Subscription) -> dict[str, bytes]:
+        """The subscription's encryption key pair, read from keys/ (none when it is not there)."""
+        if not s.encryption_key or s.encryption_key not in self.keypair_names():
+            return {}
+        kp = self.keypair(s.encryption_key)
+        return {"encryption_key_pem": kp.key_pem, "encryption_cert_pem": kp.cert_pem}
 
     def store_accounts(self, config: SPConfig) -> None:
         """Persist accounts changed through the SP's user API."""
