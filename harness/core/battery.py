@@ -41,6 +41,7 @@ from mock_idp.scenarios import BASELINE, CATALOGUE
 from mock_idp.scenarios.base import (
     HARM_IMPERSONATION,
     HARM_OFFSITE_REDIRECT,
+    NEEDS_ENCRYPTION,
     NEEDS_FRESH_BROWSER,
     NEEDS_NO_REQUEST,
     NEEDS_PRIOR_LOGIN,
@@ -425,6 +426,9 @@ class Battery:
         if NEEDS_REQUEST in needs and not t.login_url:
             result.note = "needs the SP's login URL (--login-url) to obtain an AuthnRequest"
             return
+        if NEEDS_ENCRYPTION in needs and not self.context.sp.encryption_cert_pem:
+            result.note = "needs the SP's encryption certificate (a KeyDescriptor use=\"encryption\" in its metadata)"
+            return
         restore = None
         if NEEDS_UNSOLICITED_OFF in needs and t.set_unsolicited is not None:
             t.set_unsolicited(False)
@@ -685,7 +689,13 @@ def embedded_target(
         if sub is None:
             raise BatteryError("the workspace has no subscription with a complete IdP trust")
     settings = idp.sp(spc.entity_id) or SPSettings(entity_id=spc.entity_id, acs_url=spc.acs_url)
-    settings = replace(settings, acs_url=spc.acs_url, key_pem=None, cert_pem=None)
+    settings = replace(
+        settings,
+        acs_url=spc.acs_url,
+        key_pem=None,
+        cert_pem=None,
+        encryption_cert_pem=sub.encryption_cert_pem or settings.encryption_cert_pem,
+    )
     logins: dict[str, tuple[str, ...]] = {}
 
     def good(u: IdPUser) -> bool:
