@@ -3,13 +3,13 @@
 Runs inside `Validator.check_trust`, after the envelope checks and before the Assertion is
 counted and its signature verified, so every existing check then runs on the decrypted
 Assertion. A signed Response is verified first, over the encrypted form it was signed in.
-Decryption works on a copy: another candidate subscription (same IdP EntityID) must see the
-message as it arrived. Every decryption failure is one refusal, `decryption-failed`.
+Decryption works on a copy of the document (`xmlenc.decrypt_into`): another candidate
+subscription (same IdP EntityID) must see the message as it arrived. Every decryption failure
+is one refusal, `decryption-failed`.
 """
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -56,10 +56,9 @@ def open_assertion(v: Validator, root: etree._Element) -> etree._Element:
     if root.find(ns.q(ns.DS, "Signature")) is not None:
         v._verify("Response", root)  # over the message as signed, before decryption changes it
         v.response_verified = True
-    work = copy.deepcopy(root)
     try:
-        _, info = xmlenc.decrypt_described(
-            work.find(_EA), sub.encryption_key_pem, allow_rsa15=sub.encryption_allow_rsa15
+        work, _, info = xmlenc.decrypt_into(
+            root.find(_EA), sub.encryption_key_pem, allow_rsa15=sub.encryption_allow_rsa15, max_bytes=v.max_bytes
         )
     except xmlenc.EncryptionProblem as err:
         raise v.fail("Decryption", err.code, f"The EncryptedAssertion was refused: {err.message}.") from None
@@ -91,7 +90,9 @@ def open_identifiers(v: Validator, assertion: etree._Element) -> None:
         _no_key(v, "an EncryptedID or EncryptedAttribute cannot be decrypted by this subscription")
     for el in inner:
         try:
-            xmlenc.decrypt(el, sub.encryption_key_pem, allow_rsa15=sub.encryption_allow_rsa15)
+            el.getparent().replace(
+                el, xmlenc.decrypt(el, sub.encryption_key_pem, allow_rsa15=sub.encryption_allow_rsa15)
+            )
         except xmlenc.EncryptionProblem as err:
             kind = etree.QName(el).localname
             raise v.fail("Decryption", err.code, f"The {kind} was refused: {err.message}.") from None

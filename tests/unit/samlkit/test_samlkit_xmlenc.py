@@ -26,7 +26,7 @@ from saml_helpers import keys
 from harness.core.certs import KeyPair, make_keypair
 from mock_idp.model import IdPUser, SPSettings
 from mock_idp.response import build_unsigned
-from samlkit import ns, xmldsig, xmlenc
+from samlkit import ns, xmldsig, xmlenc, xmlenc_check
 from samlkit.safexml import parse
 
 XENC = xmlenc.XENC
@@ -72,8 +72,11 @@ def test_round_trip_keeps_the_signature_and_replaces_in_place(sp_key, data_alg, 
     info = xmlenc.describe(ea)
     assert (info.data_alg, info.key_alg, info.weak) == (data_alg, key_alg, key_alg == xmlenc.RSA_1_5)
     a = xmlenc.decrypt_assertion(ea, sp_key.key_pem, allow_rsa15=True)
-    assert a.getparent() is root and root.find(SAML_EA) is None
+    assert a.getparent() is None and root.find(SAML_EA) is ea
     assert xmldsig.verify(a, keys().idp.cert_pem).element_id == a.get("ID")
+    new_root, inside, info2 = xmlenc.decrypt_into(ea, sp_key.key_pem, allow_rsa15=True)
+    assert inside.getparent() is new_root and new_root.find(SAML_EA) is None and root.find(SAML_EA) is ea
+    assert info2 == info and xmldsig.verify(inside, keys().idp.cert_pem)
 
 
 def test_the_encrypted_key_names_the_recipient_certificate(sp_key):
@@ -175,7 +178,7 @@ def test_every_decryption_failure_is_the_same_refusal(sp_key):
         "not XML": (hand_encrypted(b"\xff\xfe garbage", sp_key.cert_pem), sp_key.key_pem),
     }
     seen = {name: (p.code, p.message, str(p)) for name, (ea, key) in cases.items() for p in [failure(ea, key)]}
-    assert set(seen.values()) == {(xmlenc.DECRYPTION_FAILED, xmlenc._FAILED_MESSAGE, xmlenc._FAILED_MESSAGE)}, seen
+    assert set(seen.values()) == {(xmlenc.DECRYPTION_FAILED, xmlenc.FAILED_MESSAGE, xmlenc.FAILED_MESSAGE)}, seen
 
 
 def test_rsa_1_5_is_refused_unless_allowed(sp_key):
@@ -256,7 +259,7 @@ def test_refused_before_libxmlsec1_runs(sp_key, name, change, code):
 
 
 def test_oversize_data_is_refused(sp_key, monkeypatch):
-    monkeypatch.setattr(xmlenc, "MAX_CIPHER_BYTES", 100)
+    monkeypatch.setattr(xmlenc_check, "MAX_CIPHER_BYTES", 100)
     assert failure(encrypted(sp_key).find(SAML_EA), sp_key.key_pem).code == "encrypted-malformed"
 
 
@@ -296,3 +299,26 @@ def test_bad_inputs_raise_value_errors(sp_key):
         xmlenc.encrypt_assertion(a, b"not a pem")
     with pytest.raises(ValueError, match="private key"):
         xmlenc.decrypt_assertion(encrypted(sp_key).find(SAML_EA), b"not a pem")
+
+
+def test_the_plaintexts_own_prefixes_survive_so_its_signature_verifies(sp_key):
+    """pysaml2 writes the Assertion with prefixes of its own (encas2:) under a Response that binds the
+    same namespace to another (ns1:). lxml, moving an element into a tree, renames it to the
+    ancestors' prefix, which changes exclusive c14n and broke the signature: decrypt_into splices
+    the plaintext as written instead."""
+    resp = signed_response()
+    a = resp.find(SAML_A)
+    text = etree.tostring(a).replace(b"saml:", b"encas2:").replace(b"xmlns:saml=", b"xmlns:encas2=")
+    own = parse(text)  # the same Assertion under other prefixes, signed again in that form
+    for sig in own.findall(ns.q(ns.DS, "Signature")):
+        own.remove(sig)
+    xmldsig.sign(own, keys().idp.key_pem, keys().idp.cert_pem)
+    resp.replace(a, etree.Element("placeholder"))
+    resp = parse(etree.tostring(resp).replace(b"<placeholder/>", etree.tostring(own)))
+    own = resp.find(SAML_A)
+    assert own.prefix == "encas2" and xmldsig.verify(own, keys().idp.cert_pem)
+    xmlenc.encrypt_assertion(own, sp_key.cert_pem)
+    root = parse(etree.tostring(resp))
+    _, inside, _ = xmlenc.decrypt_into(root.find(SAML_EA), sp_key.key_pem)
+    assert inside.prefix == "encas2"
+    assert xmldsig.verify(inside, keys().idp.cert_pem)
