@@ -184,8 +184,8 @@ def _plaintext_element(plaintext: bytes, encrypted: etree._Element, expected: st
     return copy.deepcopy(element)
 
 
-def _open(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> tuple[bytes, etree._Element, EncryptionInfo]:
-    """(the plaintext, checked to be one element of the expected kind; that element, standalone; info)."""
+def _plaintext(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> tuple[bytes, EncryptionInfo]:
+    """The plaintext bytes (not yet parsed) and what the encrypted element declared."""
     parts = parts_of(encrypted, allow_rsa15=allow_rsa15)
     try:
         key = _load_key(key_pem, private=True)
@@ -196,13 +196,20 @@ def _open(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> tuple
     ctx.key = xmlsec.Key.from_binary_data(xmlsec.KeyData.AES, session)
     try:
         plaintext = ctx.decrypt(parts.data)
-        if not isinstance(plaintext, bytes):
-            raise ValueError("no plaintext")
-        plaintext = _strip_declaration(plaintext)
-        element = _plaintext_element(plaintext, encrypted, EXPECTED[parts.info.kind])
-    except (xmlsec.Error, ValueError, UnsafeXML) as err:
+    except xmlsec.Error as err:
         raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE) from err
-    return plaintext, element, parts.info
+    if not isinstance(plaintext, bytes):
+        raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE)
+    return _strip_declaration(plaintext), parts.info
+
+
+def _open(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> tuple[etree._Element, EncryptionInfo]:
+    """The decrypted element, checked to be one element of the expected kind, standalone."""
+    plaintext, info = _plaintext(encrypted, key_pem, allow_rsa15)
+    try:
+        return _plaintext_element(plaintext, encrypted, EXPECTED[info.kind]), info
+    except (ValueError, UnsafeXML) as err:
+        raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE) from err
 
 
 def decrypt(encrypted: etree._Element, key_pem: bytes, *, allow_rsa15: bool = False) -> etree._Element:
@@ -214,7 +221,7 @@ def decrypt(encrypted: etree._Element, key_pem: bytes, *, allow_rsa15: bool = Fa
     every cause) after. A key that is not a PEM private key raises ValueError: that is the caller's
     configuration, not the message.
     """
-    return _open(encrypted, key_pem, allow_rsa15)[1]
+    return _open(encrypted, key_pem, allow_rsa15)[0]
 
 
 def decrypt_assertion(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool = False) -> etree._Element:
@@ -232,6 +239,13 @@ def _index_path(element: etree._Element) -> list[int]:
     return path[::-1]
 
 
+def _surroundings(el: etree._Element) -> tuple:
+    """What sits around `el` in its parent: the count of nodes, the text before it, its tail."""
+    parent = el.getparent()
+    prev = el.getprevious()
+    return len(parent), parent.index(el), (prev.tail if prev is not None else parent.text) or "", el.tail or ""
+
+
 def decrypt_into(
     encrypted: etree._Element, key_pem: bytes, *, allow_rsa15: bool = False, max_bytes: int = MAX_CIPHER_BYTES
 ) -> tuple[etree._Element, etree._Element, EncryptionInfo]:
@@ -241,32 +255,36 @@ def decrypt_into(
     The plaintext goes in as the IdP wrote it and the document is parsed again: moving a parsed
     element into a tree would let lxml rename its prefixes to ones the ancestors declare for the
     same namespace (it drops "redundant" declarations by URI), and exclusive c14n, so the
-    Assertion's signature, depends on those prefixes. The plaintext was already parsed as exactly
-    one element of the expected kind, so it cannot change the document's structure around it.
+    Assertion's signature, depends on those prefixes. After the splice the plaintext must be one
+    element of the expected kind: the parent keeps its node count and the text around it, so the
+    plaintext cannot add siblings (a second Assertion) or change the document's structure.
     """
-    plaintext, _, info = _open(encrypted, key_pem, allow_rsa15)
+    plaintext, info = _plaintext(encrypted, key_pem, allow_rsa15)
     path = _index_path(encrypted)
+    if not path:
+        raise malformed("the encrypted element is the whole document")
     work = copy.deepcopy(encrypted.getroottree().getroot())
     target = work
     for i in path:
         target = target[i]
+    parent = target.getparent()
     token = "decrypted-" + secrets.token_hex(16)
     placeholder = etree.Element(token)
     placeholder.tail = target.tail
-    if target is work:
-        raise malformed("the encrypted element is the whole document")
-    target.getparent().replace(target, placeholder)
+    parent.replace(target, placeholder)
+    before = _surroundings(placeholder)
     serialized = etree.tostring(work)
     marker = f"<{token}/>".encode()
     try:
         if serialized.count(marker) != 1:
             raise ValueError("the placeholder is not unique")
         root = parse(serialized.replace(marker, plaintext), max_bytes)
-    except (ValueError, UnsafeXML) as err:
+        element = root
+        for i in path:
+            element = element[i]
+        # The plaintext must have been exactly one element of the expected kind: nothing beside it.
+        if element.tag != EXPECTED[info.kind] or _surroundings(element) != before:
+            raise ValueError("the plaintext is not one element of the expected kind")
+    except (ValueError, IndexError, UnsafeXML) as err:
         raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE) from err
-    element = root
-    for i in path:
-        element = element[i]
-    if element.tag != EXPECTED[info.kind]:
-        raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE)
     return root, element, info

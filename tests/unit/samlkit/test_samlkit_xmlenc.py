@@ -178,7 +178,18 @@ def test_every_decryption_failure_is_the_same_refusal(sp_key):
         "not XML": (hand_encrypted(b"\xff\xfe garbage", sp_key.cert_pem), sp_key.key_pem),
     }
     seen = {name: (p.code, p.message, str(p)) for name, (ea, key) in cases.items() for p in [failure(ea, key)]}
+    # The SP's way: the plaintext spliced into the Response (a second element beside it is caught there).
+    seen |= {f"{name} in place": _failure_in_place(ea, key) for name, (ea, key) in cases.items()}
     assert set(seen.values()) == {(xmlenc.DECRYPTION_FAILED, xmlenc.FAILED_MESSAGE, xmlenc.FAILED_MESSAGE)}, seen
+
+
+def _failure_in_place(ea: etree._Element, key_pem: bytes) -> tuple[str, str, str]:
+    root = signed_response()
+    root.replace(root.find(SAML_A), copy.deepcopy(ea))
+    root = parse(etree.tostring(root))
+    with pytest.raises(xmlenc.EncryptionProblem) as err:
+        xmlenc.decrypt_into(root.find(SAML_EA), key_pem)
+    return err.value.code, err.value.message, str(err.value)
 
 
 def test_rsa_1_5_is_refused_unless_allowed(sp_key):
