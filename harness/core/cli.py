@@ -13,7 +13,7 @@ warnings.filterwarnings("ignore", message=".*CFB.*")
 from harness.core.workspace import WorkspaceError  # noqa: E402
 
 # Each module registers its own subcommand; a missing optional one is skipped.
-COMMANDS = ["serve", "flow", "decode", "certs", "onboard", "checklist", "battery", "provision"]
+COMMANDS = ["serve", "flow", "decode", "certs", "onboard", "checklist", "battery", "provision", "encryption"]
 
 
 def build_parser() -> argparse.ArgumentParser:

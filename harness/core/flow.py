@@ -107,7 +107,13 @@ def run_flow(
         user=username,
     )
     certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    recorder = TraceRecorder(
+        trace,
+        flow_id=browser.flow_id,
+        trusted_cert=certs.get,
+        on_step=on_step,
+        decryption_key=sub.encryption_key_pem if sub else None,
+    )
     servers.add_listener(recorder)
     started = time.perf_counter()
     whoami: dict = {}

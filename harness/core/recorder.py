@@ -17,8 +17,8 @@ from samlkit.events import Event
 StepCallback = Callable[[Trace, Step], None]
 
 
-def decode_event(event: Event, trusted_cert: TrustedCert) -> Message:
-    msgs = inspect(urlencode({event.param: event.value}), trusted_cert)
+def decode_event(event: Event, trusted_cert: TrustedCert, decryption_key: bytes | None = None) -> Message:
+    msgs = inspect(urlencode({event.param: event.value}), trusted_cert, decryption_key)
     msg = msgs[0]
     msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
     msg.direction = event.direction
@@ -35,8 +35,11 @@ class TraceRecorder:
         flow_id: str | None = None,
         trusted_cert: Callable[[str], bytes | None] = lambda issuer: None,
         on_step: StepCallback | None = None,
+        decryption_key: bytes | None = None,
     ):
+        """`decryption_key`: the SP's encryption key, so that the trace shows encrypted assertions decrypted."""
         self.trace = trace or Trace()
+        self.decryption_key = decryption_key
         self.flow_id = flow_id
         self.trusted_cert = trusted_cert
         self.on_step = on_step
@@ -76,7 +79,9 @@ class TraceRecorder:
         )
         for ev in attached:
             if ev.kind == "saml":
-                msg = decode_event(ev, self.trusted_cert)  # decoded once; the issuer picks the cert
+                msg = decode_event(
+                    ev, self.trusted_cert, self.decryption_key
+                )  # decoded once; the issuer picks the cert
                 step.message = msg
                 kind = msg.summary.kind or ev.param
                 if ev.direction == "send":
@@ -121,8 +126,10 @@ def explain_step(step: Step) -> str:
     kind = step.message.summary.kind if step.message else ""
     path = urlsplit(step.url).path
     if step.dst == "sp" and step.headers.get("X-SAML-Bounce"):
-        return ("The IdP's form posted the Response cross-site, so the SP's SameSite cookie stayed behind. The SP "
-                "posts it again from its own page, so that it can check this browser sent the request.")
+        return (
+            "The IdP's form posted the Response cross-site, so the SP's SameSite cookie stayed behind. The SP "
+            "posts it again from its own page, so that it can check this browser sent the request."
+        )
     if step.dst == "sp" and kind == "AuthnRequest":
         return (
             "The browser opens the subscription's unique login URL. The SP answers with a redirect to the "
