@@ -40,6 +40,13 @@ def find_sp(ws: Workspace, which: str | None) -> IdPForSP:
 
 def set_idp_encryption(ws: Workspace, settings: IdPForSP, **changes: Any) -> IdPForSP:
     """Save `changes` (IDP_FIELDS) for one SP, refusing unknown algorithms and unusable certificates."""
+    new = checked_idp_encryption(ws, settings, **changes)
+    ws.save_idp_for_sp(new)
+    return new
+
+
+def checked_idp_encryption(ws: Workspace, settings: IdPForSP, **changes: Any) -> IdPForSP:
+    """`settings` with `changes`, or WorkspaceError saying why they cannot be used (nothing saved)."""
     unknown = set(changes) - set(IDP_FIELDS)
     if unknown:
         raise WorkspaceError(f"not an encryption setting: {', '.join(sorted(unknown))}")
@@ -60,7 +67,6 @@ def set_idp_encryption(ws: Workspace, settings: IdPForSP, **changes: Any) -> IdP
         raise WorkspaceError(
             "encryption needs the SP's encryption certificate (from its metadata) or a workspace key pair"
         )
-    ws.save_idp_for_sp(new)
     return new
 
 
