@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 
 def main() -> None:
@@ -70,7 +70,7 @@ def main() -> None:
                 max_bytes=spc.max_body,
             )
             identity = v.run(b64)
-            if not any(ch["name"] == "Decryption" and ch["ok"] for ch in v.checks):
+            if not any(ch.name == "Decryption" and ch.ok for ch in v.checks):
                 raise RuntimeError("ours did not decrypt")
             return len(identity.attributes)
 

@@ -77,10 +77,10 @@ def test_sp_initiated_login_with_an_encrypted_assertion(tmp_path, data_alg, key_
     assert b"alice@corp.test" not in etree.tostring(root)  # the attributes travel encrypted
     assert acs.status_code == 303, reason(acs)
     assert b.whoami()[1]["login"] == "alice"
-    names = [c["name"] for c in checks(world) if c["ok"]]
+    names = [c.name for c in checks(world) if c.ok]
     # The Response signature is checked over the encrypted form, then the Assertion's once decrypted.
     assert names.index("Response signature") < names.index("Decryption") < names.index("Assertion signature")
-    detail = next(c["detail"] for c in checks(world) if c["name"] == "Decryption")
+    detail = next(c.detail for c in checks(world) if c.name == "Decryption")
     assert data_alg in detail and key_alg in detail
     world.close()
 
@@ -183,7 +183,7 @@ def test_encrypted_name_id_and_attributes_are_read_from_the_signed_assertion(tmp
     world.sp_config.subscriptions[0].accounts[0].login = "alice@corp.test"
     r = world.browser().post_acs(value)
     assert r.status_code == 303, reason(r)
-    assert any(c["name"] == "Decryption" and c["ok"] for c in checks(world))
+    assert any(c.name == "Decryption" and c.ok for c in checks(world))
     world.close()
 
 

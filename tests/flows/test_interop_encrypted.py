@@ -86,7 +86,7 @@ def _login(box: Loopback) -> tuple[int, dict]:
     ("data_alg", "key_alg"),
     [("aes256-gcm", "rsa-oaep-mgf1p"), ("aes128-cbc", "rsa-oaep-mgf1p"), ("aes256-cbc", "rsa-1_5")],
 )
-def test_python3_saml_wanting_encrypted_assertions_accepts_the_mock_idps(onelogin_encrypted, ws, data_alg, key_alg):  # noqa: ANN001
+def test_python3_saml_wanting_encrypted_assertions_accepts_the_mock_idps(onelogin_encrypted, ws, data_alg, key_alg):
     sp, box, servers = onelogin_encrypted
     settings = next(s for s in ws.idp_for_sps() if s.name == "python3-saml")
     ws.save_idp_for_sp(replace(settings, encryption_data_alg=data_alg, encryption_key_alg=key_alg))
@@ -96,7 +96,7 @@ def test_python3_saml_wanting_encrypted_assertions_accepts_the_mock_idps(onelogi
     assert body["nameid"] == "alice@demo-corp.example" and body["attributes"]["groups"] == ["secops", "managers"]
 
 
-def test_python3_saml_strict_refuses_xmlenc11_oaep_with_an_mgf(onelogin_encrypted, ws):  # noqa: ANN001
+def test_python3_saml_strict_refuses_xmlenc11_oaep_with_an_mgf(onelogin_encrypted, ws):
     """A finding, kept as a test: python3-saml's schemas lack xmlenc11, so in strict mode the
     xenc11:MGF child of an rsa-oaep (SHA-256) EncryptionMethod fails its schema check."""
     sp, box, servers = onelogin_encrypted
@@ -108,7 +108,7 @@ def test_python3_saml_strict_refuses_xmlenc11_oaep_with_an_mgf(onelogin_encrypte
 
 
 
-def test_python3_saml_refuses_a_plain_assertion_when_it_wants_encryption(onelogin_encrypted, ws):  # noqa: ANN001
+def test_python3_saml_refuses_a_plain_assertion_when_it_wants_encryption(onelogin_encrypted, ws):
     """The control: the same strict SP says no when the mock IdP is told not to encrypt."""
     sp, box, servers = onelogin_encrypted
     settings = next(s for s in ws.idp_for_sps() if s.name == "python3-saml")
@@ -144,7 +144,7 @@ def _pysaml2_idp_response(ws: Workspace, servers: Servers, *, aes: bool) -> tupl
     if aes:  # pysaml2 hard-wires Triple-DES; its own template and xmlsec1 do AES-256-CBC when asked
         stock = idp.sec.encrypt_assertion
 
-        def encrypt_aes(statement, enc_key, template, key_type="des-192", node_xpath=None):  # noqa: ANN001, ANN202
+        def encrypt_aes(statement, enc_key, template, key_type="des-192", node_xpath=None):
             template.encryption_method.algorithm = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
             return stock(statement, enc_key, template, key_type="aes-256", node_xpath=node_xpath)
 

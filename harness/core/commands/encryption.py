@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _idp(ws, args: argparse.Namespace):  # noqa: ANN001, ANN202
+def _idp(ws, args: argparse.Namespace):
     settings = find_sp(ws, args.sp)
     changes: dict = {}
     for flag, field in (

@@ -21,7 +21,7 @@ class IdPForSPModel(RowsModel):
         )
 
 
-def _encrypts(s) -> str:  # noqa: ANN001 - an IdPForSP
+def _encrypts(s) -> str:
     parts = [w for w, on in (("Assertion", s.encrypt_assertion), ("NameID", s.encrypt_name_id)) if on]
     if s.encrypt_attributes:
         parts.append("attributes")
