@@ -793,6 +793,12 @@ def external_target(
             nameid_format=known.nameid_format,
             nameid_source=known.nameid_source,
             attributes=list(known.attributes),
+            # the SP's encryption certificate: the encryption family runs, and the baseline is encrypted
+            # when the mock IdP encrypts for that SP (an SP that wants encrypted assertions accepts it)
+            encrypt_assertion=known.encrypt_assertion,
+            encryption_data_alg=known.encryption_data_alg,
+            encryption_key_alg=known.encryption_key_alg,
+            encryption_cert_pem=ws.sp_encryption_cert(known),
         )
     attacker, target_user = _pick_users(ws.users(), lambda u: True, user, victim)
     foreign = foreign_keypair()

@@ -468,7 +468,7 @@ class Workspace:
             if key_name:
                 other = self.keypair(key_name)
                 settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
-            sps.append(replace(settings, encryption_cert_pem=self._sp_encryption_cert(s)))
+            sps.append(replace(settings, encryption_cert_pem=self.sp_encryption_cert(s)))
         return IdPConfig(
             entity_id=prof.entity_id,
             base_url=idp_base,
@@ -501,7 +501,8 @@ class Workspace:
             clock_skew=prof.clock_skew,
         )
 
-    def _sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
+    def sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
+        """The certificate the mock IdP encrypts to for that SP (its metadata's, or a key pair's), or None."""
         if s.encryption_cert.strip():
             return s.encryption_cert.encode("ascii", "replace")
         if s.encryption_key and s.encryption_key in self.keypair_names():

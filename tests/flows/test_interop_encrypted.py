@@ -12,14 +12,16 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from flows.test_interop import Loopback, OneLoginSP, serve
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+from werkzeug.wrappers import Response
 
 from harness.core.browser import Credentials, ScriptedBrowser
 from harness.core.certs import make_keypair
@@ -39,9 +41,22 @@ def ws(tmp_path: Path) -> Iterator[Workspace]:
     w.close()
 
 
+class CarefulOneLoginSP(OneLoginSP):
+    """python3-saml raises (xmlsec.Error, ValueError...) from its Response constructor on an
+    undecryptable or malformed EncryptedAssertion: an app that lets it through answers 500. This one
+    refuses with a 403, as a careful integrator would."""
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        try:
+            return super().__call__(environ, start_response)
+        except Exception as err:
+            body = json.dumps({"authenticated": False, "errors": [type(err).__name__], "reason": str(err)})
+            return Response(body, status=403, mimetype="application/json")(environ, start_response)
+
+
 @pytest.fixture
 def onelogin_encrypted(ws: Workspace) -> Iterator[tuple[OneLoginSP, Loopback, Servers]]:
-    sp = OneLoginSP()
+    sp = CarefulOneLoginSP()
     box = serve(sp)
     servers = Servers(ws, sp_port=0, idp_port=0).start()
     idp = OneLogin_Saml2_IdPMetadataParser.parse(requests.get(servers.idp_base + "/metadata", timeout=10).text)["idp"]
@@ -185,3 +200,20 @@ def test_pysaml2s_stock_triple_des_is_refused_by_name(ws: Workspace) -> None:
         )
     assert r.status_code == 400 and r.headers.get("X-SAML-Reason") == "encryption-algorithm-unsupported"
     assert "tripledes-cbc" in r.text
+
+
+def test_the_encryption_battery_against_python3_saml(onelogin_encrypted, ws):
+    """The encryption family aimed at another SP: python3-saml (strict, wanting encrypted assertions)
+    accepts the encrypted baseline and refuses every encrypted forgery, fetching nothing."""
+    from harness.core.battery import REFUSED, external_target, run_external
+    from mock_idp.scenarios import CATALOGUE
+
+    sp, box, servers = onelogin_encrypted
+    metadata = requests.get(box.base + "/metadata", timeout=10).content
+    target, context = external_target(ws, metadata=metadata, login_url=box.base + "/login")
+    family = [s for s in CATALOGUE if s.family == "encryption"]
+    report = run_external(target, context, scenarios=family)
+    verdicts = {r.scenario: (r.verdict, r.observed.status, r.note) for r in report.results}
+    assert verdicts.pop("legitimate")[0] == "accepted", report.results[0]
+    assert {v[0] for v in verdicts.values()} == {REFUSED}, verdicts
+    assert not any(r.observed.fetched for r in report.results)
