@@ -424,11 +424,13 @@ class AppController(WorkspaceEdits, QObject):
         )
         entry = HistoryEntry(run_id, trace, "browser", running=True)
         bridge = self.bridge
+        sub = self.servers.sp_app.config.subscription(idm_key)
         recorder = TraceRecorder(
             trace,
             flow_id=None,
             trusted_cert=self._trusted_cert(self.servers),
             on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
+            decryption_key=sub.encryption_key_pem if sub else None,
         )
         capture = BrowserCapture(recorder)
         self.servers.add_listener(capture)
