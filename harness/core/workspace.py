@@ -506,14 +506,21 @@ class Workspace:
         if s.encryption_cert.strip():
             return s.encryption_cert.encode("ascii", "replace")
         if s.encryption_key and s.encryption_key in self.keypair_names():
-            return self.keypair(s.encryption_key).cert_pem
+            try:
+                return self.keypair(s.encryption_key).cert_pem
+            except WorkspaceError:  # a broken key pair file: the IdP then says encryption lacks a certificate
+                return None
         return None
 
     def _encryption_pems(self, s: Subscription) -> dict[str, bytes]:
-        """The subscription's encryption key pair, read from keys/ (none when it is not there)."""
+        """The subscription's encryption key pair, read from keys/ (none when it is not there or broken:
+        the SP then refuses encrypted assertions, `encrypted-assertion-unsupported`, and still serves)."""
         if not s.encryption_key or s.encryption_key not in self.keypair_names():
             return {}
-        kp = self.keypair(s.encryption_key)
+        try:
+            kp = self.keypair(s.encryption_key)
+        except WorkspaceError:
+            return {}
         return {"encryption_key_pem": kp.key_pem, "encryption_cert_pem": kp.cert_pem}
 
     def store_accounts(self, config: SPConfig) -> None:

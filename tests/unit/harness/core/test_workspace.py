@@ -113,3 +113,12 @@ def test_saves_are_transactions(demo):
     with pytest.raises(WorkspaceError):
         demo.save_user(IdPUser("", "pw"))
     assert demo.to_json() == before
+
+
+def test_a_broken_encryption_key_pair_leaves_the_servers_configurable(demo):
+    """The SP then refuses encrypted assertions (no key) and the IdP has no certificate to encrypt to."""
+    (demo.keys_dir / "sp-encryption-4711.key.pem").write_text("not a key")
+    (served,) = demo.sp_config("http://sp", "http://idp").subscriptions
+    assert served.encryption_key_pem == b"" and served.encryption_cert_pem == b""
+    (demo.keys_dir / "sp-encryption-4711.crt.pem").write_text("not a certificate")
+    assert demo.idp_config("http://idp", "http://sp").sps[0].encryption_cert_pem is None
