@@ -12,6 +12,8 @@ import copy
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from saml_helpers import IDM_KEY, World, assert_refused, keys, make_world, reason, subscription
 
@@ -211,3 +213,57 @@ def test_two_subscriptions_trusting_one_idp_each_decrypt_with_their_own_key(tmp_
     assert r.status_code == 303, reason(r)
     assert world.verdicts()[-1].subscription == "2002"
     world.close()
+
+
+# -- hostile edits of a genuine encrypted Response: never a 5xx, never a session for anyone else ----
+
+_EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["drop", "dup", "attr", "text", "move"]),
+        st.integers(min_value=0, max_value=40),
+        st.sampled_from(
+            [
+                "",
+                "#_x",
+                "http://127.0.0.1:9/x",
+                xmlenc.XENC + "tripledes-cbc",
+                xmlenc.XENC11 + "rsa-oaep",
+                "AAAA",
+                "!!",
+                "x" * 3000,
+            ]
+        ),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+def _apply(resp: etree._Element, edits: list[tuple[str, int, str]]) -> None:
+    ea = resp.find(ns.q(ns.SAML, "EncryptedAssertion"))
+    for op, i, value in edits:
+        nodes = [el for el in ea.iter() if isinstance(el.tag, str)]
+        el = nodes[i % len(nodes)]
+        parent = el.getparent()
+        if op == "drop" and parent is not None:
+            parent.remove(el)
+        elif op == "dup" and parent is not None:
+            parent.append(copy.deepcopy(el))
+        elif op == "attr":
+            el.set("Algorithm" if "Method" in el.tag else "URI", value)
+        elif op == "text":
+            el.text = value
+        elif op == "move" and parent is not None and parent.getparent() is not None:
+            parent.getparent().append(el)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=_EDITS)
+def test_hostile_edits_of_the_encrypted_assertion_are_refused_in_words(eworld: World, edits) -> None:
+    b = eworld.browser()
+    r = b.post_acs(eworld.forge(sign="assertion", after_sign=lambda resp, _a: _apply(resp, edits)))
+    if r.status_code == 303:  # an edit the ciphertext does not depend on (a KeyInfo certificate...): still alice
+        assert b.whoami()[1]["login"] == "alice"
+        return
+    assert 400 <= r.status_code < 500 and reason(r), (r.status_code, edits)
+
