@@ -184,8 +184,8 @@ def _plaintext_element(plaintext: bytes, encrypted: etree._Element, expected: st
     return copy.deepcopy(element)
 
 
-def _plaintext(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> tuple[bytes, EncryptionInfo]:
-    """The plaintext bytes (not yet parsed) and what the encrypted element declared."""
+def _plaintext(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> tuple[bytes | None, EncryptionInfo]:
+    """(the plaintext bytes, not yet parsed, or None when AES refused it; what the element declared)."""
     parts = parts_of(encrypted, allow_rsa15=allow_rsa15)
     try:
         key = _load_key(key_pem, private=True)
@@ -196,18 +196,29 @@ def _plaintext(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> 
     ctx.key = xmlsec.Key.from_binary_data(xmlsec.KeyData.AES, session)
     try:
         plaintext = ctx.decrypt(parts.data)
-    except xmlsec.Error as err:
-        raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE) from err
+    except xmlsec.Error:
+        return None, parts.info
     if not isinstance(plaintext, bytes):
-        raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE)
+        return None, parts.info
     return _strip_declaration(plaintext), parts.info
+
+
+def _decoy(encrypted: etree._Element) -> bytes:
+    """Text as long as the ciphertext, parsed when AES failed so that a bad padding or GCM tag costs
+    about what a good one does (the parse of the plaintext): less of a timing oracle."""
+    cipher = encrypted.find(f"{xenc_tag('EncryptedData')}/{xenc_tag('CipherData')}/{xenc_tag('CipherValue')}")
+    n = len(cipher.text or "") * 3 // 4 if cipher is not None else 0
+    return b"<decoy>" + b"x" * n + b"</decoy>"
 
 
 def _open(encrypted: etree._Element, key_pem: bytes, allow_rsa15: bool) -> tuple[etree._Element, EncryptionInfo]:
     """The decrypted element, checked to be one element of the expected kind, standalone."""
     plaintext, info = _plaintext(encrypted, key_pem, allow_rsa15)
     try:
-        return _plaintext_element(plaintext, encrypted, EXPECTED[info.kind]), info
+        element = _plaintext_element(plaintext or _decoy(encrypted), encrypted, EXPECTED[info.kind])
+        if plaintext is None:
+            raise ValueError("AES refused the ciphertext")
+        return element, info
     except (ValueError, UnsafeXML) as err:
         raise EncryptionProblem(DECRYPTION_FAILED, FAILED_MESSAGE) from err
 
@@ -259,7 +270,7 @@ def decrypt_into(
     element of the expected kind: the parent keeps its node count and the text around it, so the
     plaintext cannot add siblings (a second Assertion) or change the document's structure.
     """
-    plaintext, info = _plaintext(encrypted, key_pem, allow_rsa15)
+    plaintext, info = _plaintext(encrypted, key_pem, allow_rsa15)  # None: AES refused it; the decoy goes in
     path = _index_path(encrypted)
     if not path:
         raise malformed("the encrypted element is the whole document")
@@ -278,7 +289,9 @@ def decrypt_into(
     try:
         if serialized.count(marker) != 1:
             raise ValueError("the placeholder is not unique")
-        root = parse(serialized.replace(marker, plaintext), max_bytes)
+        root = parse(serialized.replace(marker, plaintext or _decoy(encrypted)), max_bytes)
+        if plaintext is None:
+            raise ValueError("AES refused the ciphertext")
         element = root
         for i in path:
             element = element[i]

@@ -333,3 +333,38 @@ def test_the_plaintexts_own_prefixes_survive_so_its_signature_verifies(sp_key):
     _, inside, _ = xmlenc.decrypt_into(root.find(SAML_EA), sp_key.key_pem)
     assert inside.prefix == "encas2"
     assert xmldsig.verify(inside, keys().idp.cert_pem)
+
+
+def test_a_refused_ciphertext_costs_the_same_work_as_a_good_one(sp_key, monkeypatch):
+    """No timing assertion: the work is counted. A bad GCM tag, a wrong key and a good ciphertext each
+    make one RSA and one AES decryption, and one parse of a document of about the same size."""
+    parsed: list[int] = []
+    real_parse = xmlenc.parse
+
+    def counting_parse(data: bytes, max_bytes: int | None = None):
+        parsed.append(len(data))
+        return real_parse(data, max_bytes)
+
+    monkeypatch.setattr(xmlenc, "parse", counting_parse)
+    root = encrypted(sp_key, xmlenc.AES256_GCM)
+    sizes = {}
+    for name, key, bend in (
+        ("good", sp_key.key_pem, None),
+        ("wrong key", keys().foreign.key_pem, None),
+        ("bad tag", sp_key.key_pem, -1),
+    ):
+        r = copy.deepcopy(root)
+        if bend is not None:
+            node = list(r.iter(ns.q(XENC, "CipherValue")))[1]
+            raw = bytearray(base64.b64decode("".join(node.text.split())))
+            raw[bend] ^= 1
+            node.text = base64.b64encode(bytes(raw)).decode()
+        parsed.clear()
+        try:
+            xmlenc.decrypt_into(r.find(SAML_EA), key)
+        except xmlenc.EncryptionProblem:
+            pass
+        assert len(parsed) == 1, name
+        sizes[name] = parsed[0]
+    good = sizes.pop("good")
+    assert all(abs(n - good) < good * 0.15 for n in sizes.values()), (good, sizes)
