@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from sp.validate import Validator
 
 _EA = ns.q(ns.SAML, "EncryptedAssertion")
+# EncryptedID/EncryptedAttribute decrypted inside one signed Assertion (an RSA decryption each).
+MAX_INNER = 256
 _ENCRYPTED_INSIDE = (ns.q(ns.SAML, "EncryptedID"), ns.q(ns.SAML, "EncryptedAttribute"))
 
 
@@ -85,6 +87,12 @@ def open_identifiers(v: Validator, assertion: etree._Element) -> None:
     inner = [el for el in assertion.iter(*_ENCRYPTED_INSIDE)]
     if not inner:
         return
+    if len(inner) > MAX_INNER:
+        raise v.fail(
+            "Decryption",
+            "encrypted-malformed",
+            f"The Assertion holds {len(inner)} encrypted identifiers and attributes; at most {MAX_INNER} are accepted.",
+        )
     sub = v.sub
     if not sub.encryption_key_pem or sub.assertion_encryption == "plain":
         _no_key(v, "an EncryptedID or EncryptedAttribute cannot be decrypted by this subscription")

@@ -15,6 +15,10 @@ from lxml import etree
 from harness.core.certs import colon_fp
 from samlkit import ns, xmlenc
 
+# Each one costs an RSA decryption, and anyone can encrypt to an SP's public key: a hostile message
+# with thousands of them must not hold the inspector (or the trace recorder) for seconds.
+MAX_DESCRIBED = 32
+MAX_DECRYPTED = 32
 ENCRYPTED_TAGS = tuple(ns.q(ns.SAML, t) for t in ("EncryptedAssertion", "EncryptedID", "EncryptedAttribute"))
 _NAMES = {
     xmlenc.AES128_CBC: "AES-128-CBC",
@@ -57,7 +61,9 @@ def describe_one(el: etree._Element) -> str:
 def open_encrypted(root: etree._Element, key_pem: bytes | None) -> Opened:
     """Describe every encrypted element; with `key_pem`, decrypt them into a copy of the document."""
     found = [el for el in root.iter(*ENCRYPTED_TAGS)]
-    opened = Opened(notes=[describe_one(el) for el in found])
+    opened = Opened(notes=[describe_one(el) for el in found[:MAX_DESCRIBED]])
+    if len(found) > MAX_DESCRIBED:
+        opened.notes.append(f"… and {len(found) - MAX_DESCRIBED} more encrypted elements, not described.")
     if not found or not key_pem:
         return opened
     work = root
@@ -81,7 +87,10 @@ def open_encrypted(root: etree._Element, key_pem: bytes | None) -> Opened:
 def open_inner(root: etree._Element, key_pem: bytes) -> list[str]:
     """Decrypt EncryptedID/EncryptedAttribute in place (after their signature was explained)."""
     notes = []
-    for el in [el for el in root.iter(*ENCRYPTED_TAGS[1:])]:
+    inner = [el for el in root.iter(*ENCRYPTED_TAGS[1:])]
+    if len(inner) > MAX_DECRYPTED:
+        notes.append(f"{len(inner)} encrypted elements inside: only the first {MAX_DECRYPTED} are decrypted.")
+    for el in inner[:MAX_DECRYPTED]:
         notes.append(describe_one(el) + " (decrypted)")
         try:
             el.getparent().replace(el, xmlenc.decrypt(el, key_pem, allow_rsa15=True))

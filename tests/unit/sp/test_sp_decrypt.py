@@ -94,3 +94,21 @@ def test_the_message_is_left_as_it_arrived_for_the_next_candidate():
     assert root.find(ns.q(ns.SAML, "EncryptedAssertion")) is not None
     good = replace(other.sub, encryption_key_pem=keys().sp_encryption.key_pem)
     assert other.for_subscription(good).check_trust(root).tag == ns.q(ns.SAML, "Assertion")
+
+
+def test_too_many_encrypted_attributes_are_refused_before_decrypting_them(monkeypatch):
+    from sp import decrypt
+
+    monkeypatch.setattr(decrypt, "MAX_INNER", 2)
+    sp = SPSettings(
+        entity_id=SP_ENTITY,
+        acs_url=ACS,
+        encrypt_attributes=True,
+        encryption_cert_pem=keys().sp_encryption.cert_pem,
+        attributes=["uid", "mail", "givenName"],
+    )
+    user = IdPUser("alice", "pw", email="a@corp.test", first_name="Alice")
+    resp, a = build_unsigned(idp_entity_id=IDP_ENTITY, sp=sp, user=user, in_response_to=None, now=T0)
+    sign_as_configured(resp, a, sp, keys().idp.key_pem, keys().idp.cert_pem)
+    r = refused(validator(), codec.encode_post(etree.tostring(resp)))
+    assert r.code == "encrypted-malformed" and "at most 2" in r.message

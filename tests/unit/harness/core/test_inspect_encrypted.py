@@ -26,7 +26,7 @@ def keys():
     return make_keypair("idp.inspect.test"), make_keypair("sp-enc.inspect.test"), make_keypair("other.inspect.test")
 
 
-def encrypted_response(idp, sp_enc, **sp) -> bytes:
+def encrypted_response(idp, sp_enc, user: IdPUser | None = None, **sp) -> bytes:
     settings = SPSettings(
         entity_id="urn:sp",
         acs_url="https://sp/acs",
@@ -36,7 +36,10 @@ def encrypted_response(idp, sp_enc, **sp) -> bytes:
         **sp,
     )
     resp, a = build_unsigned(
-        idp_entity_id="urn:idp", sp=settings, user=IdPUser("alice", "pw", email="alice@corp.test"), in_response_to=None
+        idp_entity_id="urn:idp",
+        sp=settings,
+        user=user or IdPUser("alice", "pw", email="alice@corp.test"),
+        in_response_to=None,
     )
     sign_as_configured(resp, a, settings, idp.key_pem, idp.cert_pem)
     return etree.tostring(resp)
@@ -92,3 +95,23 @@ def test_decode_key_option(keys, tmp_path, capsys):
     assert "NameID:" in out and "alice" in out and "✔ Assertion #" in out
     assert main(["decode", str(tmp_path / "m.xml"), "--key", str(tmp_path / "c.pem")]) == 2
     assert "not a PEM private key" in capsys.readouterr().err
+
+
+def test_thousands_of_encrypted_attributes_are_bounded_work(keys, monkeypatch):
+    """Anyone can encrypt to the SP's key: the inspector decrypts at most MAX_DECRYPTED of them."""
+    from harness.core import inspect_encrypted
+
+    idp, sp_enc, _ = keys
+    user = IdPUser("alice", "pw", extra={f"a{i}": "v" for i in range(40)})
+    xml = encrypted_response(idp, sp_enc, user, encrypt_attributes=True, attributes=[f"a{i}" for i in range(40)])
+    calls = []
+    real = inspect_encrypted.xmlenc.decrypt
+
+    def counting(*a, **kw):
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(inspect_encrypted.xmlenc, "decrypt", counting)
+    [msg] = inspect(xml, idp.cert_pem, sp_enc.key_pem)
+    assert len(calls) == inspect_encrypted.MAX_DECRYPTED
+    assert any("only the first 32 are decrypted" in n for n in msg.encryption)
