@@ -117,7 +117,8 @@ def run_demo(
             wait(pace)
 
     creds = credentials_for(servers, username, password=password, pick=exp.expected)
-    runner.run(servers, report.login_url, creds, trace=report.trace, logout=True, on_step=step_seen)
+    key = exp.sub.encryption_key_pem if exp.sub else None  # the trace shows encrypted assertions decrypted
+    runner.run(servers, report.login_url, creds, trace=report.trace, logout=True, on_step=step_seen, decryption_key=key)
     report.trace.user = username
     _adopt(report, judge(report.trace, exp))
     announce(ORDER)
