@@ -328,16 +328,19 @@ class IdPApp:
         except request_policy.PolicyError as err:
             return self._post_error(pending, sp, err, session_for=user if new_session else None)
         session_index = new_id()
-        issued = issue(
-            idp_entity_id=config.entity_id,
-            sp=sp,
-            user=user,
-            key_pem=config.key_pem,
-            cert_pem=config.cert_pem,
-            in_response_to=pending.request_id,
-            authn_context=context,
-            session_index=session_index,
-        )
+        try:
+            issued = issue(
+                idp_entity_id=config.entity_id,
+                sp=sp,
+                user=user,
+                key_pem=config.key_pem,
+                cert_pem=config.cert_pem,
+                in_response_to=pending.request_id,
+                authn_context=context,
+                session_index=session_index,
+            )
+        except ValueError as err:  # encryption asked for without a usable certificate or algorithm
+            return self._error("encryption-misconfigured", f"The IdP cannot answer this SP: {err}.")
         r = self._post(pending, sp, issued.b64, session_for=None)
         token = None if new_session else session_token
         if token is None or self.sessions.get(token) is None:

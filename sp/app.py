@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from samlkit.events import Check, Event, Sink, emit, http_reporter
-from samlkit.metadata_xml import sp_metadata
+from samlkit.metadata_xml import sp_metadata, with_encryption_key
 from sp import api, logout, slo, tenant
 from sp.authn_request import Clients
 from sp.bounce import answers_a_waiting_request, same_site_form
@@ -434,6 +434,8 @@ class SPApp:
             slo_url=c.slo_url if c.key_pem else "",
             authn_requests_signed=bool(sub and sub.sign_authn_requests and c.key_pem),
         )
+        if sub is not None and sub.encryption_cert_pem and sub.assertion_encryption != "plain":
+            xml = with_encryption_key(xml, sub.encryption_cert_pem)
         return Response(xml, mimetype="application/samlmetadata+xml")
 
     # -- accounts (the user API changes them) ----------------------------------------------

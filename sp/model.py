@@ -13,6 +13,9 @@ DEFAULT_ACS_PATH = str(Route.ACS)
 DEFAULT_LOGIN_PATH = str(Route.LOGIN)
 DEFAULT_SLO_PATH = str(Route.SLO)
 SLO_BINDINGS = ("redirect", "post")
+# What the ACS does with an EncryptedAssertion: accept plain or encrypted (the vendor guide never
+# asks IdPs to encrypt), accept plain ones only, or require encryption.
+ENCRYPTION_POLICIES = ("accept", "plain", "require")
 
 
 @dataclass
@@ -50,6 +53,11 @@ class Subscription:
     slo_binding: str = "redirect"  # how the SP sends its LogoutRequest: redirect | post
     sign_authn_requests: bool = False  # sign AuthnRequests with the SP's key (the vendor's default: off)
     authn_request_binding: str = "redirect"  # redirect (the vendor's) | post
+    assertion_encryption: str = "accept"  # one of ENCRYPTION_POLICIES
+    encryption_key: str = ""  # the name of the workspace key pair that decrypts (published in metadata)
+    encryption_allow_rsa15: bool = False  # RSA 1.5 key transport (Bleichenbacher-prone): refused unless set
+    encryption_key_pem: bytes = b""  # the key pair itself, filled in from `encryption_key` by the harness
+    encryption_cert_pem: bytes = b""
     # What the AuthnRequest asks of the IdP, to rehearse a real IdP's answers (sp.request_options).
     request_force_authn: bool = False
     request_passive: bool = False

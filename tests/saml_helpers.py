@@ -46,6 +46,7 @@ class Keys:
     foreign: KeyPair  # an attacker's key: its certificate travels in KeyInfo, never trusted
     ec: KeyPair  # an EC P-256 key for the ECDSA paths
     sp: KeyPair  # the SP's signing key (signed AuthnRequests, Single Logout)
+    sp_encryption: KeyPair  # the default subscription's encryption key pair (EncryptedAssertion)
 
 
 @functools.cache
@@ -56,6 +57,7 @@ def keys() -> Keys:
         foreign=make_keypair("evil.test"),
         ec=make_keypair("ec-idp.test", kind="ec"),
         sp=make_keypair("sp.test"),
+        sp_encryption=make_keypair("sp-encryption.test"),
     )
 
 

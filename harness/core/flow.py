@@ -132,7 +132,15 @@ def run_flow(
 
     after = then_log_out if kind in LOGOUT_KINDS else None
     done = runner.run(
-        servers, start, creds, trace=trace, logout=logout, on_step=on_step, idp_session_url=session_url, after=after
+        servers,
+        start,
+        creds,
+        trace=trace,
+        logout=logout,
+        on_step=on_step,
+        idp_session_url=session_url,
+        decryption_key=sub.encryption_key_pem if sub else None,
+        after=after,
     )
     result = judge(done, expect(servers, idm_key, username))
     if outcomes:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
 from samlkit import ns
-from samlkit.metadata_xml import sp_metadata
+from samlkit.metadata_xml import sp_metadata, with_encryption_key
 from sp.model import DEFAULT_SLO_PATH
 
 if TYPE_CHECKING:
@@ -419,6 +419,8 @@ def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | 
     slo = base + DEFAULT_SLO_PATH if cert else ""
     signed = bool(cert and sub and sub.sign_authn_requests)
     md = sp_metadata(entity_id=prof.entity_id, acs_url=acs, cert_pem=cert, slo_url=slo, authn_requests_signed=signed)
+    if sub is not None and sub.assertion_encryption != "plain" and sub.encryption_key in workspace.keypair_names():
+        md = with_encryption_key(md, workspace.keypair(sub.encryption_key).cert_pem)  # as /metadata publishes it
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + md + "\n"
     relay = f"idm_key={idm_key}" if idm_key else ""
     return SPSide(

@@ -20,11 +20,11 @@ StepCallback = Callable[[Trace, Step], None]
 LOGOUT_MESSAGES = ("LogoutRequest", "LogoutResponse")
 
 
-def decode_event(event: Event, trusted_cert: TrustedCert) -> Message:
+def decode_event(event: Event, trusted_cert: TrustedCert, decryption_key: bytes | None = None) -> Message:
     """Decode and check the event's message; a signed Redirect URL is read whole, SigAlg and Signature too."""
     query = urlsplit(event.url).query if event.binding == "HTTP-Redirect" else ""
     signed = "Signature=" in query and f"{event.param}=" in query
-    msgs = inspect(query if signed else urlencode({event.param: event.value}), trusted_cert)
+    msgs = inspect(query if signed else urlencode({event.param: event.value}), trusted_cert, decryption_key)
     msg = msgs[0]
     msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
     msg.direction = event.direction
@@ -44,10 +44,13 @@ class TraceRecorder:
         flow_id: str | None = None,
         trusted_cert: Callable[[str], bytes | None] = lambda issuer: None,
         on_step: StepCallback | None = None,
+        decryption_key: bytes | None = None,
         recording: str | None = None,
         on_foreign: StepCallback | None = None,
     ):
+        """`decryption_key`: the SP's encryption key, so that the trace shows encrypted assertions decrypted."""
         self.trace = trace or Trace()
+        self.decryption_key = decryption_key
         self.flow_id = flow_id
         self.recording = recording  # set: only requests carrying this token are the tester's
         self.on_foreign = on_foreign
@@ -104,7 +107,8 @@ class TraceRecorder:
         received = None
         for ev in attached:
             if ev.kind == "saml":
-                msg = decode_event(ev, self.trusted_cert)  # decoded once; the issuer picks the cert
+                # decoded once; the issuer picks the cert
+                msg = decode_event(ev, self.trusted_cert, self.decryption_key)
                 if ev.direction == "recv" and msg.summary.kind in LOGOUT_MESSAGES:
                     received = msg  # the verdict's checks are about the message received
                 step.message = received or msg

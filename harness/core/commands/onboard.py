@@ -99,6 +99,11 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"  NameID: {s.nameid_format} from the user's {s.nameid_source}; signs: {s.sign}")
         print(f"  Single Logout: {s.slo_url or 'none (no SingleLogoutService in its metadata)'}")
         print(f"  signed AuthnRequests: {'required' if s.want_authn_requests_signed else 'not required'}")
+        if s.encrypt_assertion:
+            print(
+                f"  encrypts the Assertion ({s.encryption_data_alg}, key {s.encryption_key_alg}) to the encryption "
+                "certificate in its metadata; change it with `saml-harness encryption idp`"
+            )
         print(f"  IdP metadata for that SP: the mock IdP's /metadata (entityID {ws.idp_profile().entity_id})")
         did = True
     try:

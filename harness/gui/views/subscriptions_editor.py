@@ -25,9 +25,12 @@ from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, S
 from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
+from harness.gui.views.forms import Form
 from harness.gui.views.subscription_extras import RequestOptionsPanel, RolloverPanel
 from sp.contract import Route
 from sp.model import ROLES, Account, Subscription
+
+ENCRYPTION_WORDS = {"accept": "accepted (or plain)", "require": "required", "plain": "refused: plain only"}
 
 IDENTITY_SOURCES = [
     ("the NameID", "nameid"),
@@ -137,6 +140,19 @@ class _Subscriptions(TableWithForm):
         self.request_binding = f.combo(
             "authn_request_binding", BINDING_WORDS, tip="How the SP sends its AuthnRequest (the vendor: Redirect)"
         )
+        self.encryption = f.combo(
+            "assertion_encryption",
+            [(w, k) for k, w in ENCRYPTION_WORDS.items()],
+            tip="What the ACS does with an EncryptedAssertion (the metadata publishes the key unless 'plain only')",
+        )
+        self.encryption_key = f.combo(
+            "encryption_key", [], tip="The key pair that decrypts; its certificate is in the metadata"
+        )
+        self.rsa15 = f.combo(
+            "encryption_allow_rsa15",
+            [("refused (weak)", False), ("allowed", True)],
+            tip="RSA 1.5 key transport (PKCS#1 v1.5) is open to Bleichenbacher's attack",
+        )
         self.login_url = QLineEdit(readOnly=True)
         self.login_url.setAccessibleName("Unique login URL")
         self.copy_btn = QPushButton("Copy")
@@ -184,6 +200,9 @@ class _Subscriptions(TableWithForm):
         g.add("SLO binding", self.slo_binding, 1)
         g.add("", self.sign_requests, 1)
         g.add("AuthnRequest binding", self.request_binding, 1)
+        g.add("Encrypted assertions", self.encryption)
+        g.add("Encryption key", self.encryption_key)
+        g.add("RSA 1.5 key transport", self.rsa15, 1)
         g.add("Unique login URL", url_row, 0, span=2)
         g.add("Trusted IdP certificate", self.cert_label, 0, span=2)
         g.add("Change it", cert_row, 0, span=2)
@@ -193,6 +212,8 @@ class _Subscriptions(TableWithForm):
         return a.idm_key == b.idm_key
 
     def load(self, s: Subscription | None) -> None:
+        names = self.controller.workspace.keypair_names()
+        Form.set_choices(self.encryption_key, [("none (encrypted assertions refused)", "")] + [(n, n) for n in names])
         if s is None:
             self.form.set_values({k: "" for k in ("idm_key", "name", "primary_contact", "exit_url")})
             self.login_url.clear()
@@ -216,6 +237,9 @@ class _Subscriptions(TableWithForm):
                 "slo_binding": s.slo_binding,
                 "sign_authn_requests": s.sign_authn_requests,
                 "authn_request_binding": s.authn_request_binding,
+                "assertion_encryption": s.assertion_encryption,
+                "encryption_key": s.encryption_key,
+                "encryption_allow_rsa15": s.encryption_allow_rsa15,
             }
         )
         servers = self.controller.servers
