@@ -7,53 +7,17 @@ Both sockets are bound first so each app can be configured with the other's real
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import warnings
 from collections.abc import Callable
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from harness.core.http_server import EmbeddedServer, Limits, TLSFiles, port_is_free
 from harness.core.workspace import Workspace
 from mock_idp.app import IdPApp, create_idp_app
 from samlkit.events import Event
 from sp.app import SPApp, create_sp_app
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Requests are reported as events; the console stays for the command's own output.
-
-    A request that http.server refuses before any app sees it (a header or request line too
-    long, a malformed request line, "HTTP/2.0" spoken to this HTTP/1.1 server) still gets a 4xx
-    naming its reason in X-SAML-Reason, like every refusal of the SP: it used to be a 431 or 414
-    without a reason, or a 505 sent as a bare HTTP/0.9 body (no status line, no headers at all).
-    """
-
-    _refusal: str | None = None
-
-    # A client that stops sending (slowloris) is dropped after this many seconds of silence
-    # instead of holding a thread for ever; Servers(request_timeout=...) sets it per server.
-    timeout: float | None = 30.0
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_error(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
-        logging.getLogger(__name__).debug(format, *args)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        self._refusal = "message-too-large" if code in (413, 414, 431) else "bad-request"
-        if self.request_version == "HTTP/0.9":  # the request line was refused before its version was read
-            self.request_version = "HTTP/1.1"
-        super().send_error(code if 400 <= code < 500 else 400, message, explain)
-
-    def end_headers(self) -> None:
-        if self._refusal:
-            self.send_header("X-SAML-Reason", self._refusal)
-            self._refusal = None
-        super().end_headers()
 
 
 class _Slot:
@@ -66,18 +30,6 @@ class _Slot:
         return self.app(environ, start_response)  # type: ignore[misc]
 
 
-def _free(host: str, port: int) -> bool:
-    if port == 0:
-        return True
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 class Servers:
     def __init__(
         self,
@@ -88,11 +40,17 @@ class Servers:
         idp_port: int | None = None,
         request_timeout: float = 30.0,
         idp_host_name: str | None = None,
+        server_factory: Callable[..., EmbeddedServer] = EmbeddedServer,
     ):
         # The mock IdP may be named by another host name than the SP (e.g. "localhost" beside
         # 127.0.0.1): browsers then treat the two as different sites, as with a real IdP.
         self.idp_host_name = idp_host_name
-        self._handler = type("Handler", (_QuietHandler,), {"timeout": request_timeout})
+        # A client that stops sending (slowloris) is dropped after this many seconds of silence.
+        self._limits = Limits(request_timeout=request_timeout)
+        self._tls: TLSFiles | None = None
+        # What serves each app: (host, port, app, limits=, tls=) -> EmbeddedServer's interface.
+        # The benchmarks pass Werkzeug's dev server (the old one) and waitress here.
+        self._server_factory = server_factory
         self.workspace = workspace
         self.host = host
         self.sp_port = workspace.sp_profile().port if sp_port is None else sp_port
@@ -101,8 +59,7 @@ class Servers:
         self._lock = threading.Lock()
         self.sp_app: SPApp | None = None
         self.idp_app: IdPApp | None = None
-        self._servers: list[BaseWSGIServer] = []
-        self._threads: list[threading.Thread] = []
+        self._servers: list[EmbeddedServer] = []
         self.notes: list[str] = []
 
     # -- listeners ----------------------------------------------------------------------------
@@ -132,11 +89,11 @@ class Servers:
     def idp_base(self) -> str:
         return self._base(self._servers[1], self.idp_host_name)
 
-    def _base(self, server: BaseWSGIServer, name: str | None = None) -> str:
+    def _base(self, server: EmbeddedServer, name: str | None = None) -> str:
         host = name or (self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1")
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{server.server_port}"
+        return f"{server.scheme}://{host}:{server.server_port}"
 
     @property
     def running(self) -> bool:
@@ -151,12 +108,10 @@ class Servers:
             )
         slots = [_Slot(), _Slot()]
         for port, slot, name in ((self.sp_port, slots[0], "SP"), (self.idp_port, slots[1], "IdP")):
-            if not _free(self.host, port):
+            if not port_is_free(self.host, port):
                 self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
                 port = 0
-            srv = make_server(self.host, port, slot, threaded=True, request_handler=self._handler)
-            srv.daemon_threads = True
-            self._servers.append(srv)
+            self._servers.append(self._server_factory(self.host, port, slot, limits=self._limits, tls=self._tls).bind())
         self.sp_app = create_sp_app(
             self.workspace.sp_config(self.sp_base, self.idp_base),
             state_path=str(self.workspace.sp_state_path),
@@ -166,9 +121,7 @@ class Servers:
         self.idp_app = create_idp_app(self.workspace.idp_config(self.idp_base, self.sp_base), sink=self._sink)
         slots[0].app, slots[1].app = self.sp_app, self.idp_app
         for srv in self._servers:
-            t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-            t.start()
-            self._threads.append(t)
+            srv.start()
         return self
 
     def reload(self) -> None:
@@ -179,19 +132,15 @@ class Servers:
         self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
 
     def stop(self) -> None:
-        # Both servers wind down at once: each shutdown waits up to one poll interval.
-        stoppers = [threading.Thread(target=srv.shutdown) for srv in self._servers]
+        # Both servers wind down at once: each waits up to one poll of its accept loop.
+        stoppers = [threading.Thread(target=srv.stop) for srv in self._servers]
         for t in stoppers:
             t.start()
         for t in stoppers:
-            t.join(timeout=5)
-        for srv in self._servers:
-            srv.server_close()
-        for t in self._threads:
-            t.join(timeout=5)
+            t.join(timeout=10)
         if self.sp_app is not None:
             self.sp_app.close()
-        self._servers, self._threads = [], []
+        self._servers = []
 
     def __enter__(self) -> Servers:
         return self.start() if not self.running else self

@@ -1,0 +1,196 @@
+"""One WSGI app on a real socket, served by cheroot in a daemon thread: the embedding seam.
+
+cheroot keeps connections alive (idle ones wait in a selector, not in a thread) and answers
+with a bounded pool of worker threads; it binds in `bind()` so the caller can read the real
+port before the app exists, and `stop()` closes the listening socket and every connection.
+
+Whatever cheroot refuses before the app runs (a request line or headers over the limit, a
+malformed request line, "HTTP/2.0", a TLS handshake spoken to plain HTTP or plain HTTP to
+TLS, a client that goes silent) is a 4xx naming its reason in `X-SAML-Reason`, like every
+refusal of the SP, and never a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cheroot import errors, server, wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+from cheroot.workers import threadpool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost the server before (and while) the app runs."""
+
+    header_bytes: int = 64 * 1024  # request line and headers together
+    body_bytes: int = 8 * 1024 * 1024  # a backstop: the apps cap their own bodies lower (4 MiB)
+    request_timeout: float = 30.0  # silence on a connection (slowloris, idle keep-alive)
+    threads: int = 16  # workers; idle keep-alive connections take none
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    cert_path: str  # the server certificate, then its chain
+    key_path: str
+
+
+# cheroot's status for a refusal -> (status we send, reason code)
+_REFUSALS = {
+    "413": ("413 Request Entity Too Large", "message-too-large"),  # a body over the limit
+    "414": ("414 Request-URI Too Long", "message-too-large"),
+    "408": ("408 Request Timeout", "request-timeout"),
+}
+_HEADERS_TOO_LARGE = ("431 Request Header Fields Too Large", "message-too-large")
+
+
+class _Request(server.HTTPRequest):
+    def simple_response(self, status: str | bytes, msg: str | bytes = "") -> None:  # noqa: C901 - cheroot's shape
+        """cheroot's own answer to a request the app never sees, with our status and reason."""
+        status = status.decode("latin-1") if isinstance(status, bytes) else str(status)
+        text = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
+        if status.startswith("413") and "headers" in text:
+            status, reason = _HEADERS_TOO_LARGE
+        elif status[:3] in _REFUSALS:
+            status, reason = _REFUSALS[status[:3]]
+        else:
+            status, reason = "400 Bad Request", "bad-request"
+        self.close_connection = True
+        body = (text or status[4:]).encode("latin-1", "replace")
+        head = (
+            f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+            f"X-SAML-Reason: {reason}\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            self.conn.wfile.write(head.encode("latin-1") + body)
+        except OSError as err:
+            if err.args and err.args[0] not in errors.socket_errors_to_ignore:
+                raise
+
+
+class _Connection(server.HTTPConnection):
+    RequestHandlerClass = _Request
+
+
+class _DaemonPool(threadpool.ThreadPool):
+    """cheroot's fixed pool, with daemon workers (an app that exits without `stop()` does not
+    hang on them) that are waited for without cheroot's 0.1 s sleep per worker."""
+
+    def _spawn_worker(self) -> threadpool.WorkerThread:
+        worker = threadpool.WorkerThread(self.server)
+        worker.name = f"http-worker-{worker.name}"
+        worker.daemon = True
+        worker.start()
+        while not worker.ready:
+            time.sleep(0.0005)
+        return worker
+
+
+class _Server(wsgi.Server):
+    ConnectionClass = _Connection
+    expiration_interval = 0.1  # how often the accept loop looks at `ready`: bounds stop()'s wait
+
+    def serve(self) -> None:
+        """cheroot's loop, with its helper thread a daemon too."""
+        threading.Thread(target=self._serve_unservicable, daemon=True).start()
+        while self.ready and not self.interrupt:
+            try:
+                self._connections.run(self.expiration_interval)
+            except Exception:  # noqa: BLE001 - cheroot logs and keeps serving, as here
+                log.debug("cheroot serve loop", exc_info=True)
+
+    @classmethod
+    def prepare_socket(cls, bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port=False):  # noqa: A002, ANN001, ANN206, PLR0913 - cheroot's signature
+        """SO_REUSEADDR on port 0 too (cheroot sets it for fixed ports only), as Werkzeug did: a
+        restart on the ports just used works while browsers still hold keep-alive connections."""
+        sock = super().prepare_socket(bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        return sock
+
+    def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
+        log.debug("cheroot: %s", msg, exc_info=traceback)
+
+
+class EmbeddedServer:
+    """A cheroot server for `app` on (host, port); port 0 picks a free one."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: Callable,
+        *,
+        limits: Limits = Limits(),  # noqa: B008 - frozen
+        tls: TLSFiles | None = None,
+    ) -> None:
+        self.tls = tls
+        self._server = _Server(
+            (host, port),
+            app,
+            timeout=limits.request_timeout,
+            shutdown_timeout=2,
+            request_queue_size=64,
+        )
+        self._server.requests = _DaemonPool(self._server, min=limits.threads, max=limits.threads)
+        self._server.max_request_header_size = limits.header_bytes
+        self._server.max_request_body_size = limits.body_bytes
+        self._server.server_name = "saml-harness"
+        if tls is not None:
+            self._server.ssl_adapter = BuiltinSSLAdapter(tls.cert_path, tls.key_path)
+        self._thread: threading.Thread | None = None
+
+    def bind(self) -> EmbeddedServer:
+        """Listen now (so the port is known); requests are answered once `start` runs."""
+        self._server.prepare()
+        return self
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        return self._server.bind_addr[:2]
+
+    @property
+    def server_port(self) -> int:
+        return self._server.bind_addr[1]
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    def start(self) -> EmbeddedServer:
+        if not self._server.ready:
+            self.bind()
+        self._thread = threading.Thread(target=self._serve, name=f"http-{self.server_port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        try:
+            self._server.serve()
+        except Exception:  # noqa: BLE001 - the serving thread must end quietly on stop
+            log.debug("server on port %s ended", self.server_port, exc_info=True)
+
+    def stop(self) -> None:
+        """Close the listening socket and every connection; wait for the workers."""
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
