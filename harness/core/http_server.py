@@ -51,7 +51,32 @@ _REFUSALS = {
 _HEADERS_TOO_LARGE = ("431 Request Header Fields Too Large", "message-too-large")
 
 
+class _Buffer:
+    """Collects one response while the app runs, so that it leaves in one send."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, b: bytes) -> int:
+        self.data += b
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+
 class _Request(server.HTTPRequest):
+    def respond(self) -> None:
+        """cheroot sends the headers and each body chunk separately: on loopback each send wakes
+        the client for a partial response. The apps build whole bodies anyway: send once."""
+        real, self.conn.wfile = self.conn.wfile, _Buffer()
+        try:
+            super().respond()
+        finally:
+            held, self.conn.wfile = self.conn.wfile, real
+            if held.data:
+                real.write(bytes(held.data))
+
     def simple_response(self, status: str | bytes, msg: str | bytes = "") -> None:  # noqa: C901 - cheroot's shape
         """cheroot's own answer to a request the app never sees, with our status and reason."""
         status = status.decode("latin-1") if isinstance(status, bytes) else str(status)
