@@ -122,7 +122,11 @@ def load_run(servers) -> tuple[bool, str]:  # noqa: ANN001
     from harness.core.load import run_load
 
     result = run_load(
-        servers, kind="sp", idm_key=DEMO_KEY, users=["alice", "bob", "frank"], repeat=LOAD_LOGINS,
+        servers,
+        kind="sp",
+        idm_key=DEMO_KEY,
+        users=["alice", "bob", "frank"],
+        repeat=LOAD_LOGINS,
         concurrency=LOAD_BROWSERS,
     )
     crossed = [x for x in result.logins if x.login != x.expected]

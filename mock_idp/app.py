@@ -53,6 +53,11 @@ class IdPApp:
         self.reconfigure(config)
         self._wsgi = http_reporter(self._dispatch, "idp", lambda: self.sink)
 
+    @property
+    def _secure(self) -> bool:
+        """Over HTTPS the IdP's cookies are Secure (its own pages only: SameSite=Lax stays)."""
+        return self.config.base_url.startswith("https://")
+
     def reconfigure(self, config: IdPConfig) -> None:
         server = make_idp_server(
             entity_id=config.entity_id,
@@ -235,7 +240,7 @@ class IdPApp:
             '<div><button type="submit">Sign in</button></div></form>'
         )
         r = self._html(page("Sign in", body, actor="Mock IdP"), status)
-        r.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path="/")
+        r.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path="/", secure=self._secure)
         return r
 
     def _check_csrf(self, request: Request) -> bool:
@@ -302,7 +307,7 @@ class IdPApp:
                 actor="Mock IdP",
             )
         )
-        r.delete_cookie(SESSION_COOKIE, path="/")
+        r.delete_cookie(SESSION_COOKIE, path="/", secure=self._secure)
         return r
 
     # -- the answer -----------------------------------------------------------------------
@@ -347,7 +352,7 @@ class IdPApp:
                 if len(self._sessions) > MAX_PENDING:
                     self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}
                 self._sessions[token] = (user.username, now + config.session_lifetime)
-            r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/")
+            r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/", secure=self._secure)
         return r
 
 

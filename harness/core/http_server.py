@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -100,8 +101,55 @@ class _Request(server.HTTPRequest):
                 raise
 
 
+_PLAIN_HTTP_BODY = b"This port speaks HTTPS: use an https:// URL."
+_PLAIN_HTTP_ON_TLS = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+    b"X-SAML-Reason: bad-request\r\nConnection: close\r\n\r\n%s" % (len(_PLAIN_HTTP_BODY), _PLAIN_HTTP_BODY)
+)
+
+
 class _Connection(server.HTTPConnection):
     RequestHandlerClass = _Request
+    _handshaken = False
+
+    def communicate(self) -> bool:
+        """Over TLS, the handshake happens here, in the worker (see _TLSAdapter)."""
+        sock = self.socket
+        if isinstance(sock, ssl.SSLSocket) and not self._handshaken:
+            try:
+                sock.do_handshake()
+            except ssl.SSLError as err:
+                if "http request" in str(err).lower():
+                    _answer_raw(sock, _PLAIN_HTTP_ON_TLS)
+                return False
+            except OSError:
+                return False
+            self._handshaken = True
+        return super().communicate()
+
+
+def _answer_raw(sock: ssl.SSLSocket, data: bytes) -> None:
+    """Plain bytes on a socket whose TLS handshake failed; read what the client still sends
+    (briefly, boundedly) so that closing does not reset the connection before it reads them."""
+    try:
+        socket.socket.sendall(sock, data)
+        socket.socket.shutdown(sock, socket.SHUT_WR)
+        sock.settimeout(1.0)
+        for _ in range(16):
+            if not socket.socket.recv(sock, 65536):
+                break
+    except OSError:
+        pass
+
+
+class _TLSAdapter(BuiltinSSLAdapter):
+    """cheroot shakes hands in its accept loop: one client that connects and stays silent
+    stalls every new connection for the whole timeout. Here the handshake is left to the
+    worker that serves the connection, like any slow client."""
+
+    def wrap(self, sock: socket.socket) -> tuple[ssl.SSLSocket, dict]:
+        tls = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return tls, {"wsgi.url_scheme": "https", "HTTPS": "on"}
 
 
 class _DaemonPool(threadpool.ThreadPool):
@@ -168,7 +216,7 @@ class EmbeddedServer:
         self._server.max_request_body_size = limits.body_bytes
         self._server.server_name = "saml-harness"
         if tls is not None:
-            self._server.ssl_adapter = BuiltinSSLAdapter(tls.cert_path, tls.key_path)
+            self._server.ssl_adapter = _TLSAdapter(tls.cert_path, tls.key_path)
         self._thread: threading.Thread | None = None
 
     def bind(self) -> EmbeddedServer:

@@ -11,7 +11,9 @@ import threading
 import warnings
 from collections.abc import Callable
 
+from harness.core import tls
 from harness.core.http_server import EmbeddedServer, Limits, TLSFiles, port_is_free
+from harness.core.tls import TLSMaterial
 from harness.core.workspace import Workspace
 from mock_idp.app import IdPApp, create_idp_app
 from samlkit.events import Event
@@ -41,12 +43,17 @@ class Servers:
         request_timeout: float = 30.0,
         idp_host_name: str | None = None,
         server_factory: Callable[..., EmbeddedServer] = EmbeddedServer,
+        https: bool | None = None,
     ):
         # The mock IdP may be named by another host name than the SP (e.g. "localhost" beside
         # 127.0.0.1): browsers then treat the two as different sites, as with a real IdP.
         self.idp_host_name = idp_host_name
         # A client that stops sending (slowloris) is dropped after this many seconds of silence.
         self._limits = Limits(request_timeout=request_timeout)
+        # HTTPS: both servers present a certificate from the workspace's local CA (made on
+        # first use); `ca_file` is what a client verifies them against.
+        self.https = workspace.sp_profile().https if https is None else https
+        self.tls: TLSMaterial | None = None
         self._tls: TLSFiles | None = None
         # What serves each app: (host, port, app, limits=, tls=) -> EmbeddedServer's interface.
         # The benchmarks pass Werkzeug's dev server (the old one) and waitress here.
@@ -96,6 +103,11 @@ class Servers:
         return f"{server.scheme}://{host}:{server.server_port}"
 
     @property
+    def ca_file(self) -> str | None:
+        """The CA bundle to verify the servers with over HTTPS (None on plain HTTP)."""
+        return str(self.tls.ca_cert) if self.tls else None
+
+    @property
     def running(self) -> bool:
         return bool(self._servers)
 
@@ -106,6 +118,9 @@ class Servers:
                 RuntimeWarning,
                 stacklevel=2,
             )
+        if self.https:
+            self.tls = tls.ensure(self.workspace.tls_dir, (self.host, self.idp_host_name or self.host))
+            self._tls = TLSFiles(str(self.tls.cert), str(self.tls.key))
         slots = [_Slot(), _Slot()]
         for port, slot, name in ((self.sp_port, slots[0], "SP"), (self.idp_port, slots[1], "IdP")):
             if not port_is_free(self.host, port):

@@ -57,6 +57,7 @@ class SPProfile:
     login_path: str = DEFAULT_LOGIN_PATH
     port: int = 8443
     clock_skew: int = 60
+    https: bool = False  # serve both the SP and the mock IdP over HTTPS (harness.core.tls)
 
 
 @dataclass
@@ -255,6 +256,12 @@ class Workspace:
     @property
     def keys_dir(self) -> Path:
         return self.path / KEYS_DIR
+
+    @property
+    def tls_dir(self) -> Path:
+        """The local CA and the servers' HTTPS certificate (harness.core.tls), apart from the
+        SAML keys so that they never show up as signing keys."""
+        return self.path / "tls"
 
     # -- the document store -------------------------------------------------------------------
 

@@ -1,0 +1,73 @@
+"""harness.core.http_server: the cheroot seam binds before it serves, keeps connections alive,
+bounds its workers, refuses transport garbage with a reason, and closes every port on stop."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+
+import pytest
+
+from harness.core.http_server import EmbeddedServer, Limits
+
+
+def _app(env: dict, sr):  # noqa: ANN202
+    body = f"{env['REMOTE_PORT']} {len(env['wsgi.input'].read())}".encode()
+    sr("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.fixture
+def server():  # noqa: ANN201
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(body_bytes=1000, threads=2)).start()
+    yield srv
+    srv.stop()
+
+
+def test_the_port_is_known_before_serving_and_closed_after_stop() -> None:
+    srv = EmbeddedServer("127.0.0.1", 0, _app).bind()
+    port = srv.server_port
+    assert port and srv.server_address == ("127.0.0.1", port)
+    before = {t.ident for t in threading.enumerate()}
+    srv.start()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", "/")
+    assert conn.getresponse().read()
+    srv.stop()
+    conn.close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], left  # workers, accept loop and helper threads all ended
+
+
+def test_a_connection_is_kept_alive_across_requests(server: EmbeddedServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    ports = set()
+    for _ in range(3):
+        conn.request("POST", "/", body=b"x" * 10)
+        r = conn.getresponse()
+        assert r.status == 200 and not r.will_close
+        ports.add(r.read().split()[0])
+    conn.close()
+    assert len(ports) == 1
+
+
+def test_more_idle_connections_than_workers_are_all_served(server: EmbeddedServer) -> None:
+    """Idle kept-alive connections wait in a selector, not in the (2) worker threads."""
+    conns = [http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5) for _ in range(6)]
+    for _ in range(2):
+        for c in conns:
+            c.request("GET", "/")
+            assert c.getresponse().read()
+    for c in conns:
+        c.close()
+
+
+def test_a_body_over_the_limit_is_refused_with_a_reason_before_the_app(server: EmbeddedServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    conn.request("POST", "/", body=b"x" * 2000)
+    r = conn.getresponse()
+    assert r.status == 413 and r.getheader("X-SAML-Reason") == "message-too-large"
+    conn.close()
