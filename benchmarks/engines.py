@@ -74,7 +74,6 @@ class WaitressServer:
             max_request_header_size=limits.header_bytes,
             max_request_body_size=limits.body_bytes,
             asyncore_loop_timeout=0.1,
-            _quiet=True,
         )
         self._thread: threading.Thread | None = None
 
