@@ -126,7 +126,7 @@ class Servers:
             if not port_is_free(self.host, port):
                 self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
                 port = 0
-            self._servers.append(self._server_factory(self.host, port, slot, limits=self._limits, tls=self._tls).bind())
+            self._servers.append(self._make_server(self.host, port, slot))
         self.sp_app = create_sp_app(
             self.workspace.sp_config(self.sp_base, self.idp_base),
             state_path=str(self.workspace.sp_state_path),
@@ -136,8 +136,15 @@ class Servers:
         self.idp_app = create_idp_app(self.workspace.idp_config(self.idp_base, self.sp_base), sink=self._sink)
         slots[0].app, slots[1].app = self.sp_app, self.idp_app
         for srv in self._servers:
-            srv.start()
+            self._serve(srv)
         return self
+
+    def _make_server(self, host: str, port: int, app: Callable) -> EmbeddedServer:
+        """Bound now (the port is known), serving once `_serve` runs."""
+        return self._server_factory(host, port, app, limits=self._limits, tls=self._tls).bind()
+
+    def _serve(self, srv: EmbeddedServer) -> None:
+        srv.start()
 
     def reload(self) -> None:
         """Apply workspace edits to the running servers."""
