@@ -71,3 +71,30 @@ def test_a_body_over_the_limit_is_refused_with_a_reason_before_the_app(server: E
     r = conn.getresponse()
     assert r.status == 413 and r.getheader("X-SAML-Reason") == "message-too-large"
     conn.close()
+
+
+def test_pipelined_requests_are_all_answered(server: EmbeddedServer) -> None:
+    """Two requests in one send: the second waits in the reader's buffer, not on the socket."""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
+        s.sendall(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    answers = [b"HTTP/1.1 " + x for x in data.split(b"HTTP/1.1 ")[1:]]
+    assert len(answers) == 2 and all(a.startswith(b"HTTP/1.1 200") for a in answers)
+    assert answers[1].endswith(b" 3")  # the second request's body, read whole
+
+
+def test_a_chunked_body_is_read(server: EmbeddedServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
+        s.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            b"4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n"
+        )
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and data.endswith(b" 7")
