@@ -5,7 +5,7 @@ one each login: a plain environ per request and the cookies the apps set; `commo
 werkzeug's test client, shown too, spends 0.6 ms per login outside the apps): GET the unique
 login URL (302 with an AuthnRequest), GET the IdP's SSO URL
 (login form), POST the credentials (an auto-posting form with a Response, assertion and
-response both signed, RSA-2048, SHA-256), POST the Response to the ACS (every DESIGN.md §5
+response both signed, RSA-2048, SHA-256), POST the Response to the ACS (every security-baseline
 check, replay cache, mapping, session: 303). SP state in a SQLite file, as the app runs.
 
 Baseline: a pysaml2 Saml2Client + Server pair with pysaml2's default crypto backend (it forks
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 
 def step_breakdown(login: c.InProcessLogin, runs: int) -> list[list[str]]:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 BROWSERS = 8
 SECONDS = 3.0  # per round of the throughput test; two rounds per server, alternating
@@ -54,7 +54,7 @@ def one_login(url: str) -> None:
         raise RuntimeError(f"login ended at {page.url} ({page.status} {page.reason_code})")
 
 
-def hello_server(factory):  # noqa: ANN001, ANN201
+def hello_server(factory):
     """A hello-world WSGI app on a server class (`factory` as in `Servers(server_factory=)`)."""
     from werkzeug.wrappers import Response
 
@@ -85,7 +85,7 @@ def load_child(url: str, browsers: int, seconds: float) -> None:
         while time.perf_counter() < stop:
             try:
                 one_login(url)
-            except Exception as err:  # noqa: BLE001 - counted and reported
+            except Exception as err:  # counted and reported
                 errors.append(repr(err))
                 return
             done[i] += 1
@@ -117,7 +117,7 @@ def rate(rounds: list[dict]) -> float:
     return sum(r["logins"] for r in rounds) / sum(r["seconds"] for r in rounds)
 
 
-def load_run(servers) -> tuple[bool, str]:  # noqa: ANN001
+def load_run(servers) -> tuple[bool, str]:
     """500 logins by 32 browsers, three users round-robin: errors, crossed sessions, SP state."""
     from harness.core.load import run_load
 

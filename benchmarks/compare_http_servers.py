@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
-from bench_4_login_loopback import DEMO_KEY, one_login, rate, throughput  # noqa: E402
-from engines import WaitressServer, WerkzeugDevServer  # noqa: E402
+import common as c
+from bench_4_login_loopback import DEMO_KEY, one_login, rate, throughput
+from engines import WaitressServer, WerkzeugDevServer
 
-from harness.core.http_server import EmbeddedServer  # noqa: E402
-from harness.core.servers import Servers  # noqa: E402
-from harness.core.workspace import Workspace  # noqa: E402
+from harness.core.http_server import EmbeddedServer
+from harness.core.servers import Servers
+from harness.core.workspace import Workspace
 
 ENGINES = {"cheroot": EmbeddedServer, "waitress": WaitressServer, "werkzeug dev": WerkzeugDevServer}
 
@@ -42,7 +42,7 @@ def refused(port: int) -> bool:
     return False
 
 
-def start_stop(factory, root: Path) -> tuple[float, float, bool, int]:  # noqa: ANN001
+def start_stop(factory, root: Path) -> tuple[float, float, bool, int]:
     """Seconds to start both servers and to stop them after one login; ports closed; threads left."""
     ws = Workspace.demo(root / f"ss-{factory.__name__}-{time.monotonic_ns()}")
     before = set(threading.enumerate())
@@ -50,7 +50,7 @@ def start_stop(factory, root: Path) -> tuple[float, float, bool, int]:  # noqa: 
     s = Servers(ws, sp_port=0, idp_port=0, server_factory=factory).start()
     started = time.perf_counter() - t
     one_login(s.login_url(DEMO_KEY))
-    ports = [srv.server_port for srv in s._servers]  # noqa: SLF001 - measuring the seam itself
+    ports = [srv.server_port for srv in s._servers]
     t = time.perf_counter()
     s.stop()
     stopped = time.perf_counter() - t

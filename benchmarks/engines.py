@@ -102,7 +102,7 @@ class WaitressServer:
     def stop(self) -> None:
         """waitress has no stop: close the listener and every channel, then the task threads."""
         self._srv.close()
-        for channel in list(self._srv._map.values()):  # noqa: SLF001 - no public way to end its loop
+        for channel in list(self._srv._map.values()):
             channel.close()
         self._srv.task_dispatcher.shutdown()
         if self._thread is not None:

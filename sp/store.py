@@ -7,6 +7,7 @@ WAL journal, a lock: simple and safe under the threaded server.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -32,6 +33,10 @@ class SPStore:
     def __init__(self, path: str | Path | None):
         self.path = str(path) if path else ":memory:"
         self._lock = threading.Lock()
+        if self.path != ":memory:":
+            # Session tokens and the replay cache: owner-only. SQLite gives -wal/-shm this mode too.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+            os.chmod(self.path, 0o600)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -62,7 +67,7 @@ class SPStore:
             )
             # rowids grow with each insert, so this drops whatever came before the last
             # MAX_OUTSTANDING inserts, through the rowid index (no scan, no count).
-            self._db.execute("DELETE FROM outstanding WHERE rowid <= ?", (cur.lastrowid - MAX_OUTSTANDING,))
+            self._db.execute("DELETE FROM outstanding WHERE rowid <= ?", ((cur.lastrowid or 0) - MAX_OUTSTANDING,))
 
     def take_request(self, request_id: str) -> dict[str, Any] | None:
         """Remove and return an unexpired outstanding request: each may be answered once."""

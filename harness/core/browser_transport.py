@@ -94,7 +94,7 @@ class Transport:
         if self._tls is None:
             verify = self.session.verify
             if verify is False:
-                self._tls = ssl._create_unverified_context()  # noqa: S323 - the caller asked for it
+                self._tls = ssl._create_unverified_context()
             else:
                 self._tls = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
         return self._tls

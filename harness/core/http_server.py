@@ -24,6 +24,8 @@ from cheroot import errors, server, wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.workers import threadpool
 
+from sp.contract import REASON_HEADER, Reason
+
 log = logging.getLogger(__name__)
 
 
@@ -45,11 +47,11 @@ class TLSFiles:
 
 # cheroot's status for a refusal -> (status we send, reason code)
 _REFUSALS = {
-    "413": ("413 Request Entity Too Large", "message-too-large"),  # a body over the limit
-    "414": ("414 Request-URI Too Long", "message-too-large"),
-    "408": ("408 Request Timeout", "request-timeout"),
+    "413": ("413 Request Entity Too Large", Reason.MESSAGE_TOO_LARGE),  # a body over the limit
+    "414": ("414 Request-URI Too Long", Reason.MESSAGE_TOO_LARGE),
+    "408": ("408 Request Timeout", Reason.BAD_REQUEST),  # a client that went silent mid-request
 }
-_HEADERS_TOO_LARGE = ("431 Request Header Fields Too Large", "message-too-large")
+_HEADERS_TOO_LARGE = ("431 Request Header Fields Too Large", Reason.MESSAGE_TOO_LARGE)
 
 
 class _Buffer:
@@ -78,7 +80,7 @@ class _Request(server.HTTPRequest):
             if held.data:
                 real.write(bytes(held.data))
 
-    def simple_response(self, status: str | bytes, msg: str | bytes = "") -> None:  # noqa: C901 - cheroot's shape
+    def simple_response(self, status: str | bytes, msg: str | bytes = "") -> None:
         """cheroot's own answer to a request the app never sees, with our status and reason."""
         status = status.decode("latin-1") if isinstance(status, bytes) else str(status)
         text = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
@@ -87,12 +89,12 @@ class _Request(server.HTTPRequest):
         elif status[:3] in _REFUSALS:
             status, reason = _REFUSALS[status[:3]]
         else:
-            status, reason = "400 Bad Request", "bad-request"
+            status, reason = "400 Bad Request", Reason.BAD_REQUEST
         self.close_connection = True
         body = (text or status[4:]).encode("latin-1", "replace")
         head = (
             f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
-            f"X-SAML-Reason: {reason}\r\nConnection: close\r\n\r\n"
+            f"{REASON_HEADER}: {reason}\r\nConnection: close\r\n\r\n"
         )
         try:
             self.conn.wfile.write(head.encode("latin-1") + body)
@@ -104,7 +106,8 @@ class _Request(server.HTTPRequest):
 _PLAIN_HTTP_BODY = b"This port speaks HTTPS: use an https:// URL."
 _PLAIN_HTTP_ON_TLS = (
     b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-    b"X-SAML-Reason: bad-request\r\nConnection: close\r\n\r\n%s" % (len(_PLAIN_HTTP_BODY), _PLAIN_HTTP_BODY)
+    b"%s: %s\r\nConnection: close\r\n\r\n%s"
+    % (len(_PLAIN_HTTP_BODY), REASON_HEADER.encode(), Reason.BAD_REQUEST.encode(), _PLAIN_HTTP_BODY)
 )
 
 
@@ -244,11 +247,11 @@ class _Server(wsgi.Server):
         while self.ready and not self.interrupt:
             try:
                 self._connections.run(self.expiration_interval)
-            except Exception:  # noqa: BLE001 - cheroot logs and keeps serving, as here
+            except Exception:
                 log.debug("cheroot serve loop", exc_info=True)
 
     @classmethod
-    def prepare_socket(cls, bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port=False):  # noqa: A002, ANN001, ANN206, PLR0913 - cheroot's signature
+    def prepare_socket(cls, bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port=False):
         """SO_REUSEADDR on port 0 too (cheroot sets it for fixed ports only), as Werkzeug did: a
         restart on the ports just used works while browsers still hold keep-alive connections."""
         sock = super().prepare_socket(bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port)
@@ -268,7 +271,7 @@ class EmbeddedServer:
         port: int,
         app: Callable,
         *,
-        limits: Limits = Limits(),  # noqa: B008 - frozen
+        limits: Limits = Limits(),
         tls: TLSFiles | None = None,
     ) -> None:
         self.tls = tls
@@ -314,7 +317,7 @@ class EmbeddedServer:
     def _serve(self) -> None:
         try:
             self._server.serve()
-        except Exception:  # noqa: BLE001 - the serving thread must end quietly on stop
+        except Exception:
             log.debug("server on port %s ended", self.server_port, exc_info=True)
 
     def stop(self) -> None:

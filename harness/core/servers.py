@@ -16,6 +16,7 @@ from harness.core.http_server import EmbeddedServer, Limits, TLSFiles, port_is_f
 from harness.core.tls import TLSMaterial
 from harness.core.workspace import Workspace
 from mock_idp.app import IdPApp, create_idp_app
+from mock_idp.contract import IdPRoute
 from samlkit.events import Event
 from sp.app import SPApp, create_sp_app
 
@@ -28,7 +29,7 @@ class _Slot:
     def __init__(self) -> None:
         self.app: Callable | None = None
 
-    def __call__(self, environ: dict, start_response: Callable):  # noqa: ANN204
+    def __call__(self, environ: dict, start_response: Callable):
         return self.app(environ, start_response)  # type: ignore[misc]
 
 
@@ -83,7 +84,7 @@ class Servers:
         for fn in self._listeners:
             try:
                 fn(event)
-            except Exception:  # noqa: BLE001 - a broken listener must not break a login
+            except Exception:  # a broken listener must not break a login
                 logging.getLogger(__name__).exception("trace listener failed")
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -181,4 +182,4 @@ class Servers:
         params = {"sp": sp_entity_id or self.sp_app.config.entity_id}
         if user:
             params["user"] = user
-        return f"{self.idp_base}/start?{urlencode(params)}"
+        return f"{self.idp_base}{IdPRoute.START}?{urlencode(params)}"

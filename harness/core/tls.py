@@ -32,7 +32,7 @@ class TLSMaterial:
     key: Path  # its private key (0600)
 
 
-def _key_pem(key) -> bytes:  # noqa: ANN001 - a cryptography private key
+def _key_pem(key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -24,6 +23,7 @@ from harness.core.inspect_message import inspect
 from harness.core.trace import Message
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
+from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail
@@ -34,10 +34,10 @@ MAX_DROP_BYTES = 4 * 1024 * 1024
 class DropEdit(QPlainTextEdit):
     """Takes pasted text, dropped text, and dropped files (their content)."""
 
-    def canInsertFromMimeData(self, source) -> bool:  # noqa: N802
+    def canInsertFromMimeData(self, source) -> bool:
         return source.hasUrls() or super().canInsertFromMimeData(source)
 
-    def insertFromMimeData(self, source) -> None:  # noqa: N802
+    def insertFromMimeData(self, source) -> None:
         if source.hasUrls():
             for url in source.urls():
                 if url.isLocalFile():
@@ -72,13 +72,13 @@ class InspectorView(QWidget):
         self.clear_btn = QPushButton("Clear")
         self.which = QComboBox()
         self.which.setToolTip("The input holds several messages: choose one")
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setWordWrap(True)
         self.detail = MessageDetail(blank="Paste a message above: it is decoded as you type.")
         self.messages: list[Message] = []
         self._file_cert: bytes | None = None
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Check signatures with:"))
+        bar.addWidget(plain_label("Check signatures with:"))
         bar.addWidget(self.cert, 1)
         bar.addWidget(self.decode_btn)
         bar.addWidget(self.clear_btn)
@@ -167,7 +167,7 @@ class InspectorView(QWidget):
                 return sub.idp_cert_pem if sub else None
             if kind == "key":
                 return cert_of(ws, key)
-        except Exception:  # noqa: BLE001 - a broken key file: check without a certificate
+        except Exception:  # a broken key file: check without a certificate
             return None
         if kind == "file":
             return self._file_cert

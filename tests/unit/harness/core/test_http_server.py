@@ -12,14 +12,14 @@ import pytest
 from harness.core.http_server import EmbeddedServer, Limits
 
 
-def _app(env: dict, sr):  # noqa: ANN202
+def _app(env: dict, sr):
     body = f"{env['REMOTE_PORT']} {len(env['wsgi.input'].read())}".encode()
     sr("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
 
 
 @pytest.fixture
-def server():  # noqa: ANN201
+def server():
     srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(body_bytes=1000, threads=2)).start()
     yield srv
     srv.stop()

@@ -9,7 +9,7 @@ from cryptography import x509
 from harness.core import tls
 
 
-def _cert(path) -> x509.Certificate:  # noqa: ANN001
+def _cert(path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(path.read_bytes())
 
 
