@@ -15,7 +15,7 @@ import pyotp
 import requests
 from lxml import html as lxml_html
 
-from harness.core.browser_transport import Transport
+from harness.core.browser_transport import Transport, loopback_cas
 from sp.contract import REASON_HEADER
 
 MAX_HOPS = 25
@@ -59,7 +59,12 @@ class _Session(requests.Session):
     """
 
     def request(self, method, url, *args, **kwargs):  # requests' API
-        self.trust_env = urlsplit(url).hostname not in LOOPBACK
+        parts = urlsplit(url)
+        self.trust_env = parts.hostname not in LOOPBACK
+        if not self.trust_env and parts.scheme == "https" and self.verify is True and "verify" not in kwargs:
+            cas = loopback_cas()  # the harness's own servers over HTTPS: their local CA
+            if cas:
+                kwargs["verify"] = cas[-1]
         return super().request(method, url, *args, **kwargs)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import re
 import ssl
+import threading
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +21,23 @@ import requests
 
 # A kept-alive connection the server has since closed fails on first use: send again, once.
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.CannotSendRequest)
+
+
+# The CAs of the harness's own HTTPS servers (harness.core.tls), trusted for loopback hosts only:
+# every scripted browser of the process verifies the servers it started against them.
+_LOOPBACK_CAS: list[str] = []
+_CAS_LOCK = threading.Lock()
+
+
+def trust_on_loopback(ca_file: str) -> None:
+    with _CAS_LOCK:
+        if ca_file not in _LOOPBACK_CAS:
+            _LOOPBACK_CAS.append(ca_file)
+
+
+def loopback_cas() -> list[str]:
+    with _CAS_LOCK:
+        return list(_LOOPBACK_CAS)
 
 
 class TransportError(ValueError):
@@ -94,9 +112,13 @@ class Transport:
         if self._tls is None:
             verify = self.session.verify
             if verify is False:
-                self._tls = ssl._create_unverified_context()
+                self._tls = ssl._create_unverified_context()  # the caller asked for it
+            elif isinstance(verify, str):
+                self._tls = ssl.create_default_context(cafile=verify)
             else:
-                self._tls = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+                self._tls = ssl.create_default_context()
+                for ca in loopback_cas():  # this transport serves loopback hosts only
+                    self._tls.load_verify_locations(cafile=ca)
         return self._tls
 
     def _connection(self, scheme: str, host: str, port: int) -> tuple[http.client.HTTPConnection, bool]:

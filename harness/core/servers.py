@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable
 
 from harness.core import tls
+from harness.core.browser_transport import trust_on_loopback
 from harness.core.http_server import EmbeddedServer, Limits, TLSFiles, port_is_free
 from harness.core.tls import TLSMaterial
 from harness.core.workspace import Workspace
@@ -122,6 +123,7 @@ class Servers:
         if self.https:
             self.tls = tls.ensure(self.workspace.tls_dir, (self.host, self.idp_host_name or self.host))
             self._tls = TLSFiles(str(self.tls.cert), str(self.tls.key))
+            trust_on_loopback(str(self.tls.ca_cert))  # the scripted browsers of this process verify with it
         slots = [_Slot(), _Slot()]
         for port, slot, name in ((self.sp_port, slots[0], "SP"), (self.idp_port, slots[1], "IdP")):
             if not port_is_free(self.host, port):

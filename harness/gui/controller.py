@@ -140,6 +140,11 @@ class AppController(WorkspaceEdits, QObject):
             self.bridge.warning(note[0].upper() + note[1:] + ".")
         self.bridge.health.emit({"sp": True, "idp": True})
         self.bridge.info(f"SP on {servers.sp_base}, mock IdP on {servers.idp_base}.")
+        if servers.tls is not None:
+            self.bridge.info(
+                f"HTTPS: the certificates come from the workspace's local CA {servers.tls.ca_cert}; "
+                "trust it once in your browser to open the flows there (README: HTTPS)."
+            )
 
     def _on_servers_failed(self, why: str) -> None:
         self._starting = False

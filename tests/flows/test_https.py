@@ -84,11 +84,35 @@ def test_metadata_names_https_endpoints(servers: Servers) -> None:
         assert locations and all(loc.startswith("https://127.0.0.1:") for loc in locations), locations
 
 
-def test_a_browser_without_the_ca_refuses_the_servers(servers: Servers) -> None:
-    b = ScriptedBrowser(Credentials("alice", "alice123"), timeout=10)  # the system's CAs only
+def test_a_client_without_the_ca_refuses_the_servers(servers: Servers) -> None:
+    with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+        requests.get(servers.sp_base + "/whoami", timeout=10)  # the system's CAs only
+    b = ScriptedBrowser(Credentials("alice", "alice123"), ca_file=certifi_bundle(), timeout=10)
     try:
         with pytest.raises(BrowserError, match="CERTIFICATE_VERIFY_FAILED"):
             b.get(servers.login_url(IDM_KEY))
+    finally:
+        b.close()
+
+
+def certifi_bundle() -> str:
+    import certifi
+
+    return certifi.where()
+
+
+def test_the_harness_own_browsers_trust_its_servers_ca(servers: Servers) -> None:
+    """flow, load, the checklist and the app make their browsers without a CA: the servers'
+    CA is trusted for loopback hosts in this process, by the scripted browser and its session."""
+    from harness.core.load import run_load
+
+    result = run_load(servers, kind="sp", idm_key=IDM_KEY, users=["alice", "bob"], repeat=6, concurrency=3)
+    assert result.ok and len(result.logins) == 6, result.report()
+    assert all(x.login == x.expected for x in result.logins)
+    b = ScriptedBrowser(timeout=10)
+    try:
+        r = b.session.get(servers.sp_base + "/whoami", timeout=10)  # requests, verified with that CA
+        assert r.status_code == 401
     finally:
         b.close()
 
