@@ -159,3 +159,21 @@ def test_the_ca_survives_a_restart_and_the_setting_is_the_workspaces(tmp_path) -
             assert plain.sp_base.startswith("http://") and plain.ca_file is None
     finally:
         ws.close()
+
+
+def test_the_attack_battery_holds_over_https(tmp_path) -> None:
+    """The battery's own browsers and its direct posts go over TLS to the embedded SP."""
+    from dataclasses import replace
+
+    from harness.core.battery import run_embedded
+    from mock_idp.scenarios import CATALOGUE
+
+    ws = Workspace.demo(tmp_path / "ws")
+    try:
+        ws.set_sp_profile(replace(ws.sp_profile(), https=True))
+        chosen = [s for s in CATALOGUE if s.name in ("signature-removed-assertion", "tampered-nameid")]
+        report = run_embedded(ws, scenarios=chosen)
+        assert len(report.results) >= 2 and not [r for r in report.results if r.bad]
+        assert {r.verdict for r in report.results} == {"refused", "accepted"}  # the attacks, the control login
+    finally:
+        ws.close()
