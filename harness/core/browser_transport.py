@@ -162,7 +162,9 @@ class Transport:
         if resp.will_close:
             conn.close()
             self._conns.pop((scheme, parts.hostname, port), None)
-        head = dict(resp.getheaders())
+        head: dict[str, str] = {}
+        for name, value in resp.getheaders():  # repeated headers joined, as requests does
+            head[name] = f"{head[name]}, {value}" if name in head else value
         return Reply(resp.status, head, payload.decode(_charset(head.get("Content-Type", "")), "replace"))
 
     @staticmethod

@@ -122,3 +122,21 @@ def test_form_encoding_matches_urlencode() -> None:
 
     data = {"SAMLResponse": "PD94+bWw/=" * 50, "a b": "ü é~-_.!*()'&=?#%\r\n", "": ""}
     assert form_encode(data).decode("ascii") == urlencode(data)
+
+
+def test_repeated_headers_are_joined_as_requests_did() -> None:
+    from harness.core.http_server import EmbeddedServer
+
+    def two_cookies(env: dict, sr):
+        sr("200 OK", [("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/"), ("Content-Length", "0")])
+        return [b""]
+
+    srv = EmbeddedServer("127.0.0.1", 0, two_cookies).start()
+    browser = ScriptedBrowser(timeout=5)
+    try:
+        page = browser.get(f"http://127.0.0.1:{srv.server_port}/")
+        assert page.headers["Set-Cookie"] == "a=1; Path=/, b=2; Path=/"
+        assert {c.name: c.value for c in browser.session.cookies} == {"a": "1", "b": "2"}
+    finally:
+        browser.close()
+        srv.stop()
