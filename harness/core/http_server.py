@@ -259,7 +259,9 @@ class _Server(wsgi.Server):
         return sock
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
-        log.debug("cheroot: %s", msg, exc_info=traceback)
+        """What hostile or broken clients cause stays at debug; an error of the server itself
+        (an app that raised: the client got a 400) is logged as one."""
+        log.log(logging.ERROR if level >= logging.ERROR else logging.DEBUG, "cheroot: %s", msg, exc_info=traceback)
 
 
 class EmbeddedServer:
