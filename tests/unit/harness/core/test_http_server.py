@@ -98,3 +98,19 @@ def test_a_chunked_body_is_read(server: EmbeddedServer) -> None:
         while chunk := s.recv(65536):
             data += chunk
     assert data.startswith(b"HTTP/1.1 200") and data.endswith(b" 7")
+
+
+def test_an_app_that_raises_is_a_400_with_a_reason_not_a_500(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(env: dict, sr):
+        raise RuntimeError("a bug")
+
+    srv = EmbeddedServer("127.0.0.1", 0, broken).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=5)
+        conn.request("GET", "/")
+        r = conn.getresponse()
+        assert r.status == 400 and r.getheader("X-SAML-Reason") == "bad-request"
+        conn.close()
+    finally:
+        srv.stop()
+    assert any("a bug" in (rec.exc_text or "") or rec.exc_info for rec in caplog.records if rec.levelname == "ERROR")
