@@ -73,7 +73,7 @@ class WaitressServer:
             channel_timeout=int(limits.request_timeout),
             max_request_header_size=limits.header_bytes,
             max_request_body_size=limits.body_bytes,
-            asyncore_loop_timeout=0.1,
+            asyncore_loop_timeout=1,
         )
         self._thread: threading.Thread | None = None
 
