@@ -62,9 +62,13 @@ def _requests_browser() -> type:
     from harness.core.browser import BrowserError, Page, ScriptedBrowser
 
     class RequestsBrowser(ScriptedBrowser):
-        def _fetch(self, method: str, url: str, data: dict[str, str] | None) -> Page:
+        def _fetch(
+            self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None
+        ) -> Page:
             try:
-                r = self.session.request(method, url, data=data, allow_redirects=False, timeout=self.timeout)
+                r = self.session.request(
+                    method, url, data=data, headers=headers, allow_redirects=False, timeout=self.timeout
+                )
             except Exception as err:
                 raise BrowserError(str(err)) from err
             return Page(url=url, status=r.status_code, text=r.text, headers=dict(r.headers))

@@ -23,7 +23,7 @@ from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.html import auto_post_form
 from samlkit.metadata_xml import sp_metadata
 from samlkit.safexml import UnsafeXML, parse
-from sp import api
+from sp import api, logout, tenant
 from sp.authn_request import Clients
 from sp.contract.http import (
     ACCOUNT_PICKER,
@@ -40,7 +40,8 @@ from sp.mapping import decide
 from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
 from sp.store import SPStore
-from sp.validate import Validator, issuers_of
+from sp.throttle import ApiThrottle
+from sp.validate import Validator
 
 # SAML caps RelayState at 80 bytes (bindings §3.4.3, §3.5.3); deep links get more room here, but
 # not the 64 kB of a request line: the login URL stores it with each outstanding request.
@@ -79,6 +80,7 @@ class SPApp:
         self.sink = sink
         self.store = SPStore(state_path)
         self.clients = Clients()
+        self.api_throttle = ApiThrottle()
         self.on_accounts_changed = on_accounts_changed
         self.lock = threading.RLock()
         self.config = config
@@ -136,6 +138,7 @@ class SPApp:
         resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
         resp.headers[REASON_HEADER] = r.code
         resp.headers["Cache-Control"] = "no-store"
+        resp.headers.update(r.headers)
         return resp
 
     def _html(self, html: str, status: int = 200) -> Response:
@@ -237,8 +240,9 @@ class SPApp:
         )
         validator: Validator | None = None
         try:
-            relay = local_path(relay_raw)
-            validator, root, assertion = self._verify_trust(value, request)
+            chosen = tenant.chosen_key(relay_raw)  # "idm_key=KEY": the subscription, not a place to go
+            relay = local_path(relay_raw) if chosen is None else None
+            validator, root, assertion = self._verify_trust(value, request, chosen)
             sub = validator.sub
             identity = validator.finish(root, assertion)
             if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
@@ -327,11 +331,14 @@ class SPApp:
         resp.headers[BOUNCE_HEADER] = "same-site"
         return resp
 
-    def _verify_trust(self, value: str | None, request: Request) -> tuple[Validator, etree._Element, etree._Element]:
+    def _verify_trust(
+        self, value: str | None, request: Request, chosen: str | None = None
+    ) -> tuple[Validator, etree._Element, etree._Element]:
         """Read the Response and find the subscription whose trust its signatures satisfy.
 
         Several subscriptions may trust the same IdP EntityID (one IdP, two onboardings). A
-        solicited Response belongs to the subscription that sent the request; otherwise each
+        solicited Response belongs to the subscription that sent the request, an IdP-initiated one
+        to the subscription its RelayState `idm_key=KEY` chose (`sp.tenant`); otherwise each
         candidate's certificate is tried in turn and the first whose signature verifies wins.
         When none does, the refusal is the first candidate's.
         """
@@ -349,47 +356,20 @@ class SPApp:
         )
         root = reader.read(value)
         try:
-            candidates = self._candidates(config, root)
+            found = tenant.candidates(config, root, self.store.peek_request, chosen)
         except Refusal as r:
             raise reader.fail("Trust", r.code, r.message) from None
         refusals: list[Refusal] = []
-        for sub in candidates:
+        for sub in found.subscriptions:
             validator = reader.for_subscription(sub)
+            if found.note:
+                validator.ok("Subscription", found.note)
             try:
                 return validator, root, validator.check_trust(root)
             except Refusal as r:
                 r.subscription = sub.idm_key
                 refusals.append(r)
-        raise refusals[0]  # _candidates never returns an empty list
-
-    def _candidates(self, config: SPConfig, root: etree._Element) -> list[Subscription]:
-        """The subscriptions that trust the Issuer of this Response, before any trust is given."""
-        issuers = issuers_of(root)
-        matching = [s for s in config.subscriptions if s.idp_entity_id and s.idp_entity_id in issuers]
-        ready = [s for s in matching if s.saml_ready]
-        if not ready:
-            shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
-            if any(not s.nds_enabled for s in matching):
-                raise Refusal(
-                    Reason.NDS_REQUIRED,
-                    f"The subscription that trusts {shown} lacks the New Data Security Model, which SAML needs.",
-                )
-            if matching:
-                raise Refusal(
-                    Reason.SAML_NOT_CONFIGURED,
-                    f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
-                )
-            raise Refusal(Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer of this Response ({shown}).")
-        if len(ready) > 1:
-            # Some IdPs put InResponseTo only in the SubjectConfirmationData: look there too. This
-            # only orders the candidates; each must still pass every check of its own trust.
-            found = root.xpath(".//@InResponseTo")
-            for irt in [root.get("InResponseTo"), *found]:
-                req = self.store.peek_request(irt) if irt else None
-                if req:
-                    ready = [s for s in ready if s.idm_key == req["idm_key"]] or ready
-                    break
-        return ready
+        raise refusals[0]  # tenant.candidates never returns an empty list
 
     def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
         token = secrets.token_urlsafe(32)
@@ -460,15 +440,7 @@ class SPApp:
         return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     def _logout(self, request: Request) -> Response:
-        token = request.cookies.get(SESSION_COOKIE)
-        session = self.store.get_session(token) if token else None
-        if token:
-            self.store.end_session(token)
-        sub = self.config.subscription(session["subscription"]) if session else None
-        target = sub.exit_url if sub and sub.exit_url else Route.LOGGED_OUT
-        resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
-        resp.delete_cookie(SESSION_COOKIE, path="/")
-        return resp
+        return logout.handle(self, request)
 
     def _metadata(self, request: Request) -> Response:
         key = request.args.get("idm_key")

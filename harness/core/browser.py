@@ -103,15 +103,20 @@ class ScriptedBrowser:
     def get(self, url: str) -> Page:
         return self._go("GET", url, None)
 
+    def navigate(self, url: str) -> Page:
+        """The tester opens `url` themselves (typed, a bookmark): as a real browser does, the
+        request says so (`Sec-Fetch-Site: none`), which the SP's logout requires of a GET."""
+        return self._go("GET", url, None, headers={"Sec-Fetch-Site": "none"})
+
     def post(self, url: str, data: dict[str, str]) -> Page:
         return self._go("POST", url, data)
 
-    def _go(self, method: str, url: str, data: dict[str, str] | None) -> Page:
+    def _go(self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None) -> Page:
         for _ in range(MAX_HOPS):
-            page = self._fetch(method, url, data)
+            page = self._fetch(method, url, data, headers)
             self.history.append(page)
             if page.status in _REDIRECTS and "Location" in page.headers:
-                url, method, data = urljoin(url, page.headers["Location"]), "GET", None
+                url, method, data, headers = urljoin(url, page.headers["Location"]), "GET", None, None
                 continue
             nxt = self._next_form(page)
             if nxt is None:
@@ -119,12 +124,14 @@ class ScriptedBrowser:
             method, url, data = "POST", nxt[0], nxt[1]
         raise BrowserError(f"more than {MAX_HOPS} hops: the flow is looping")
 
-    def _fetch(self, method: str, url: str, data: dict[str, str] | None) -> Page:
+    def _fetch(self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None) -> Page:
         try:
             if urlsplit(url).hostname in LOOPBACK:
-                r = self._loopback.request(method, url, data)
+                r = self._loopback.request(method, url, data, headers)
                 return Page(url=url, status=r.status, text=r.text, headers=r.headers)
-            resp = self.session.request(method, url, data=data, allow_redirects=False, timeout=self.timeout)
+            resp = self.session.request(
+                method, url, data=data, headers=headers, allow_redirects=False, timeout=self.timeout
+            )
         except (requests.RequestException, OSError, http.client.HTTPException, ValueError) as err:
             raise BrowserError(f"{method} {url} failed: {err}") from err
         return Page(url=url, status=resp.status_code, text=resp.text, headers=dict(resp.headers))

@@ -133,7 +133,7 @@ class Transport:
         self._conns[key] = conn
         return conn, False
 
-    def request(self, method: str, url: str, data: dict[str, str] | None) -> Reply:
+    def request(self, method: str, url: str, data: dict[str, str] | None, extra: dict[str, str] | None = None) -> Reply:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
@@ -144,6 +144,7 @@ class Transport:
         jar = self.session.cookies
         jar.add_cookie_header(req)
         headers = dict(self.session.headers)
+        headers.update(extra or {})
         headers.update(req.header_items())
         body = None
         if data is not None:

@@ -31,11 +31,13 @@ from harness.core.flow import UNKNOWN, expect
 from harness.core.questionnaire import Questionnaire
 from harness.core.recorder import TraceRecorder
 from harness.core.servers import Servers
+from harness.core.status_advice import advice
 from harness.core.trace import Step, Trace
 from mock_idp.contract import IdPRoute
 from sp.contract import ACCOUNT_PICKER, REASON_HEADER, SESSION, Route
 from sp.mapping import predict
 from sp.model import Account, Subscription
+from sp.trust import trusted_by_issuer
 
 PASS, FAIL, SKIP, PENDING = "pass", "fail", "skip", "pending"
 IDP, SP, QUESTIONNAIRE, BROWSER = "IdP", "SP", "questionnaire", "browser"
@@ -325,7 +327,9 @@ def _acs_refusal(step: Step, report: ChecklistReport, ctx: _Context) -> tuple[st
             "Give the account the identity the IdP sends: as its login, or as its External ID "
             "(a Manager sets it), or make the IdP send the login name.",
         )
-    side, fix = _ACS_FIX.get(code, (IDP, "Compare the Response with the SP's checks in the trace."))
+    side, fix = (code == "status-not-success" and advice(reason)) or _ACS_FIX.get(
+        code, (IDP, "Compare the Response with the SP's checks in the trace.")
+    )
     return text, side, fix.format(sp_entity=report.sp_entity_id, acs=report.acs_url)
 
 
@@ -387,7 +391,8 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
             r = sent[0]
             status = r.message.summary.status if r.message else ""
             if status and not status.endswith(":Success"):
-                auth.set(FAIL, f"the IdP answered with the status {status}", IDP, "See the IdP's logs.", [r.index])
+                side, fix = advice(status) or (IDP, "See the IdP's logs.")
+                auth.set(FAIL, f"the IdP answered with the status {status}", side, fix, [r.index])
             else:
                 who = r.message.summary.name_id if r.message else ""
                 extra = " with a second factor (TOTP)" if mfa else ""
@@ -481,14 +486,20 @@ def _check_trace(report: ChecklistReport, ctx: _Context, *, interactive: bool = 
                 )
             else:
                 picker = " after the account picker" if a.code == ACCOUNT_PICKER else ""
+                signed = next((c.detail for c in a.checks if c.name == "Assertion signature" and c.ok), "")
+                signed = f"; the Assertion {signed.rsplit(' (', 1)[0]}" if "rollover" in signed else ""  # which one
                 sess.set(
-                    PASS, f"session opened for {login} in {sub.name or sub.idm_key}{picker} ({mapping})", evidence=ev
+                    PASS,
+                    f"session opened for {login} in {sub.name or sub.idm_key}{picker} ({mapping}){signed}",
+                    evidence=ev,
                 )
                 if not report.account:
                     report.account = login
 
     out = report.step("logout")
-    logouts = [s for s in steps if s.dst == "sp" and _path(s) == Route.LOGOUT]
+    seen = [s for s in steps if s.dst == "sp" and _path(s) == Route.LOGOUT]
+    # A logout confirmation page (200) is not a logout: judge the request that ended the session.
+    logouts = [s for s in seen if s.status in (301, 302, 303, 307)] or seen
     if sess.status != PASS:
         out.set(SKIP, "not reached")
     elif not logouts:
@@ -639,14 +650,19 @@ def _drive(servers: Servers, report: ChecklistReport, creds: Credentials, on_ste
     """Unique URL → IdP → ACS → logout, following the exit URL only when it is on loopback."""
     browser = ScriptedBrowser(creds)
     trace = report.trace
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    certs = trusted_by_issuer(servers.sp_app.config)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs, on_step=on_step)
     servers.add_listener(recorder)
     try:
         browser.get(report.login_url)
         who = browser.get(servers.sp_base + Route.WHOAMI)
         if who.status == 200:
-            r = browser.session.get(servers.sp_base + Route.LOGOUT, allow_redirects=False, timeout=browser.timeout)
+            r = browser.session.get(  # the tester's own click: the SP's logout wants Sec-Fetch-Site
+                servers.sp_base + Route.LOGOUT,
+                headers={"Sec-Fetch-Site": "none"},
+                allow_redirects=False,
+                timeout=browser.timeout,
+            )
             target = urljoin(servers.sp_base + "/", r.headers.get("Location", ""))
             host = urlsplit(target).hostname or ""
             if r.is_redirect and host in ("127.0.0.1", "localhost", "::1"):
@@ -693,8 +709,8 @@ def run_interactive(
             on_trace(trace, step)
         path = _path(step)
         if step.dst == "sp":
-            if path == Route.LOGOUT:
-                logged_out.set()
+            if path == Route.LOGOUT and step.status in (301, 302, 303, 307):
+                logged_out.set()  # not on the confirmation page: only when the session ended
                 decided.set()
             elif path.rstrip("/") == ctx.acs_path.rstrip("/") and (step.verdict == "refused" or step.code == SESSION):
                 decided.set()
@@ -705,11 +721,12 @@ def run_interactive(
         elif step.dst == "idp" and step.status >= 400 and not path.endswith(_IDP_RETRY_PAGES):
             decided.set()
 
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs.get, on_step=watch)
+    certs = trusted_by_issuer(servers.sp_app.config)
+    token = servers.recordings.start()  # only the browser opened here is the tester's
+    recorder = TraceRecorder(report.trace, flow_id=None, trusted_cert=certs, on_step=watch, recording=token)
     servers.add_listener(recorder)
     try:
-        opener(report.login_url)
+        opener(servers.recording_url(token, report.login_url))
         deadline = time.monotonic() + timeout
         while not decided.is_set() and not cancel.is_set() and time.monotonic() < deadline:
             decided.wait(0.1)
@@ -721,6 +738,7 @@ def run_interactive(
             time.sleep(0.2)  # the exit page's request, if it is ours
     finally:
         servers.remove_listener(recorder)
+        servers.recordings.end(token)
     if ctx.expected is None and report.account:
         ctx.expected = report.account
     _check_trace(report, ctx, interactive=True)

@@ -38,7 +38,9 @@ def idp_for_sp_from_metadata(
             f"the SP {role.entity_id} has no AssertionConsumerService with the HTTP-POST binding (it offers: {offered})"
         )
     defaults = [p for p in posts if p[1]]
-    acs = (defaults or sorted(posts, key=lambda p: int(p[0]) if p[0].isdigit() else 1 << 30))[0][2]
+    chosen = (defaults or sorted(posts, key=lambda p: int(p[0]) if p[0].isdigit() else 1 << 30))[0]
+    acs, acs_index = chosen[2], int(chosen[0]) if str(chosen[0]).isdigit() else 0
+    others = {str(idx): url for idx, _, url in posts if str(idx).isdigit() and int(idx) != acs_index}
     nameid_format = "unspecified"
     for fmt in role.nameid_formats:
         if fmt in _FORMATS:
@@ -47,6 +49,8 @@ def idp_for_sp_from_metadata(
     settings = IdPForSP(
         entity_id=role.entity_id,
         acs_url=acs,
+        acs_index=acs_index,
+        acs_others=others,
         name=name or role.entity_id,
         nameid_format=nameid_format,
         nameid_source=_SOURCE[nameid_format],

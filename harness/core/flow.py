@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
 from harness.core.recorder import StepCallback, TraceRecorder
 from harness.core.servers import Servers
 from harness.core.trace import Trace
-from mock_idp.contract import name_id_for, released_attributes
+from mock_idp.contract import IdPRoute, name_id_for, released_attributes
 from sp.contract import Route
 from sp.mapping import predict
+from sp.trust import trusted_by_issuer
 
 
 @dataclass
@@ -67,6 +69,11 @@ class FlowResult:
         return self.whoami.get("login") if self.whoami.get("authenticated") else None
 
     @property
+    def idp_asked_credentials(self) -> bool:
+        """Did the IdP show its login form in this flow (ForceAuthn: yes; an IdP session: no)?"""
+        return any(s.dst == "idp" and urlsplit(s.url).path == IdPRoute.LOGIN for s in self.trace.steps)
+
+    @property
     def as_expected(self) -> bool:
         e = self.expected
         if e.outcome in ("session", "picker"):
@@ -95,6 +102,7 @@ def run_flow(
     pick: str | None = None,
     on_step: StepCallback | None = None,
     logout: bool = False,
+    idp_session: bool = False,
 ) -> FlowResult:
     """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page)."""
     user = servers.workspace.user(username)
@@ -105,6 +113,12 @@ def run_flow(
         pick=pick,
     )
     browser = ScriptedBrowser(creds)
+    if idp_session:  # before the recorder: the trace shows the flow itself, starting with an IdP session
+        try:
+            browser.get(servers.idp_start_url(user=username, idm_key=idm_key))
+            browser.get(servers.sp_base + Route.LOGOUT)
+        except BrowserError:
+            pass  # the flow itself then shows what fails
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
         title=f"{'SP' if kind == 'sp' else 'IdP'}-initiated login: {username} → {sub.name if sub else idm_key}",
@@ -112,19 +126,19 @@ def run_flow(
         subscription=idm_key,
         user=username,
     )
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
+    certs = trusted_by_issuer(servers.sp_app.config)
+    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs, on_step=on_step)
     servers.add_listener(recorder)
     started = time.perf_counter()
     whoami: dict = {}
     try:
-        start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username)
+        start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username, idm_key=idm_key)
         try:
             page = browser.get(start)
             who = browser.get(servers.sp_base + Route.WHOAMI)
             whoami = json.loads(who.text) if who.text.startswith("{") else {}
             if logout and whoami.get("authenticated"):
-                browser.get(servers.sp_base + Route.LOGOUT)
+                browser.navigate(servers.sp_base + Route.LOGOUT)
         except BrowserError as err:
             trace.outcome, trace.outcome_detail = "error", str(err)
             page = None

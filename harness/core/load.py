@@ -184,7 +184,7 @@ def _one_login(servers: Servers, login: Login, kind: str, idm_key: str, pick: st
     user = servers.workspace.user(login.user)
     creds = Credentials(login.user, user.password, totp_secret=user.totp_secret, pick=pick)
     browser = ScriptedBrowser(creds)
-    start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=login.user)
+    start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=login.user, idm_key=idm_key)
     t0 = time.perf_counter()
     login.started = t0 - epoch
     try:

@@ -8,16 +8,16 @@ checks and the signatures. No scripts, no external files. The run report's seque
 
 from __future__ import annotations
 
-import html
 import time
 from pathlib import Path
 
 from harness.core.certs import CertError, describe_cert
 from harness.core.checklist import FAIL, PASS, SKIP, ChecklistReport
 from harness.core.report import CSP_META
+from harness.core.terminal import html_text
 from harness.core.trace import Step
 
-e = html.escape
+e = html_text
 
 _CSS = """
 body{font-family:'DejaVu Sans',Arial,sans-serif;margin:24px auto;max-width:1100px;color:#263238;line-height:1.4}

@@ -5,12 +5,12 @@ rows in its tabs; the command line writes the HTML.
 
 from __future__ import annotations
 
-import html
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.core.certs import colon_fp
+from harness.core.terminal import html_text, visible
 from harness.core.trace import Check, Message, MessageSummary, SignatureInfo, Step, Trace
 
 ACTORS = {"browser": "Browser", "sp": "SP (vendor)", "idp": "IdP (mock)"}
@@ -326,8 +326,8 @@ def diagram_layout(
                 bottom=top + ROW,
                 color=step_color(step),
                 verdict=step.verdict,
-                label=f"{step.index}  {request_text(step)}",
-                answer=answer_text(step),
+                label=visible(f"{step.index}  {request_text(step)}"),  # painted as text: nothing may reorder it
+                answer=visible(answer_text(step)),
             )
         )
     return lay
@@ -341,7 +341,7 @@ def _elide(text: str, px: float, char_px: float = 6.6) -> str:
 def diagram_svg(steps: list[Step], width: float = 900, lane_titles: dict[str, str] | None = None) -> str:
     """The sequence diagram as standalone SVG text (for the HTML report and the CLI)."""
     lay = diagram_layout(steps, width, lane_titles)
-    e = html.escape
+    e = html_text
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width:.0f}" height="{lay.height:.0f}" '
         f'viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" font-family="DejaVu Sans, Arial, sans-serif" '
@@ -423,12 +423,12 @@ def _cls(ok: bool | None) -> str:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    e = html.escape
+    e = html_text
     return "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>"
 
 
 def checks_html(checks: list[Check]) -> str:
-    e = html.escape
+    e = html_text
     body = "".join(
         f'<tr><td class="m {_cls(c.ok)}">{mark(c.ok)}</td><th>{e(c.name)}</th><td>{e(c.detail)}</td></tr>'
         for c in checks
@@ -437,7 +437,7 @@ def checks_html(checks: list[Check]) -> str:
 
 
 def signatures_html(msg: Message) -> str:
-    e = html.escape
+    e = html_text
     if not msg.signatures:
         return "<p>This message carries no signature.</p>"
     parts = []
@@ -456,7 +456,7 @@ def signatures_html(msg: Message) -> str:
 
 def _step_html(step: Step, shown: dict[str, int] | None = None) -> str:
     """`shown`: raw messages already rendered, by step number; a repeat is named, not repeated."""
-    e = html.escape
+    e = html_text
     verdict = VERDICT_WORDS.get(step.verdict, "")
     head = f"Step {step.index}: {ACTORS.get(step.src, step.src)} → {ACTORS.get(step.dst, step.dst)}"
     out = [f'<div class="step" id="step-{e(str(step.index))}"><h2>{e(head)}</h2>']
@@ -494,6 +494,19 @@ def _step_html(step: Step, shown: dict[str, int] | None = None) -> str:
     return "".join(out)
 
 
+def _foreign_html(trace: Trace) -> str:
+    """Requests of another browser or page during a recording: listed apart, never judged."""
+    if not trace.foreign:
+        return ""
+    e = html_text
+    rows = "".join(f"<tr><td>{e(request_text(s))}</td><td>{e(answer_text(s))}</td></tr>" for s in trace.foreign)
+    return (
+        f"<h2>Foreign requests ({len(trace.foreign)})</h2><p>These reached the servers during the recording "
+        f"without its token (another browser, or a web page): they are not the tester's steps.</p>"
+        f"<table>{rows}</table>"
+    )
+
+
 def render_html(
     trace: Trace,
     *,
@@ -502,7 +515,7 @@ def render_html(
     generated: float | None = None,
 ) -> str:
     """A self-contained HTML page for one run: no scripts, no external files."""
-    e = html.escape
+    e = html_text
     level, outcome = outcome_line(trace, expected, as_expected)
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(trace.started))
     made = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(generated or time.time()))
@@ -524,5 +537,5 @@ def render_html(
         f'<p class="meta">{e(meta)} · started {e(when)} · report made {e(made)} by saml-harness</p>'
         f'<p class="outcome {e(level)}">{e(outcome)}{jump}</p>'
         f"<h2>Sequence</h2>{diagram_svg(trace.steps)}"
-        f"<table>{index}</table>{steps}</body></html>\n"
+        f"<table>{index}</table>{steps}{_foreign_html(trace)}</body></html>\n"
     )

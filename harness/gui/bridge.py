@@ -21,6 +21,7 @@ class Bridge(QObject):
     # flows (run_id is a str chosen by the controller)
     flow_started = Signal(object)  # harness.gui.history.HistoryEntry (trace still empty)
     step_recorded = Signal(str, object)  # run_id, harness.core.trace.Step
+    foreign_recorded = Signal(str)  # run_id: a request without the recording's token, kept apart
     flow_finished = Signal(str, object)  # run_id, harness.core.flow.FlowResult (None: a browser recording ended)
     flow_failed = Signal(str, str)  # run_id, why
     batch_progress = Signal(object)  # {"user": str, "idm_key": str, "kind": str, "result": FlowResult}

@@ -32,6 +32,7 @@ from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
 from harness.gui.trust import cert_of
+from sp.trust import trusted_by_issuer
 
 HEALTH_INTERVAL_MS = 3000
 
@@ -81,7 +82,7 @@ class AppController(WorkspaceEdits, QObject):
         self._starting = False
         self._unclaimed: list[Servers] = []  # started in a worker, not yet taken by the GUI thread
         self._lock = threading.Lock()
-        self._capture: tuple[str, BrowserCapture, Servers] | None = None
+        self._capture: tuple[str, BrowserCapture, Servers, str] | None = None
         self._running: str | None = None
         self._closed = False
         self.last_battery_error = ""
@@ -396,21 +397,15 @@ class AppController(WorkspaceEdits, QObject):
         self.bridge.error(why)
         self.bridge.history_changed.emit()
 
-    def _trusted_cert(self, servers: Servers) -> Callable[[str], bytes | None]:
-        def lookup(issuer: str) -> bytes | None:
-            for s in servers.sp_app.config.subscriptions:
-                if s.idp_entity_id == issuer:
-                    return s.idp_cert_pem
-            return None
-
-        return lookup
+    def _trusted_cert(self, servers: Servers) -> Callable[[str], list[bytes] | None]:
+        return lambda issuer: trusted_by_issuer(servers.sp_app.config)(issuer)  # the live trust
 
     def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
         if self.servers is None:
             return None
         if kind == "sp":
             return self.servers.login_url(idm_key)
-        return self.servers.idp_start_url(user=username or None)
+        return self.servers.idp_start_url(user=username or None, idm_key=idm_key or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
         """Open the login URL in the system browser and record what it does."""
@@ -429,19 +424,22 @@ class AppController(WorkspaceEdits, QObject):
         )
         entry = HistoryEntry(run_id, trace, "browser", running=True)
         bridge = self.bridge
+        token = self.servers.recordings.start()  # binds the recording to the browser we open
         recorder = TraceRecorder(
             trace,
             flow_id=None,
             trusted_cert=self._trusted_cert(self.servers),
             on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
+            recording=token,
+            on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
         )
         capture = BrowserCapture(recorder)
         self.servers.add_listener(capture)
-        self._capture = (run_id, capture, self.servers)
+        self._capture = (run_id, capture, self.servers, token)
         self.history.append(entry)
         bridge.history_changed.emit()
         bridge.flow_started.emit(entry)
-        self.open_url(url)
+        self.open_url(self.servers.recording_url(token, url))
         bridge.info(f"Opened {url} in the browser; recording its steps until you stop or start another run.")
         return run_id
 
@@ -452,9 +450,10 @@ class AppController(WorkspaceEdits, QObject):
     def stop_capture(self) -> None:
         if self._capture is None:
             return
-        run_id, capture, servers = self._capture
+        run_id, capture, servers, token = self._capture
         self._capture = None
         servers.remove_listener(capture)
+        servers.recordings.end(token)
         self.bridge.flow_finished.emit(run_id, None)
 
     def entry(self, run_id: str) -> HistoryEntry | None:

@@ -269,6 +269,29 @@ class WorkspaceEdits:
     def use_signing_key(self, name: str) -> bool:
         return self.set_idp_profile(replace(self.workspace.idp_profile(), signing_key=name))
 
+    def rollover_stage(self, stage: str, idm_key: str) -> bool:
+        """A certificate rollover stage (add / switch / remove) for a subscription (harness.core.rollover).
+
+        Not undoable: each stage is refused when it would make logins fail, and the next stage is the way on."""
+        from harness.core import rollover
+
+        ws = self.workspace
+        act = {
+            "add": lambda: rollover.add(ws, [idm_key]),
+            "switch": lambda: rollover.switch(ws),
+            "remove": lambda: rollover.remove(ws, [idm_key]),
+        }[stage]
+        try:
+            done = act()
+        except EDIT_ERRORS as err:
+            self.bridge.error(in_words(err))
+            return False
+        self._reload_or_say()
+        self.bridge.workspace_changed.emit("subscriptions")
+        self.bridge.workspace_changed.emit("keys")
+        self.bridge.info(f"Rollover, {stage}: {done.detail}.")
+        return True
+
     def trust_keypair(self, idm_key: str, name: str) -> bool:
         """Make a subscription trust a key pair's certificate (the questionnaire's certificate field)."""
         sub = self.workspace.subscription(idm_key)

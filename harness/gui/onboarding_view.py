@@ -111,6 +111,9 @@ class QuestionnaireForm(QWidget):
         self.certificate = QPlainTextEdit()
         self.certificate.setPlaceholderText("-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----")
         self.certificate.setMinimumHeight(110)
+        self.certificate_next = QPlainTextEdit()
+        self.certificate_next.setPlaceholderText("optional, during a rollover: the IdP's next certificate (PEM)")
+        self.certificate_next.setMaximumHeight(60)
         self.cert_info = plain_label()
         self.cert_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sso_url = QLineEdit()
@@ -131,12 +134,14 @@ class QuestionnaireForm(QWidget):
         self.problems.setMaximumHeight(110)
         self.result = plain_label()
         self.result.setWordWrap(True)
+        self.result.setTextFormat(Qt.TextFormat.PlainText)  # shows EntityIDs and URLs from the questionnaire
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
         form_row(form, "IdP EntityID", self.entity_id)
         form_row(form, "IdP certificate (PEM)", self.certificate)
         form_row(form, "", self.cert_info)
+        form_row(form, "Next certificate (rollover)", self.certificate_next)
         form_row(form, "IdP SSO URL", self.sso_url)
         form_row(form, "Subscription (primary contact)", self.subscription)
         form_row(form, "Exit URL", self.exit_url)
@@ -174,6 +179,7 @@ class QuestionnaireForm(QWidget):
         for w in (self.entity_id, self.sso_url, self.subscription, self.exit_url):
             w.textChanged.connect(self.revalidate)
         self.certificate.textChanged.connect(self.revalidate)
+        self.certificate_next.textChanged.connect(self.revalidate)
         self.from_mock.clicked.connect(self.fill_from_mock)
         self.from_file.clicked.connect(self._pick_metadata_file)
         self.fetch.clicked.connect(lambda: self.fetch_metadata(self.metadata_url.text().strip()))
@@ -192,6 +198,7 @@ class QuestionnaireForm(QWidget):
             idp_sso_url=self.sso_url.text(),
             subscription=self.subscription.text(),
             exit_url=self.exit_url.text(),
+            idp_certificate_next=self.certificate_next.toPlainText(),
         )
 
     def set_questionnaire(self, q: Questionnaire) -> None:
@@ -201,6 +208,7 @@ class QuestionnaireForm(QWidget):
         self.sso_url.setText(q.idp_sso_url)
         self.subscription.setText(q.subscription or keep)
         self.exit_url.setText(q.exit_url)
+        self.certificate_next.setPlainText(q.idp_certificate_next)
         self.revalidate()
 
     def revalidate(self) -> None:
@@ -304,7 +312,7 @@ class QuestionnaireForm(QWidget):
         sub = done.subscription
         note = (
             "" if sub.nds_enabled else "\nThis subscription lacks the New Data Security Model: SAML cannot be enabled."
-        )
+        ) + "".join(f"\n{w}" for w in done.warnings)
         self._say(
             f"Subscription {sub.name} created with idm_key {sub.idm_key}.\nUnique login URL: {done.login_url}\n"
             f"API account (the user API only, never SAML): {done.api_login} / {done.api_password}{note}",

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"mock IdP   {servers.idp_base}   (entityID {servers.idp_app.config.entity_id}, metadata /metadata)")
     for s in servers.sp_app.config.subscriptions:
         print(f"login URL  {servers.login_url(s.idm_key)}   ({s.name or s.idm_key})")
-    print(f"IdP-initiated  {servers.idp_start_url()}")
+        print(f"  IdP-initiated  {servers.idp_start_url(idm_key=s.idm_key)}")
     for note in servers.notes:
         print(f"note: {note}")
     print("Press Ctrl-C to stop.", flush=True)

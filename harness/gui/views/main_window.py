@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         b.health.connect(self.status.set_health)
         b.flow_started.connect(self.on_flow_started)
         b.step_recorded.connect(self.on_step)
+        b.foreign_recorded.connect(lambda _run_id: self.trace_page.refresh_banner())
         b.flow_finished.connect(self.on_flow_finished)
         b.flow_failed.connect(self.on_flow_failed)
         b.history_changed.connect(self.rebuild_tree)
