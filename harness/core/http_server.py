@@ -202,11 +202,12 @@ class _Connection(server.HTTPConnection):
 def _answer_raw(sock: ssl.SSLSocket, data: bytes) -> None:
     """Plain bytes on a socket whose TLS handshake failed; read what the client still sends
     (briefly, boundedly) so that closing does not reset the connection before it reads them."""
+    deadline = time.monotonic() + 1.0
     try:
         socket.socket.sendall(sock, data)
         socket.socket.shutdown(sock, socket.SHUT_WR)
-        sock.settimeout(1.0)
-        for _ in range(16):
+        for _ in range(16):  # at most 1 MiB and one second
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
             if not socket.socket.recv(sock, 65536):
                 break
     except OSError:
