@@ -114,3 +114,12 @@ def test_an_app_that_raises_is_a_400_with_a_reason_not_a_500(caplog: pytest.LogC
     finally:
         srv.stop()
     assert any("a bug" in (rec.exc_text or "") or rec.exc_info for rec in caplog.records if rec.levelname == "ERROR")
+
+
+def test_expect_100_continue_is_answered_before_the_body(server: EmbeddedServer) -> None:
+    """The response buffer must not hold back cheroot's interim 100 Continue."""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        assert s.recv(1000).startswith(b"HTTP/1.1 100 Continue")
+        s.sendall(b"hello")
+        assert s.recv(1000).startswith(b"HTTP/1.1 200 ")
