@@ -27,13 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", metavar="DIR", help="workspace directory (default: the demo workspace)")
     sub = parser.add_subparsers(dest="command")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"harness.core.commands.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"harness.core.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"harness.core.commands.{name}").register(sub)
     for p in sub.choices.values():
         p.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS, help="workspace directory")
     return parser

@@ -35,6 +35,15 @@ class Bridge(QObject):
     history_changed = Signal()
     trace_imported = Signal(object, str)  # harness.core.trace.Trace read from a capture, its file
 
+    # onboarding (harness/gui/views/onboarding/)
+    metadata_read = Signal(object)  # harness.core.questionnaire.Questionnaire from fetched IdP metadata
+    metadata_failed = Signal(str)  # why, in words
+    checklist_step = Signal(object)  # harness.core.checklist.CheckStep (a copy), as each is decided
+    checklist_trace_step = Signal(object)  # harness.core.trace.Step of the checklist's run
+    checklist_finished = Signal(object)  # harness.core.checklist.ChecklistReport
+    checklist_failed = Signal(str)  # why, in words
+    sync_finished = Signal(str)  # the provisioning sync's plan and summary, or why it stopped
+
     # messages for the status bar / dialogs: level is "info" | "warning" | "error"
     message = Signal(str, str)
 

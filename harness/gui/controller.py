@@ -19,20 +19,18 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QUndoStack
 
 from harness.core.flow import FlowResult, expect, run_flow
-from harness.core.recorder import TraceRecorder
 from harness.core.report import render_html
+from harness.core.runner import RealBrowserCapture
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
 from harness.core.workspace import Workspace
 from harness.gui.bridge import Bridge
-from harness.gui.browser_capture import BrowserCapture
 from harness.gui.captures import Captures
 from harness.gui.edits import WorkspaceEdits
 from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
 from harness.gui.trust import cert_of
-from sp.trust import trusted_by_issuer
 
 HEALTH_INTERVAL_MS = 3000
 
@@ -82,7 +80,7 @@ class AppController(WorkspaceEdits, QObject):
         self._starting = False
         self._unclaimed: list[Servers] = []  # started in a worker, not yet taken by the GUI thread
         self._lock = threading.Lock()
-        self._capture: tuple[str, BrowserCapture, Servers, str] | None = None
+        self._capture: tuple[str, RealBrowserCapture] | None = None
         self._running: str | None = None
         self._closed = False
         self.last_battery_error = ""
@@ -397,9 +395,6 @@ class AppController(WorkspaceEdits, QObject):
         self.bridge.error(why)
         self.bridge.history_changed.emit()
 
-    def _trusted_cert(self, servers: Servers) -> Callable[[str], list[bytes] | None]:
-        return lambda issuer: trusted_by_issuer(servers.sp_app.config)(issuer)  # the live trust
-
     def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
         if self.servers is None:
             return None
@@ -425,17 +420,14 @@ class AppController(WorkspaceEdits, QObject):
         entry = HistoryEntry(run_id, trace, "browser", running=True)
         bridge = self.bridge
         token = self.servers.recordings.start()  # binds the recording to the browser we open
-        recorder = TraceRecorder(
+        capture = RealBrowserCapture(
+            self.servers,
             trace,
-            flow_id=None,
-            trusted_cert=self._trusted_cert(self.servers),
             on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
             recording=token,
             on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
         )
-        capture = BrowserCapture(recorder)
-        self.servers.add_listener(capture)
-        self._capture = (run_id, capture, self.servers, token)
+        self._capture = (run_id, capture)
         self.history.append(entry)
         bridge.history_changed.emit()
         bridge.flow_started.emit(entry)
@@ -450,10 +442,9 @@ class AppController(WorkspaceEdits, QObject):
     def stop_capture(self) -> None:
         if self._capture is None:
             return
-        run_id, capture, servers, token = self._capture
+        run_id, capture = self._capture
         self._capture = None
-        servers.remove_listener(capture)
-        servers.recordings.end(token)
+        capture.stop()
         self.bridge.flow_finished.emit(run_id, None)
 
     def entry(self, run_id: str) -> HistoryEntry | None:

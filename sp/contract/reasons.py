@@ -94,6 +94,19 @@ class Reason(StrEnum):
     API_RATE_LIMITED = "api-rate-limited", "Too many failed logins from this client.", 429
 
 
+# Refusals about a signature: a tester reads the Signature tab for these.
+SIGNATURE_REASONS = frozenset(
+    {
+        Reason.SIGNATURE_MISSING,
+        Reason.SIGNATURE_INVALID,
+        Reason.SIGNATURE_WRONG_REFERENCE,
+        Reason.WEAK_ALGORITHM,
+        Reason.ALGORITHM_UNSUPPORTED,
+        Reason.TRANSFORM_FORBIDDEN,
+        Reason.TRUST_MISCONFIGURED,
+    }
+)
+
 _BY_CODE: dict[str, Reason] = {r.value: r for r in Reason}
 
 
