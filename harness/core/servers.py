@@ -7,9 +7,11 @@ Both sockets are bound first so each app can be configured with the other's real
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 from harness.core import serving, tls
 from harness.core.browser_transport import trust_on_loopback
@@ -123,7 +125,7 @@ class Servers:
                 stacklevel=2,
             )
         if self.https:
-            self.tls = tls.ensure(self.workspace.tls_dir, (self.host, self.idp_host_name or self.host))
+            self.tls = self._tls_material()
             self._tls = TLSFiles(str(self.tls.cert), str(self.tls.key))
             trust_on_loopback(str(self.tls.ca_cert))  # the scripted browsers of this process verify with it
         slots = [_Slot(), _Slot()]
@@ -147,6 +149,15 @@ class Servers:
         if not self.workspace.read_only:  # the workspace's owner says where it really serves
             serving.record(self.workspace.path, self.sp_base, self.idp_base)
         return self
+
+    def _tls_material(self) -> TLSMaterial:
+        """The workspace's CA and certificate, made on first use; a read-only workspace is not
+        written: without usable material there, a throwaway CA serves this run only."""
+        hosts = (self.host, self.idp_host_name or self.host)
+        if self.workspace.read_only:
+            found = tls.current(self.workspace.tls_dir, hosts)
+            return found or tls.ensure(Path(tempfile.mkdtemp(prefix="saml-harness-tls-")), hosts)
+        return tls.ensure(self.workspace.tls_dir, hosts)
 
     def _make_server(self, host: str, port: int, app: Callable) -> EmbeddedServer:
         """Bound now (the port is known), serving once `_serve` runs."""

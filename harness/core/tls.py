@@ -131,27 +131,45 @@ def _is_ip(name: str) -> bool:
     return True
 
 
+def _names(extra_hosts: tuple[str, ...]) -> list[str]:
+    return list(dict.fromkeys([*LOOPBACK_NAMES, *(h for h in extra_hosts if h and h not in ("0.0.0.0", "::"))]))
+
+
+def _material(directory: Path) -> TLSMaterial:
+    return TLSMaterial(
+        ca_cert=directory / f"{CA_NAME}.crt.pem",
+        cert=directory / f"{SERVER_NAME}.crt.pem",
+        key=directory / f"{SERVER_NAME}.key.pem",
+    )
+
+
+def current(directory: Path, extra_hosts: tuple[str, ...] = ()) -> TLSMaterial | None:
+    """The material in `directory` if it serves these hosts as it is (nothing is written)."""
+    directory = Path(directory)
+    try:
+        ca = load_keypair(directory, CA_NAME)
+        good = _still_good(load_keypair(directory, SERVER_NAME), ca, _names(extra_hosts))
+    except CertError:
+        return None
+    return _material(directory) if good else None
+
+
 def ensure(directory: Path, extra_hosts: tuple[str, ...] = ()) -> TLSMaterial:
     """The CA and server certificate in `directory`, made (or the server's renewed) when needed."""
-    names = list(dict.fromkeys([*LOOPBACK_NAMES, *(h for h in extra_hosts if h not in ("0.0.0.0", "::"))]))
     directory = Path(directory)
+    names = _names(extra_hosts)
     try:
         ca = load_keypair(directory, CA_NAME)
     except CertError:
         ca = make_ca()
         save_keypair(ca, directory, CA_NAME)
     try:
-        server = load_keypair(directory, SERVER_NAME)
-        fresh = _still_good(server, ca, names)
+        fresh = _still_good(load_keypair(directory, SERVER_NAME), ca, names)
     except CertError:
         fresh = False
     if not fresh:
         save_keypair(issue_server_cert(ca, names), directory, SERVER_NAME)
-    return TLSMaterial(
-        ca_cert=directory / f"{CA_NAME}.crt.pem",
-        cert=directory / f"{SERVER_NAME}.crt.pem",
-        key=directory / f"{SERVER_NAME}.key.pem",
-    )
+    return _material(directory)
 
 
 def trust_instructions(ca_cert: Path) -> str:

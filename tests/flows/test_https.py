@@ -177,3 +177,23 @@ def test_the_attack_battery_holds_over_https(tmp_path) -> None:
         assert {r.verdict for r in report.results} == {"refused", "accepted"}  # the attacks, the control login
     finally:
         ws.close()
+
+
+def test_a_read_only_workspace_is_not_written(tmp_path) -> None:
+    """`flow` opens the workspace read-only: with no CA there yet it serves with a throwaway one."""
+    from dataclasses import replace
+
+    ws = Workspace.demo(tmp_path / "ws")
+    ws.set_sp_profile(replace(ws.sp_profile(), https=True))
+    ws.close()
+    ro = Workspace(tmp_path / "ws", read_only=True)
+    try:
+        with Servers(ro, sp_port=0, idp_port=0) as s:
+            assert s.sp_base.startswith("https://") and not ro.tls_dir.exists()
+            b = browser(s)
+            try:
+                assert b.get(s.login_url(IDM_KEY)).url == s.sp_base + "/home"
+            finally:
+                b.close()
+    finally:
+        ro.close()

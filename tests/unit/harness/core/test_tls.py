@@ -55,3 +55,10 @@ def test_trust_instructions_name_the_ca_and_each_store(tmp_path) -> None:
     text = tls.trust_instructions(tmp_path / "local-ca.crt.pem")
     assert "update-ca-certificates" in text and "certutil -d sql:$HOME/.pki/nssdb -A" in text
     assert "Firefox" in text and str(tmp_path / "local-ca.crt.pem") in text
+
+
+def test_current_reads_and_never_writes(tmp_path) -> None:
+    assert tls.current(tmp_path) is None and list(tmp_path.iterdir()) == []
+    made = tls.ensure(tmp_path)
+    assert tls.current(tmp_path) == made
+    assert tls.current(tmp_path, ("192.0.2.9",)) is None  # a host it does not name: not usable as is
