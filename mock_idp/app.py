@@ -18,6 +18,7 @@ import pyotp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from mock_idp.armed import ArmedScenarios, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from mock_idp.response import issue
@@ -50,6 +51,7 @@ class IdPApp:
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, Pending] = OrderedDict()
         self._sessions: dict[str, tuple[str, float]] = {}
+        self.armed = ArmedScenarios()  # attack scenarios for the next Responses to an SP
         self.reconfigure(config)
         self._wsgi = http_reporter(self._dispatch, "idp", lambda: self.sink)
 
@@ -321,7 +323,23 @@ class IdPApp:
             in_response_to=pending.request_id,
             authn_context=ns.AC_MFA if mfa else ns.AC_PASSWORD_PROTECTED,
         )
-        value = issued.b64
+        fields = {"SAMLResponse": issued.b64}
+        if pending.relay_state:
+            fields["RelayState"] = pending.relay_state
+        armed = self.armed.take(sp.entity_id)
+        if armed is not None:
+            fields = build_message(
+                armed,
+                idp_entity_id=config.entity_id,
+                key_pem=config.key_pem,
+                cert_pem=config.cert_pem,
+                sp=sp,
+                user=user,
+                users=config.users,
+                in_response_to=pending.request_id,
+                relay_state=pending.relay_state,
+            ).fields
+        value = fields.get("SAMLResponse", "")
         emit(
             self.sink,
             Event(
@@ -332,13 +350,10 @@ class IdPApp:
                 url=sp.acs_url,
                 param="SAMLResponse",
                 value=value,
-                relay_state=pending.relay_state,
+                relay_state=fields.get("RelayState"),
                 request_id=pending.request_id,
             ),
         )
-        fields = {"SAMLResponse": value}
-        if pending.relay_state:
-            fields["RelayState"] = pending.relay_state
         r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
         if new_session:
             token = secrets.token_urlsafe(24)

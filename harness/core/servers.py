@@ -57,12 +57,15 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _Slot:
-    """A WSGI app that is set after the socket is bound."""
+    """A WSGI app that is set after the socket is bound; `before` runs ahead of each request."""
 
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[], None] | None = None) -> None:
         self.app: Callable | None = None
+        self.before = before
 
     def __call__(self, environ: dict, start_response: Callable):  # noqa: ANN204
+        if self.before is not None:
+            self.before()
         return self.app(environ, start_response)  # type: ignore[misc]
 
 
@@ -104,6 +107,9 @@ class Servers:
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
         self.notes: list[str] = []
+        self._revision: tuple[int, int] | None = None
+        self._reload_lock = threading.RLock()
+        self.reload_listeners: list[Callable[[], None]] = []  # told after the servers took workspace changes
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -149,14 +155,13 @@ class Servers:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        slots = [_Slot(), _Slot()]
+        slots = [_Slot(self._follow_workspace), _Slot(self._follow_workspace)]
         for port, slot, name in ((self.sp_port, slots[0], "SP"), (self.idp_port, slots[1], "IdP")):
             if not _free(self.host, port):
                 self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
                 port = 0
-            srv = make_server(self.host, port, slot, threaded=True, request_handler=self._handler)
-            srv.daemon_threads = True
-            self._servers.append(srv)
+            self._servers.append(self._make_server(self.host, port, slot))
+        self._revision = self.workspace.revision()
         self.sp_app = create_sp_app(
             self.workspace.sp_config(self.sp_base, self.idp_base),
             state_path=str(self.workspace.sp_state_path),
@@ -166,17 +171,47 @@ class Servers:
         self.idp_app = create_idp_app(self.workspace.idp_config(self.idp_base, self.sp_base), sink=self._sink)
         slots[0].app, slots[1].app = self.sp_app, self.idp_app
         for srv in self._servers:
-            t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-            t.start()
-            self._threads.append(t)
+            self._serve(srv)
         return self
 
+    def _make_server(self, host: str, port: int, app: Callable) -> BaseWSGIServer:
+        srv = make_server(host, port, app, threaded=True, request_handler=self._handler)
+        srv.daemon_threads = True
+        return srv
+
+    def _serve(self, srv: BaseWSGIServer) -> None:
+        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def add_app(self, app: Callable) -> str:
+        """Serve one more WSGI app (the control API) on a free loopback port until `stop()`; its base URL."""
+        srv = self._make_server("127.0.0.1", 0, app)
+        self._servers.append(srv)
+        self._serve(srv)
+        return self._base(srv, "127.0.0.1")
+
     def reload(self) -> None:
-        """Apply workspace edits to the running servers."""
+        """Apply workspace edits to the running servers; sessions, the replay cache and pending logins stay."""
         if not self.running:
             return
-        self.sp_app.reconfigure(self.workspace.sp_config(self.sp_base, self.idp_base))
-        self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
+        with self._reload_lock:
+            self._revision = self.workspace.revision()
+            self.sp_app.reconfigure(self.workspace.sp_config(self.sp_base, self.idp_base))
+            self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
+        for fn in list(self.reload_listeners):
+            fn()
+
+    def _follow_workspace(self) -> None:
+        """Before each request: if another connection changed the workspace, take the change first."""
+        try:
+            changed = self.workspace.revision() != self._revision
+            if changed:
+                with self._reload_lock:
+                    if self.workspace.revision() != self._revision:
+                        self.reload()
+        except Exception:  # noqa: BLE001 - a broken edit must not break the running servers
+            logging.getLogger(__name__).exception("the workspace change could not be applied")
 
     def stop(self) -> None:
         # Both servers wind down at once: each shutdown waits up to one poll interval.

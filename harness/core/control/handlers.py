@@ -1,0 +1,314 @@
+"""What each control API endpoint does to the running harness: its workspace, its mock IdP, its traces.
+
+Every change to the workspace is saved first (one transaction), then applied to the running
+servers with `Servers.reload()`, which keeps sessions, the replay cache and pending logins.
+"""
+
+from __future__ import annotations
+
+import binascii
+import threading
+from dataclasses import asdict, replace
+from typing import Any
+
+import pyotp
+
+from harness.core.certs import KeyPair, make_keypair
+from harness.core.control.changes import apply_changes
+from harness.core.control.errors import ApiError, bad, not_found
+from harness.core.control.fields import checked_fields
+from harness.core.control.info import describe
+from harness.core.control.traces import TraceLog
+from harness.core.external_sp import ExternalSPError, idp_for_sp_from_metadata
+from harness.core.servers import Servers
+from harness.core.workspace import IdPForSP, WorkspaceError, resolve
+from mock_idp.armed import Armed, ArmError, armable
+from mock_idp.model import NAMEID_FORMATS, SIGN_CHOICES, IdPUser
+from mock_idp.scenarios import CATALOGUE
+
+HASHES = ("sha1", "sha256", "sha384", "sha512")
+MAX_COUNT = 1000
+MAX_TRACES = 50
+
+
+class Live:
+    """The running harness as the control API sees it."""
+
+    def __init__(self, servers: Servers, traces: TraceLog, control: dict[str, str]):
+        self.servers = servers
+        self.workspace = servers.workspace
+        self.traces = traces
+        self.control = control
+        self._foreign: KeyPair | None = None
+        self._lock = threading.Lock()
+
+    def foreign_keypair(self) -> KeyPair:
+        """An attacker's key pair, trusted by nobody, for the scenarios that sign with one (made once)."""
+        with self._lock:
+            if self._foreign is None:
+                self._foreign = make_keypair("Attacker (trusted by nobody)", organization="Evil Corp")
+            return self._foreign
+
+    def idp_disarm(self, sp: IdPForSP) -> None:
+        self.servers.idp_app.armed.disarm(resolve(sp.entity_id, self.servers.sp_base, self.servers.idp_base))
+
+    def applied(self) -> None:
+        """Take a saved change into the running servers."""
+        try:
+            self.servers.reload()
+        except (WorkspaceError, ValueError) as err:
+            raise ApiError(409, "reload-failed", f"saved, but the servers cannot use it: {err}") from err
+
+
+# -- health and information ---------------------------------------------------------------------
+
+
+def health(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    return 200, {"status": "ok"}
+
+
+def info(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    return 200, describe(live.servers, {"url": live.control["url"]})
+
+
+# -- users ----------------------------------------------------------------------------------------
+
+
+def _check_user(user: IdPUser) -> IdPUser:
+    if not user.username.strip():
+        raise bad("a user needs a username")
+    if user.totp_secret:
+        try:
+            pyotp.TOTP(user.totp_secret).now()
+        except (binascii.Error, ValueError, TypeError) as err:
+            raise bad(f"totp_secret is not a base32 secret ({err})", "invalid-field") from err
+    return user
+
+
+def list_users(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    return 200, {"users": [asdict(u) for u in live.workspace.users()]}
+
+
+def get_user(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    user = live.workspace.user(args["username"])
+    if user is None:
+        raise not_found(f"the mock IdP has no user {args['username']!r}")
+    return 200, asdict(user)
+
+
+def put_user(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    """Create or replace the user named in the URL."""
+    values = checked_fields(IdPUser, body, what="a user")
+    name = args["username"]
+    if values.setdefault("username", name) != name:
+        raise bad("the username in the body differs from the one in the URL")
+    if not isinstance(values.get("password"), str):
+        raise bad("a user needs a password", "invalid-field")
+    user = _check_user(IdPUser(**values))
+    with live.workspace._transaction():
+        existed = live.workspace.user(name) is not None
+        live.workspace.save_user(user)
+    live.applied()
+    return (200 if existed else 201), asdict(user)
+
+
+def patch_user(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    """Change some of a user's fields (the ones given replace the old values; `username` renames)."""
+    values = checked_fields(IdPUser, body, what="a user")
+    name = args["username"]
+    with live.workspace._transaction():
+        user = live.workspace.user(name)
+        if user is None:
+            raise not_found(f"the mock IdP has no user {name!r}")
+        changed = _check_user(replace(user, **values))
+        try:
+            live.workspace.save_user(changed, old_username=name)
+        except WorkspaceError as err:
+            raise ApiError(409, "conflict", str(err)) from err
+    live.applied()
+    return 200, asdict(changed)
+
+
+def delete_user(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    name = args["username"]
+    with live.workspace._transaction():
+        if live.workspace.user(name) is None:
+            raise not_found(f"the mock IdP has no user {name!r}")
+        live.workspace.delete_user(name)
+    live.applied()
+    return 200, {"deleted": name}
+
+
+# -- the SPs the mock IdP serves ----------------------------------------------------------------------
+
+
+def _entity_id(body: Any, args: dict) -> str:
+    eid = args.get("entity_id") or (body.get("entity_id") if isinstance(body, dict) else None)
+    if not isinstance(eid, str) or not eid:
+        raise bad("name the SP by its entity_id")
+    return eid
+
+
+def _find_sp(live: Live, eid: str) -> IdPForSP:
+    """The SP's settings by its entity ID as saved (`{sp}...`) or as the running IdP sees it."""
+    s = live.servers
+    for sp in live.workspace.idp_for_sps():
+        if eid in (sp.entity_id, resolve(sp.entity_id, s.sp_base, s.idp_base)):
+            return sp
+    raise not_found(f"the mock IdP serves no SP {eid!r}")
+
+
+def _sp_view(live: Live, sp: IdPForSP) -> dict[str, Any]:
+    s = live.servers
+    d = asdict(sp)
+    d["resolved_entity_id"] = resolve(sp.entity_id, s.sp_base, s.idp_base)
+    d["resolved_acs_url"] = resolve(sp.acs_url, s.sp_base, s.idp_base)
+    return d
+
+
+def _check_sp(live: Live, sp: IdPForSP) -> IdPForSP:
+    if sp.sign not in SIGN_CHOICES:
+        raise bad(f"sign must be one of {', '.join(SIGN_CHOICES)}", "invalid-field")
+    if sp.sig_hash not in HASHES or sp.digest_hash not in (None, *HASHES):
+        raise bad(f"sig_hash and digest_hash must be one of {', '.join(HASHES)}", "invalid-field")
+    if sp.nameid_format not in NAMEID_FORMATS:
+        raise bad(f"nameid_format must be one of {', '.join(NAMEID_FORMATS)}", "invalid-field")
+    if sp.signing_key is not None and sp.signing_key not in live.workspace.keypair_names():
+        raise bad(f"the workspace has no key pair {sp.signing_key!r}", "invalid-field")
+    if sp.lifetime < 1:
+        raise bad("lifetime must be at least 1 second", "invalid-field")
+    return sp
+
+
+def _settings(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise bad("the body must be a JSON object")
+    names = set(IdPForSP.__dataclass_fields__)
+    wanted = [k for k in body if k.startswith("encrypt") and k not in names]
+    if wanted:
+        raise bad(
+            f"encryption ({', '.join(wanted)}) is not available in this version of the mock IdP",
+            "encryption-unavailable",
+        )
+    return checked_fields(
+        IdPForSP, {k: v for k, v in body.items() if k not in ("entity_id", "metadata", "metadata_url")}
+    )
+
+
+def list_sps(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    return 200, {"sps": [_sp_view(live, s) for s in live.workspace.idp_for_sps()]}
+
+
+def register_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    """Let the mock IdP serve the SP described by metadata (XML text, or an http(s) URL); other fields override."""
+    if not isinstance(body, dict):
+        raise bad("the body must be a JSON object")
+    source = body.get("metadata") or body.get("metadata_url")
+    if not isinstance(source, str) or not source.strip():
+        raise bad("give metadata (the SP's metadata XML) or metadata_url (an http(s) URL)")
+    if "metadata" not in body and not source.lower().startswith(("http://", "https://")):
+        raise bad("metadata_url must be an http(s) URL")
+    overrides = _settings(body)
+    try:
+        sp = idp_for_sp_from_metadata(source.encode() if "metadata" in body else source, **overrides)
+    except ExternalSPError as err:
+        raise bad(f"cannot use that SP metadata: {err}", "bad-metadata") from err
+    with live.workspace._transaction():
+        existed = any(s.entity_id == sp.entity_id for s in live.workspace.idp_for_sps())
+        live.workspace.save_idp_for_sp(_check_sp(live, sp))
+    live.applied()
+    return (200 if existed else 201), _sp_view(live, sp)
+
+
+def patch_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    """Change how the mock IdP answers one SP: signing, hashes, NameID, attributes, lifetime, clock."""
+    eid = _entity_id(body, args)
+    values = _settings(body)
+    with live.workspace._transaction():
+        sp = _check_sp(live, replace(_find_sp(live, eid), **values))
+        live.workspace.save_idp_for_sp(sp)
+    live.applied()
+    return 200, _sp_view(live, sp)
+
+
+def delete_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    eid = _entity_id(body, args)
+    with live.workspace._transaction():
+        sp = _find_sp(live, eid)
+        live.workspace.delete_idp_for_sp(sp.entity_id)
+    live.idp_disarm(sp)
+    live.applied()
+    return 200, {"deleted": sp.entity_id}
+
+
+# -- attack scenarios for the next Responses ------------------------------------------------------------
+
+
+def list_scenarios(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    out = []
+    for s in CATALOGUE:
+        try:
+            armable(s.name)
+        except ArmError:
+            continue
+        out.append(s.to_dict())
+    return 200, {"scenarios": out}
+
+
+def list_attacks(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    return 200, {"armed": live.servers.idp_app.armed.listing()}
+
+
+def arm_attack(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    """The next `count` Responses to the SP are the scenario's bad message instead of the genuine one."""
+    if not isinstance(body, dict):
+        raise bad("the body must be a JSON object")
+    unknown = set(body) - {"entity_id", "scenario", "count", "victim"}
+    if unknown:
+        raise bad(f"unknown fields: {', '.join(sorted(unknown))}", "unknown-field")
+    count, victim = body.get("count", 1), body.get("victim")
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COUNT:
+        raise bad(f"count must be a whole number from 1 to {MAX_COUNT}", "invalid-field")
+    if victim is not None and (not isinstance(victim, str) or live.workspace.user(victim) is None):
+        raise bad(f"victim must name a user of the mock IdP, not {victim!r}", "invalid-field")
+    name = body.get("scenario")
+    if not isinstance(name, str):
+        raise bad("name the scenario (GET /scenarios lists them)")
+    sp = _find_sp(live, _entity_id(body, args))
+    try:
+        scenario = armable(name)
+    except ArmError as err:
+        raise bad(str(err), "unknown-scenario") from err
+    foreign = live.foreign_keypair()
+    armed = Armed(scenario, count, foreign.key_pem, foreign.cert_pem, victim)
+    eid = resolve(sp.entity_id, live.servers.sp_base, live.servers.idp_base)
+    live.servers.idp_app.armed.arm(eid, armed)
+    return 201, armed.to_dict(eid)
+
+
+def disarm_attacks(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    eid = args.get("entity_id")
+    if eid:
+        live.idp_disarm(_find_sp(live, eid))
+    else:
+        live.servers.idp_app.armed.disarm()
+    return 200, {"armed": live.servers.idp_app.armed.listing()}
+
+
+# -- traces and routed changes -------------------------------------------------------------------------
+
+
+def traces(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    raw = args.get("limit", "10")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_TRACES:
+        raise bad(f"limit must be a number from 1 to {MAX_TRACES}", "invalid-field")
+    return 200, {"traces": [t.to_dict() for t in live.traces.last(int(raw))]}
+
+
+def workspace_changes(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    """Changes another harness command made while this harness holds the workspace (RoutedWorkspace)."""
+    if not isinstance(body, dict):
+        raise bad("the body must be a JSON object")
+    n = apply_changes(live.workspace, body.get("changes"))
+    live.applied()
+    return 200, {"applied": n}
