@@ -69,6 +69,11 @@ class IdPApp:
             self.server = server
             self._metadata = metadata_of(server)
 
+    @property
+    def metadata(self) -> str:
+        """The IdP's SAML metadata, as GET /metadata serves it."""
+        return self._metadata
+
     def __call__(self, environ: dict, start_response):  # noqa: ANN001
         return self._wsgi(environ, start_response)
 

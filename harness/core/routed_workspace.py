@@ -13,13 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from harness.core.certs import KeyPair
+from harness.core.control.client import ControlClient, ControlError
 from harness.core.control.endpoint import ControlInfo, read_control
 from harness.core.workspace import Workspace, WorkspaceBusy, WorkspaceError
-
-TIMEOUT = 30
 
 
 class RoutedWorkspace(Workspace):
@@ -27,9 +24,7 @@ class RoutedWorkspace(Workspace):
         super().__init__(path, read_only=True)
         self.control = control
         self._batch: list[dict[str, Any]] | None = None
-        self._http = requests.Session()
-        self._http.trust_env = False  # loopback: no proxy, no .netrc
-        self._http.headers["Authorization"] = f"Bearer {control.token}"
+        self._client = ControlClient.of(control)
 
     @classmethod
     def connect(cls, path: str | Path, busy: WorkspaceBusy) -> RoutedWorkspace:
@@ -39,14 +34,14 @@ class RoutedWorkspace(Workspace):
             raise busy
         routed = cls(path, control)
         try:
-            routed._http.get(control.url + "/health", timeout=TIMEOUT).raise_for_status()
-        except requests.RequestException:
+            routed._client.info()  # answers, and the token is right
+        except ControlError:
             routed.close()
             raise busy from None
         return routed
 
     def close(self) -> None:
-        self._http.close()
+        self._client.close()
         super().close()
 
     def _writable(self) -> None:
@@ -75,15 +70,11 @@ class RoutedWorkspace(Workspace):
         if not changes:
             return
         try:
-            r = self._http.post(self.control.url + "/workspace/changes", json={"changes": changes}, timeout=TIMEOUT)
-        except requests.RequestException as err:
-            raise WorkspaceError(f"the harness holding {self.path} did not answer ({err})") from err
-        if r.status_code != 200:
-            try:
-                message = r.json().get("message", r.text)
-            except ValueError:
-                message = r.text[:200]
-            raise WorkspaceError(f"the running harness refused the change: {message}")
+            self._client.apply_changes(changes)
+        except ControlError as err:
+            raise WorkspaceError(
+                f"the running harness (pid {self.control.pid}) did not take the change: {err}"
+            ) from err
 
     def _put(self, kind: str, key: str, data: dict[str, Any]) -> None:
         if not key:
@@ -97,6 +88,4 @@ class RoutedWorkspace(Workspace):
         self._change({"op": "replace_all", "kind": kind, "items": [[k, d] for k, d in items]})
 
     def save_keypair(self, name: str, kp: KeyPair) -> None:
-        self._change(
-            {"op": "keypair", "name": name, "key_pem": kp.key_pem.decode(), "cert_pem": kp.cert_pem.decode()}
-        )
+        self._change({"op": "keypair", "name": name, "key_pem": kp.key_pem.decode(), "cert_pem": kp.cert_pem.decode()})
