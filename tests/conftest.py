@@ -21,4 +21,9 @@ def _plugin_installed() -> bool:
 
 
 # The saml_harness fixtures (harness/pytest_plugin.py) are what other projects use; our tests use them too.
-pytest_plugins = [] if _plugin_installed() else ["harness.pytest_plugin"]
+pytest_plugins = ["pytester"] + ([] if _plugin_installed() else ["harness.pytest_plugin"])
+
+
+def plugin_args() -> list[str]:
+    """pytest options a subprocess needs to load the plugin (none once the entry point is installed)."""
+    return [] if _plugin_installed() else ["-p", "harness.pytest_plugin"]
