@@ -35,7 +35,7 @@ DB_NAME = "workspace.sqlite"
 SP_STATE_NAME = "sp_state.sqlite"
 KEYS_DIR = "keys"
 SCHEMA_VERSION = 1
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
+FIXTURES = Path(__file__).resolve().parent / "demo"  # fixtures/demo, also inside a built wheel
 
 
 class WorkspaceError(Exception):
