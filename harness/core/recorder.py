@@ -21,6 +21,7 @@ def decode_event(event: Event, trusted_cert: TrustedCert) -> Message:
     msgs = inspect(urlencode({event.param: event.value}), trusted_cert)
     msg = msgs[0]
     msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
+    msg.direction = event.direction
     return msg
 
 
@@ -61,10 +62,6 @@ class TraceRecorder:
             self.on_step(self.trace, step)
 
     def _step(self, http: Event, attached: list[Event]) -> Step:
-        parts = urlsplit(http.url)
-        path = parts.path + (
-            f"?{parts.query[:40]}…" if len(parts.query) > 40 else (f"?{parts.query}" if parts.query else "")
-        )
         step = Step(
             index=0,
             time=http.time,
@@ -75,7 +72,7 @@ class TraceRecorder:
             status=http.status,
             location=http.location,
             headers=http.headers,
-            label=f"{http.method} {path}",
+            label=http_label(http.method, http.url),
         )
         for ev in attached:
             if ev.kind == "saml":
@@ -110,6 +107,13 @@ class TraceRecorder:
             self.trace.outcome_detail = f"{step.code}: {step.reason}" if step.reason else step.code
         elif step.verdict == "error":
             self.trace.outcome, self.trace.outcome_detail = "error", step.reason
+
+
+def http_label(method: str, url: str) -> str:
+    """The arrow's text: the method and path, a long query string cut short."""
+    parts = urlsplit(url)
+    query = f"?{parts.query[:40]}…" if len(parts.query) > 40 else (f"?{parts.query}" if parts.query else "")
+    return f"{method} {parts.path}{query}"
 
 
 def explain_step(step: Step) -> str:

@@ -86,6 +86,7 @@ class Message:
     summary: MessageSummary = field(default_factory=MessageSummary)
     signatures: list[SignatureInfo] = field(default_factory=list)
     error: str = ""  # why it could not be decoded, if it could not
+    direction: str = ""  # "recv": the browser carried it to the server; "send": the server answered with it
 
 
 @dataclass

@@ -32,6 +32,7 @@ class Bridge(QObject):
     workspace_opened = Signal(object)  # harness.core.workspace.Workspace
     workspace_changed = Signal(str)  # what changed: "users" | "subscriptions" | "idp" | "keys" | "all"
     history_changed = Signal()
+    trace_imported = Signal(object, str)  # harness.core.trace.Trace read from a capture, its file
 
     # messages for the status bar / dialogs: level is "info" | "warning" | "error"
     message = Signal(str, str)

@@ -26,6 +26,7 @@ from harness.core.trace import Step, Trace
 from harness.core.workspace import Workspace
 from harness.gui.bridge import Bridge
 from harness.gui.browser_capture import BrowserCapture
+from harness.gui.captures import Captures
 from harness.gui.edits import WorkspaceEdits
 from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
@@ -89,6 +90,7 @@ class AppController(WorkspaceEdits, QObject):
         bridge.flow_finished.connect(self._on_flow_finished)
         bridge.flow_failed.connect(self._on_flow_failed)
         bridge.step_recorded.connect(self._on_step)
+        self.captures = Captures(self)
         self._health = QTimer(self)
         self._health.setInterval(HEALTH_INTERVAL_MS)
         self._health.timeout.connect(self.probe_health)

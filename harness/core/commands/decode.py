@@ -8,7 +8,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from harness.core.capture.load import looks_like_capture
 from harness.core.commands.common import fail
+from harness.core.commands.decode_capture import register_options, run_capture
 from harness.core.inspect_message import format_message, inspect
 
 
@@ -18,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cert", help="PEM certificate to check signatures against")
     p.add_argument("--xml", action="store_true", help="print the pretty XML too")
     p.add_argument("--json", action="store_true", help="print the decoded messages as JSON")
+    register_options(p)
     p.set_defaults(run=run)
 
 
@@ -25,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     if args.input == "-":
         text = sys.stdin.read()
     elif len(args.input) < 4096 and Path(args.input).is_file():
-        text = Path(args.input).read_bytes().decode("utf-8", "replace")
+        data = Path(args.input).read_bytes()
+        if looks_like_capture(data):
+            return run_capture(args, data)
+        text = data.decode("utf-8", "replace")
     else:
         text = args.input
     cert = None

@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--xml", action="store_true", help="print each message's XML too")
     p.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report of the run")
     p.add_argument("--save-trace", metavar="FILE", help="also save the trace as JSON (opens in the app)")
+    p.add_argument("--save-har", metavar="FILE", help="also save the trace as a HAR file (any HAR viewer opens it)")
     p.add_argument("--repeat", type=int, metavar="N", help="load run: N logins, each in a fresh browser")
     p.add_argument("--concurrency", type=int, metavar="C", help="load run: C browsers at a time (default 1)")
     p.add_argument("--progress", action="store_true", help="load run: print a dot per login on stderr")
@@ -113,6 +114,10 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
         Path(args.report).write_text(html, encoding="utf-8")
     if args.save_trace:
         Path(args.save_trace).write_text(result.trace.to_json(), encoding="utf-8")
+    if args.save_har:
+        from harness.core.capture.har_write import trace_to_har
+
+        Path(args.save_har).write_text(json.dumps(trace_to_har(result.trace), indent=1), encoding="utf-8")
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

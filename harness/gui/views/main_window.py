@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         b.flow_finished.connect(self.on_flow_finished)
         b.flow_failed.connect(self.on_flow_failed)
         b.history_changed.connect(self.rebuild_tree)
+        b.trace_imported.connect(self._show_imported)
         b.workspace_changed.connect(self.on_workspace_changed)
         b.workspace_opened.connect(self.on_workspace_opened)
         b.batch_finished.connect(lambda _s: self._set_busy(False))
@@ -174,6 +175,10 @@ class MainWindow(QMainWindow):
         self.act_open_trace = self._action("Open &trace…", self.open_trace, "Ctrl+Shift+O")
         self.act_save_trace = self._action("&Save trace (JSON)…", self.save_trace, QKeySequence.StandardKey.Save)
         self.act_report = self._action("Export HTML &report…", self.export_report, "Ctrl+E")
+        self.act_import_capture = self._action(
+            "&Import browser capture (HAR, SAML-tracer)…", self.import_capture, "Ctrl+I",
+            "Every SAML message a real browser saw, checked against the chosen subscription")
+        self.act_export_har = self._action("Export trace as &HAR…", self.export_har)
         self.act_export_png = self._action("Export diagram as &PNG…", lambda: self.export_diagram("png"))
         self.act_export_svg = self._action("Export diagram as S&VG…", lambda: self.export_diagram("svg"))
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -196,7 +201,8 @@ class MainWindow(QMainWindow):
         m.addMenu(self.recent_menu)
         m.addAction(self.act_save_as)
         m.addSeparator()
-        for a in (self.act_open_trace, self.act_save_trace, self.act_report, self.act_export_png, self.act_export_svg):
+        for a in (self.act_open_trace, self.act_import_capture, self.act_save_trace, self.act_report,
+                  self.act_export_har, self.act_export_png, self.act_export_svg):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_quit)
@@ -489,6 +495,25 @@ class MainWindow(QMainWindow):
             self.trace_page.show_entry(entry)
             self.show_page("flow")
         return entry
+
+    def import_capture(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import a browser capture", "", "Captures (*.har *.json);;All files (*)")
+        if path:
+            self.controller.captures.import_capture(path, self.flow_bar.choice()[1] or None)
+
+    def _show_imported(self, _trace: object, _source: str) -> None:
+        if self.controller.history:
+            self.trace_page.show_entry(self.controller.history[-1])
+            self.show_page("flow")
+
+    def export_har(self, path: str | None = None) -> bool:
+        entry = self._current_entry()
+        if entry is None:
+            return False
+        path = path or self._save_path("Export the trace as HAR", "har", "HAR (*.har)")
+        return bool(path) and self.controller.captures.export_har(entry, path)
 
     def _save_path(self, title: str, suffix: str, filt: str) -> str:
         entry = self.trace_page.entry

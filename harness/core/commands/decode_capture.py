@@ -1,0 +1,63 @@
+"""`saml-harness decode capture.har`: a browser capture (HAR or SAML-tracer) as a checked trace."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.core.capture.exchange import CaptureError
+from harness.core.capture.from_workspace import expectations_from_workspace
+from harness.core.capture.har_write import trace_to_har
+from harness.core.capture.load import read_capture
+from harness.core.capture.to_trace import capture_to_trace
+from harness.core.commands.common import fail, open_read_only, pick_subscription
+from harness.core.format import format_step
+from harness.core.trace import Trace
+
+
+def register_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--subscription", metavar="IDM_KEY",
+                   help="a capture: check its messages against this subscription's questionnaire (and certificate)")
+    p.add_argument("--save-trace", metavar="FILE", help="a capture: save it as a trace (opens in the app)")
+    p.add_argument("--save-har", metavar="FILE", help="a capture: write it back as HAR")
+
+
+def run_capture(args: argparse.Namespace, data: bytes) -> int:
+    cert = None
+    if args.cert:
+        try:
+            cert = Path(args.cert).read_bytes()
+        except OSError as err:
+            return fail(f"cannot read the certificate: {err}")
+    expectations = None
+    if args.subscription:
+        ws = open_read_only(args)
+        key, problem = pick_subscription(ws, args.subscription)
+        if problem:
+            return fail(problem)
+        expectations = expectations_from_workspace(ws, key)
+    try:
+        capture = read_capture(data)
+        trace = capture_to_trace(capture, trusted_cert=cert, expectations=expectations,
+                                 title=f"{capture.format} capture {Path(args.input).name}")
+    except CaptureError as err:
+        return fail(str(err))
+    if args.save_trace:
+        Path(args.save_trace).write_text(trace.to_json(), encoding="utf-8")
+    if args.save_har:
+        Path(args.save_har).write_text(json.dumps(trace_to_har(trace), indent=1), encoding="utf-8")
+    if args.json:
+        print(trace.to_json())
+    else:
+        shown: set[str] = set()
+        print(trace.title)
+        for step in trace.steps:
+            print(format_step(step, xml=args.xml, shown=shown))
+        detail = f" — {trace.outcome_detail}" if trace.outcome_detail else ""
+        print(f"outcome: {trace.outcome or 'incomplete'}{detail}")
+    return 1 if _failed(trace) else 0
+
+
+def _failed(trace: Trace) -> bool:
+    return any(s.verdict in ("refused", "error") or any(c.ok is False for c in s.checks) for s in trace.steps)
