@@ -155,7 +155,7 @@ def _print_created(created, ws: Workspace) -> None:  # noqa: ANN001
         print(f"  {w}")
     print()
     print(f"unique login URL: {created.login_url}")
-    print("(on the SP profile's port; a running `saml-harness serve` loads new subscriptions when restarted)")
+    print("(on the SP profile's port; a running `saml-harness serve` or app takes the new subscription at once)")
     others = [s for s in ws.subscriptions() if s.idm_key != sub.idm_key]
     if others:
         print(f"other subscriptions: {', '.join(f'{s.name or s.idm_key} {login_url(ws, s.idm_key)}' for s in others)}")
