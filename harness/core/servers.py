@@ -191,16 +191,21 @@ class Servers:
         self._serve(srv)
         return self._base(srv, "127.0.0.1")
 
-    def reload(self) -> None:
-        """Apply workspace edits to the running servers; sessions, the replay cache and pending logins stay."""
+    def reload(self, *, external: bool = False) -> None:
+        """Apply workspace edits to the running servers; sessions, the replay cache and pending logins stay.
+
+        `external`: the change came from elsewhere (the control API, another program), so the
+        reload listeners (the app's views) are told; the app's own edits reload without it.
+        """
         if not self.running:
             return
         with self._reload_lock:
             self._revision = self.workspace.revision()
             self.sp_app.reconfigure(self.workspace.sp_config(self.sp_base, self.idp_base))
             self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
-        for fn in list(self.reload_listeners):
-            fn()
+        if external:
+            for fn in list(self.reload_listeners):
+                fn()
 
     def _follow_workspace(self) -> None:
         """Before each request: if another connection changed the workspace, take the change first."""
@@ -209,7 +214,7 @@ class Servers:
             if changed:
                 with self._reload_lock:
                     if self.workspace.revision() != self._revision:
-                        self.reload()
+                        self.reload(external=True)
         except Exception:  # noqa: BLE001 - a broken edit must not break the running servers
             logging.getLogger(__name__).exception("the workspace change could not be applied")
 

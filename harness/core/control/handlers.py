@@ -55,7 +55,7 @@ class Live:
     def applied(self) -> None:
         """Take a saved change into the running servers."""
         try:
-            self.servers.reload()
+            self.servers.reload(external=True)
         except (WorkspaceError, ValueError) as err:
             raise ApiError(409, "reload-failed", f"saved, but the servers cannot use it: {err}") from err
 
