@@ -98,7 +98,7 @@ class ControlAPI:
             ) from None
         if path == "/openapi.json":
             return Response(openapi_document(), mimetype="application/json")
-        handler = ROUTES[path][request.method]
+        handler = ROUTES[path]["GET" if request.method == "HEAD" else request.method]  # Werkzeug adds HEAD to GET
         if handler is not h.health and not self._authorized(request):
             raise ApiError(401, "unauthorized", "send Authorization: Bearer <token> (the token is in control.json)")
         status, data = handler(self.live, self._body(request), {**request.args.to_dict(), **values})

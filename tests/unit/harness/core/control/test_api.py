@@ -44,6 +44,8 @@ def _raw(h, method, path, *, token=True, **kw):
 
 def test_health_and_openapi_need_no_token(saml_harness):
     assert _raw(saml_harness, "GET", "/health", token=False).json() == {"status": "ok"}
+    assert _raw(saml_harness, "HEAD", "/health", token=False).status_code == 200
+    assert _raw(saml_harness, "OPTIONS", "/health", token=False).status_code == 405  # no CORS preflight, ever
     doc = _raw(saml_harness, "GET", "/openapi.json", token=False).json()
     assert doc["openapi"].startswith("3.")
 
