@@ -3,7 +3,7 @@
 Ours: the vendor SP and the mock IdP as WSGI apps, driven by werkzeug's test client (a fresh
 browser each login): GET the unique login URL (302 with an AuthnRequest), GET the IdP's SSO URL
 (login form), POST the credentials (an auto-posting form with a Response, assertion and
-response both signed, RSA-2048, SHA-256), POST the Response to the ACS (every DESIGN.md §5
+response both signed, RSA-2048, SHA-256), POST the Response to the ACS (every security-baseline
 check, replay cache, mapping, session: 303). SP state in a SQLite file, as the app runs.
 
 Baseline: a pysaml2 Saml2Client + Server pair with pysaml2's default crypto backend (it forks
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 
 def step_breakdown(login: c.InProcessLogin, runs: int) -> list[list[str]]:

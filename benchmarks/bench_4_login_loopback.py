@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 BROWSERS = 8
 SECONDS = 4.0
@@ -47,7 +47,7 @@ def one_login(url: str) -> None:
         raise RuntimeError(f"login ended at {page.url} ({page.status} {page.reason_code})")
 
 
-def hello_server():  # noqa: ANN201
+def hello_server():
     """A hello-world WSGI app on the same server class as `Servers` (threaded Werkzeug)."""
     from werkzeug.serving import make_server
     from werkzeug.wrappers import Response
@@ -91,7 +91,7 @@ def load_child(url: str, browsers: int, seconds: float) -> None:
         while time.perf_counter() < stop:
             try:
                 one_login(url)
-            except Exception as err:  # noqa: BLE001 - counted and reported
+            except Exception as err:  # counted and reported
                 errors.append(repr(err))
                 return
             done[i] += 1

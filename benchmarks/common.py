@@ -435,7 +435,7 @@ def median_ms(samples: list[float]) -> float:
 
 def pct_ms(samples: list[float], p: float) -> float:
     s = sorted(samples)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))] * 1000
 
 
 def row(label: str, samples: list[float], note: str = "") -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 _acc: dict[str, float] = collections.defaultdict(float)
 _calls: collections.Counter = collections.Counter()
@@ -35,7 +35,7 @@ def _wrap(module: str, qualname: str, label: str, also_in: tuple[str, ...] = ())
     fn = getattr(owner, name)
 
     @functools.wraps(fn)
-    def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def timed(*args, **kwargs):
         t = time.perf_counter()
         try:
             return fn(*args, **kwargs)

@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -20,15 +21,14 @@ from werkzeug.wrappers import Request, Response
 
 from mock_idp.armed import ArmedScenarios, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
+from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from mock_idp.response import issue
 from samlkit import ns
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
-from samlkit.html import auto_post_form, esc, page
+from samlkit.html import REASON_HEADER, auto_post_form, esc, page
 
-SESSION_COOKIE = "mockidp_session"
-CSRF_COOKIE = "mockidp_csrf"
 MAX_BODY = 1024 * 1024
 MAX_PENDING = 10_000
 PENDING_TTL = 600
@@ -74,12 +74,12 @@ class IdPApp:
         """The IdP's SAML metadata, as GET /metadata serves it."""
         return self._metadata
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN001
+    def __call__(self, environ: dict, start_response):
         return self._wsgi(environ, start_response)
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
+    def _dispatch(self, environ: dict, start_response):
         request = Request(environ)
         request.max_content_length = MAX_BODY
         request.max_form_memory_size = MAX_BODY
@@ -89,20 +89,20 @@ class IdPApp:
             response = self._error("message-too-large", "The request body is larger than the IdP accepts.", 413)
         except HTTPException as err:
             response = self._error("bad-request", err.description or "The request is not valid.", err.code or 400)
-        except Exception as err:  # noqa: BLE001 - never a traceback, never a 5xx
+        except Exception as err:  # never a traceback, never a 5xx
             response = self._error("bad-request", f"The IdP could not process this request ({type(err).__name__}).")
         return response(environ, start_response)
 
     def _route(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
-        routes = {
-            "/": self._index,
-            "/metadata": self._metadata_view,
-            "/sso": self._sso,
-            "/login": self._login,
-            "/mfa": self._mfa,
-            "/start": self._start,
-            "/logout": self._logout,
+        routes: dict[str, Callable[[Request], Response]] = {
+            IdPRoute.ROOT: self._index,
+            IdPRoute.METADATA: self._metadata_view,
+            IdPRoute.SSO: self._sso,
+            IdPRoute.LOGIN: self._login,
+            IdPRoute.MFA: self._mfa,
+            IdPRoute.START: self._start,
+            IdPRoute.LOGOUT: self._logout,
         }
         handler = routes.get(path)
         if handler is None:
@@ -118,7 +118,7 @@ class IdPApp:
     def _error(self, code: str, message: str, status: int = 400) -> Response:
         body = f'<div class="refusal"><p><strong>{esc(code)}</strong></p><p>{esc(message)}</p></div>'
         r = self._html(page("The identity provider refused this request", body, actor="Mock IdP"), status)
-        r.headers["X-SAML-Reason"] = code
+        r.headers[REASON_HEADER] = code
         return r
 
     def _session_user(self, request: Request) -> IdPUser | None:
@@ -152,13 +152,14 @@ class IdPApp:
     # -- pages ----------------------------------------------------------------------------
 
     def _index(self, request: Request) -> Response:
+        start = IdPRoute.START
         sps = "".join(
-            f'<li><a href="/start?{esc(urlencode({"sp": s.entity_id}))}">{esc(s.name or s.entity_id)}</a></li>'
+            f'<li><a href="{start}?{esc(urlencode({"sp": s.entity_id}))}">{esc(s.name or s.entity_id)}</a></li>'
             for s in self.config.sps
         )
         body = (
             f"<p>EntityID <code>{esc(self.config.entity_id)}</code>. "
-            f'SSO URL <code>{esc(self.config.sso_url)}</code>. <a href="/metadata">Metadata</a>.</p>'
+            f'SSO URL <code>{esc(self.config.sso_url)}</code>. <a href="{IdPRoute.METADATA}">Metadata</a>.</p>'
             f"<h2>Sign in to a service (IdP-initiated)</h2><ul>{sps or '<li>No SP configured.</li>'}</ul>"
         )
         return self._html(page("Mock identity provider", body, actor="Mock IdP"))
@@ -233,7 +234,7 @@ class IdPApp:
         err = f'<div class="refusal" role="alert"><p>{esc(error)}</p></div>' if error else ""
         body = (
             f"{err}<p>Sign in with your corporate account.</p>"
-            f'<form method="post" action="/login"><input type="hidden" name="t" value="{esc(token)}">'
+            f'<form method="post" action="{IdPRoute.LOGIN}"><input type="hidden" name="t" value="{esc(token)}">'
             f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
             f'<label for="username">Username</label><input type="text" id="username" name="username" '
             f'value="{esc(username)}" autocomplete="username" autofocus required>'
@@ -273,7 +274,7 @@ class IdPApp:
         err = f'<div class="refusal" role="alert"><p>{esc(error)}</p></div>' if error else ""
         body = (
             f"{err}<p>Enter the 6-digit code from your authenticator app.</p>"
-            f'<form method="post" action="/mfa"><input type="hidden" name="t" value="{esc(token)}">'
+            f'<form method="post" action="{IdPRoute.MFA}"><input type="hidden" name="t" value="{esc(token)}">'
             f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
             '<label for="code">Code</label><input type="text" id="code" name="code" inputmode="numeric" '
             'autocomplete="one-time-code" autofocus required><div><button type="submit">Verify</button></div></form>'

@@ -39,7 +39,7 @@ def read_authn_request(server: Server, value: str, binding: str) -> ParsedReques
         raise RequestProblem("not-saml2", "only SAML 2.0 requests are accepted")
     try:
         req = server.parse_authn_request(value, binding)
-    except Exception as err:  # noqa: BLE001 - pysaml2 raises bare Exceptions
+    except Exception as err:  # pysaml2 raises bare Exceptions
         raise RequestProblem("authn-request-invalid", f"the AuthnRequest was refused: {err}") from err
     if req is None:
         raise RequestProblem("authn-request-invalid", "the AuthnRequest was refused")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mock_idp.contract import IdPRoute
+
 SIGN_CHOICES = ("assertion", "response", "both", "none")
 NAMEID_FORMATS = ("unspecified", "emailAddress", "persistent", "transient")
 # Attribute name released -> the user field it comes from.
@@ -74,7 +76,7 @@ class IdPConfig:
 
     @property
     def sso_url(self) -> str:
-        return self.base_url + "/sso"
+        return self.base_url + IdPRoute.SSO
 
     def user(self, username: str) -> IdPUser | None:
         for u in self.users:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from mock_idp.contract import name_id_for, released_attributes
 from mock_idp.model import IdPUser, SPSettings
 from samlkit import ns, xmldsig
 from samlkit.codec import encode_post
@@ -41,7 +42,9 @@ class Issued:
         return encode_post(self.xml)
 
 
-def _sub(parent: etree._Element, nsuri: str, local: str, text: str | None = None, **attrs: str) -> etree._Element:
+def _sub(
+    parent: etree._Element, nsuri: str, local: str, text: str | None = None, **attrs: str | None
+) -> etree._Element:
     el = etree.SubElement(parent, ns.q(nsuri, local), {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = text
@@ -76,11 +79,7 @@ def build_unsigned(
     _sub(a, ns.SAML, "Issuer", idp_entity_id)
     subject = _sub(a, ns.SAML, "Subject")
     fmt = ns.NAMEID_FORMATS.get(sp.nameid_format, sp.nameid_format)
-    if sp.nameid_format == "transient":
-        name_id = new_id()
-    else:
-        values = user.field_values(sp.nameid_source)
-        name_id = values[0] if values else user.username
+    name_id = name_id_for(user, sp) or new_id()
     _sub(subject, ns.SAML, "NameID", name_id, Format=fmt, SPNameQualifier=sp.entity_id)
     sc = _sub(subject, ns.SAML, "SubjectConfirmation", Method=ns.CM_BEARER)
     _sub(
@@ -110,11 +109,10 @@ def build_unsigned(
     )
     ctx = _sub(st, ns.SAML, "AuthnContext")
     _sub(ctx, ns.SAML, "AuthnContextClassRef", authn_context)
-    released = [(n, user.field_values(n)) for n in sp.attributes]
-    released = [(n, v) for n, v in released if v]
+    released = released_attributes(user, sp)
     if released:
         ast = _sub(a, ns.SAML, "AttributeStatement")
-        for attr_name, values in released:
+        for attr_name, values in released.items():
             attr = _sub(ast, ns.SAML, "Attribute", Name=attr_name, NameFormat=ns.ATTRNAME_BASIC)
             for v in values:
                 _sub(attr, ns.SAML, "AttributeValue", v)

@@ -38,7 +38,7 @@ def pem_files(key_pem: bytes | None, cert_pem: bytes | None) -> PemFiles:
     if k in _pem_cache:
         return _pem_cache[k]
     d = tempfile.mkdtemp(prefix="samlkit-")
-    paths = []
+    paths: list[str | None] = []
     for name, data in (("key.pem", key_pem), ("cert.pem", cert_pem)):
         if not data:
             paths.append(None)

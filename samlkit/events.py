@@ -16,6 +16,18 @@ Sink = Callable[["Event"], None]
 
 
 @dataclass
+class Check:
+    """One rule applied to a message: passed (True), failed (False) or not applicable (None).
+
+    The SP's validator makes them, its verdict event carries them, the trace shows them.
+    """
+
+    name: str
+    ok: bool | None
+    detail: str = ""
+
+
+@dataclass
 class Event:
     """One thing a server saw or did.
 
@@ -41,7 +53,7 @@ class Event:
     ok: bool | None = None
     code: str = ""
     message: str = ""
-    checks: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     login: str | None = None
     subscription: str | None = None
     flow_id: str | None = None  # the scripted browser's X-Harness-Flow header, if any
@@ -55,6 +67,7 @@ class Event:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["checks"] = [Check(**c) if isinstance(c, dict) else c for c in known.get("checks") or []]
         return cls(**known)
 
 
@@ -64,7 +77,7 @@ def emit(sink: Sink | None, event: Event) -> None:
         return
     try:
         sink(event)
-    except Exception:  # noqa: BLE001 - the sink is someone else's code
+    except Exception:  # the sink is someone else's code
         pass
 
 

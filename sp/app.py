@@ -1,4 +1,4 @@
-"""The vendor-style Service Provider: a Werkzeug WSGI app factory on pysaml2 (DESIGN.md §1, §3).
+"""The vendor-style Service Provider: a Werkzeug WSGI app factory on pysaml2 (docs/ARCHITECTURE.md, HTTP contract).
 
 Every failure becomes a 4xx page naming a stable reason code (also in the `X-SAML-Reason`
 header); nothing here answers 5xx or shows a traceback.
@@ -11,6 +11,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -18,24 +19,28 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from samlkit import codec
-from samlkit.events import Event, Sink, emit, http_reporter
+from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.html import auto_post_form
 from samlkit.metadata_xml import sp_metadata
 from samlkit.safexml import UnsafeXML, parse
 from sp import api
 from sp.authn_request import Clients
+from sp.contract.http import (
+    ACCOUNT_PICKER,
+    BOUNCE_FIELD,
+    BOUNCE_HEADER,
+    BROWSER_COOKIE,
+    REASON_HEADER,
+    SESSION,
+    SESSION_COOKIE,
+    Route,
+)
+from sp.contract.reasons import Reason, Refusal
 from sp.mapping import decide
 from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
-from sp.refusal import Refusal
 from sp.store import SPStore
 from sp.validate import Validator, issuers_of
-
-SESSION_COOKIE = "sp_session"
-BOUNCE_FIELD = "SameSiteBounce"  # marks the SP's own re-post of a cross-site Response
-BOUNCE_HEADER = "X-SAML-Bounce"
-BROWSER_COOKIE = "sp_browser"
-
 
 # SAML caps RelayState at 80 bytes (bindings §3.4.3, §3.5.3); deep links get more room here, but
 # not the 64 kB of a request line: the login URL stores it with each outstanding request.
@@ -48,17 +53,17 @@ def local_path(relay_state: str | None) -> str | None:
         return None
     if len(relay_state) > MAX_RELAY_STATE:
         raise Refusal(
-            "relay-state-too-long",
+            Reason.RELAY_STATE_TOO_LONG,
             f"The RelayState is {len(relay_state)} characters long; at most {MAX_RELAY_STATE} are accepted.",
         )
     try:
         parts = urlsplit(relay_state)
     except ValueError:  # "//[evil" or "http://[::1": an unclosed IPv6 host; never a local path
-        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a path on this SP.") from None
+        raise Refusal(Reason.RELAY_STATE_OFFSITE, f"The RelayState {relay_state!r} is not a path on this SP.") from None
     if parts.scheme or parts.netloc or not relay_state.startswith("/") or relay_state.startswith("//"):
-        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a path on this SP.")
+        raise Refusal(Reason.RELAY_STATE_OFFSITE, f"The RelayState {relay_state!r} is not a path on this SP.")
     if "\\" in relay_state or any(ord(c) < 32 for c in relay_state):
-        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a plain local path.")
+        raise Refusal(Reason.RELAY_STATE_OFFSITE, f"The RelayState {relay_state!r} is not a plain local path.")
     return relay_state
 
 
@@ -86,7 +91,7 @@ class SPApp:
     def close(self) -> None:
         self.store.close()
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN001
+    def __call__(self, environ: dict, start_response):
         return self._wsgi(environ, start_response)
 
     # -- plumbing -------------------------------------------------------------------------
@@ -103,7 +108,7 @@ class SPApp:
             name, value, max_age=max_age, httponly=True, secure=self.secure, samesite=samesite, path="/"
         )
 
-    def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
+    def _dispatch(self, environ: dict, start_response):
         request = Request(environ)
         request.max_content_length = self.config.max_body
         request.max_form_memory_size = self.config.max_body
@@ -112,22 +117,24 @@ class SPApp:
         except Refusal as r:
             response = self.refuse(r)
         except RequestEntityTooLarge:
-            response = self.refuse(Refusal("message-too-large", "The request body is larger than the SP accepts."))
+            response = self.refuse(Refusal(Reason.MESSAGE_TOO_LARGE, "The request body is larger than the SP accepts."))
         except HTTPException as err:
-            response = self.refuse(Refusal("bad-request", err.description or "The request is not valid.", err.code))
-        except Exception as err:  # noqa: BLE001 - last resort: never a 5xx
             response = self.refuse(
-                Refusal("bad-request", f"The request could not be processed ({type(err).__name__}).")
+                Refusal(Reason.BAD_REQUEST, err.description or "The request is not valid.", err.code)
+            )
+        except Exception as err:  # last resort: never a 5xx
+            response = self.refuse(
+                Refusal(Reason.BAD_REQUEST, f"The request could not be processed ({type(err).__name__}).")
             )
         return response(environ, start_response)
 
-    def _verdict(self, *, ok: bool, code: str, message: str, **more: object) -> None:
+    def _verdict(self, *, ok: bool, code: str, message: str, **more: Any) -> None:
         """Tell the sink the SP's decision on a Response (with its checks, login, subscription...)."""
         emit(self.sink, Event(kind="verdict", actor="sp", ok=ok, code=code, message=message, **more))
 
-    def refuse(self, r: Refusal, checks: list[dict] | None = None) -> Response:
+    def refuse(self, r: Refusal, checks: list[Check] | None = None) -> Response:
         resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
-        resp.headers["X-SAML-Reason"] = r.code
+        resp.headers[REASON_HEADER] = r.code
         resp.headers["Cache-Control"] = "no-store"
         return resp
 
@@ -145,19 +152,19 @@ class SPApp:
         if path.rstrip("/") == c.acs_path.rstrip("/"):
             return self._acs(request)
         routes = {
-            "/": self._home,
-            "/home": self._home,
-            "/whoami": self._whoami,
-            "/fo/pick": self._pick,
-            "/fo/logout.php": self._logout,
-            "/fo/logged-out": lambda r: self._html(logged_out_page()),
-            "/metadata": self._metadata,
-            "/api/2.0/fo/user/": lambda r: api.handle(self, r),
-            "/api/2.0/fo/user": lambda r: api.handle(self, r),
+            Route.ROOT: self._home,
+            Route.HOME: self._home,
+            Route.WHOAMI: self._whoami,
+            Route.PICK: self._pick,
+            Route.LOGOUT: self._logout,
+            Route.LOGGED_OUT: lambda r: self._html(logged_out_page()),
+            Route.METADATA: self._metadata,
+            Route.USER_API: lambda r: api.handle(self, r),
+            Route.USER_API.rstrip("/"): lambda r: api.handle(self, r),
         }
         handler = routes.get(path)
         if handler is None:
-            raise Refusal("not-found", f"There is no page at {path}.", 404)
+            raise Refusal(Reason.NOT_FOUND, f"There is no page at {path}.", 404)
         return handler(request)
 
     def _subscription(self, request: Request) -> Subscription:
@@ -165,7 +172,7 @@ class SPApp:
         sub = self.config.subscription(key)
         if sub is None:
             raise Refusal(
-                "unknown-subscription", f"No subscription has the idm_key {key!r}; check the unique login URL."
+                Reason.UNKNOWN_SUBSCRIPTION, f"No subscription has the idm_key {key!r}; check the unique login URL."
             )
         return sub
 
@@ -178,10 +185,10 @@ class SPApp:
     def _login(self, request: Request) -> Response:
         sub = self._subscription(request)
         if not sub.nds_enabled:
-            raise Refusal("nds-required", "SAML needs the New Data Security Model, which this subscription lacks.")
+            raise Refusal(Reason.NDS_REQUIRED, "SAML needs the New Data Security Model, which this subscription lacks.")
         if not sub.saml_ready:
             raise Refusal(
-                "saml-not-configured", "This subscription has no IdP trust yet (EntityID, certificate, SSO URL)."
+                Reason.SAML_NOT_CONFIGURED, "This subscription has no IdP trust yet (EntityID, certificate, SSO URL)."
             )
         relay = local_path(request.args.get("RelayState"))
         browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
@@ -210,7 +217,7 @@ class SPApp:
 
     def _acs(self, request: Request) -> Response:
         if request.method != "POST":
-            raise Refusal("bad-request", "The ACS takes a SAMLResponse by HTTP-POST only.", 405)
+            raise Refusal(Reason.BAD_REQUEST, "The ACS takes a SAMLResponse by HTTP-POST only.", 405)
         value = request.form.get("SAMLResponse")
         relay_raw = request.form.get("RelayState")
         if self._needs_same_site_bounce(request, value):
@@ -235,12 +242,14 @@ class SPApp:
             sub = validator.sub
             identity = validator.finish(root, assertion)
             if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
-                raise validator.fail("Replay", "replayed", f"The Assertion {identity.assertion_id} was already used.")
+                raise validator.fail(
+                    "Replay", Reason.REPLAYED, f"The Assertion {identity.assertion_id} was already used."
+                )
             validator.ok("Replay", "assertion ID not seen before; remembered until it expires")
             try:
                 decision = decide(sub, identity.name_id, identity.attributes)
             except Refusal as r:
-                validator.checks.append({"name": "Mapping", "ok": False, "detail": r.message})
+                validator.checks.append(Check("Mapping", False, r.message))
                 r.checks = validator.checks
                 raise
             validator.ok("Mapping", decision.explanation)
@@ -273,24 +282,24 @@ class SPApp:
             )
             self._verdict(
                 ok=True,
-                code="account-picker",
+                code=ACCOUNT_PICKER,
                 message=f"{decision.explanation}: the user picks an account",
                 checks=validator.checks,
                 subscription=sub.idm_key,
             )
-            resp = Response(status=303, headers={"Location": f"/fo/pick?t={token}"})
+            resp = Response(status=303, headers={"Location": f"{Route.PICK}?t={token}"})
             self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
             return resp
         account = decision.usable[0]
         self._verdict(
             ok=True,
-            code="session",
+            code=SESSION,
             message=f"Session opened for {account.login}",
             checks=validator.checks,
             login=account.login,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, identity_text, relay or "/home")
+        return self._open_session(sub, account, identity_text, relay or Route.HOME)
 
     def _needs_same_site_bounce(self, request: Request, value: str | None) -> bool:
         """Does this POST answer one of our requests, but arrive without the browser's cookie?
@@ -362,15 +371,15 @@ class SPApp:
             shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
             if any(not s.nds_enabled for s in matching):
                 raise Refusal(
-                    "nds-required",
+                    Reason.NDS_REQUIRED,
                     f"The subscription that trusts {shown} lacks the New Data Security Model, which SAML needs.",
                 )
             if matching:
                 raise Refusal(
-                    "saml-not-configured",
+                    Reason.SAML_NOT_CONFIGURED,
                     f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
                 )
-            raise Refusal("issuer-mismatch", f"No subscription trusts the Issuer of this Response ({shown}).")
+            raise Refusal(Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer of this Response ({shown}).")
         if len(ready) > 1:
             # Some IdPs put InResponseTo only in the SubjectConfirmationData: look there too. This
             # only orders the candidates; each must still pass every check of its own trust.
@@ -406,11 +415,11 @@ class SPApp:
         pick = self.store.get_pick(token)
         if pick is None or pick.get("browser") != request.cookies.get(BROWSER_COOKIE):
             raise Refusal(
-                "pick-expired", "This account choice has expired or belongs to another browser; sign in again."
+                Reason.PICK_EXPIRED, "This account choice has expired or belongs to another browser; sign in again."
             )
         sub = self.config.subscription(pick["idm_key"])
         if sub is None:
-            raise Refusal("pick-expired", "The subscription is gone; sign in again.")
+            raise Refusal(Reason.PICK_EXPIRED, "The subscription is gone; sign in again.")
         accounts = [a for a in sub.accounts if a.login in pick["logins"] and a.saml_enabled and a.active]
         if request.method == "GET":
             return self._html(
@@ -419,16 +428,16 @@ class SPApp:
         chosen = request.form.get("login", "")
         account = next((a for a in accounts if a.login == chosen), None)
         if account is None:
-            raise Refusal("bad-request", f"{chosen!r} is not one of the accounts offered.")
+            raise Refusal(Reason.BAD_REQUEST, f"{chosen!r} is not one of the accounts offered.")
         self.store.end_pick(token)
         self._verdict(
             ok=True,
-            code="session",
+            code=SESSION,
             message=f"Session opened for {account.login} (picked)",
             login=account.login,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, pick["identity"], pick.get("relay") or "/home")
+        return self._open_session(sub, account, pick["identity"], pick.get("relay") or Route.HOME)
 
     # -- session pages --------------------------------------------------------------------
 
@@ -456,7 +465,7 @@ class SPApp:
         if token:
             self.store.end_session(token)
         sub = self.config.subscription(session["subscription"]) if session else None
-        target = sub.exit_url if sub and sub.exit_url else "/fo/logged-out"
+        target = sub.exit_url if sub and sub.exit_url else Route.LOGGED_OUT
         resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
@@ -465,7 +474,7 @@ class SPApp:
         key = request.args.get("idm_key")
         sub = self.config.subscription(key) if key else None
         if key and sub is None:
-            raise Refusal("unknown-subscription", f"No subscription has the idm_key {key!r}.")
+            raise Refusal(Reason.UNKNOWN_SUBSCRIPTION, f"No subscription has the idm_key {key!r}.")
         if sub is not None and sub.saml_ready:
             xml = self.clients.metadata(self.config, sub)
         else:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sp.contract.http import Route
+
 ROLES = ("Manager", "Unit Manager", "Scanner", "Reader")
 MAPPING_MODES = ("login", "external_id", "either")  # either: External ID first, then login
 DEFAULT_ENTITY_ID = "QualysGuard_SharedPlatformSAML20SP"
-DEFAULT_ACS_PATH = "/IdM/saml2/"
-DEFAULT_LOGIN_PATH = "/fo/login.php"
+DEFAULT_ACS_PATH = str(Route.ACS)
+DEFAULT_LOGIN_PATH = str(Route.LOGIN)
 
 
 @dataclass

@@ -62,7 +62,7 @@ class SPStore:
             )
             # rowids grow with each insert, so this drops whatever came before the last
             # MAX_OUTSTANDING inserts, through the rowid index (no scan, no count).
-            self._db.execute("DELETE FROM outstanding WHERE rowid <= ?", (cur.lastrowid - MAX_OUTSTANDING,))
+            self._db.execute("DELETE FROM outstanding WHERE rowid <= ?", ((cur.lastrowid or 0) - MAX_OUTSTANDING,))
 
     def take_request(self, request_id: str) -> dict[str, Any] | None:
         """Remove and return an unexpired outstanding request: each may be answered once."""

@@ -1,8 +1,29 @@
-"""Fixtures every test directory shares (the SAML-specific ones live in tests/saml_helpers.py)."""
+"""Fixtures every test directory shares (the SAML-specific ones live in tests/saml_helpers.py),
+and the lane markers (tests/markers.py) added to every collected test."""
+
+from pathlib import Path
 
 import pytest
+from markers import markers_for
 
 from harness.core.workspace import Workspace
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    lanes: dict[Path, set[str]] = {}
+    for item in items:
+        path = Path(str(item.path))
+        if path not in lanes:
+            try:
+                rel = path.relative_to(TESTS).as_posix()
+            except ValueError:  # a test outside tests/ (pytester): no lane
+                lanes[path] = set()
+                continue
+            lanes[path] = markers_for(rel, path.read_text(encoding="utf-8"))
+        for name in sorted(lanes[path]):
+            item.add_marker(name)
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ from mock_idp.scenarios.base import (
     serialize,
 )
 from samlkit import codec, ns, safexml
+from sp.contract import BOUNCE_HEADER, REASON_HEADER, Route
 
 REFUSED = "refused"
 IGNORED = "ignored"
@@ -63,7 +64,6 @@ ERROR = "ERROR"
 BASELINE_OK = "accepted"
 BASELINE_REFUSED = "REFUSED"
 BAD_VERDICTS = frozenset({ACCEPTED, FETCHED, CRASH, ERROR, BASELINE_REFUSED})
-REASON_HEADER = "X-SAML-Reason"
 OVERSIZED = 1024 * 1024  # a body this large may be refused by closing the connection
 
 
@@ -202,7 +202,7 @@ class Canary:
         lock = self._lock = threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # http.server's naming
                 with lock:
                     hits.append(self.path)
                 body = b'<!ENTITY % leak "">'
@@ -211,9 +211,9 @@ class Canary:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
@@ -349,7 +349,7 @@ def is_offsite(location: str, base_url: str) -> bool:
 
 def _same_site_bounce(r: requests.Response, acs_url: str) -> tuple[str, dict[str, str]] | None:
     """The SP's same-site re-post page (see sp.app): its form's action and fields, or None."""
-    if r.status_code != 200 or "X-SAML-Bounce" not in r.headers:
+    if r.status_code != 200 or BOUNCE_HEADER not in r.headers:
         return None
     try:
         form = lxml_html.fromstring(r.text).forms[0]
@@ -383,7 +383,7 @@ class Battery:
                 on_result(r)
         try:
             legit = self.context.legitimate().xml
-        except Exception:  # noqa: BLE001 - only for display
+        except Exception:  # only for display
             legit = None
         return Report(
             target=self.target.to_dict(),
@@ -475,14 +475,14 @@ class Battery:
             ctx = replace(ctx, previous=legit)
         try:
             message = s.build(ctx)
-        except Exception as err:  # noqa: BLE001 - a scenario bug is reported, not raised
+        except Exception as err:  # a scenario bug is reported, not raised
             result.verdict, result.note = ERROR, f"the scenario could not be built ({type(err).__name__}: {err})"
             return
         if message.xml is not None and len(message.xml) <= 256 * 1024:
             result.xml = message.xml.decode("utf-8", "replace")
             try:
                 result.legitimate_xml = legitimate_counterpart(ctx, message.xml).decode("utf-8", "replace")
-            except Exception:  # noqa: BLE001 - only for display; the report's legitimate message stands in
+            except Exception:  # only for display; the report's legitimate message stands in
                 result.legitimate_xml = None
         poster = browser
         if NEEDS_FRESH_BROWSER in needs:
@@ -663,7 +663,7 @@ def _pick_users(users: list[IdPUser], good: Callable[[IdPUser], bool], user: str
 
 
 def embedded_target(
-    servers,  # noqa: ANN001 - harness.core.servers.Servers (imported lazily: it starts the apps)
+    servers,  # harness.core.servers.Servers (imported lazily: it starts the apps)
     *,
     idm_key: str | None = None,
     user: str | None = None,
@@ -705,7 +705,7 @@ def embedded_target(
         acs_url=spc.acs_url,
         entity_id=spc.entity_id,
         login_url=spc.login_url(sub.idm_key),
-        session_url=servers.sp_base + "/whoami",
+        session_url=servers.sp_base + Route.WHOAMI,
         whoami_json=True,
         unsolicited_allowed=sub.allow_idp_initiated,
         set_unsolicited=set_unsolicited,

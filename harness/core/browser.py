@@ -14,6 +14,8 @@ import pyotp
 import requests
 from lxml import html as lxml_html
 
+from sp.contract import REASON_HEADER
+
 MAX_HOPS = 25
 
 
@@ -26,7 +28,7 @@ class Page:
 
     @property
     def reason_code(self) -> str:
-        return self.headers.get("X-SAML-Reason", "")
+        return self.headers.get(REASON_HEADER, "")
 
 
 @dataclass
@@ -53,7 +55,7 @@ class _Session(requests.Session):
     Other hosts (an external SP in the battery) keep the environment's settings.
     """
 
-    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201 - requests' API
+    def request(self, method, url, *args, **kwargs):  # requests' API
         self.trust_env = urlsplit(url).hostname not in LOOPBACK
         return super().request(method, url, *args, **kwargs)
 
@@ -101,7 +103,7 @@ class ScriptedBrowser:
 
     def _next_form(self, page: Page) -> tuple[str, dict[str, str]] | None:
         """What a person would submit next on this page, if anything."""
-        if "<form" not in page.text or page.status >= 400 and "password" not in page.text:
+        if "<form" not in page.text or (page.status >= 400 and "password" not in page.text):
             return None
         try:
             doc = lxml_html.fromstring(page.text)

@@ -1,4 +1,4 @@
-"""`saml-harness`: the desktop app without arguments, headless subcommands otherwise (DESIGN.md §4)."""
+"""`saml-harness`: the desktop app without arguments, headless subcommands otherwise (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
 from harness.core.recorder import StepCallback, TraceRecorder
 from harness.core.servers import Servers
 from harness.core.trace import Trace
-from sp.mapping import decide
-from sp.refusal import Refusal
+from mock_idp.contract import name_id_for, released_attributes
+from sp.contract import Route
+from sp.mapping import predict
 
 
 @dataclass
@@ -21,30 +22,31 @@ class Expectation:
     outcome: str  # "session" | "picker" | refusal code
     logins: list[str]
     explanation: str
+    identity: str | None = None  # the identity value the SP will map
+    account: str | None = None  # the account it names, even one the SP will refuse
+
+
+UNKNOWN = "unknown"  # the outcome when there is nothing to predict from
+
+# A transient NameID is minted afresh for each Response: it names no account.
+TRANSIENT_NAME_ID = "(transient)"
 
 
 def expect(servers: Servers, idm_key: str, username: str) -> Expectation:
-    """Predict the mapping from the workspace alone (the same code the SP runs)."""
+    """Predict the mapping from the workspace alone: the IdP's NameID and attributes for the user,
+    judged by the SP's own decision (`sp.mapping.predict`)."""
     ws = servers.workspace
     sub = servers.sp_app.config.subscription(idm_key)
     user = ws.user(username)
     if sub is None or user is None:
-        return Expectation("unknown", [], "no such subscription or user")
+        return Expectation(UNKNOWN, [], "no such subscription or user")
     idp = servers.idp_app.config.sp(servers.sp_app.config.entity_id)
     if idp is None:
-        return Expectation("unknown", [], "the mock IdP has no settings for the embedded SP")
-    if idp.nameid_format == "transient":
-        name_id = "(transient)"
-    else:
-        values = user.field_values(idp.nameid_source)
-        name_id = values[0] if values else user.username
-    attributes = {n: user.field_values(n) for n in idp.attributes}
-    try:
-        d = decide(sub, name_id, attributes)
-    except Refusal as r:
-        return Expectation(r.code, [], r.message)
-    logins = [a.login for a in d.usable]
-    return Expectation("picker" if len(logins) > 1 else "session", logins, d.explanation)
+        return Expectation(UNKNOWN, [], "the mock IdP has no settings for the embedded SP")
+    name_id = name_id_for(user, idp) or TRANSIENT_NAME_ID
+    p = predict(sub, name_id, released_attributes(user, idp))
+    identity = None if p.identity == TRANSIENT_NAME_ID else p.identity
+    return Expectation(str(p.outcome), p.logins, p.explanation, identity, p.account)
 
 
 @dataclass
@@ -115,10 +117,10 @@ def run_flow(
         start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username)
         try:
             page = browser.get(start)
-            who = browser.get(servers.sp_base + "/whoami")
+            who = browser.get(servers.sp_base + Route.WHOAMI)
             whoami = json.loads(who.text) if who.text.startswith("{") else {}
             if logout and whoami.get("authenticated"):
-                browser.get(servers.sp_base + "/fo/logout.php")
+                browser.get(servers.sp_base + Route.LOGOUT)
         except BrowserError as err:
             trace.outcome, trace.outcome_detail = "error", str(err)
             page = None

@@ -26,6 +26,7 @@ from harness.core.flow import expect
 from harness.core.servers import Servers
 from samlkit import codec, ns
 from samlkit.safexml import UnsafeXML, parse
+from sp.contract import SESSION_COOKIE, Route
 
 
 @dataclass
@@ -188,12 +189,12 @@ def _one_login(servers: Servers, login: Login, kind: str, idm_key: str, pick: st
     login.started = t0 - epoch
     try:
         page = browser.get(start)
-        who_page = browser.get(servers.sp_base + "/whoami")
+        who_page = browser.get(servers.sp_base + Route.WHOAMI)
         login.seconds = time.perf_counter() - t0
         who = json.loads(who_page.text) if who_page.text.startswith("{") else {}
         login.login = who.get("login") if who.get("authenticated") else None
         login.reason = page.reason_code
-        login.session_token = browser.session.cookies.get("sp_session")
+        login.session_token = browser.session.cookies.get(SESSION_COOKIE)
         login.request_id = _request_id(browser.history) if kind == "sp" else None
         login.assertion_id = _assertion_id(browser.history)
     except BrowserError as err:
@@ -275,7 +276,7 @@ def run_load(
     def task(login: Login) -> Login:
         try:
             done = _one_login(servers, login, kind, idm_key, pick, started)
-        except Exception as err:  # noqa: BLE001 - one broken login is an error in the report, not a crash
+        except Exception as err:  # one broken login is an error in the report, not a crash
             login.error, done = f"{type(err).__name__}: {err}", login
         if on_login is not None:
             with lock:

@@ -150,7 +150,7 @@ def _diagram(report: ChecklistReport) -> str:
         from harness.core.report import diagram_svg
 
         return f"<h2>Sequence</h2>{diagram_svg(report.trace.steps)}"
-    except Exception:  # noqa: BLE001 - the diagram is a bonus (another module's); the report stands without it
+    except Exception:  # the diagram is a bonus (another module's); the report stands without it
         return ""
 
 

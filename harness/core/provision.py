@@ -30,6 +30,7 @@ import requests
 
 from harness.core.workspace import Rule, Workspace
 from mock_idp.model import IdPUser
+from sp.contract import REASON_HEADER, Route
 
 STATE_NAME = "provisioning.json"
 MODES = ("login", "external_id")
@@ -51,7 +52,7 @@ class UserAPI:
     """`/api/2.0/fo/user/` with HTTP Basic auth; writes carry X-Requested-With, as the API wants."""
 
     def __init__(self, base_url: str, login: str, password: str, *, timeout: float = 30.0):
-        self.url = base_url.rstrip("/") + "/api/2.0/fo/user/"
+        self.url = base_url.rstrip("/") + Route.USER_API
         self.session = requests.Session()
         self.session.auth = (login, password)
         self.session.headers["User-Agent"] = "saml-harness provisioning"
@@ -68,7 +69,7 @@ class UserAPI:
         except requests.RequestException as err:
             raise ProvisionError(f"the user API at {self.url} cannot be reached: {err}") from err
         if r.status_code >= 400:
-            code = r.headers.get("X-SAML-Reason", "")
+            code = r.headers.get(REASON_HEADER, "")
             raise ProvisionError(_refusal_text(r.text) or f"HTTP {r.status_code}", code, r.status_code)
         try:
             return r.json()

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from harness.core.inspect_message import TrustedCert, inspect
-from harness.core.trace import Check, Message, Step, Trace
+from harness.core.trace import Message, Step, Trace
+from mock_idp.contract import IdPRoute
 from samlkit.events import Event
+from sp.contract import BOUNCE_HEADER, REASON_HEADER, SESSION, Route
 
 StepCallback = Callable[[Trace, Step], None]
 
@@ -84,22 +86,22 @@ class TraceRecorder:
                 else:
                     step.label += f" ({kind})"
             elif ev.kind == "verdict":
-                step.checks = [Check(c["name"], c["ok"], c.get("detail", "")) for c in ev.checks] or step.checks
+                step.checks = list(ev.checks) or step.checks
                 step.code = ev.code
                 step.reason = ev.message
                 step.login = ev.login
                 step.verdict = "ok" if ev.ok else "refused"
         if http.status >= 500:
             step.verdict, step.reason = "error", f"the server answered {http.status}"
-        elif step.verdict == "info" and http.status >= 400 and (step.message or "X-SAML-Reason" in http.headers):
+        elif step.verdict == "info" and http.status >= 400 and (step.message or REASON_HEADER in http.headers):
             # a refusal by a server; a plain 401 from /whoami is an answer, not a refusal
             step.verdict = "refused"
-            step.code = http.headers.get("X-SAML-Reason", "")
+            step.code = http.headers.get(REASON_HEADER, "")
         step.explanation = explain_step(step)
         return step
 
     def _outcome(self, step: Step) -> None:
-        if step.verdict == "ok" and step.code == "session":
+        if step.verdict == "ok" and step.code == SESSION:
             self.trace.outcome, self.trace.login = "session", step.login
             self.trace.outcome_detail = step.reason
         elif step.verdict == "refused" and self.trace.outcome != "session":
@@ -120,7 +122,7 @@ def explain_step(step: Step) -> str:
     """One or two sentences for step mode: what this hop is for in the SAML story."""
     kind = step.message.summary.kind if step.message else ""
     path = urlsplit(step.url).path
-    if step.dst == "sp" and step.headers.get("X-SAML-Bounce"):
+    if step.dst == "sp" and step.headers.get(BOUNCE_HEADER):
         return ("The IdP's form posted the Response cross-site, so the SP's SameSite cookie stayed behind. The SP "
                 "posts it again from its own page, so that it can check this browser sent the request.")
     if step.dst == "sp" and kind == "AuthnRequest":
@@ -142,18 +144,18 @@ def explain_step(step: Step) -> str:
                 f"{step.reason.rstrip('.')}."
             )
         return f"The SP refused the Response: {(step.reason or step.code).rstrip('.')}."
-    if step.dst == "idp" and path.endswith("/start"):
+    if step.dst == "idp" and path.endswith(IdPRoute.START):
         return "IdP-initiated: the user starts at the IdP and picks the service to sign in to."
-    if step.dst == "idp" and path.endswith("/login"):
+    if step.dst == "idp" and path.endswith(IdPRoute.LOGIN):
         return "The user submits the login form (or gets it back on a wrong password)."
-    if step.dst == "idp" and path.endswith("/mfa"):
+    if step.dst == "idp" and path.endswith(IdPRoute.MFA):
         return "The second factor: the IdP checks the TOTP code."
-    if step.dst == "sp" and path.endswith("/fo/pick"):
+    if step.dst == "sp" and path.endswith(Route.PICK):
         return "Two accounts match this identity: the SP lets the user pick one."
-    if step.dst == "sp" and path.endswith("/fo/logout.php"):
+    if step.dst == "sp" and path.endswith(Route.LOGOUT):
         return "Logout ends the SP session and sends the browser to the subscription's exit URL."
-    if step.dst == "sp" and path in ("/home", "/"):
+    if step.dst == "sp" and path in (Route.HOME, Route.ROOT):
         return "The browser lands on the SP's home page inside the new session."
-    if step.dst == "sp" and path == "/whoami":
+    if step.dst == "sp" and path == Route.WHOAMI:
         return "The harness asks the SP who is logged in."
     return ""

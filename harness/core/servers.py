@@ -16,8 +16,10 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from harness.core.workspace import Workspace
 from mock_idp.app import IdPApp, create_idp_app
+from mock_idp.contract import IdPRoute
 from samlkit.events import Event
 from sp.app import SPApp, create_sp_app
+from sp.contract import REASON_HEADER, Reason
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -40,18 +42,18 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
-    def log_error(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+    def log_error(self, format: str, *args: object) -> None:  # http.server's signature
         logging.getLogger(__name__).debug(format, *args)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        self._refusal = "message-too-large" if code in (413, 414, 431) else "bad-request"
+        self._refusal = Reason.MESSAGE_TOO_LARGE if code in (413, 414, 431) else Reason.BAD_REQUEST
         if self.request_version == "HTTP/0.9":  # the request line was refused before its version was read
             self.request_version = "HTTP/1.1"
         super().send_error(code if 400 <= code < 500 else 400, message, explain)
 
     def end_headers(self) -> None:
         if self._refusal:
-            self.send_header("X-SAML-Reason", self._refusal)
+            self.send_header(REASON_HEADER, self._refusal)
             self._refusal = None
         super().end_headers()
 
@@ -63,7 +65,7 @@ class _Slot:
         self.app: Callable | None = None
         self.before = before
 
-    def __call__(self, environ: dict, start_response: Callable):  # noqa: ANN204
+    def __call__(self, environ: dict, start_response: Callable):
         if self.before is not None:
             self.before()
         return self.app(environ, start_response)  # type: ignore[misc]
@@ -125,7 +127,7 @@ class Servers:
         for fn in self._listeners:
             try:
                 fn(event)
-            except Exception:  # noqa: BLE001 - a broken listener must not break a login
+            except Exception:  # a broken listener must not break a login
                 logging.getLogger(__name__).exception("trace listener failed")
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -215,7 +217,7 @@ class Servers:
                 with self._reload_lock:
                     if self.workspace.revision() != self._revision:
                         self.reload(external=True)
-        except Exception:  # noqa: BLE001 - a broken edit must not break the running servers
+        except Exception:
             logging.getLogger(__name__).exception("the workspace change could not be applied")
 
     def stop(self) -> None:
@@ -250,4 +252,4 @@ class Servers:
         params = {"sp": sp_entity_id or self.sp_app.config.entity_id}
         if user:
             params["user"] = user
-        return f"{self.idp_base}/start?{urlencode(params)}"
+        return f"{self.idp_base}{IdPRoute.START}?{urlencode(params)}"

@@ -12,14 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-@dataclass
-class Check:
-    """One rule applied to a message: passed (True), failed (False) or not applicable (None)."""
-
-    name: str
-    ok: bool | None
-    detail: str = ""
+from samlkit.events import Check
 
 
 @dataclass

@@ -374,7 +374,7 @@ class AppController(WorkspaceEdits, QObject):
         except EDIT_ERRORS as err:
             return None, f"signatures not checked: {in_words(err)}."
 
-    def _on_battery_finished(self, report) -> None:  # noqa: ANN001 - Report | str
+    def _on_battery_finished(self, report) -> None:  # Report | str
         self.bridge.battery_finished.disconnect(self._on_battery_finished)
         self._running = None
         if isinstance(report, str):
@@ -514,7 +514,7 @@ class AppController(WorkspaceEdits, QObject):
             return None
         try:
             return expect(self.servers, idm_key, username)
-        except Exception as err:  # noqa: BLE001 - a prediction must never crash the window
+        except Exception as err:  # a prediction must never crash the window
             from harness.core.flow import Expectation
 
             return Expectation("unknown", [], f"cannot predict: {in_words(err)}")

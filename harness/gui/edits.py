@@ -54,7 +54,7 @@ class WorkspaceEdits:
     def _reload_or_say(self) -> None:
         try:
             self._reload()
-        except Exception as err:  # noqa: BLE001 - the servers' own errors, said in words
+        except Exception as err:  # the servers' own errors, said in words
             self.bridge.error(f"Saved, but the running servers could not take it: {in_words(err)}")
 
     def _edit(self, text: str, what: str, do: Callable[[], None], undo: Callable[[], None] | None) -> bool:

@@ -510,7 +510,7 @@ class ChecklistPanel(QWidget):
         def work() -> None:
             try:
                 servers, own = _servers_for_run(reload_servers, workspace)
-            except Exception as err:  # noqa: BLE001 - shown in words
+            except Exception as err:  # shown in words
                 sig.run_failed.emit(f"The servers cannot start: {err}")
                 return
             try:
@@ -529,7 +529,7 @@ class ChecklistPanel(QWidget):
                         on_check=on_check,
                         on_trace=on_trace,
                     )
-            except Exception as err:  # noqa: BLE001 - shown in words
+            except Exception as err:  # shown in words
                 sig.run_failed.emit(f"The test procedure stopped: {err}")
                 return
             finally:
@@ -765,7 +765,7 @@ class RulesEditor(QWidget):
         def work() -> None:
             try:
                 servers, own = _servers_for_run(reload_servers, workspace)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 sig.sync_done.emit(f"The servers cannot start: {err}")
                 return
             try:
@@ -829,6 +829,6 @@ class OnboardingView(QWidget):
         self.checklist.shutdown()
         self.rules.shutdown()
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: Any) -> None:  # Qt's name
         self.shutdown()
         super().closeEvent(event)

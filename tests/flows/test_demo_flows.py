@@ -95,7 +95,7 @@ def test_edit_then_reload_changes_the_outcome(tmp_path):
         s.reload()
         r = run_flow(s, kind="sp", idm_key="4711", username="alice")
         assert r.session_login is None and r.final_reason == "signature-invalid"
-        bad = [x for x in r.trace.steps if x.verdict == "refused"][0]
+        bad = next(x for x in r.trace.steps if x.verdict == "refused")
         sig = bad.message.signatures[0]
         assert sig.cert_matches is False and "old" not in sig.keyinfo_subject
     ws.close()

@@ -233,10 +233,10 @@ def test_events_tell_the_whole_story(world: World) -> None:
     ]
     (verdict,) = world.verdicts()
     assert verdict.ok and verdict.code == "session" and verdict.login == "alice"
-    names = [c["name"] for c in verdict.checks]
+    names = [c.name for c in verdict.checks]
     for check in ("XML safety", "Assertion signature", "Audience", "Recipient", "InResponseTo", "Replay", "Mapping"):
         assert check in names
-    assert all(c["ok"] for c in verdict.checks)
+    assert all(c.ok for c in verdict.checks)
     https = [(e.actor, e.method, e.status) for e in world.events if e.kind == "http"]
     assert ("sp", "POST", 303) in https and ("idp", "GET", 200) in https
 

@@ -164,7 +164,7 @@ def test_concurrent_logins(live: Live) -> None:
             home = b.post_saml(b.submit(page, "/login", username=user, password=f"{user}-pw"))
             assert home.status_code == 200
             results.append(b.http.get(f"{live.sp_url}/whoami", timeout=10).json()["login"])
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:  # reported below
             errors.append(err)
         finally:
             b.close()

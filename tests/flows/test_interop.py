@@ -160,7 +160,7 @@ def onelogin(ws: Workspace) -> Iterator[tuple[OneLoginSP, Loopback, Servers]]:
     box.stop()
 
 
-def test_python3_saml_strict_sp_accepts_the_mock_idps_response_sp_initiated(onelogin) -> None:  # noqa: ANN001
+def test_python3_saml_strict_sp_accepts_the_mock_idps_response_sp_initiated(onelogin) -> None:
     sp, box, servers = onelogin
     browser = ScriptedBrowser(Credentials("alice", "alice123"))
     page = browser.get(box.base + "/login")
@@ -171,7 +171,7 @@ def test_python3_saml_strict_sp_accepts_the_mock_idps_response_sp_initiated(onel
     assert body["attributes"]["groups"] == ["secops", "managers"]
 
 
-def test_python3_saml_accepts_an_idp_initiated_response_with_totp(onelogin) -> None:  # noqa: ANN001
+def test_python3_saml_accepts_an_idp_initiated_response_with_totp(onelogin) -> None:
     sp, box, servers = onelogin
     browser = ScriptedBrowser(Credentials("frank", "frank123", totp_secret=servers.workspace.user("frank").totp_secret))
     page = browser.get(servers.idp_start_url(box.base + "/metadata", "frank"))
@@ -180,7 +180,7 @@ def test_python3_saml_accepts_an_idp_initiated_response_with_totp(onelogin) -> N
     assert body["authenticated"] and body["nameid"] == "frank@demo-corp.example", body
 
 
-def test_python3_saml_refuses_a_response_signed_by_another_key(onelogin, ws: Workspace) -> None:  # noqa: ANN001
+def test_python3_saml_refuses_a_response_signed_by_another_key(onelogin, ws: Workspace) -> None:
     """The same strict SP says no when the mock IdP signs with a key python3-saml does not trust."""
     sp, box, servers = onelogin
     settings = next(s for s in ws.idp_for_sps() if s.name == "python3-saml")

@@ -64,14 +64,14 @@ def reference(root: etree._Element) -> etree._Element:
     return root.find(f"{A('Assertion')}/{D('Signature')}/{D('SignedInfo')}/{D('Reference')}")
 
 
-def post(world: World, root: etree._Element | bytes, relay: str | None = None):  # noqa: ANN201
+def post(world: World, root: etree._Element | bytes, relay: str | None = None):
     xml = root if isinstance(root, bytes) else etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     started = time.perf_counter()
     r = world.browser().post_acs(codec.encode_post(xml), relay)
     return r, time.perf_counter() - started
 
 
-def refused_with(world: World, r, code: str) -> None:  # noqa: ANN001
+def refused_with(world: World, r, code: str) -> None:
     assert_refused(r, code)
     last = world.verdicts()[-1]
     assert last.ok is False and last.code == code, (last.code, last.message)
@@ -201,7 +201,7 @@ def test_one_element_with_too_many_declarations_is_refused(world: World) -> None
 # -- times -----------------------------------------------------------------------------------------
 
 
-def _every_not_on_or_after(value: str):  # noqa: ANN202
+def _every_not_on_or_after(value: str):
     def bend(resp: etree._Element, assertion: etree._Element) -> None:
         for el in assertion.iter():
             if el.get("NotOnOrAfter") is not None:

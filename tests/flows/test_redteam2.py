@@ -34,12 +34,12 @@ def A(local: str) -> str:
     return ns.q(ns.SAML, local)
 
 
-def refused(world: World, r, code: str) -> None:  # noqa: ANN001
+def refused(world: World, r, code: str) -> None:
     assert_refused(r, code)
     assert world.verdicts()[-1].code == code, world.verdicts()[-1].message
 
 
-def no_session(browser) -> None:  # noqa: ANN001
+def no_session(browser) -> None:
     assert browser.whoami()[0] == 401
 
 
@@ -151,7 +151,7 @@ def test_two_name_ids_are_ambiguous(world: World) -> None:
 
 
 @pytest.mark.parametrize("shape", ["two-values", "two-attributes", "two-statements"])
-def test_two_values_of_the_identity_attribute_are_ambiguous(new_world, shape: str) -> None:  # noqa: ANN001
+def test_two_values_of_the_identity_attribute_are_ambiguous(new_world, shape: str) -> None:
     w = new_world(sub={"identity_source": "attribute:mail"})
     accounts = [Account("alice@corp.test", saml_enabled=True), Account("dave@corp.test", saml_enabled=True)]
     w.sp_config = replace(w.sp_config, subscriptions=[replace(w.sub, accounts=accounts)])

@@ -6,17 +6,17 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
+import pytest
+from PySide6.QtCore import Qt
 
-from harness.core.checklist import ORDER  # noqa: E402
-from harness.core.servers import Servers  # noqa: E402
-from harness.core.workspace import Rule, Workspace  # noqa: E402
-from harness.gui.onboarding_view import OnboardingView  # noqa: E402
-from samlkit.metadata_xml import idp_metadata  # noqa: E402
+from harness.core.checklist import ORDER
+from harness.core.servers import Servers
+from harness.core.workspace import Rule, Workspace
+from harness.gui.onboarding_view import OnboardingView
+from samlkit.metadata_xml import idp_metadata
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def servers(ws: Workspace) -> Iterator[Servers]:
 
 
 @pytest.fixture
-def view(qtbot, ws: Workspace, servers: Servers) -> Iterator[OnboardingView]:  # noqa: ANN001
+def view(qtbot, ws: Workspace, servers: Servers) -> Iterator[OnboardingView]:
     reloads: list[int] = []
 
     def reload_servers() -> Servers:
@@ -51,7 +51,7 @@ def view(qtbot, ws: Workspace, servers: Servers) -> Iterator[OnboardingView]:  #
     v.shutdown()
 
 
-def test_questionnaire_form_validates_fills_and_creates_a_subscription(qtbot, view, ws, tmp_path) -> None:  # noqa: ANN001
+def test_questionnaire_form_validates_fills_and_creates_a_subscription(qtbot, view, ws, tmp_path) -> None:
     form = view.questionnaire
     assert not form.create.isEnabled()
     assert any("IdP EntityID: is empty" in t for t in form.problem_texts())
@@ -86,7 +86,7 @@ def servers_base(view: OnboardingView) -> str:
     return view.questionnaire.reload_servers().sp_base
 
 
-def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> None:  # noqa: ANN001
+def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> None:
     form = view.questionnaire
     md = tmp_path / "idp.xml"
     md.write_text(
@@ -102,7 +102,7 @@ def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> 
     assert form.sso_url.text() == servers.idp_base + "/sso"
 
 
-def test_checklist_runs_against_the_mock_idp_and_saves_the_report(qtbot, view, tmp_path) -> None:  # noqa: ANN001
+def test_checklist_runs_against_the_mock_idp_and_saves_the_report(qtbot, view, tmp_path) -> None:
     panel = view.checklist
     view.tabs.setCurrentWidget(panel)
     panel.select("4711", "frank")  # a TOTP user
@@ -118,7 +118,7 @@ def test_checklist_runs_against_the_mock_idp_and_saves_the_report(qtbot, view, t
     assert panel.save_report(tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
 
 
-def test_checklist_step_through_waits_for_next_and_shows_the_failing_side(qtbot, view) -> None:  # noqa: ANN001
+def test_checklist_step_through_waits_for_next_and_shows_the_failing_side(qtbot, view) -> None:
     panel = view.checklist
     panel.select("4711", "carol")  # SAML is off for carol
     panel.step_through.setChecked(True)
@@ -135,7 +135,7 @@ def test_checklist_step_through_waits_for_next_and_shows_the_failing_side(qtbot,
     assert panel.verdict.text().startswith("FAILED at")
 
 
-def test_rules_editor_saves_previews_and_syncs(qtbot, view, ws) -> None:  # noqa: ANN001
+def test_rules_editor_saves_previews_and_syncs(qtbot, view, ws) -> None:
     editor = view.rules
     assert editor.rules() == ws.rules()
     editor.add_rule(Rule("marketing", "Reader", ["Web"]))

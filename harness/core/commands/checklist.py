@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         ws.close()
 
 
-def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
+def _run(args: argparse.Namespace, ws) -> int:
     idm_key, problem = pick_subscription(ws, args.idm_key)
     if problem:
         return fail(problem)
@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
     return 0 if report.passed else 1
 
 
-def _saml_of(ws, idm_key: str, login: str) -> bool:  # noqa: ANN001
+def _saml_of(ws, idm_key: str, login: str) -> bool:
     sub = ws.subscription(idm_key)
     acct = next((a for a in sub.accounts if a.login == login), None) if sub else None
     return bool(acct and acct.saml_enabled)

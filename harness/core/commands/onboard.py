@@ -136,7 +136,7 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     return 0
 
 
-def _print_created(created, ws: Workspace) -> None:  # noqa: ANN001
+def _print_created(created, ws: Workspace) -> None:
     sub = created.subscription
     print(f"onboarded subscription {sub.name} with idm_key {sub.idm_key}")
     print(f"  IdP EntityID:  {sub.idp_entity_id}")

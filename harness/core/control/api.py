@@ -64,7 +64,7 @@ class ControlAPI:
         rules = [Rule(path, endpoint=path, methods=list(methods)) for path, methods in ROUTES.items()]
         self._map = Map([*rules, Rule("/openapi.json", endpoint="/openapi.json", methods=["GET"])], merge_slashes=False)
 
-    def __call__(self, environ: dict, start_response: Callable):  # noqa: ANN204
+    def __call__(self, environ: dict, start_response: Callable):
         request = Request(environ)
         request.max_content_length = MAX_BODY
         try:
@@ -74,7 +74,7 @@ class ControlAPI:
         except HTTPException as err:
             code = err.code if err.code and 400 <= err.code < 500 else 400
             response = _error(ApiError(code, err.name.lower().replace(" ", "-"), err.description or err.name))
-        except Exception as err:  # noqa: BLE001 - never a 5xx, never a traceback to the client
+        except Exception as err:
             logging.getLogger(__name__).exception("control API request failed")
             response = _error(
                 ApiError(400, "bad-request", f"the request could not be processed ({type(err).__name__})")

@@ -226,7 +226,7 @@ class BatteryView(QWidget):
         self._show()
         return True
 
-    def _result(self, r) -> None:  # noqa: ANN001 - harness.core.battery.Result
+    def _result(self, r) -> None:  # harness.core.battery.Result
         if not self._running:
             return
         self.model.set_rows([*self.model.rows, r])
@@ -234,7 +234,7 @@ class BatteryView(QWidget):
         if len(self.model.rows) == 1:
             self.table.resizeColumnsToContents()
 
-    def _finished(self, report) -> None:  # noqa: ANN001 - Report | str
+    def _finished(self, report) -> None:  # Report | str
         if not self._running:
             return
         self._running = False
@@ -286,7 +286,7 @@ class BatteryView(QWidget):
         self._show_message(r)
         self._show_details(r)
 
-    def _show_diff(self, r) -> None:  # noqa: ANN001 - Result
+    def _show_diff(self, r) -> None:  # Result
         if r.family == "baseline":
             diff: MessageDiff | None = None
             blank = "This is the legitimate message itself: the other rows are compared with their own copy of it."
@@ -295,7 +295,7 @@ class BatteryView(QWidget):
             blank = no_diff_reason(r)
         self.diff.set_diff(diff, title=r.scenario, blank=blank)
 
-    def _show_message(self, r) -> None:  # noqa: ANN001 - Result
+    def _show_message(self, r) -> None:  # Result
         if r.xml is None:
             self.message_note.setText("")
             self.message.blank = no_diff_reason(r).replace("to compare", "to decode")
@@ -311,7 +311,7 @@ class BatteryView(QWidget):
         self.message_note.setText(f"{what} of {r.scenario}, as the SP received it; {self._trusted_words}")
         self.message.set_message(self._decoded[key], note="")
 
-    def _show_details(self, r) -> None:  # noqa: ANN001 - Result
+    def _show_details(self, r) -> None:  # Result
         answered = r.observed.short() + (f" → {r.observed.location}" if r.observed.location else "")
         if r.observed.session:
             answered += f"; a session opened{f' for {r.observed.login}' if r.observed.login else ''}"

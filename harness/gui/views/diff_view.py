@@ -18,7 +18,7 @@ BACKGROUND = {ADDED: "#e8f5e9", REMOVED: "#ffebee", HUNK: "#f5f7f8"}
 class DiffHighlighter(QSyntaxHighlighter):
     """Colours each line by its kind (the kinds come with the diff, not guessed from the text)."""
 
-    def __init__(self, document):  # noqa: ANN001 - QTextDocument
+    def __init__(self, document):  # QTextDocument
         super().__init__(document)
         self.kinds: list[str] = []
         self._formats = {}
@@ -29,7 +29,7 @@ class DiffHighlighter(QSyntaxHighlighter):
                 f.setFontWeight(QFont.Weight.Bold)
             self._formats[kind] = f
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802
+    def highlightBlock(self, text: str) -> None:
         n = self.currentBlock().blockNumber()
         fmt = self._formats.get(self.kinds[n]) if n < len(self.kinds) else None
         if fmt is not None:

@@ -34,10 +34,10 @@ MAX_DROP_BYTES = 4 * 1024 * 1024
 class DropEdit(QPlainTextEdit):
     """Takes pasted text, dropped text, and dropped files (their content)."""
 
-    def canInsertFromMimeData(self, source) -> bool:  # noqa: N802
+    def canInsertFromMimeData(self, source) -> bool:
         return source.hasUrls() or super().canInsertFromMimeData(source)
 
-    def insertFromMimeData(self, source) -> None:  # noqa: N802
+    def insertFromMimeData(self, source) -> None:
         if source.hasUrls():
             for url in source.urls():
                 if url.isLocalFile():
@@ -167,7 +167,7 @@ class InspectorView(QWidget):
                 return sub.idp_cert_pem if sub else None
             if kind == "key":
                 return cert_of(ws, key)
-        except Exception:  # noqa: BLE001 - a broken key file: check without a certificate
+        except Exception:  # a broken key file: check without a certificate
             return None
         if kind == "file":
             return self._file_cert

@@ -551,7 +551,7 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.trace_page.stop_play()
         self.onboarding_page.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())

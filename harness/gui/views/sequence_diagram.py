@@ -59,7 +59,7 @@ class SequenceDiagram(QWidget):
         self.updateGeometry()
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(640, max(int(self.diagram(640).height) + 8, 120))
 
     def current_row(self) -> int:
@@ -68,7 +68,7 @@ class SequenceDiagram(QWidget):
 
     # -- painting ---------------------------------------------------------------------------------
 
-    def paintEvent(self, _event) -> None:  # noqa: N802
+    def paintEvent(self, _event) -> None:
         p = QPainter(self)
         try:
             self.paint(p, self.width(), self.current_row(), self.height(), header=False)
@@ -178,13 +178,13 @@ class SequenceDiagram(QWidget):
             )
             self.row_clicked.emit(row)
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         row = self.diagram().row_at(event.position().y())
         if row is not None:
             self.select_row(row)
         self.setFocus()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
         row, n = self.current_row(), self.model.rowCount()
         key = event.key()
         if key == Qt.Key.Key_Down:
@@ -253,12 +253,12 @@ class LaneHeader(QWidget):
         self.setFixedHeight(HEADER_HEIGHT)
         diagram.installEventFilter(self)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+    def eventFilter(self, obj, event) -> bool:
         if obj is self.diagram and event.type() in (QEvent.Type.Resize, QEvent.Type.UpdateRequest):
             self.update()
         return False
 
-    def paintEvent(self, _event) -> None:  # noqa: N802
+    def paintEvent(self, _event) -> None:
         p = QPainter(self)
         try:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -25,6 +25,7 @@ from harness.gui.errors import in_words
 from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, SubscriptionTableModel
 from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
+from sp.contract import Route
 from sp.model import ROLES, Account, Subscription
 
 IDENTITY_SOURCES = [
@@ -197,7 +198,7 @@ class _Subscriptions(TableWithForm):
         if servers is not None and servers.sp_app.config.subscription(s.idm_key) is not None:
             self.login_url.setText(servers.login_url(s.idm_key))
         else:
-            self.login_url.setText(f"(servers not running) {{sp}}/fo/login.php?idm_key={s.idm_key}")
+            self.login_url.setText(f"(servers not running) {{sp}}{Route.LOGIN}?idm_key={s.idm_key}")
         text, status = cert_summary(s.idp_cert_pem)
         ws = self.controller.workspace
         kp = keypair_for_cert(ws, s.idp_cert_pem) if s.idp_cert_pem else None
@@ -237,7 +238,7 @@ class _Subscriptions(TableWithForm):
         key = self.controller.unique_idm_key()
         try:
             cert = cert_of(ws, signing_key_for_sp(ws))
-        except Exception:  # noqa: BLE001 - a new subscription may start without trust
+        except Exception:  # a new subscription may start without trust
             cert = b""
         sub = Subscription(
             idm_key=key,

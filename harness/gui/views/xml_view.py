@@ -64,7 +64,7 @@ class XmlHighlighter(QSyntaxHighlighter):
         self._ds = _fmt("#8e24aa", bold=True)
         self._ds_re = QRegularExpression(r"</?ds:[\w.-]+")
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802
+    def highlightBlock(self, text: str) -> None:
         for rx, fmt in self._rules:
             it = rx.globalMatch(text)
             while it.hasNext():

@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
 
 
 def test_the_fixture_runs_the_mock_idp_and_the_vendor_sp(saml_harness):
-    with urlopen(saml_harness.idp_metadata_url, timeout=30) as r:  # noqa: S310 - loopback
+    with urlopen(saml_harness.idp_metadata_url, timeout=30) as r:
         served = r.read().decode()
     assert served == saml_harness.idp_metadata and saml_harness.idp_entity_id in served
     assert saml_harness.info["control"]["token"]

@@ -204,7 +204,7 @@ def test_reconfigure_changes_the_trust(world: World) -> None:
 
 
 def test_unexpected_error_is_a_4xx(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(request):  # noqa: ANN001
+    def boom(request):
         raise RuntimeError("x")
 
     monkeypatch.setattr(world.idp, "_index", boom)

@@ -74,7 +74,7 @@ def test_cookies_over_http_are_lax(world: World) -> None:
 
 
 def test_an_unexpected_error_is_a_400_not_a_500(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(request):  # noqa: ANN001
+    def boom(request):
         raise KeyError("internal")
 
     monkeypatch.setattr(world.sp, "_whoami", boom)

@@ -52,7 +52,7 @@ def test_loopback_requests_ignore_an_environment_proxy(loopback_url: str, monkey
 def test_the_environment_is_read_for_other_hosts_only(url: str, trusted: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[bool] = []
 
-    def fake_request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def fake_request(self, method, url, *args, **kwargs):
         seen.append(self.trust_env)
 
     monkeypatch.setattr(requests.Session, "request", fake_request)

@@ -23,7 +23,7 @@ def ws(tmp_path: Path) -> Workspace:
     w.close()
 
 
-def statuses(report) -> dict[str, str]:  # noqa: ANN001
+def statuses(report) -> dict[str, str]:
     return {s.key: s.status for s in report.steps}
 
 
@@ -34,7 +34,7 @@ def edit_account(ws: Workspace, login: str, **changes: object) -> None:
     )
 
 
-def demo(ws: Workspace, user: str, **kw: object):  # noqa: ANN201
+def demo(ws: Workspace, user: str, **kw: object):
     with Servers(ws, sp_port=0, idp_port=0) as servers:
         return run_demo(servers, idm_key="4711", username=user, **kw)
 
@@ -93,12 +93,26 @@ def test_an_expired_certificate_fails_the_trust_step(ws: Workspace) -> None:
 
 def test_a_wrong_external_id_fails_at_the_external_id_step(ws: Workspace) -> None:
     edit_account(ws, "demo_bb", external_id="bobby")
-    r = demo(ws, "bob")
+    r = demo(ws, "bob", account="demo_bb")
     f = r.first_failure
-    assert r.account == "demo_bb"  # found by e-mail, since neither login nor External ID match
+    assert r.account == "demo_bb"
     assert (f.key, f.side) == ("external-id", "SP")
     assert f.reason == "External ID of demo_bb is 'bobby', but the IdP sends 'bob'"
     assert "sets the External ID of demo_bb to 'bob'" in f.fix
+    assert r.step("session").reason.startswith("the SP refused the Response: user-not-found")
+
+
+def test_the_expected_account_is_the_sps_own_decision(ws: Workspace) -> None:
+    """No account has bob's identity any more: the checklist predicts what the SP decides
+    (no account), never a guess of its own (such as the account with bob's e-mail)."""
+    edit_account(ws, "demo_bb", external_id="bobby")
+    r = demo(ws, "bob")
+    f = r.first_failure
+    assert r.account == ""
+    assert (f.key, f.side) == ("saml-enabled", "SP")
+    assert f.reason.startswith(
+        "no account in subscription Demo Corp corresponds to the test user (bob, identity 'bob')"
+    )
     assert r.step("session").reason.startswith("the SP refused the Response: user-not-found")
 
 
@@ -203,7 +217,7 @@ def test_html_report_is_self_contained_with_verdicts_trace_and_fingerprints(ws: 
     assert path.read_text().startswith("<!DOCTYPE html>") and "SAML is not enabled for carol" in path.read_text()
 
 
-def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, capsys) -> None:
     # read-only: it runs beside the open workspace (the app, here the test, holds the writer lock)
     code = main(["--workspace", str(ws.path), "checklist", "--user", "alice", "--report", str(tmp_path / "r.html")])
     out = capsys.readouterr().out

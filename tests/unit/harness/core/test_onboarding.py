@@ -143,7 +143,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], ws: Workspace, *argv: str) -> tu
     return code, out.out, out.err
 
 
-def test_cli_onboard_from_a_questionnaire_prints_the_unique_url(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_onboard_from_a_questionnaire_prints_the_unique_url(ws: Workspace, tmp_path: Path, capsys) -> None:
     path = mock_q(ws).save(tmp_path / "q.toml")
     code, out, _ = run_cli(capsys, ws, "onboard", str(path), "--name", "Acme", "--mapping", "either")
     assert code == 0
@@ -152,7 +152,7 @@ def test_cli_onboard_from_a_questionnaire_prints_the_unique_url(ws: Workspace, t
     assert "API account:   abcd_ef / " in out
 
 
-def test_cli_refuses_an_invalid_questionnaire_with_the_messages(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_refuses_an_invalid_questionnaire_with_the_messages(ws: Workspace, tmp_path: Path, capsys) -> None:
     path = replace(mock_q(ws), idp_certificate="garbage", subscription="").save(tmp_path / "q.toml")
     code, _, err = run_cli(capsys, ws, "onboard", str(path))
     assert code == 2
@@ -161,7 +161,7 @@ def test_cli_refuses_an_invalid_questionnaire_with_the_messages(ws: Workspace, t
     assert code == 1 and "2 problem(s) to fix" in out
 
 
-def test_cli_from_metadata_save_and_export(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_from_metadata_save_and_export(ws: Workspace, tmp_path: Path, capsys) -> None:
     from samlkit.metadata_xml import idp_metadata
 
     md = tmp_path / "idp.xml"
@@ -193,7 +193,7 @@ def test_cli_from_metadata_save_and_export(ws: Workspace, tmp_path: Path, capsys
     assert code == 2 and "does not exist" in err
 
 
-def test_cli_external_sp_and_nothing_to_do(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_external_sp_and_nothing_to_do(ws: Workspace, tmp_path: Path, capsys) -> None:
     md = tmp_path / "sp.xml"
     md.write_text(sp_metadata(entity_id="https://app.example", acs_url="https://app.example/acs"))
     code, out, _ = run_cli(capsys, ws, "onboard", "--external-sp", str(md))
@@ -202,7 +202,7 @@ def test_cli_external_sp_and_nothing_to_do(ws: Workspace, tmp_path: Path, capsys
     assert code == 2 and "nothing to do" in err
 
 
-def test_cli_no_nds_message_reaches_the_user(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_no_nds_message_reaches_the_user(ws: Workspace, tmp_path: Path, capsys) -> None:
     path = mock_q(ws, "nonds_mgr").save(tmp_path / "q.toml")
     code, out, _ = run_cli(capsys, ws, "onboard", str(path), "--no-nds")
     assert code == 0 and "lacks the New Data Security Model" in out

@@ -276,7 +276,7 @@ def test_metadata_that_cannot_be_used_says_why(doc: bytes | str, words: str) -> 
 def metadata_server() -> Iterator[str]:
     body = pysaml2_idp_metadata().encode()
 
-    def app(environ, start_response):  # noqa: ANN001, ANN202
+    def app(environ, start_response):
         path = Request(environ).path
         if path == "/big":
             return Response(b"<" + b"x" * 5000, mimetype="text/xml")(environ, start_response)

@@ -92,7 +92,7 @@ def test_attributes_are_changed_and_removed(saml_harness):
     c.change_user("bob", extra={"department": "R&D"})
     c.configure_sp(SP, attributes=["uid", "department"])
     login = saml_harness.login(saml_harness.sp_login_url(), "bob")
-    sent = [t for t in c.traces(5) if t["user"] == "" and any(s["message"] for s in t["steps"])][0]
+    sent = next(t for t in c.traces(5) if t["user"] == "" and any(s["message"] for s in t["steps"]))
     xml = "".join(
         s["message"]["xml"] for s in sent["steps"] if s["message"] and s["message"]["param"] == "SAMLResponse"
     )
