@@ -20,6 +20,7 @@ from harness.core.control.client import ControlClient
 from harness.core.control.info import describe
 from harness.core.servers import Servers
 from harness.core.workspace import Workspace
+from mock_idp.contract import IdPRoute
 
 
 @dataclass
@@ -92,7 +93,7 @@ class RunningHarness:
 
     @property
     def idp_metadata_url(self) -> str:
-        return self.servers.idp_base + "/metadata"
+        return self.servers.idp_base + IdPRoute.METADATA
 
     @property
     def idp_sso_url(self) -> str:

@@ -10,6 +10,8 @@ import os
 from typing import Any
 
 from harness.core.servers import Servers
+from mock_idp.contract import IdPRoute
+from sp.contract import Route
 
 
 def describe(servers: Servers, control: dict[str, str] | None = None) -> dict[str, Any]:
@@ -22,13 +24,13 @@ def describe(servers: Servers, control: dict[str, str] | None = None) -> dict[st
             "url": servers.sp_base,
             "entity_id": sp.entity_id,
             "acs_url": sp.acs_url,
-            "metadata_url": f"{servers.sp_base}/metadata",
+            "metadata_url": servers.sp_base + Route.METADATA,
             "subscriptions": [
                 {
                     "idm_key": s.idm_key,
                     "name": s.name,
                     "login_url": sp.login_url(s.idm_key),
-                    "metadata_url": f"{servers.sp_base}/metadata?idm_key={s.idm_key}",
+                    "metadata_url": f"{servers.sp_base}{Route.METADATA}?idm_key={s.idm_key}",
                 }
                 for s in subs
             ],
@@ -36,7 +38,7 @@ def describe(servers: Servers, control: dict[str, str] | None = None) -> dict[st
         "idp": {
             "url": servers.idp_base,
             "entity_id": idp.entity_id,
-            "metadata_url": f"{servers.idp_base}/metadata",
+            "metadata_url": servers.idp_base + IdPRoute.METADATA,
             "sso_url": idp.sso_url,
             "start_url": servers.idp_start_url(),
         },

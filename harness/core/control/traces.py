@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from harness.core.recorder import TraceRecorder
 from harness.core.trace import Trace
+from mock_idp.contract import IdPRoute
 from samlkit.events import Event
 
 MAX_TRACES = 50
@@ -65,7 +66,7 @@ class TraceLog:
 
     def _starts_login(self, event: Event) -> bool:
         path = urlsplit(event.url).path
-        return (event.actor == "sp" and path == self._login_path()) or (event.actor == "idp" and path == "/start")
+        return (event.actor == "sp" and path == self._login_path()) or (event.actor == "idp" and path == IdPRoute.START)
 
     def last(self, n: int) -> list[Trace]:
         """The last `n` traces, newest first."""
