@@ -24,6 +24,7 @@ from harness.core.servers import Servers
 from harness.core.workspace import IdPForSP, WorkspaceError, resolve
 from mock_idp.armed import Armed, ArmError, armable
 from mock_idp.model import NAMEID_FORMATS, SIGN_CHOICES, IdPUser
+from mock_idp.response import issue
 from mock_idp.scenarios import CATALOGUE
 
 HASHES = ("sha1", "sha256", "sha384", "sha512")
@@ -180,6 +181,29 @@ def _check_sp(live: Live, sp: IdPForSP) -> IdPForSP:
     return sp
 
 
+def _can_answer(live: Live, sp: IdPForSP) -> None:
+    """Inside the saving transaction: the IdP must be able to answer that SP as now set (one Response
+    made and dropped), else the change is refused and rolled back, never saved half-usable."""
+    s = live.servers
+    try:
+        config = live.workspace.idp_config(s.idp_base, s.sp_base)
+        settings = config.sp(resolve(sp.entity_id, s.sp_base, s.idp_base))
+        user = config.users[0] if config.users else IdPUser("probe", "")
+        if settings is not None:
+            issue(
+                idp_entity_id=config.entity_id,
+                sp=settings,
+                user=user,
+                key_pem=config.key_pem,
+                cert_pem=config.cert_pem,
+                in_response_to=None,
+            )
+    except Exception as err:  # whatever the IdP would fail with, in words
+        raise bad(
+            f"the mock IdP could not answer that SP so ({type(err).__name__}: {err})", "invalid-settings"
+        ) from err
+
+
 def _settings(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad("the body must be a JSON object")
@@ -216,6 +240,7 @@ def register_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
     with live.workspace._transaction():
         existed = any(s.entity_id == sp.entity_id for s in live.workspace.idp_for_sps())
         live.workspace.save_idp_for_sp(_check_sp(live, sp))
+        _can_answer(live, sp)
     live.applied()
     return (200 if existed else 201), _sp_view(live, sp)
 
@@ -227,6 +252,7 @@ def patch_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
     with live.workspace._transaction():
         sp = _check_sp(live, replace(_find_sp(live, eid), **values))
         live.workspace.save_idp_for_sp(sp)
+        _can_answer(live, sp)
     live.applied()
     return 200, _sp_view(live, sp)
 

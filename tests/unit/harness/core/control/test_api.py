@@ -166,6 +166,8 @@ BAD_INPUT = [
     ("PATCH", "/sps", {"entity_id": SP, "sig_hash": "md5"}, 400, "invalid-field"),
     ("PATCH", "/sps", {"entity_id": SP, "signing_key": "missing"}, 400, "invalid-field"),
     ("PATCH", "/sps", {"entity_id": SP, "lifetime": 0}, 400, "invalid-field"),
+    ("PATCH", "/sps", {"entity_id": SP, "clock_offset": 10**15}, 400, "invalid-settings"),
+    ("PATCH", "/sps", {"entity_id": SP, "lifetime": 10**15}, 400, "invalid-settings"),
     ("PATCH", "/sps", {"entity_id": "nope", "sign": "both"}, 404, "not-found"),
     ("PATCH", "/sps", {"sign": "both"}, 400, "invalid-input"),
     ("DELETE", "/sps", None, 400, "invalid-input"),
