@@ -12,14 +12,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import pyotp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from mock_idp.armed import ArmedScenarios, build_message
+from mock_idp.armed import Armed, NextResponses, Override, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
@@ -51,7 +51,8 @@ class IdPApp:
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, Pending] = OrderedDict()
         self._sessions: dict[str, tuple[str, float]] = {}
-        self.armed = ArmedScenarios()  # attack scenarios for the next Responses to an SP
+        self.armed: NextResponses[Armed] = NextResponses()  # attack scenarios for the next Responses to an SP
+        self.overrides: NextResponses[Override] = NextResponses()  # other settings for the next Responses
         self.reconfigure(config)
         self._wsgi = http_reporter(self._dispatch, "idp", lambda: self.sink)
 
@@ -320,6 +321,9 @@ class IdPApp:
         sp: SPSettings | None = config.sp(pending.sp_entity_id)
         if sp is None:
             return self._error("unknown-sp", "The SP was removed while you signed in.")
+        override = self.overrides.take(sp.entity_id)
+        if override is not None:
+            sp = replace(sp, **override.settings)
         issued = issue(
             idp_entity_id=config.entity_id,
             sp=sp,

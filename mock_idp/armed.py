@@ -1,17 +1,21 @@
-"""Attack scenarios armed per SP: the next N Responses to that SP are the scenario's bad message.
+"""Per SP, for the next N Responses only: an attack scenario, or other settings (signing, NameID...).
+
+An armed scenario makes the next N Responses to that SP the scenario's bad message.
 
 A test that integrates its own SP arms a scenario (`XSW3`, `signature-removed-assertion`, ...)
 through the harness's control API, then drives an ordinary login: instead of the genuine
 Response, the mock IdP posts what the scenario builds from that very login (the AuthnRequest
 answered, the user who signed in, the RelayState), and the SP under test must refuse it.
 Scenarios that need a second browser or an earlier accepted login cannot be built from one
-login, so they cannot be armed.
+login, so they cannot be armed. An `Override` changes how the next N Responses to the SP are
+made (signed by whom and how, which NameID, ...) and then the saved settings apply again.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from mock_idp.model import IdPUser, SPSettings
 from mock_idp.scenarios import Scenario, by_name
@@ -46,14 +50,34 @@ def armable(name: str) -> Scenario:
     return scenario
 
 
-class ArmedScenarios:
-    """entity_id -> the scenario for its next Responses; thread-safe, counts down to nothing."""
+@dataclass
+class Override:
+    """SPSettings fields that replace the saved ones for the next `remaining` Responses."""
+
+    remaining: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, entity_id: str) -> dict:
+        return {"entity_id": entity_id, "settings": dict(self.settings), "remaining": self.remaining}
+
+
+class _Counted(Protocol):
+    remaining: int
+
+    def to_dict(self, entity_id: str) -> dict: ...
+
+
+T = TypeVar("T", bound=_Counted)
+
+
+class NextResponses(Generic[T]):
+    """entity_id -> what applies to its next Responses; thread-safe, counts down to nothing."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._armed: dict[str, Armed] = {}
+        self._armed: dict[str, T] = {}
 
-    def arm(self, entity_id: str, armed: Armed) -> None:
+    def arm(self, entity_id: str, armed: T) -> None:
         if armed.remaining < 1:
             raise ArmError("count must be at least 1")
         with self._lock:
@@ -66,8 +90,8 @@ class ArmedScenarios:
             else:
                 self._armed.pop(entity_id, None)
 
-    def take(self, entity_id: str) -> Armed | None:
-        """The scenario for this Response, if one is armed (one use is counted)."""
+    def take(self, entity_id: str) -> T | None:
+        """What applies to this Response, if anything (one use is counted)."""
         with self._lock:
             armed = self._armed.get(entity_id)
             if armed is None:
@@ -80,6 +104,9 @@ class ArmedScenarios:
     def listing(self) -> list[dict]:
         with self._lock:
             return [a.to_dict(e) for e, a in self._armed.items()]
+
+
+ArmedScenarios = NextResponses[Armed]
 
 
 def build_message(

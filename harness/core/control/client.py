@@ -80,9 +80,11 @@ class ControlClient:
             body["metadata_url"] = metadata_url
         return self.request("POST", "/sps", body)
 
-    def configure_sp(self, entity_id: str, **settings: Any) -> dict:
-        """How the mock IdP answers that SP: sign, sig_hash, nameid_format, nameid_source, attributes, ..."""
-        return self.request("PATCH", "/sps", {"entity_id": entity_id, **settings})
+    def configure_sp(self, entity_id: str, *, count: int | None = None, **settings: Any) -> dict:
+        """How the mock IdP answers that SP: sign, sig_hash, nameid_format, nameid_source, attributes, ...
+        Saved; with `count`, for the next `count` Responses only."""
+        body = {"entity_id": entity_id, **settings} | ({"count": count} if count is not None else {})
+        return self.request("PATCH", "/sps", body)
 
     def delete_sp(self, entity_id: str) -> dict:
         return self.request("DELETE", "/sps", entity_id=entity_id)

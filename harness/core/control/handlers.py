@@ -22,8 +22,8 @@ from harness.core.control.traces import TraceLog
 from harness.core.external_sp import ExternalSPError, idp_for_sp_from_metadata
 from harness.core.servers import Servers
 from harness.core.workspace import IdPForSP, WorkspaceError, resolve
-from mock_idp.armed import Armed, ArmError, armable
-from mock_idp.model import NAMEID_FORMATS, SIGN_CHOICES, IdPUser
+from mock_idp.armed import Armed, ArmError, Override, armable
+from mock_idp.model import NAMEID_FORMATS, SIGN_CHOICES, IdPUser, SPSettings
 from mock_idp.response import issue
 from mock_idp.scenarios import CATALOGUE
 
@@ -50,8 +50,15 @@ class Live:
                 self._foreign = make_keypair("Attacker (trusted by nobody)", organization="Evil Corp")
             return self._foreign
 
-    def idp_disarm(self, sp: IdPForSP) -> None:
-        self.servers.idp_app.armed.disarm(resolve(sp.entity_id, self.servers.sp_base, self.servers.idp_base))
+    def idp_disarm(self, sp: IdPForSP | None = None) -> None:
+        """Forget what was armed for the next Responses: to that SP, or to every SP."""
+        eid = resolve(sp.entity_id, self.servers.sp_base, self.servers.idp_base) if sp else None
+        self.servers.idp_app.armed.disarm(eid)
+        self.servers.idp_app.overrides.disarm(eid)
+
+    def armed(self) -> dict[str, list[dict]]:
+        idp = self.servers.idp_app
+        return {"armed": idp.armed.listing(), "overrides": idp.overrides.listing()}
 
     def applied(self) -> None:
         """Take a saved change into the running servers."""
@@ -181,9 +188,9 @@ def _check_sp(live: Live, sp: IdPForSP) -> IdPForSP:
     return sp
 
 
-def _can_answer(live: Live, sp: IdPForSP) -> None:
-    """Inside the saving transaction: the IdP must be able to answer that SP as now set (one Response
-    made and dropped), else the change is refused and rolled back, never saved half-usable."""
+def _can_answer(live: Live, sp: IdPForSP, temporary: dict[str, Any] | None = None) -> None:
+    """The IdP must be able to answer that SP as now set, `temporary` settings included (one Response
+    made and dropped); inside the saving transaction, a refusal rolls the change back."""
     s = live.servers
     try:
         config = live.workspace.idp_config(s.idp_base, s.sp_base)
@@ -192,7 +199,7 @@ def _can_answer(live: Live, sp: IdPForSP) -> None:
         if settings is not None:
             issue(
                 idp_entity_id=config.entity_id,
-                sp=settings,
+                sp=replace(settings, **(temporary or {})),
                 user=user,
                 key_pem=config.key_pem,
                 cert_pem=config.cert_pem,
@@ -246,15 +253,36 @@ def register_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
 
 
 def patch_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
-    """Change how the mock IdP answers one SP: signing, hashes, NameID, attributes, lifetime, clock."""
+    """Change how the mock IdP answers one SP: signing, hashes, NameID, attributes, lifetime, clock.
+
+    With `count`, the settings apply to the next `count` Responses only and are not saved.
+    """
     eid = _entity_id(body, args)
+    count = body.pop("count", None) if isinstance(body, dict) else None
     values = _settings(body)
+    if count is not None:
+        return _override(live, eid, values, count)
     with live.workspace._transaction():
         sp = _check_sp(live, replace(_find_sp(live, eid), **values))
         live.workspace.save_idp_for_sp(sp)
         _can_answer(live, sp)
     live.applied()
     return 200, _sp_view(live, sp)
+
+
+def _override(live: Live, eid: str, values: dict[str, Any], count: Any) -> tuple[int, Any]:
+    _check_count(count)
+    temporary = set(SPSettings.__dataclass_fields__) - {"entity_id", "acs_url", "name", "key_pem", "cert_pem"}
+    fixed = sorted(set(values) - temporary)
+    if fixed:
+        raise bad(f"{', '.join(fixed)} cannot be set for the next Responses only: save them (no count)")
+    sp = _find_sp(live, eid)
+    _check_sp(live, replace(sp, **values))
+    _can_answer(live, sp, values)
+    entity_id = resolve(sp.entity_id, live.servers.sp_base, live.servers.idp_base)
+    override = Override(count, values)
+    live.servers.idp_app.overrides.arm(entity_id, override)
+    return 200, override.to_dict(entity_id)
 
 
 def delete_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
@@ -270,6 +298,11 @@ def delete_sp(live: Live, body: Any, args: dict) -> tuple[int, Any]:
 # -- attack scenarios for the next Responses ------------------------------------------------------------
 
 
+def _check_count(count: Any) -> None:
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COUNT:
+        raise bad(f"count must be a whole number from 1 to {MAX_COUNT}", "invalid-field")
+
+
 def list_scenarios(live: Live, body: Any, args: dict) -> tuple[int, Any]:
     out = []
     for s in CATALOGUE:
@@ -282,7 +315,7 @@ def list_scenarios(live: Live, body: Any, args: dict) -> tuple[int, Any]:
 
 
 def list_attacks(live: Live, body: Any, args: dict) -> tuple[int, Any]:
-    return 200, {"armed": live.servers.idp_app.armed.listing()}
+    return 200, live.armed()
 
 
 def arm_attack(live: Live, body: Any, args: dict) -> tuple[int, Any]:
@@ -293,8 +326,7 @@ def arm_attack(live: Live, body: Any, args: dict) -> tuple[int, Any]:
     if unknown:
         raise bad(f"unknown fields: {', '.join(sorted(unknown))}", "unknown-field")
     count, victim = body.get("count", 1), body.get("victim")
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COUNT:
-        raise bad(f"count must be a whole number from 1 to {MAX_COUNT}", "invalid-field")
+    _check_count(count)
     if victim is not None and (not isinstance(victim, str) or live.workspace.user(victim) is None):
         raise bad(f"victim must name a user of the mock IdP, not {victim!r}", "invalid-field")
     name = body.get("scenario")
@@ -313,12 +345,10 @@ def arm_attack(live: Live, body: Any, args: dict) -> tuple[int, Any]:
 
 
 def disarm_attacks(live: Live, body: Any, args: dict) -> tuple[int, Any]:
+    """Forget the scenarios and temporary settings armed for one SP (entity_id) or all."""
     eid = args.get("entity_id")
-    if eid:
-        live.idp_disarm(_find_sp(live, eid))
-    else:
-        live.servers.idp_app.armed.disarm()
-    return 200, {"armed": live.servers.idp_app.armed.listing()}
+    live.idp_disarm(_find_sp(live, eid) if eid else None)
+    return 200, live.armed()
 
 
 # -- traces and routed changes -------------------------------------------------------------------------

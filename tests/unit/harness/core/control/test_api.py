@@ -139,6 +139,18 @@ def test_an_armed_scenario_replaces_the_next_responses_only(saml_harness):
     assert c.disarm() == []
 
 
+def test_settings_for_the_next_responses_only(saml_harness):
+    c = saml_harness.control
+    saved = saml_harness.workspace.to_json()
+    assert c.configure_sp(SP, count=1, sign="none")["remaining"] == 1
+    assert c.request("GET", "/attacks")["overrides"][0]["settings"] == {"sign": "none"}
+    assert saml_harness.login(saml_harness.sp_login_url(), "alice").page.reason_code == "signature-missing"
+    assert saml_harness.login(saml_harness.sp_login_url(), "alice").status == 200  # the saved settings again
+    assert c.request("GET", "/attacks")["overrides"] == [] and saml_harness.workspace.to_json() == saved
+    c.configure_sp(SP, count=5, nameid_format="emailAddress")
+    assert c.disarm() == [] and c.request("GET", "/attacks")["overrides"] == []
+
+
 def test_traces_are_json_newest_first(saml_harness):
     saml_harness.login(saml_harness.sp_login_url(), "alice")
     saml_harness.login(saml_harness.sp_login_url(), "erin")
@@ -170,6 +182,10 @@ BAD_INPUT = [
     ("PATCH", "/sps", {"entity_id": SP, "lifetime": 10**15}, 400, "invalid-settings"),
     ("PATCH", "/sps", {"entity_id": "nope", "sign": "both"}, 404, "not-found"),
     ("PATCH", "/sps", {"sign": "both"}, 400, "invalid-input"),
+    ("PATCH", "/sps", {"entity_id": SP, "sign": "none", "count": 0}, 400, "invalid-field"),
+    ("PATCH", "/sps", {"entity_id": SP, "sign": "sometimes", "count": 1}, 400, "invalid-field"),
+    ("PATCH", "/sps", {"entity_id": SP, "signing_key": "idp-old", "count": 1}, 400, "invalid-input"),
+    ("PATCH", "/sps", {"entity_id": SP, "lifetime": 10**15, "count": 1}, 400, "invalid-settings"),
     ("DELETE", "/sps", None, 400, "invalid-input"),
     ("POST", "/attacks", {"entity_id": SP, "scenario": "nope"}, 400, "unknown-scenario"),
     ("POST", "/attacks", {"entity_id": SP, "scenario": "legitimate"}, 400, "unknown-scenario"),
@@ -194,7 +210,7 @@ def test_bad_input_is_a_4xx_json_error_and_changes_nothing(saml_harness):
         assert (r.status_code, r.json()["error"]) == (status, code), (method, path, body, r.text)
         assert r.json()["message"]
     assert saml_harness.workspace.to_json() == before
-    assert saml_harness.control.request("GET", "/attacks")["armed"] == []
+    assert saml_harness.control.request("GET", "/attacks") == {"armed": [], "overrides": []}
 
 
 def test_encryption_choices_are_refused_until_the_idp_encrypts(saml_harness):
