@@ -7,6 +7,7 @@ WAL journal, a lock: simple and safe under the threaded server.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -32,6 +33,10 @@ class SPStore:
     def __init__(self, path: str | Path | None):
         self.path = str(path) if path else ":memory:"
         self._lock = threading.Lock()
+        if self.path != ":memory:":
+            # Session tokens and the replay cache: owner-only. SQLite gives -wal/-shm this mode too.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+            os.chmod(self.path, 0o600)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")

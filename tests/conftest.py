@@ -4,11 +4,17 @@ and the lane markers (tests/markers.py) added to every collected test."""
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from markers import markers_for
 
 from harness.core.workspace import Workspace
 
 TESTS = Path(__file__).resolve().parent
+
+# Hypothesis fails an example that takes over 200 ms by default: a wall-clock limit that a busy
+# 2-core CI trips. Property tests bound their work by example counts and sizes instead.
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
+import os
 import sys
 import warnings
 
 # pysaml2 imports a cipher mode that `cryptography` deprecates; a user should not see that.
 warnings.filterwarnings("ignore", message=".*CFB.*")
 
+from harness.core.terminal import VisibleWriter  # noqa: E402
 from harness.core.workspace import WorkspaceError  # noqa: E402
 
 # Each module registers its own subcommand; a missing optional one is skipped.
@@ -56,15 +59,47 @@ def _gui(workspace: str | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        if args.command is None:
+    if args.command is None:
+        try:
             return _gui(args.workspace)
-        return args.run(args)
-    except WorkspaceError as err:
-        print(f"saml-harness: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+        except WorkspaceError as err:
+            print(f"saml-harness: {err}", file=sys.stderr)
+            return 2
+    with _visible_output(exact_stdout=bool(getattr(args, "json", False))):
+        try:
+            code = args.run(args)
+            sys.stdout.flush()
+            return code
+        except WorkspaceError as err:
+            print(f"saml-harness: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:
+            return _reader_went_away()
+
+
+@contextlib.contextmanager
+def _visible_output(*, exact_stdout: bool):
+    """Human output goes through `terminal.visible` (control characters from messages made
+    visible); `--json` output is written exactly."""
+    saved = sys.stdout, sys.stderr
+    if not exact_stdout:
+        sys.stdout = VisibleWriter(sys.stdout)
+    sys.stderr = VisibleWriter(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _reader_went_away() -> int:
+    """`saml-harness ... | head`: the reader closed the pipe. End quietly: point stdout at
+    /dev/null so the interpreter's final flush has nowhere to fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ def expect(servers: Servers, idm_key: str, username: str) -> Expectation:
     user = ws.user(username)
     if sub is None or user is None:
         return Expectation(UNKNOWN, [], "no such subscription or user")
+    if not sub.nds_enabled:  # the SP refuses at the login URL and at the ACS before any mapping
+        return Expectation("nds-required", [], "SAML needs the New Data Security Model, which this subscription lacks.")
+    if not sub.saml_ready:
+        return Expectation("saml-not-configured", [], "This subscription has no complete IdP trust yet.")
     idp = servers.idp_app.config.sp(servers.sp_app.config.entity_id)
     if idp is None:
         return Expectation(UNKNOWN, [], "the mock IdP has no settings for the embedded SP")

@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 from harness.core.decode import DecodedInput, DecodeFailure, decode_any, pretty_xml
 from harness.core.explain import REDIRECT_REFERENCE, explain_redirect_signature, explain_signatures
+from harness.core.report import signature_ok
 from harness.core.summary import summarize
+from harness.core.terminal import field
 from harness.core.trace import Message, MessageSummary, SignatureInfo
 from samlkit import codec, safexml
 
@@ -121,12 +123,8 @@ def _mark(value: bool | None) -> str:
 
 
 def signature_mark(sig: SignatureInfo) -> str:
-    """✔ holds, ✘ fails, ? not checked (no trusted certificate, or not recomputable)."""
-    if sig.digest_ok is False or sig.value_ok is False:
-        return FAIL
-    if sig.value_ok:
-        return OK
-    return UNKNOWN
+    """✔ holds (digest and value), ✘ fails, ? not established (no trusted certificate, or not recomputable)."""
+    return {True: OK, False: FAIL, None: UNKNOWN}[signature_ok(sig)]
 
 
 def _format_summary(s: MessageSummary, lines: list[str]) -> None:
@@ -137,11 +135,11 @@ def _format_summary(s: MessageSummary, lines: list[str]) -> None:
         if isinstance(value, list):
             value = ", ".join(v or "(no ID)" for v in value)
         if value:
-            lines.append(f"  {label + ':':<{width}} {value}")
+            lines.append(f"  {label + ':':<{width}} {field(value)}")
     if s.attributes:
         lines.append("Attributes")
         for name, values in s.attributes.items():
-            lines.append(f"  {name or '(no name)'}: {', '.join(values)}")
+            lines.append(f"  {field(name or '(no name)')}: {field(', '.join(values))}")
 
 
 def _short(digest: str) -> str:
@@ -149,17 +147,17 @@ def _short(digest: str) -> str:
 
 
 def _format_signature(sig: SignatureInfo, lines: list[str]) -> None:
-    where = f"{sig.element} #{sig.element_id}" if sig.element_id else sig.element
+    where = field(f"{sig.element} #{sig.element_id}" if sig.element_id else sig.element)
     algs = ", ".join(a for a in (sig.sig_alg, f"digest {sig.digest_alg}" if sig.digest_alg else "") if a)
     lines.append(f"  {signature_mark(sig)} {where}" + (f"  ({algs})" if algs else ""))
     if sig.reference_uri == REDIRECT_REFERENCE:
         lines.append("      covers    the query string (SAMLRequest/SAMLResponse, RelayState, SigAlg)")
     else:
-        extra = f"   transforms: {', '.join(sig.transforms)}" if sig.transforms else ""
-        lines.append(f"      reference {sig.reference_uri or '(whole document)'}{extra}")
+        extra = f"   transforms: {field(', '.join(sig.transforms))}" if sig.transforms else ""
+        lines.append(f"      reference {field(sig.reference_uri) or '(whole document)'}{extra}")
         if sig.digest_stated or sig.digest_computed:
             lines.append(
-                f"      digest    stated {_short(sig.digest_stated)}  computed {_short(sig.digest_computed)}"
+                f"      digest    stated {field(_short(sig.digest_stated))}  computed {_short(sig.digest_computed)}"
                 f"  {_mark(sig.digest_ok)}"
             )
     if sig.value_ok is not None:
@@ -168,11 +166,11 @@ def _format_signature(sig: SignatureInfo, lines: list[str]) -> None:
     if sig.keyinfo_cert_sha256:
         same = {True: "= trusted", False: "≠ trusted", None: ""}[sig.cert_matches]
         lines.append(
-            f"      KeyInfo   {sig.keyinfo_subject or '(unreadable)'} SHA-256 {sig.keyinfo_cert_sha256[:16]}…"
+            f"      KeyInfo   {field(sig.keyinfo_subject) or '(unreadable)'} SHA-256 {sig.keyinfo_cert_sha256[:16]}…"
             f"  {same} {_mark(sig.cert_matches) if sig.cert_matches is not None else ''}".rstrip()
         )
     if sig.trusted_cert_sha256:
-        lines.append(f"      trusted   {sig.trusted_subject} SHA-256 {sig.trusted_cert_sha256[:16]}…")
+        lines.append(f"      trusted   {field(sig.trusted_subject)} SHA-256 {sig.trusted_cert_sha256[:16]}…")
     if sig.verdict:
         lines.append(f"      {sig.verdict}")
 
@@ -185,7 +183,7 @@ def format_message(msg: Message, *, xml: bool = False) -> str:
         head += f" ({msg.binding})"
     lines.append(head)
     if msg.relay_state is not None:
-        lines.append(f"RelayState: {msg.relay_state}")
+        lines.append(f"RelayState: {field(msg.relay_state)}")
     if msg.error:
         lines.append(f"{FAIL} {msg.error}")
     if msg.summary.kind:

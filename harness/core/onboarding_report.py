@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.core.certs import CertError, describe_cert
 from harness.core.checklist import FAIL, PASS, SKIP, ChecklistReport
+from harness.core.report import CSP_META
 from harness.core.trace import Step
 
 e = html.escape
@@ -47,9 +48,9 @@ def _checklist(report: ChecklistReport) -> str:
         fix = ""
         if s.status == FAIL and s.fix:
             fix = f'<div class="fix"><span class="side">fix on the {e(s.side)} side</span>{e(s.fix)}</div>'
-        ev = ", ".join(f'<a href="#step-{n}">step {n}</a>' for n in s.evidence)
+        ev = ", ".join(f'<a href="#step-{e(str(n))}">step {e(str(n))}</a>' for n in s.evidence)
         rows.append(
-            f'<tr><td class="m {e(s.status)}">{MARK.get(s.status, "?")}</td><td>{i}. {e(s.title)}</td>'
+            f'<tr><td class="m {e(s.status)}">{e(MARK.get(s.status, "?"))}</td><td>{i}. {e(s.title)}</td>'
             f"<td>{e(s.reason)}{fix}</td><td>{ev}</td></tr>"
         )
     return (
@@ -86,8 +87,8 @@ def _certificate(pem: str) -> str:
 def _step(step: Step) -> str:
     verdict = {"ok": "accepted", "refused": "refused", "error": "error"}.get(step.verdict, "")
     head = f"Step {step.index}: {step.src} → {step.dst}: {step.label}"
-    out = [f'<div class="step" id="step-{step.index}"><h3>{e(head)}</h3>']
-    line = f"<b>{e(step.method)}</b> {e(step.url)} → <b>{step.status}</b>"
+    out = [f'<div class="step" id="step-{e(str(step.index))}"><h3>{e(head)}</h3>']
+    line = f"<b>{e(step.method)}</b> {e(step.url)} → <b>{e(str(step.status))}</b>"
     if verdict:
         line += f' <span class="{e(step.verdict)}">{e(verdict)}</span>'
     if step.code and step.verdict != "ok":
@@ -184,10 +185,10 @@ def render(report: ChecklistReport, *, generated: float | None = None) -> str:
     warn = "".join(f"<li>{e(str(p))}</li>" for p in problems)
     trace = "".join(_step(s) for s in report.trace.steps) or "<p>No request was recorded.</p>"
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{CSP_META}'
         f"<title>SAML SSO onboarding test: {e(report.subscription)}</title><style>{_CSS}</style></head><body>"
         f'<h1>SAML SSO onboarding test: {e(report.subscription)}</h1><p class="meta">{e(meta)}</p>'
-        f'<p class="verdict {level}">{e(report.verdict)}</p>'
+        f'<p class="verdict {e(level)}">{e(report.verdict)}</p>'
         f"<h2>Test procedure</h2>{_checklist(report)}{_table(who)}"
         f"<h2>Questionnaire (as configured)</h2>{questionnaire}"
         + (f"<ul>{warn}</ul>" if warn else "")

@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 
+from harness.core.durable import PRIVATE_FILE, atomic_write
 from harness.core.workspace import Rule, Workspace
 from mock_idp.model import IdPUser
 from sp.contract import REASON_HEADER, Route
@@ -371,9 +372,7 @@ def save_state(workspace: Workspace, target: str, logins: set[str]) -> None:
     except (FileNotFoundError, ValueError):
         data = {}
     data[target] = sorted(logins)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    tmp.replace(path)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True).encode(), PRIVATE_FILE)
 
 
 def sync(

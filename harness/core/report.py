@@ -166,9 +166,11 @@ def signature_rows(sig: SignatureInfo) -> list[tuple[str, str, bool | None]]:
 
 
 def signature_ok(sig: SignatureInfo) -> bool | None:
+    """True only when the digest matches and the value verifies with the trusted certificate;
+    False when either fails; None when either was not established."""
     if sig.digest_ok is False or sig.value_ok is False:
         return False
-    return True if sig.value_ok else None
+    return True if sig.digest_ok and sig.value_ok else None
 
 
 def query_params(url: str) -> list[tuple[str, str]]:
@@ -360,7 +362,7 @@ def diagram_svg(steps: list[Step], width: float = 900, lane_titles: dict[str, st
         out.append(
             f'<circle cx="{MARGIN_LEFT - 18:.1f}" cy="{a.y:.1f}" r="11" fill="{a.color}"/>'
             f'<text x="{MARGIN_LEFT - 18:.1f}" y="{a.y + 4:.1f}" text-anchor="middle" fill="#fff" '
-            f'font-size="11" font-weight="bold">{a.index}</text>'
+            f'font-size="11" font-weight="bold">{e(str(a.index))}</text>'
         )
         out.append(_svg_arrow(a.x1, a.x2, a.y, a.color, dashed=False))
         out.append(_svg_arrow(a.x2, a.x1, a.return_y, a.color, dashed=True))
@@ -387,6 +389,13 @@ def _svg_arrow(x1: float, x2: float, y: float, color: str, *, dashed: bool) -> s
 
 
 # -- the HTML report ------------------------------------------------------------------------------
+
+# Reports show hostile text: even if something slipped past escaping, the page may run no script,
+# load nothing from anywhere, and submit nowhere. Styles are inline; the diagram is inline SVG.
+CSP_META = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">"
+)
 
 _CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 24px auto; max-width: 1100px; color: #263238; }
@@ -450,9 +459,9 @@ def _step_html(step: Step, shown: dict[str, int] | None = None) -> str:
     e = html.escape
     verdict = VERDICT_WORDS.get(step.verdict, "")
     head = f"Step {step.index}: {ACTORS.get(step.src, step.src)} → {ACTORS.get(step.dst, step.dst)}"
-    out = [f'<div class="step" id="step-{step.index}"><h2>{e(head)}</h2>']
+    out = [f'<div class="step" id="step-{e(str(step.index))}"><h2>{e(head)}</h2>']
     out.append(
-        f'<p class="url"><b>{e(step.method)}</b> {e(step.url)}<br>answer <b>{step.status}</b>'
+        f'<p class="url"><b>{e(step.method)}</b> {e(step.url)}<br>answer <b>{e(str(step.status))}</b>'
         + (f' <span class="{_cls(step.verdict == "ok")}">{e(verdict)}</span>' if verdict else "")
         + (f" — {e(step.code)}" if step.code and step.verdict != "ok" else "")
         + (f": {e(step.reason)}" if step.reason else "")
@@ -466,7 +475,7 @@ def _step_html(step: Step, shown: dict[str, int] | None = None) -> str:
     seen = (shown or {}).get(msg.raw) if msg is not None and msg.raw else None
     if msg is not None and seen is not None:
         kind = e(msg.summary.kind or msg.param or "message")
-        out.append(f'<p>The same {kind} as in <a href="#step-{seen}">step {seen}</a>.</p>')
+        out.append(f'<p>The same {kind} as in <a href="#step-{e(str(seen))}">step {e(str(seen))}</a>.</p>')
     elif msg is not None:
         if shown is not None and msg.raw:
             shown[msg.raw] = step.index
@@ -501,18 +510,19 @@ def render_html(
     shown: dict[str, int] = {}
     steps = "".join(_step_html(s, shown) for s in trace.steps)
     fail = trace.first_failure()
-    jump = f' <a href="#step-{fail.index}">(go to step {fail.index})</a>' if fail is not None else ""
+    n = e(str(fail.index)) if fail is not None else ""
+    jump = f' <a href="#step-{n}">(go to step {n})</a>' if fail is not None else ""
     index = "".join(
-        f'<tr><td class="m {_cls(s.verdict == "ok" if s.verdict != "info" else None)}">{s.index}</td>'
-        f'<td><a href="#step-{s.index}">{e(request_text(s))}</a></td><td>{e(answer_text(s))}</td></tr>'
+        f'<tr><td class="m {_cls(s.verdict == "ok" if s.verdict != "info" else None)}">{e(str(s.index))}</td>'
+        f'<td><a href="#step-{e(str(s.index))}">{e(request_text(s))}</a></td><td>{e(answer_text(s))}</td></tr>'
         for s in trace.steps
     )
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{CSP_META}'
         f"<title>{e(trace.title or 'SAML trace')}</title><style>{_CSS}</style></head><body>"
         f"<h1>{e(trace.title or 'SAML trace')}</h1>"
-        f'<p class="meta">{e(meta)} · started {when} · report made {made} by saml-harness</p>'
-        f'<p class="outcome {level}">{e(outcome)}{jump}</p>'
+        f'<p class="meta">{e(meta)} · started {e(when)} · report made {e(made)} by saml-harness</p>'
+        f'<p class="outcome {e(level)}">{e(outcome)}{jump}</p>'
         f"<h2>Sequence</h2>{diagram_svg(trace.steps)}"
         f"<table>{index}</table>{steps}</body></html>\n"
     )

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.core.trace_check import MAX_FILE_BYTES, TraceFileError, check_trace
 from samlkit.events import Check
 
 
@@ -124,18 +125,20 @@ class Trace:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
+        """`data` is checked field by field first (trace_check): a bad file is a clear error."""
+        check_trace(data)
         steps = [_step_from_dict(s) for s in data.get("steps", [])]
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "steps"}
         return cls(steps=steps, **fields)
 
     @classmethod
     def from_json(cls, text: str) -> Trace:
+        if len(text) > MAX_FILE_BYTES:
+            raise TraceFileError(f"not a trace file: larger than {MAX_FILE_BYTES // 2**20} MiB")
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"not a trace file: {err}") from err
-        if not isinstance(data, dict) or "steps" not in data:
-            raise ValueError("not a trace file: no steps")
+        except (json.JSONDecodeError, RecursionError) as err:
+            raise TraceFileError(f"not a trace file: {err}") from err
         return cls.from_dict(data)
 
     def first_failure(self) -> Step | None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from harness.core import key_journal
 from harness.core.certs import CertError, KeyPair, load_keypair
+from harness.core.durable import PRIVATE_DIR, private_file, private_tree
 from harness.core.workspace_lock import WorkspaceLock, WorkspaceLocked
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from sp.model import DEFAULT_ACS_PATH, DEFAULT_ENTITY_ID, DEFAULT_LOGIN_PATH, Account, SPConfig, Subscription
@@ -153,6 +154,8 @@ class Workspace:
             self._writer = WorkspaceLock(self.path) if not read_only else None
         except WorkspaceLocked as err:
             raise WorkspaceBusy(str(err), err.pid) from err
+        if self._writer is not None:
+            private_tree(self.path)  # also a workspace made before files were kept private
         self._recover()
         try:
             self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None, timeout=10)
@@ -175,9 +178,11 @@ class Workspace:
         p = Path(path).expanduser().resolve()
         if (p / DB_NAME).exists():
             raise WorkspaceError(f"{p} already holds a workspace.")
-        p.mkdir(parents=True, exist_ok=True)
+        p.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        private_tree(p)
         tmp = p / (DB_NAME + ".new")
         tmp.unlink(missing_ok=True)
+        private_file(tmp)
         db = sqlite3.connect(str(tmp))
         db.executescript(
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -211,6 +216,7 @@ class Workspace:
         ws.load_json(data)
         ws.close()
         target.parent.mkdir(parents=True, exist_ok=True)
+        private_tree(staging)
         if target.exists():
             if any(target.iterdir()):
                 shutil.rmtree(staging, ignore_errors=True)

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -67,6 +66,7 @@ from harness.core.questionnaire import Questionnaire, QuestionnaireError, sp_sid
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
 from harness.core.workspace import Rule, Workspace, WorkspaceError
+from harness.gui.plain import form_row, plain_label
 from sp.model import MAPPING_MODES, ROLES
 
 ReloadServers = Callable[[], "Servers | None"]
@@ -111,7 +111,7 @@ class QuestionnaireForm(QWidget):
         self.certificate = QPlainTextEdit()
         self.certificate.setPlaceholderText("-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----")
         self.certificate.setMinimumHeight(110)
-        self.cert_info = QLabel()
+        self.cert_info = plain_label()
         self.cert_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sso_url = QLineEdit()
         self.sso_url.setPlaceholderText("https://idp.example.com/sso (HTTP-Redirect)")
@@ -129,17 +129,17 @@ class QuestionnaireForm(QWidget):
         self.metadata_url.setPlaceholderText("IdP metadata URL")
         self.problems = QListWidget()
         self.problems.setMaximumHeight(110)
-        self.result = QLabel()
+        self.result = plain_label()
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
-        form.addRow("IdP EntityID", self.entity_id)
-        form.addRow("IdP certificate (PEM)", self.certificate)
-        form.addRow("", self.cert_info)
-        form.addRow("IdP SSO URL", self.sso_url)
-        form.addRow("Subscription (primary contact)", self.subscription)
-        form.addRow("Exit URL", self.exit_url)
+        form_row(form, "IdP EntityID", self.entity_id)
+        form_row(form, "IdP certificate (PEM)", self.certificate)
+        form_row(form, "", self.cert_info)
+        form_row(form, "IdP SSO URL", self.sso_url)
+        form_row(form, "Subscription (primary contact)", self.subscription)
+        form_row(form, "Exit URL", self.exit_url)
         fill = QHBoxLayout()
         self.from_mock = QPushButton("Fill from the mock IdP")
         self.from_file = QPushButton("Fill from a metadata file…")
@@ -164,7 +164,7 @@ class QuestionnaireForm(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(fill)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Validation"))
+        layout.addWidget(plain_label("Validation"))
         layout.addWidget(self.problems)
         layout.addLayout(files)
         layout.addLayout(create)
@@ -391,12 +391,12 @@ class ChecklistPanel(QWidget):
         self.steps.setColumnWidth(1, 320)
         self.steps.setWordWrap(True)
         self.trace = QListWidget()
-        self.verdict = QLabel()
+        self.verdict = plain_label()
         self.verdict.setWordWrap(True)
 
         top = QHBoxLayout()
         for label, w in (("Subscription", self.subscription), ("IdP user", self.user)):
-            top.addWidget(QLabel(label))
+            top.addWidget(plain_label(label))
             top.addWidget(w)
         top.addWidget(self.account, 1)
         controls = QHBoxLayout()
@@ -415,7 +415,7 @@ class ChecklistPanel(QWidget):
         layout.addLayout(top)
         layout.addLayout(controls)
         layout.addWidget(self.steps, 3)
-        layout.addWidget(QLabel("Trace"))
+        layout.addWidget(plain_label("Trace"))
         layout.addWidget(self.trace, 2)
         layout.addWidget(self.verdict)
 
@@ -618,7 +618,7 @@ class RulesEditor(QWidget):
         self.subscription = QComboBox()
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
-        self.message = QLabel()
+        self.message = plain_label()
         self.message.setWordWrap(True)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add rule")
@@ -632,14 +632,14 @@ class RulesEditor(QWidget):
         sync_row = QHBoxLayout()
         self.preview_button = QPushButton("Preview sync")
         self.sync_button = QPushButton("Sync through the user API")
-        sync_row.addWidget(QLabel("Subscription"))
+        sync_row.addWidget(plain_label("Subscription"))
         sync_row.addWidget(self.subscription)
         sync_row.addWidget(self.preview_button)
         sync_row.addWidget(self.sync_button)
         sync_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(
-            QLabel(
+            plain_label(
                 "Users get the role and scope of the first rule whose group they are in; "
                 "users matching no rule are not provisioned."
             )

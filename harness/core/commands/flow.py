@@ -68,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         for u in users:
             if ws.user(u) is None:
                 return fail(no_such_user(ws, u))
+        if args.pick is not None:
+            logins = [a.login for a in ws.subscription(idm_key).accounts]
+            if args.pick not in logins:
+                return fail(f"subscription {idm_key} has no account {args.pick!r} to pick (have: {', '.join(logins)})")
         if load:
             return _load(args, ws, idm_key, users)
         return _single(args, ws, idm_key, users[0])

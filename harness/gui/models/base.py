@@ -9,6 +9,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from harness.gui.plain import plain_tip
+
 ObjectRole = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
 
@@ -70,7 +72,7 @@ class RowsModel(QAbstractTableModel):
             c = col.background(obj)
             return QColor(c) if c else None
         if role == Qt.ItemDataRole.ToolTipRole and col.tooltip is not None:
-            return col.tooltip(obj)
+            return plain_tip(col.tooltip(obj))
         if role == Qt.ItemDataRole.TextAlignmentRole and col.center:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None

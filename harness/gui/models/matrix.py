@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor
 
 from harness.core.flow import Expectation
 from harness.gui.models.base import Index, ObjectRole
+from harness.gui.plain import plain_tip
 
 BG = {"session": "#e8f5e9", "picker": "#e3f2fd", "unknown": "#eeeeee"}
 REFUSED_BG = "#ffebee"
@@ -87,7 +88,7 @@ class MatrixModel(QAbstractTableModel):
             tip = e.explanation
             if actual is not None:
                 tip += f"\nLast run: {actual[1]}"
-            return tip
+            return plain_tip(tip)
         if role == Qt.ItemDataRole.BackgroundRole and e is not None:
             if actual is not None and not actual[0]:
                 return QColor("#ffcdd2")

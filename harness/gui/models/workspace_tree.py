@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 from harness.core.workspace import Workspace, WorkspaceError
 from harness.gui.history import HistoryEntry
 from harness.gui.models.base import ObjectRole
+from harness.gui.plain import plain_tip
 
 PAGES = ("flow", "users", "subscriptions", "matrix", "certs", "idp", "inspector", "battery", "onboarding")
 
@@ -33,7 +34,7 @@ def _item(text: str, target: Target, *, bold: bool = False, color: str | None = 
     if color:
         it.setForeground(QColor(color))
     if tip:
-        it.setToolTip(tip)
+        it.setToolTip(plain_tip(tip))
     return it
 
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -31,6 +30,7 @@ from harness.core.message_diff import MessageDiff, render
 from harness.core.trace import Message
 from harness.gui.controller import AppController, ExternalSP
 from harness.gui.models.battery import BatteryModel
+from harness.gui.plain import plain_label, plain_tip
 from harness.gui.views.diff_view import DiffView
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail
@@ -52,16 +52,16 @@ class BatteryView(QWidget):
         self.target.addItem("another SP", EXTERNAL)
         self.target.setToolTip("Attack the harness's own SP, or any SP that trusts this workspace's mock IdP")
         self.subscription = QComboBox()
-        self.subscription_label = QLabel("Subscription:")
+        self.subscription_label = plain_label("Subscription:")
         self.run_btn = QPushButton("Run the battery")
         self.run_btn.setToolTip("Send every attack scenario to the SP, each after a real AuthnRequest when it can")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
-        self.summary = QLabel("")
+        self.summary = plain_label("")
         self.summary.setWordWrap(True)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Attack:"))
+        bar.addWidget(plain_label("Attack:"))
         bar.addWidget(self.target)
         bar.addWidget(self.subscription_label)
         bar.addWidget(self.subscription)
@@ -86,15 +86,15 @@ class BatteryView(QWidget):
         self.external = QWidget()
         grid = QGridLayout(self.external)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(QLabel("Login URL:"), 0, 0)
+        grid.addWidget(plain_label("Login URL:"), 0, 0)
         grid.addWidget(self.login_url, 0, 1, 1, 3)
-        grid.addWidget(QLabel("or ACS URL:"), 1, 0)
+        grid.addWidget(plain_label("or ACS URL:"), 1, 0)
         grid.addWidget(self.acs_url, 1, 1)
-        grid.addWidget(QLabel("SP EntityID:"), 1, 2)
+        grid.addWidget(plain_label("SP EntityID:"), 1, 2)
         grid.addWidget(self.entity_id, 1, 3)
-        grid.addWidget(QLabel("Session URL:"), 2, 0)
+        grid.addWidget(plain_label("Session URL:"), 2, 0)
         grid.addWidget(self.session_url, 2, 1)
-        self.trust_note = QLabel("")
+        self.trust_note = plain_label("")
         self.trust_note.setWordWrap(True)
         self.trust_note.setStyleSheet("color: #607d8b")
         grid.addWidget(self.trust_note, 2, 2, 1, 2)
@@ -116,7 +116,7 @@ class BatteryView(QWidget):
         # the selected row
         self.diff = DiffView()
         self.message = MessageDetail(blank="Select a row above.", tabs=("Summary", "XML", "Signature"))
-        self.message_note = QLabel("")
+        self.message_note = plain_label("")
         self.message_note.setWordWrap(True)
         self.message_note.setStyleSheet("color: #607d8b")
         message_page = QWidget()
@@ -261,7 +261,7 @@ class BatteryView(QWidget):
         else:
             self.summary.setText(f"✔ Every attack was refused{against} ({counts}; {report.seconds:.1f} s)")
             self.summary.setStyleSheet("color: #2e7d32; font-weight: bold")
-        self.summary.setToolTip(f"Against {name}")
+        self.summary.setToolTip(plain_tip(f"Against {name}"))
 
     # -- the selected row ----------------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ from html import escape as e
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED, MessageDiff
+from harness.gui.plain import plain_tip, rich_label
 
 FOREGROUND = {ADDED: "#1b5e20", REMOVED: "#b71c1c", HUNK: "#78909c", HEADER: "#37474f"}
 BACKGROUND = {ADDED: "#e8f5e9", REMOVED: "#ffebee", HUNK: "#f5f7f8"}
@@ -41,7 +42,7 @@ class DiffView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = QLabel("")
+        self.summary = rich_label("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setAccessibleName("What changed")
@@ -79,7 +80,7 @@ class DiffView(QWidget):
         color = "#2e7d32" if diff.identical else "#263238"
         notes = "".join(f"<br><span style='color:#78909c'>({e(n)})</span>" for n in diff.notes)
         self.summary.setText(f"{head}<span style='color:{color}'>{e(diff.summary)}</span>{notes}")
-        self.summary.setToolTip("\n".join(f"• {c}" for c in diff.changes))
+        self.summary.setToolTip(plain_tip("\n".join(f"• {c}" for c in diff.changes)))
         self._set_lines([line.kind for line in diff.lines], [line.text for line in diff.lines])
 
     def _set_lines(self, kinds: list[str], texts: list[str]) -> None:

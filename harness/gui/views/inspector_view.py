@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -24,6 +23,7 @@ from harness.core.inspect_message import inspect
 from harness.core.trace import Message
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
+from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail
@@ -72,13 +72,13 @@ class InspectorView(QWidget):
         self.clear_btn = QPushButton("Clear")
         self.which = QComboBox()
         self.which.setToolTip("The input holds several messages: choose one")
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setWordWrap(True)
         self.detail = MessageDetail(blank="Paste a message above: it is decoded as you type.")
         self.messages: list[Message] = []
         self._file_cert: bytes | None = None
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Check signatures with:"))
+        bar.addWidget(plain_label("Check signatures with:"))
         bar.addWidget(self.cert, 1)
         bar.addWidget(self.decode_btn)
         bar.addWidget(self.clear_btn)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from harness.core.report import HEADER, MARGIN_LEFT, Arrow, Layout, diagram_layout
 from harness.gui.models.steps import StepListModel
+from harness.gui.plain import plain_tip
 
 BAND = QColor(255, 224, 130, 90)
 BODY_TOP = 6.0
@@ -204,7 +205,7 @@ class SequenceDiagram(QWidget):
             step = self.model.step(row) if row is not None else None
             if step is not None:
                 tip = f"{step.index}. {step.method} {step.url}\n{step.explanation or step.reason}".strip()
-                QToolTip.showText(ev.globalPos(), tip, self)
+                QToolTip.showText(ev.globalPos(), plain_tip(tip), self)
             else:
                 QToolTip.hideText()
             return True

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTabWidget,
@@ -23,6 +22,7 @@ from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
 from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, SubscriptionTableModel
+from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
 from sp.contract import Route
@@ -131,7 +131,7 @@ class _Subscriptions(TableWithForm):
         ul.setContentsMargins(0, 0, 0, 0)
         ul.addWidget(self.login_url, 1)
         ul.addWidget(self.copy_btn)
-        self.cert_label = QLabel("")
+        self.cert_label = plain_label("")
         self.cert_label.setWordWrap(True)
         self.cert_label.setStyleSheet("font-family: monospace")
         self.trust_combo = QComboBox()
@@ -150,7 +150,7 @@ class _Subscriptions(TableWithForm):
         cl.addWidget(self.paste_btn)
         cl.addWidget(self.import_btn)
         cl.addWidget(self.export_btn)
-        self.warning = QLabel("")
+        self.warning = plain_label("")
         self.warning.setWordWrap(True)
 
         g.add("idm_&key", self.idm_key)

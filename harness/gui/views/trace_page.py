@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from harness.core.trace import Step
 from harness.gui.history import HistoryEntry
 from harness.gui.models.steps import StepListModel
+from harness.gui.plain import plain_label
 from harness.gui.views.html import tidy
 from harness.gui.views.message_detail import MessageDetail
 from harness.gui.views.sequence_diagram import LaneHeader, SequenceDiagram
@@ -69,7 +69,7 @@ class TracePage(QWidget):
         self.model = StepListModel(self)
         self.selection = QItemSelectionModel(self.model, self)
 
-        self.banner = QLabel("No run yet. Choose a flow, a subscription and a user above, then Run (Ctrl+R).")
+        self.banner = plain_label("No run yet. Choose a flow, a subscription and a user above, then Run (Ctrl+R).")
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_btn = QToolButton(text="Export")
@@ -132,8 +132,8 @@ class TracePage(QWidget):
         for b, tip in tips.items():
             b.setToolTip(tip)
             b.setAutoDefault(False)
-        self.position = QLabel("")
-        self.explain = QLabel("")
+        self.position = plain_label("")
+        self.explain = plain_label("")
         self.explain.setWordWrap(True)
         self.explain.setStyleSheet("color: #455a64")
         bar = QHBoxLayout()
@@ -143,7 +143,7 @@ class TracePage(QWidget):
         bar.addWidget(self.explain, 1)
         bar.addWidget(self.inspect_btn)
 
-        self.heading = QLabel("")
+        self.heading = plain_label("")
         self.heading.setWordWrap(True)
         self.heading.setStyleSheet("font-weight: bold")
         self.detail = MessageDetail()
@@ -183,7 +183,7 @@ class TracePage(QWidget):
         self.play_btn.clicked.connect(self.toggle_play)
         self.inspect_btn.clicked.connect(self._inspect)
         self.selection.currentChanged.connect(self._current_changed)
-        self.model.visible_changed.connect(lambda *_: self._update_bar())
+        self.model.visible_changed.connect(lambda *_: (self._update_bar(), self.refresh_banner()))
         self.detail.clear()
         self._update_bar()
 
@@ -198,9 +198,16 @@ class TracePage(QWidget):
         self.banner.setProperty("level", level)
 
     def refresh_banner(self) -> None:
-        if self.entry is not None:
-            level, text = self.entry.outcome()
-            self._set_banner(level, f"{self.entry.trace.title}\n{text}")
+        if self.entry is None:
+            return
+        shown, total = self.model.rowCount(), self.model.total
+        if self.model.visible is not None and not self.entry.running and shown < total:
+            # Step mode tells the story hop by hop: the outcome waits for the last hop.
+            text = f"Step mode: hop {shown} of {total}. The outcome shows at the last hop (Next, or Last)."
+            self._set_banner("info", f"{self.entry.trace.title}\n{text}")
+            return
+        level, text = self.entry.outcome()
+        self._set_banner(level, f"{self.entry.trace.title}\n{text}")
 
     def show_entry(self, entry: HistoryEntry | None) -> None:
         self.stop_play()

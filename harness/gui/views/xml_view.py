@@ -20,7 +20,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from harness.core.report import signature_ok
 from harness.core.trace import Message
+from harness.gui.plain import plain_label
 
 SIGNED_BG = {True: QColor("#e8f5e9"), False: QColor("#ffebee"), None: QColor("#eceff1")}
 SIGNATURE_BG = QColor("#ede7f6")
@@ -149,8 +149,8 @@ class XmlView(QWidget):
         for b, tip in ((self.prev_btn, "Previous match (Shift+Enter)"), (self.next_btn, "Next match (Enter)")):
             b.setToolTip(tip)
             b.setFixedWidth(32)
-        self.count = QLabel("")
-        self.legend = QLabel("")
+        self.count = plain_label("")
+        self.legend = plain_label("")
         self.legend.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)

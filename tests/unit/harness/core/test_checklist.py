@@ -213,6 +213,7 @@ def test_html_report_is_self_contained_with_verdicts_trace_and_fingerprints(ws: 
     assert f"<th>SHA-256 fingerprint</th><td>{ws.keypair('idp-signing').fingerprint_sha256}</td>" in html
     assert "https://idp.demo-corp.example/saml" in html and 'id="step-1"' in html
     assert "saml-disabled-for-user" in html
+    assert "default-src 'none'" in html.split("<title>")[0]  # a strict CSP before anything else
     path = write_report(r, tmp_path / "out" / "report.html")
     assert path.read_text().startswith("<!DOCTYPE html>") and "SAML is not enabled for carol" in path.read_text()
 
