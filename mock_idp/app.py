@@ -12,18 +12,22 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 import pyotp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from mock_idp import request_policy
 from mock_idp.armed import Armed, NextResponses, Override, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
+from mock_idp.metadata_rollover import with_other_certificate
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
+from mock_idp.request_policy import RequestPolicy
 from mock_idp.response import issue
+from mock_idp.status_response import error_response
 from samlkit import ns
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
@@ -43,6 +47,7 @@ class Pending:
     relay_state: str | None
     created: float
     username: str | None = None  # set after the password, when a TOTP code is still due
+    policy: RequestPolicy = field(default_factory=RequestPolicy)  # what the AuthnRequest asked for
 
 
 class IdPApp:
@@ -51,6 +56,7 @@ class IdPApp:
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, Pending] = OrderedDict()
         self._sessions: dict[str, tuple[str, float]] = {}
+        self._honouring = request_policy.Honouring()  # NameIDPolicy (AllowCreate) and RequestedAuthnContext
         self.armed: NextResponses[Armed] = NextResponses()  # attack scenarios for the next Responses to an SP
         self.overrides: NextResponses[Override] = NextResponses()  # other settings for the next Responses
         self.reconfigure(config)
@@ -68,7 +74,7 @@ class IdPApp:
         with self._lock:
             self.config = config
             self.server = server
-            self._metadata = metadata_of(server)
+            self._metadata = with_other_certificate(metadata_of(server), config.other_cert_pem)
 
     @property
     def metadata(self) -> str:
@@ -202,14 +208,18 @@ class IdPApp:
         sp = self.config.sp(parsed.issuer)
         if sp is None:
             return self._error("unknown-sp", f"The IdP has no trust with the SP {parsed.issuer!r}.")
-        if parsed.acs_url and parsed.acs_url != sp.acs_url:
-            return self._error(
-                "acs-mismatch",
-                f"The AuthnRequest asks for the ACS {parsed.acs_url}, but this SP's registered ACS is {sp.acs_url}.",
-            )
-        pending = Pending(sp.entity_id, parsed.id, relay, time.time())
+        try:  # the ACS must be the registered one: else nothing, not even an error, may go there
+            sp = request_policy.with_requested_acs(parsed.policy, sp)
+        except request_policy.AcsProblem as err:
+            return self._error(err.code, err.message)
+        pending = Pending(sp.entity_id, parsed.id, relay, time.time(), policy=parsed.policy)
         user = self._session_user(request)
-        if user is not None and not parsed.force_authn:
+        try:
+            request_policy.check_passive(parsed.policy, has_session=user is not None)
+            request_policy.nameid_format(parsed.policy, sp.nameid_format, issued_before=True)
+        except request_policy.PolicyError as err:
+            return self._post_error(pending, sp, err)
+        if user is not None and not request_policy.shows_login_form(parsed.policy, has_session=True):
             return self._answer(pending, user)
         return self._login_form(self._add_pending(pending), request)
 
@@ -324,6 +334,13 @@ class IdPApp:
         override = self.overrides.take(sp.entity_id)
         if override is not None:
             sp = replace(sp, **override.settings)
+        try:  # the requested ACS (checked at /sso), NameIDPolicy and RequestedAuthnContext, now the user is known
+            sp = request_policy.with_requested_acs(pending.policy, sp)
+            sp, context = self._honouring.answer(pending.policy, sp, user.username, mfa=mfa or bool(user.totp_secret))
+        except request_policy.AcsProblem as err:  # the SP's registration changed meanwhile
+            return self._error(err.code, err.message)
+        except request_policy.PolicyError as err:
+            return self._post_error(pending, sp, err, session_for=user if new_session else None)
         issued = issue(
             idp_entity_id=config.entity_id,
             sp=sp,
@@ -331,13 +348,10 @@ class IdPApp:
             key_pem=config.key_pem,
             cert_pem=config.cert_pem,
             in_response_to=pending.request_id,
-            authn_context=ns.AC_MFA if mfa else ns.AC_PASSWORD_PROTECTED,
+            authn_context=context,
         )
-        fields = {"SAMLResponse": issued.b64}
-        if pending.relay_state:
-            fields["RelayState"] = pending.relay_state
         armed = self.armed.take(sp.entity_id)
-        if armed is not None:
+        if armed is not None:  # the scenario's bad message, made from this very login, instead
             fields = build_message(
                 armed,
                 idp_entity_id=config.entity_id,
@@ -349,7 +363,38 @@ class IdPApp:
                 in_response_to=pending.request_id,
                 relay_state=pending.relay_state,
             ).fields
-        value = fields.get("SAMLResponse", "")
+            return self._post(pending, sp, fields, session_for=user if new_session else None)
+        return self._post(pending, sp, issued.b64, session_for=user if new_session else None)
+
+    def _post_error(
+        self, pending: Pending, sp: SPSettings, err: request_policy.PolicyError, *, session_for: IdPUser | None = None
+    ) -> Response:
+        """Answer the SP with a SAML error Response (NoPassive, InvalidNameIDPolicy, NoAuthnContext...)."""
+        value = error_response(
+            idp_entity_id=self.config.entity_id,
+            sp=sp,
+            in_response_to=pending.request_id,
+            top=err.top,
+            sub_status=err.sub_status,
+            message=err.message,
+            key_pem=self.config.key_pem,
+            cert_pem=self.config.cert_pem,
+        )
+        return self._post(pending, sp, value, session_for=session_for)
+
+    def _post(
+        self, pending: Pending, sp: SPSettings, value: str | dict[str, str], *, session_for: IdPUser | None
+    ) -> Response:
+        """The self-posting form that carries a Response (or an armed scenario's whole form) to the SP's ACS,
+        and the new IdP session."""
+        config = self.config
+        user = session_for
+        if isinstance(value, dict):
+            fields = value
+        else:
+            fields = {"SAMLResponse": value}
+            if pending.relay_state:
+                fields["RelayState"] = pending.relay_state
         emit(
             self.sink,
             Event(
@@ -359,13 +404,13 @@ class IdPApp:
                 binding="HTTP-POST",
                 url=sp.acs_url,
                 param="SAMLResponse",
-                value=value,
+                value=fields.get("SAMLResponse", ""),
                 relay_state=fields.get("RelayState"),
                 request_id=pending.request_id,
             ),
         )
         r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
-        if new_session:
+        if user is not None:
             token = secrets.token_urlsafe(24)
             with self._lock:
                 now = time.time()

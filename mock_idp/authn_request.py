@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from saml2.server import Server
 
+from mock_idp.request_policy import RequestPolicy, from_message
 from samlkit import codec, ns
 from samlkit.safexml import UnsafeXML, parse
 
@@ -23,6 +24,7 @@ class ParsedRequest:
     issuer: str
     acs_url: str | None
     force_authn: bool
+    policy: RequestPolicy  # NameIDPolicy, IsPassive, ForceAuthn, RequestedAuthnContext, ACS
 
 
 def read_authn_request(server: Server, value: str, binding: str) -> ParsedRequest:
@@ -50,4 +52,5 @@ def read_authn_request(server: Server, value: str, binding: str) -> ParsedReques
         issuer=issuer,
         acs_url=msg.assertion_consumer_service_url,
         force_authn=str(msg.force_authn).lower() == "true",
+        policy=from_message(msg),
     )

@@ -50,6 +50,8 @@ class SPSettings:
     entity_id: str
     acs_url: str
     name: str = ""
+    acs_index: int = 0  # the index of acs_url in the SP's metadata (an AuthnRequest may name it)
+    acs_others: dict[str, str] = field(default_factory=dict)  # more HTTP-POST ACS of its metadata: index -> URL
     nameid_format: str = "unspecified"
     nameid_source: str = "username"  # a user field or extra attribute name
     attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])
@@ -73,6 +75,7 @@ class IdPConfig:
     sps: list[SPSettings] = field(default_factory=list)
     accepted_time_diff: int = 60
     session_lifetime: int = 8 * 3600
+    other_cert_pem: bytes | None = None  # a rollover's other certificate, published in metadata too
 
     @property
     def sso_url(self) -> str:

@@ -14,6 +14,9 @@ from typing import Any
 
 Sink = Callable[["Event"], None]
 
+# The harness binds a recording to the browser it started with this cookie (harness/core/recording.py).
+RECORDING_COOKIE = "saml_harness_recording"
+
 
 @dataclass
 class Check:
@@ -57,6 +60,7 @@ class Event:
     login: str | None = None
     subscription: str | None = None
     flow_id: str | None = None  # the scripted browser's X-Harness-Flow header, if any
+    recording: str | None = None  # the RECORDING_COOKIE the browser sent, if any
     # SAML and verdict events are reported in the request's own thread, before its "http" event:
     # the thread ident lets a listener attach them to the right request.
     thread: int = field(default_factory=threading.get_ident)
@@ -112,8 +116,18 @@ def http_reporter(app: Callable, actor: str, sink_getter: Callable[[], Sink | No
                     headers={k: v for k, v in hdrs.items() if k.lower() != "set-cookie"},
                     location=hdrs.get("Location"),
                     flow_id=environ.get("HTTP_X_HARNESS_FLOW"),
+                    recording=cookie(environ, RECORDING_COOKIE),
                 ),
             )
         return body
 
     return wrapped
+
+
+def cookie(environ: dict, name: str) -> str | None:
+    """One cookie's value from a WSGI request, or None."""
+    for part in environ.get("HTTP_COOKIE", "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip('"')
+    return None

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 from sp.contract.http import SESSION_COOKIE
 from sp.contract.reasons import Reason, Refusal
 from sp.model import ROLES, Account, SPConfig, Subscription
+from sp.throttle import ApiThrottle
 
 
 class AccountsHolder(Protocol):
@@ -27,6 +28,9 @@ class AccountsHolder(Protocol):
     def config(self) -> SPConfig: ...
 
     def update_accounts(self, idm_key: str, accounts: list[Account]) -> None: ...
+
+    @property
+    def api_throttle(self) -> ApiThrottle: ...
 
 
 FIELDS = ("external_id", "saml_enabled", "role", "scope", "first_name", "last_name", "email", "password", "active")
@@ -41,15 +45,19 @@ def _authenticate(app: AccountsHolder, request: Request) -> tuple[Subscription, 
                 "The API takes a login and password (HTTP Basic), never a SAML session.",
             )
         raise Refusal(Reason.API_AUTH_REQUIRED, "The API needs HTTP Basic authentication with a login and password.")
+    login, client = auth.username or "", request.remote_addr or "?"
+    app.api_throttle.check(login, client)  # locked or too fast: 429 before any password is compared
     for sub in app.config.subscriptions:
         for acct in sub.accounts:
             if (
-                acct.login == auth.username
+                acct.login == login
                 and acct.password
                 and acct.active
                 and hmac.compare_digest(acct.password.encode(), (auth.password or "").encode())
             ):
+                app.api_throttle.succeeded(login)
                 return sub, acct
+    app.api_throttle.failed(login, client)
     raise Refusal(Reason.API_AUTH_REQUIRED, "The login or password is wrong (or the account has no API password).")
 
 

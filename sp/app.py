@@ -12,19 +12,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml import etree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from samlkit import codec
 from samlkit.events import Check, Event, Sink, emit, http_reporter
-from samlkit.html import auto_post_form
 from samlkit.metadata_xml import sp_metadata
-from samlkit.safexml import UnsafeXML, parse
-from sp import api
+from sp import api, logout, tenant
 from sp.authn_request import Clients
+from sp.bounce import answers_a_waiting_request, same_site_form
 from sp.contract.http import (
     ACCOUNT_PICKER,
     BOUNCE_FIELD,
@@ -36,35 +33,13 @@ from sp.contract.http import (
     Route,
 )
 from sp.contract.reasons import Reason, Refusal
-from sp.mapping import decide
+from sp.mapping import MappingDecision, decide
 from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
+from sp.relay_state import local_path
 from sp.store import SPStore
-from sp.validate import Validator, issuers_of
-
-# SAML caps RelayState at 80 bytes (bindings §3.4.3, §3.5.3); deep links get more room here, but
-# not the 64 kB of a request line: the login URL stores it with each outstanding request.
-MAX_RELAY_STATE = 1024
-
-
-def local_path(relay_state: str | None) -> str | None:
-    """RelayState is honoured only as a path on this SP, of at most MAX_RELAY_STATE characters."""
-    if not relay_state:
-        return None
-    if len(relay_state) > MAX_RELAY_STATE:
-        raise Refusal(
-            Reason.RELAY_STATE_TOO_LONG,
-            f"The RelayState is {len(relay_state)} characters long; at most {MAX_RELAY_STATE} are accepted.",
-        )
-    try:
-        parts = urlsplit(relay_state)
-    except ValueError:  # "//[evil" or "http://[::1": an unclosed IPv6 host; never a local path
-        raise Refusal(Reason.RELAY_STATE_OFFSITE, f"The RelayState {relay_state!r} is not a path on this SP.") from None
-    if parts.scheme or parts.netloc or not relay_state.startswith("/") or relay_state.startswith("//"):
-        raise Refusal(Reason.RELAY_STATE_OFFSITE, f"The RelayState {relay_state!r} is not a path on this SP.")
-    if "\\" in relay_state or any(ord(c) < 32 for c in relay_state):
-        raise Refusal(Reason.RELAY_STATE_OFFSITE, f"The RelayState {relay_state!r} is not a plain local path.")
-    return relay_state
+from sp.throttle import ApiThrottle
+from sp.validate import Validator
 
 
 class SPApp:
@@ -79,6 +54,7 @@ class SPApp:
         self.sink = sink
         self.store = SPStore(state_path)
         self.clients = Clients()
+        self.api_throttle = ApiThrottle()
         self.on_accounts_changed = on_accounts_changed
         self.lock = threading.RLock()
         self.config = config
@@ -136,6 +112,7 @@ class SPApp:
         resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
         resp.headers[REASON_HEADER] = r.code
         resp.headers["Cache-Control"] = "no-store"
+        resp.headers.update(r.headers)
         return resp
 
     def _html(self, html: str, status: int = 200) -> Response:
@@ -237,22 +214,10 @@ class SPApp:
         )
         validator: Validator | None = None
         try:
-            relay = local_path(relay_raw)
-            validator, root, assertion = self._verify_trust(value, request)
-            sub = validator.sub
-            identity = validator.finish(root, assertion)
-            if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
-                raise validator.fail(
-                    "Replay", Reason.REPLAYED, f"The Assertion {identity.assertion_id} was already used."
-                )
-            validator.ok("Replay", "assertion ID not seen before; remembered until it expires")
-            try:
-                decision = decide(sub, identity.name_id, identity.attributes)
-            except Refusal as r:
-                validator.checks.append(Check("Mapping", False, r.message))
-                r.checks = validator.checks
-                raise
-            validator.ok("Mapping", decision.explanation)
+            chosen = tenant.chosen_key(relay_raw)  # "idm_key=KEY": the subscription, not a place to go
+            relay = local_path(relay_raw) if chosen is None else None
+            validator, root, assertion = self._verify_trust(value, request, chosen)
+            decision = self._accept(validator, root, assertion)
         except Refusal as r:
             checks = r.checks if r.checks is not None else (validator.checks if validator else [])
             self._verdict(
@@ -265,31 +230,8 @@ class SPApp:
             )
             return self.refuse(r, checks)
         relay = relay or (validator.request or {}).get("relay_state")
-        identity_text = f"{decision.source} {decision.value}"
         if len(decision.usable) > 1:
-            token = secrets.token_urlsafe(18)
-            browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
-            self.store.put_pick(
-                token,
-                {
-                    "idm_key": sub.idm_key,
-                    "logins": [a.login for a in decision.usable],
-                    "browser": browser,
-                    "relay": relay,
-                    "identity": identity_text,
-                },
-                600,
-            )
-            self._verdict(
-                ok=True,
-                code=ACCOUNT_PICKER,
-                message=f"{decision.explanation}: the user picks an account",
-                checks=validator.checks,
-                subscription=sub.idm_key,
-            )
-            resp = Response(status=303, headers={"Location": f"{Route.PICK}?t={token}"})
-            self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
-            return resp
+            return self._offer_accounts(request, validator, decision, relay)
         account = decision.usable[0]
         self._verdict(
             ok=True,
@@ -297,41 +239,71 @@ class SPApp:
             message=f"Session opened for {account.login}",
             checks=validator.checks,
             login=account.login,
+            subscription=validator.sub.idm_key,
+        )
+        identity_text = f"{decision.source} {decision.value}"
+        return self._open_session(validator.sub, account, identity_text, relay or Route.HOME)
+
+    def _accept(self, validator: Validator, root: etree._Element, assertion: etree._Element) -> MappingDecision:
+        """The rest of the checks on a trusted Response, the replay cache, then the account mapping."""
+        sub = validator.sub
+        identity = validator.finish(root, assertion)
+        if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
+            raise validator.fail("Replay", Reason.REPLAYED, f"The Assertion {identity.assertion_id} was already used.")
+        validator.ok("Replay", "assertion ID not seen before; remembered until it expires")
+        try:
+            decision = decide(sub, identity.name_id, identity.attributes)
+        except Refusal as r:
+            validator.checks.append(Check("Mapping", False, r.message))
+            r.checks = validator.checks
+            raise
+        validator.ok("Mapping", decision.explanation)
+        return decision
+
+    def _offer_accounts(
+        self, request: Request, validator: Validator, decision: MappingDecision, relay: str | None
+    ) -> Response:
+        """Two or more accounts match: the user picks one on the SP's picker page."""
+        sub = validator.sub
+        token = secrets.token_urlsafe(18)
+        browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
+        pick = {
+            "idm_key": sub.idm_key,
+            "logins": [a.login for a in decision.usable],
+            "browser": browser,
+            "relay": relay,
+            "identity": f"{decision.source} {decision.value}",
+        }
+        self.store.put_pick(token, pick, 600)
+        self._verdict(
+            ok=True,
+            code=ACCOUNT_PICKER,
+            message=f"{decision.explanation}: the user picks an account",
+            checks=validator.checks,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, identity_text, relay or Route.HOME)
+        resp = Response(status=303, headers={"Location": f"{Route.PICK}?t={token}"})
+        self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
+        return resp
 
     def _needs_same_site_bounce(self, request: Request, value: str | None) -> bool:
-        """Does this POST answer one of our requests, but arrive without the browser's cookie?
-
-        A real IdP sits on another site: its form posts to the ACS cross-site, and the browser
-        keeps SameSite=Lax cookies out of that POST, so the Response could not be bound to the
-        browser that sent the request (on http the cookie cannot be SameSite=None). Posting the
-        same fields again from a page of the SP itself makes it a same-site POST that carries the
-        cookie. Nothing is trusted here: the bounced POST is validated like any other.
-        """
         if not value or request.cookies.get(BROWSER_COOKIE) or request.form.get(BOUNCE_FIELD):
             return False
-        try:
-            root = parse(codec.decode_post(value, self.config.max_body), self.config.max_body)
-        except (codec.DecodeError, UnsafeXML):
-            return False  # the normal path refuses it with its precise reason
-        ids = [root.get("InResponseTo"), *root.xpath(".//@InResponseTo")[:4]]
-        return any(self.store.peek_request(i) for i in ids if i)
+        return answers_a_waiting_request(value, self.config.max_body, self.store.peek_request)
 
     def _same_site_bounce(self, value: str, relay_state: str | None) -> Response:
-        fields = {"SAMLResponse": value, BOUNCE_FIELD: "1"}
-        if relay_state is not None:
-            fields["RelayState"] = relay_state
-        resp = self._html(auto_post_form(self.config.acs_path, fields, actor="Vendor SP"))
+        resp = self._html(same_site_form(self.config.acs_path, value, relay_state))
         resp.headers[BOUNCE_HEADER] = "same-site"
         return resp
 
-    def _verify_trust(self, value: str | None, request: Request) -> tuple[Validator, etree._Element, etree._Element]:
+    def _verify_trust(
+        self, value: str | None, request: Request, chosen: str | None = None
+    ) -> tuple[Validator, etree._Element, etree._Element]:
         """Read the Response and find the subscription whose trust its signatures satisfy.
 
         Several subscriptions may trust the same IdP EntityID (one IdP, two onboardings). A
-        solicited Response belongs to the subscription that sent the request; otherwise each
+        solicited Response belongs to the subscription that sent the request, an IdP-initiated one
+        to the subscription its RelayState `idm_key=KEY` chose (`sp.tenant`); otherwise each
         candidate's certificate is tried in turn and the first whose signature verifies wins.
         When none does, the refusal is the first candidate's.
         """
@@ -349,47 +321,20 @@ class SPApp:
         )
         root = reader.read(value)
         try:
-            candidates = self._candidates(config, root)
+            found = tenant.candidates(config, root, self.store.peek_request, chosen)
         except Refusal as r:
             raise reader.fail("Trust", r.code, r.message) from None
         refusals: list[Refusal] = []
-        for sub in candidates:
+        for sub in found.subscriptions:
             validator = reader.for_subscription(sub)
+            if found.note:
+                validator.ok("Subscription", found.note)
             try:
                 return validator, root, validator.check_trust(root)
             except Refusal as r:
                 r.subscription = sub.idm_key
                 refusals.append(r)
-        raise refusals[0]  # _candidates never returns an empty list
-
-    def _candidates(self, config: SPConfig, root: etree._Element) -> list[Subscription]:
-        """The subscriptions that trust the Issuer of this Response, before any trust is given."""
-        issuers = issuers_of(root)
-        matching = [s for s in config.subscriptions if s.idp_entity_id and s.idp_entity_id in issuers]
-        ready = [s for s in matching if s.saml_ready]
-        if not ready:
-            shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
-            if any(not s.nds_enabled for s in matching):
-                raise Refusal(
-                    Reason.NDS_REQUIRED,
-                    f"The subscription that trusts {shown} lacks the New Data Security Model, which SAML needs.",
-                )
-            if matching:
-                raise Refusal(
-                    Reason.SAML_NOT_CONFIGURED,
-                    f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
-                )
-            raise Refusal(Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer of this Response ({shown}).")
-        if len(ready) > 1:
-            # Some IdPs put InResponseTo only in the SubjectConfirmationData: look there too. This
-            # only orders the candidates; each must still pass every check of its own trust.
-            found = root.xpath(".//@InResponseTo")
-            for irt in [root.get("InResponseTo"), *found]:
-                req = self.store.peek_request(irt) if irt else None
-                if req:
-                    ready = [s for s in ready if s.idm_key == req["idm_key"]] or ready
-                    break
-        return ready
+        raise refusals[0]  # tenant.candidates never returns an empty list
 
     def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
         token = secrets.token_urlsafe(32)
@@ -460,15 +405,7 @@ class SPApp:
         return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     def _logout(self, request: Request) -> Response:
-        token = request.cookies.get(SESSION_COOKIE)
-        session = self.store.get_session(token) if token else None
-        if token:
-            self.store.end_session(token)
-        sub = self.config.subscription(session["subscription"]) if session else None
-        target = sub.exit_url if sub and sub.exit_url else Route.LOGGED_OUT
-        resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
-        resp.delete_cookie(SESSION_COOKIE, path="/")
-        return resp
+        return logout.handle(self, request)
 
     def _metadata(self, request: Request) -> Response:
         key = request.args.get("idm_key")

@@ -11,6 +11,7 @@ from saml2.client import Saml2Client
 
 from samlkit.entities import make_sp_client, metadata_of
 from sp.model import SPConfig, Subscription
+from sp.request_options import authn_request_kwargs
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Clients:
             relay_state=relay_state or "",
             binding=BINDING_HTTP_REDIRECT,
             assertion_consumer_service_url=config.acs_url,
+            **authn_request_kwargs(sub),  # ForceAuthn, IsPassive, NameIDPolicy, RequestedAuthnContext
         )
         location = dict(info["headers"])["Location"]
         saml_request = parse_qs(urlsplit(location).query).get("SAMLRequest", [""])[0]

@@ -23,8 +23,8 @@ def identity_value(sub: Subscription, name_id: str, attributes: dict[str, list[s
     """The one identity value the assertion carries, or None.
 
     An identity attribute with several different values (one Attribute with two values, or the
-    same Name in two Attributes or AttributeStatements) names more than one user: the first used
-    to win, so the IdP's ordering chose the account. It is refused as ambiguous instead.
+    same Name in two Attributes or AttributeStatements) names more than one user. Taking the first
+    would let the IdP's ordering choose the account: it is refused as ambiguous.
     """
     if sub.identity_source.startswith("attribute:"):
         name = sub.identity_source.split(":", 1)[1]

@@ -38,11 +38,19 @@ class Subscription:
     nds_enabled: bool = True  # New Data Security Model: SAML needs it
     idp_entity_id: str = ""
     idp_cert_pem: bytes = b""
+    idp_cert_pem_next: bytes = b""  # a rollover's new certificate, trusted beside the current one (sp.trust)
     idp_sso_url: str = ""
     allow_idp_initiated: bool = True
     mapping_mode: str = "login"  # login | external_id | either
     identity_source: str = "nameid"  # "nameid" or "attribute:<Name>"
     require_signed_assertion: bool = True
+    # What the AuthnRequest asks of the IdP, to rehearse a real IdP's answers (sp.request_options).
+    request_force_authn: bool = False
+    request_passive: bool = False
+    request_nameid_format: str = ""  # "" sends no NameIDPolicy; a short name (persistent...) or a URI
+    request_allow_create: bool = True
+    request_authn_context: list[str] = field(default_factory=list)  # class refs, or mfa / totp / ppt / password
+    request_authn_comparison: str = "exact"  # exact | minimum | better | maximum
     accounts: list[Account] = field(default_factory=list)
 
     @property

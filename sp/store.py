@@ -23,9 +23,9 @@ CREATE TABLE IF NOT EXISTS picks (token TEXT PRIMARY KEY, data TEXT NOT NULL, ex
 """
 
 # Anyone may GET the login URL, and each GET leaves an outstanding request for `request_lifetime`
-# (10 min): a flood of ~900 requests a second used to grow the table (and the file) without bound,
-# by gigabytes with long RelayStates. Only the most recent MAX_OUTSTANDING are kept: a flood can
-# then at worst push out a request still waiting, which is refused as unknown and simply retried.
+# (10 min): unbounded, a flood of ~900 requests a second would grow the table (and the file) by
+# gigabytes with long RelayStates. Only the most recent MAX_OUTSTANDING are kept: a flood can at
+# worst push out a request still waiting, which is refused as unknown and simply retried.
 MAX_OUTSTANDING = 20_000
 
 

@@ -17,6 +17,7 @@ from lxml import etree
 from samlkit import codec, ns, xmldsig
 from samlkit.events import Check
 from samlkit.safexml import UnsafeXML, id_values, parse
+from sp import trust
 from sp.assertion_checks import Identity, check_assertion
 from sp.contract.reasons import Reason, Refusal
 from sp.model import Subscription
@@ -204,10 +205,10 @@ class Validator:
 
     def _verify(self, label: str, element: etree._Element) -> None:
         try:
-            v = xmldsig.verify(element, self.sub.idp_cert_pem)
+            v, cert = trust.verify(element, self.sub)  # one certificate, or two during a rollover
         except xmldsig.SignatureProblem as err:
             raise self.fail(f"{label} signature", err.code, f"{label}: {err.message}.") from err
-        self.ok(f"{label} signature", f"verifies with the trusted certificate ({v.sig_alg}, digest {v.digest_alg})")
+        self.ok(f"{label} signature", f"verifies with {cert.describe()} ({v.sig_alg}, digest {v.digest_alg})")
 
     def _check_signatures(self, root: etree._Element, assertion: etree._Element) -> None:
         response_signed = root.find(q("Signature", ns.DS)) is not None

@@ -303,6 +303,10 @@ class Browser:
         r = self.sp.get("/whoami")
         return r.status_code, r.get_json()
 
+    def log_out(self) -> TestResponse:
+        """The tester clicks the app's own "Log out" link: the browser sends Sec-Fetch-Site."""
+        return self.sp.get("/fo/logout.php", headers={"Sec-Fetch-Site": "same-origin"})
+
     # -- IdP side -----------------------------------------------------------------------
 
     def idp_get(self, url: str) -> TestResponse:

@@ -76,6 +76,11 @@ class ScriptedBrowser:
     def get(self, url: str) -> Page:
         return self._go("GET", url, None)
 
+    def navigate(self, url: str) -> Page:
+        """The tester opens `url` themselves (typed, a bookmark): as a real browser does, the
+        request says so (`Sec-Fetch-Site: none`), which the SP's logout requires of a GET."""
+        return self._go("GET", url, None, headers={"Sec-Fetch-Site": "none"})
+
     def post(self, url: str, data: dict[str, str]) -> Page:
         return self._go("POST", url, data)
 
@@ -84,16 +89,18 @@ class ScriptedBrowser:
         nxt = self._next_form(page)
         return page if nxt is None else self.post(*nxt)
 
-    def _go(self, method: str, url: str, data: dict[str, str] | None) -> Page:
+    def _go(self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None) -> Page:
         for _ in range(MAX_HOPS):
             try:
-                r = self.session.request(method, url, data=data, allow_redirects=False, timeout=self.timeout)
+                r = self.session.request(
+                    method, url, data=data, headers=headers, allow_redirects=False, timeout=self.timeout
+                )
             except requests.RequestException as err:
                 raise BrowserError(f"{method} {url} failed: {err}") from err
             page = Page(url=url, status=r.status_code, text=r.text, headers=dict(r.headers))
             self.history.append(page)
             if r.is_redirect and "Location" in r.headers:
-                url, method, data = urljoin(url, r.headers["Location"]), "GET", None
+                url, method, data, headers = urljoin(url, r.headers["Location"]), "GET", None, None
                 continue
             nxt = self._next_form(page)
             if nxt is None:

@@ -17,7 +17,7 @@ from harness.core.terminal import VisibleWriter  # noqa: E402
 from harness.core.workspace import WorkspaceError  # noqa: E402
 
 # Each module registers its own subcommand; a missing optional one is skipped.
-COMMANDS = ["serve", "flow", "decode", "certs", "onboard", "checklist", "battery", "provision"]
+COMMANDS = ["serve", "flow", "decode", "certs", "rollover", "onboard", "checklist", "battery", "provision"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", metavar="DIR", help="workspace directory (default: the demo workspace)")
     sub = parser.add_subparsers(dest="command")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"harness.core.commands.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"harness.core.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"harness.core.commands.{name}").register(sub)
     for p in sub.choices.values():
         p.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS, help="workspace directory")
     return parser

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
+from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role, post_acs
 from harness.core.workspace import IdPForSP, Workspace
 from samlkit import ns
 
@@ -29,16 +29,9 @@ def idp_for_sp_from_metadata(
     """An IdPForSP (how the mock IdP answers that SP) from SP metadata; `overrides` set any field."""
     try:
         role = pick_role(parse_metadata(load_source(source)), "sp", entity_id)
+        acs, acs_index, others = post_acs(role)
     except MetadataError as err:
         raise ExternalSPError(str(err)) from err
-    posts = [(idx, default, url) for binding, url, idx, default in role.endpoints if binding == ns.BINDING_POST and url]
-    if not posts:
-        offered = ", ".join(sorted({b.rsplit(":", 1)[-1] for b, _, _, _ in role.endpoints})) or "none"
-        raise ExternalSPError(
-            f"the SP {role.entity_id} has no AssertionConsumerService with the HTTP-POST binding (it offers: {offered})"
-        )
-    defaults = [p for p in posts if p[1]]
-    acs = (defaults or sorted(posts, key=lambda p: int(p[0]) if p[0].isdigit() else 1 << 30))[0][2]
     nameid_format = "unspecified"
     for fmt in role.nameid_formats:
         if fmt in _FORMATS:
@@ -47,6 +40,8 @@ def idp_for_sp_from_metadata(
     settings = IdPForSP(
         entity_id=role.entity_id,
         acs_url=acs,
+        acs_index=acs_index,
+        acs_others=others,
         name=name or role.entity_id,
         nameid_format=nameid_format,
         nameid_source=_SOURCE[nameid_format],

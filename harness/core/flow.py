@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from harness.core.browser import BrowserError, Credentials, ScriptedBrowser
-from harness.core.recorder import StepCallback, TraceRecorder
+from harness.core import runner
+from harness.core.recorder import StepCallback
+from harness.core.runner import credentials_for
 from harness.core.servers import Servers
 from harness.core.trace import Trace
-from mock_idp.contract import name_id_for, released_attributes
-from sp.contract import Route
+from mock_idp.contract import IdPRoute, name_id_for, released_attributes
+from sp.contract import SESSION
 from sp.mapping import predict
 
 
@@ -67,9 +67,14 @@ class FlowResult:
         return self.whoami.get("login") if self.whoami.get("authenticated") else None
 
     @property
+    def idp_asked_credentials(self) -> bool:
+        """Did the IdP show its login form in this flow (ForceAuthn: yes; an IdP session: no)?"""
+        return any(s.dst == "idp" and urlsplit(s.url).path == IdPRoute.LOGIN for s in self.trace.steps)
+
+    @property
     def as_expected(self) -> bool:
         e = self.expected
-        if e.outcome in ("session", "picker"):
+        if e.outcome in (SESSION, "picker"):
             return self.session_login in e.logins
         return self.session_login is None and self.final_reason == e.outcome
 
@@ -95,16 +100,9 @@ def run_flow(
     pick: str | None = None,
     on_step: StepCallback | None = None,
     logout: bool = False,
+    idp_session: bool = False,
 ) -> FlowResult:
     """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page)."""
-    user = servers.workspace.user(username)
-    creds = Credentials(
-        username=username,
-        password=password if password is not None else (user.password if user else ""),
-        totp_secret=user.totp_secret if user else None,
-        pick=pick,
-    )
-    browser = ScriptedBrowser(creds)
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
         title=f"{'SP' if kind == 'sp' else 'IdP'}-initiated login: {username} → {sub.name if sub else idm_key}",
@@ -112,33 +110,24 @@ def run_flow(
         subscription=idm_key,
         user=username,
     )
-    certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
-    recorder = TraceRecorder(trace, flow_id=browser.flow_id, trusted_cert=certs.get, on_step=on_step)
-    servers.add_listener(recorder)
-    started = time.perf_counter()
-    whoami: dict = {}
-    try:
-        start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username)
-        try:
-            page = browser.get(start)
-            who = browser.get(servers.sp_base + Route.WHOAMI)
-            whoami = json.loads(who.text) if who.text.startswith("{") else {}
-            if logout and whoami.get("authenticated"):
-                browser.get(servers.sp_base + Route.LOGOUT)
-        except BrowserError as err:
-            trace.outcome, trace.outcome_detail = "error", str(err)
-            page = None
-    finally:
-        servers.remove_listener(recorder)
-        browser.close()
+    start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username, idm_key=idm_key)
+    creds = credentials_for(servers, username, password=password, pick=pick)
+    session_url = servers.idp_start_url(user=username, idm_key=idm_key) if idp_session else None
+    done = runner.run(servers, start, creds, trace=trace, logout=logout, on_step=on_step, idp_session_url=session_url)
+    return judge(done, expect(servers, idm_key, username))
+
+
+def judge(done: runner.Run, expected: Expectation) -> FlowResult:
+    """A flow's result from the runner's trace and observations, against the prediction."""
+    seen, trace = done.observed, done.trace
     if not trace.outcome:
-        trace.outcome = "refused" if page is not None and page.status >= 400 else "incomplete"
-        trace.outcome_detail = page.reason_code if page is not None else ""
+        trace.outcome = "refused" if seen.final_status >= 400 else "incomplete"
+        trace.outcome_detail = seen.final_reason
     return FlowResult(
         trace=trace,
-        whoami=whoami,
-        final_status=page.status if page else 0,
-        final_reason=page.reason_code if page else "",
-        expected=expect(servers, idm_key, username),
-        seconds=time.perf_counter() - started,
+        whoami=seen.whoami,
+        final_status=seen.final_status,
+        final_reason=seen.final_reason,
+        expected=expected,
+        seconds=done.seconds,
     )

@@ -16,11 +16,12 @@ from harness.core.summary import summarize
 from harness.core.terminal import field
 from harness.core.trace import Message, MessageSummary, SignatureInfo
 from samlkit import codec, safexml
+from sp.trust import pick_for_signature
 
 OK, FAIL, UNKNOWN = "✔", "✘", "?"
 
 
-TrustedCert = bytes | Callable[[str], bytes | None] | None
+TrustedCert = bytes | list[bytes] | Callable[[str], bytes | list[bytes] | None] | None
 
 
 def inspect(text: str | bytes, trusted_cert_pem: TrustedCert = None) -> list[Message]:
@@ -67,6 +68,8 @@ def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
     if callable(trusted_cert_pem):
         issuer = msg.summary.assertion_issuer or msg.summary.issuer
         trusted_cert_pem = trusted_cert_pem(issuer) if issuer else None
+    if isinstance(trusted_cert_pem, list):  # two during a rollover: explain with the one KeyInfo names
+        trusted_cert_pem = pick_for_signature(root, trusted_cert_pem) if trusted_cert_pem else None
     try:
         msg.signatures = explain_signatures(root, trusted_cert_pem)
     except Exception as err:
@@ -128,7 +131,7 @@ def signature_mark(sig: SignatureInfo) -> str:
 
 
 def _format_summary(s: MessageSummary, lines: list[str]) -> None:
-    lines.append(s.kind or "(unknown message)")
+    lines.append(field(s.kind) or "(unknown message)")
     width = max(len(label) for label, _ in _FIELDS) + 1
     for label, attr in _FIELDS:
         value = getattr(s, attr)
@@ -148,7 +151,7 @@ def _short(digest: str) -> str:
 
 def _format_signature(sig: SignatureInfo, lines: list[str]) -> None:
     where = field(f"{sig.element} #{sig.element_id}" if sig.element_id else sig.element)
-    algs = ", ".join(a for a in (sig.sig_alg, f"digest {sig.digest_alg}" if sig.digest_alg else "") if a)
+    algs = field(", ".join(a for a in (sig.sig_alg, f"digest {sig.digest_alg}" if sig.digest_alg else "") if a))
     lines.append(f"  {signature_mark(sig)} {where}" + (f"  ({algs})" if algs else ""))
     if sig.reference_uri == REDIRECT_REFERENCE:
         lines.append("      covers    the query string (SAMLRequest/SAMLResponse, RelayState, SigAlg)")
@@ -156,36 +159,35 @@ def _format_signature(sig: SignatureInfo, lines: list[str]) -> None:
         extra = f"   transforms: {field(', '.join(sig.transforms))}" if sig.transforms else ""
         lines.append(f"      reference {field(sig.reference_uri) or '(whole document)'}{extra}")
         if sig.digest_stated or sig.digest_computed:
-            lines.append(
-                f"      digest    stated {field(_short(sig.digest_stated))}  computed {_short(sig.digest_computed)}"
-                f"  {_mark(sig.digest_ok)}"
-            )
+            stated, computed = field(_short(sig.digest_stated)), field(_short(sig.digest_computed))
+            lines.append(f"      digest    stated {stated}  computed {computed}  {_mark(sig.digest_ok)}")
     if sig.value_ok is not None:
         said = "verifies" if sig.value_ok else "does not verify"
         lines.append(f"      value     {said} with the trusted certificate  {_mark(sig.value_ok)}")
     if sig.keyinfo_cert_sha256:
         same = {True: "= trusted", False: "≠ trusted", None: ""}[sig.cert_matches]
+        subject, sha = field(sig.keyinfo_subject) or "(unreadable)", field(sig.keyinfo_cert_sha256[:16])
         lines.append(
-            f"      KeyInfo   {field(sig.keyinfo_subject) or '(unreadable)'} SHA-256 {sig.keyinfo_cert_sha256[:16]}…"
+            f"      KeyInfo   {subject} SHA-256 {sha}…"
             f"  {same} {_mark(sig.cert_matches) if sig.cert_matches is not None else ''}".rstrip()
         )
     if sig.trusted_cert_sha256:
-        lines.append(f"      trusted   {field(sig.trusted_subject)} SHA-256 {sig.trusted_cert_sha256[:16]}…")
+        lines.append(f"      trusted   {field(sig.trusted_subject)} SHA-256 {field(sig.trusted_cert_sha256[:16])}…")
     if sig.verdict:
-        lines.append(f"      {sig.verdict}")
+        lines.append(f"      {field(sig.verdict)}")
 
 
 def format_message(msg: Message, *, xml: bool = False) -> str:
     """A human-readable rendering of one inspected message (the `decode` command prints it)."""
     lines: list[str] = []
-    head = msg.param or "Message"
+    head = field(msg.param) or "Message"
     if msg.binding:
-        head += f" ({msg.binding})"
+        head += f" ({field(msg.binding)})"
     lines.append(head)
     if msg.relay_state is not None:
         lines.append(f"RelayState: {field(msg.relay_state)}")
     if msg.error:
-        lines.append(f"{FAIL} {msg.error}")
+        lines.append(f"{FAIL} {field(msg.error)}")
     if msg.summary.kind:
         _format_summary(msg.summary, lines)
     if msg.signatures:

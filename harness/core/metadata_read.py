@@ -182,3 +182,23 @@ def pick_role(root: etree._Element, kind: str, entity_id: str | None = None) -> 
     if not role.entity_id:
         raise MetadataError("the EntityDescriptor has no entityID attribute")
     return role
+
+
+def post_acs(role: RoleDescriptor) -> tuple[str, int, dict[str, str]]:
+    """The SP's HTTP-POST AssertionConsumerService (the default one, else the lowest index), its
+    index, and every other indexed HTTP-POST ACS by index."""
+    posts = [(idx, default, url) for binding, url, idx, default in role.endpoints if binding == ns.BINDING_POST and url]
+    if not posts:
+        offered = ", ".join(sorted({b.rsplit(":", 1)[-1] for b, _, _, _ in role.endpoints})) or "none"
+        raise MetadataError(
+            f"the SP {role.entity_id} has no AssertionConsumerService with the HTTP-POST binding (it offers: {offered})"
+        )
+    defaults = [p for p in posts if p[1]]
+    chosen = (defaults or sorted(posts, key=lambda p: int(p[0]) if p[0].isdigit() else 1 << 30))[0]
+    index = int(chosen[0]) if str(chosen[0]).isdigit() else 0
+    others = {str(idx): url for idx, _, url in posts if str(idx).isdigit() and int(idx) != index}
+    return chosen[2], index, others
+
+
+def post_acs_url(role: RoleDescriptor) -> str:
+    return post_acs(role)[0]

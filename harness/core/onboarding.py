@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 
 from harness.core.questionnaire import Problem, Questionnaire, sp_base_url
+from harness.core.tenants import already_trusted_warning
 from harness.core.workspace import Workspace, WorkspaceError
 from sp.model import MAPPING_MODES, Account, Subscription
 
@@ -74,6 +75,7 @@ def onboard(
         if workspace.subscription(idm_key) is not None:
             raise OnboardingError([Problem("idm_key", f"a subscription already has the idm_key {idm_key}")])
     key = idm_key or new_idm_key(workspace)
+    shared = already_trusted_warning(workspace, questionnaire.idp_entity_id, key)
     contact = questionnaire.subscription.strip()
     password = secrets.token_urlsafe(12)
     sub = Subscription(
@@ -84,6 +86,7 @@ def onboard(
         nds_enabled=nds_enabled,
         idp_entity_id=questionnaire.idp_entity_id,
         idp_cert_pem=questionnaire.cert_pem,
+        idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
         allow_idp_initiated=allow_idp_initiated,
         mapping_mode=mapping,
@@ -95,7 +98,7 @@ def onboard(
         login_url=login_url(workspace, key, sp_base),
         api_login=contact,
         api_password=password,
-        warnings=[p for p in problems if p.level == "warning"],
+        warnings=[p for p in problems if p.level == "warning"] + ([shared] if shared else []),
     )
 
 
@@ -111,6 +114,7 @@ def update_trust(workspace: Workspace, idm_key: str, questionnaire: Questionnair
         sub,
         idp_entity_id=questionnaire.idp_entity_id,
         idp_cert_pem=questionnaire.cert_pem,
+        idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
         exit_url=questionnaire.exit_url.strip(),
     )

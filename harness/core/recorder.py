@@ -27,6 +27,9 @@ def decode_event(event: Event, trusted_cert: TrustedCert) -> Message:
     return msg
 
 
+MAX_FOREIGN = 200  # foreign requests kept per recording: a page flooding the servers stays bounded
+
+
 class TraceRecorder:
     """A server listener. `flow_id`: keep only requests tagged by that scripted browser."""
 
@@ -37,9 +40,13 @@ class TraceRecorder:
         flow_id: str | None = None,
         trusted_cert: Callable[[str], bytes | None] = lambda issuer: None,
         on_step: StepCallback | None = None,
+        recording: str | None = None,
+        on_foreign: StepCallback | None = None,
     ):
         self.trace = trace or Trace()
         self.flow_id = flow_id
+        self.recording = recording  # set: only requests carrying this token are the tester's
+        self.on_foreign = on_foreign
         self.trusted_cert = trusted_cert
         self.on_step = on_step
         self._pending: dict[tuple[str, int], list[Event]] = {}
@@ -55,6 +62,9 @@ class TraceRecorder:
             attached = self._pending.pop(key, [])
         if self.flow_id is not None and event.flow_id != self.flow_id:
             return
+        if self.recording is not None and event.recording != self.recording:
+            self._foreign(event, attached)
+            return
         step = self._step(event, attached)
         with self._lock:
             step.index = len(self.trace.steps) + 1
@@ -62,6 +72,17 @@ class TraceRecorder:
             self._outcome(step)
         if self.on_step:
             self.on_step(self.trace, step)
+
+    def _foreign(self, http: Event, attached: list[Event]) -> None:
+        """Another browser or a web page: kept apart (at most MAX_FOREIGN), not the tester's step."""
+        if len(self.trace.foreign) >= MAX_FOREIGN:
+            return
+        step = self._step(http, attached)
+        with self._lock:
+            step.index = len(self.trace.foreign) + 1
+            self.trace.foreign.append(step)
+        if self.on_foreign:
+            self.on_foreign(self.trace, step)
 
     def _step(self, http: Event, attached: list[Event]) -> Step:
         step = Step(

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from harness.core import serving
+from harness.core.recording import Recordings
 from harness.core.workspace import Workspace
 from mock_idp.app import IdPApp, create_idp_app
 from mock_idp.contract import IdPRoute
@@ -29,8 +31,8 @@ class _QuietHandler(WSGIRequestHandler):
 
     A request that http.server refuses before any app sees it (a header or request line too
     long, a malformed request line, "HTTP/2.0" spoken to this HTTP/1.1 server) still gets a 4xx
-    naming its reason in X-SAML-Reason, like every refusal of the SP: it used to be a 431 or 414
-    without a reason, or a 505 sent as a bare HTTP/0.9 body (no status line, no headers at all).
+    naming its reason in X-SAML-Reason, like every refusal of the SP: never a 431, 414 or 505
+    without a reason, and never a bare HTTP/0.9 body (no status line, no headers at all).
     """
 
     _refusal: str | None = None
@@ -109,6 +111,7 @@ class Servers:
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
         self.notes: list[str] = []
+        self.recordings = Recordings()
         self._revision: tuple[int, int] | None = None
         self._reload_lock = threading.RLock()
         self.reload_listeners: list[Callable[[], None]] = []  # told after the servers took workspace changes
@@ -171,9 +174,13 @@ class Servers:
             on_accounts_changed=self.workspace.store_accounts,
         )
         self.idp_app = create_idp_app(self.workspace.idp_config(self.idp_base, self.sp_base), sink=self._sink)
-        slots[0].app, slots[1].app = self.sp_app, self.idp_app
+        self.recordings.bases = (self.sp_base, self.idp_base)
+        slots[0].app = self.recordings.middleware(self.sp_app)
+        slots[1].app = self.recordings.middleware(self.idp_app)
         for srv in self._servers:
             self._serve(srv)
+        if not self.workspace.read_only:  # the workspace's owner says where it really serves
+            serving.record(self.workspace.path, self.sp_base, self.idp_base)
         return self
 
     def _make_server(self, host: str, port: int, app: Callable) -> BaseWSGIServer:
@@ -233,6 +240,8 @@ class Servers:
             t.join(timeout=5)
         if self.sp_app is not None:
             self.sp_app.close()
+        if self._servers and not self.workspace.read_only:
+            serving.clear(self.workspace.path)
         self._servers, self._threads = [], []
 
     def __enter__(self) -> Servers:
@@ -243,13 +252,26 @@ class Servers:
 
     # -- URLs ---------------------------------------------------------------------------------
 
+    def recording_url(self, token: str, target: str) -> str:
+        """Open `target` in a browser so that its requests carry the recording `token`."""
+        return self.recordings.url(token, target)
+
     def login_url(self, idm_key: str) -> str:
         return self.sp_app.config.login_url(idm_key)
 
-    def idp_start_url(self, sp_entity_id: str | None = None, user: str | None = None) -> str:
+    def idp_start_url(
+        self, sp_entity_id: str | None = None, user: str | None = None, idm_key: str | None = None
+    ) -> str:
+        """The mock IdP's IdP-initiated start for an SP. With `idm_key`, the RelayState carries
+        `idm_key=KEY`, as the vendor has the IdP's "default RelayState" do to choose the
+        subscription, unless the IdP's settings for that SP give a default RelayState of their own."""
         from urllib.parse import urlencode
 
-        params = {"sp": sp_entity_id or self.sp_app.config.entity_id}
+        entity = sp_entity_id or self.sp_app.config.entity_id
+        params = {"sp": entity}
         if user:
             params["user"] = user
+        settings = self.idp_app.config.sp(entity) if self.idp_app is not None else None
+        if idm_key and not (settings and settings.default_relay_state):
+            params["RelayState"] = f"idm_key={idm_key}"
         return f"{self.idp_base}{IdPRoute.START}?{urlencode(params)}"

@@ -8,19 +8,39 @@ carriage return can overwrite a NameID, a bidi override can reverse what a line 
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from typing import TextIO
 
-# C0 (but tab and newline), DEL, C1; bidi embeddings/overrides/isolates and marks; zero-width and
-# other invisible format characters; line/paragraph separators; the BOM; interlinear annotations.
-_FORMAT = "\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}]")
-_CONTROL_WITH_LINES = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
+# Astral-plane format characters (Unicode 15): hieroglyph and shorthand format controls, musical
+# symbol formatting, language tags. The Basic Multilingual Plane is scanned below.
+_ASTRAL_FORMAT = (
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+
+
+def _bmp_class() -> str:
+    """Every BMP control (Cc: C0, DEL, C1), format (Cf: bidi embeddings, overrides, isolates and
+    marks, zero-width characters, soft hyphen, BOM ...) and line/paragraph separator (Zl, Zp)."""
+    out = []
+    for cp in range(0x10000):
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Zl", "Zp") and not 0xD800 <= cp <= 0xDFFF:
+            out.append(re.escape(chr(cp)))
+    return "".join(out)
+
+
+_ALL = _bmp_class() + _ASTRAL_FORMAT
+_CONTROL = re.compile("[" + _ALL.replace(re.escape("\n"), "").replace(re.escape("\t"), "") + "]")
+_CONTROL_WITH_LINES = re.compile("[" + _ALL + "]")
 
 
 def _escape(match: re.Match[str]) -> str:
     c = ord(match.group())
-    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    if c < 0x100:
+        return f"\\x{c:02x}"
+    return f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
 
 
 def visible(text: str, *, keep_lines: bool = True) -> str:
@@ -50,3 +70,9 @@ class VisibleWriter:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.stream, name)
+
+
+def html_text(value: object) -> str:
+    """`value` for HTML (a report, Qt's rich text): control and direction characters made visible
+    as in a terminal, then escaped, so a page neither runs markup nor reorders or hides text."""
+    return html.escape(visible(str(value)))

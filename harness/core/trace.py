@@ -113,6 +113,9 @@ class Trace:
     user: str = ""
     started: float = field(default_factory=time.time)
     steps: list[Step] = field(default_factory=list)
+    # Requests that reached the servers during a recording without its token (another browser,
+    # a web page): shown apart, never judged as the tester's steps (harness/core/recording.py).
+    foreign: list[Step] = field(default_factory=list)
     outcome: str = ""  # "" while running; "session" | "refused" | "error"
     outcome_detail: str = ""
     login: str | None = None
@@ -128,8 +131,9 @@ class Trace:
         """`data` is checked field by field first (trace_check): a bad file is a clear error."""
         check_trace(data)
         steps = [_step_from_dict(s) for s in data.get("steps", [])]
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "steps"}
-        return cls(steps=steps, **fields)
+        foreign = [_step_from_dict(s) for s in data.get("foreign") or []]
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in ("steps", "foreign")}
+        return cls(steps=steps, foreign=foreign, **fields)
 
     @classmethod
     def from_json(cls, text: str) -> Trace:

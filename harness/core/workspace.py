@@ -55,6 +55,7 @@ class WorkspaceBusy(WorkspaceError):
 class IdPProfile:
     entity_id: str = "https://idp.demo-corp.example/saml"
     signing_key: str = "idp-signing"
+    rollover_key: str = ""  # during a rollover: the other key pair, whose certificate metadata lists too
     port: int = 8444
     accepted_time_diff: int = 60
 
@@ -75,6 +76,8 @@ class IdPForSP:
     entity_id: str = DEFAULT_ENTITY_ID
     acs_url: str = "{sp}" + DEFAULT_ACS_PATH
     name: str = "Vendor SP (embedded)"
+    acs_index: int = 0  # the index of acs_url in the SP's metadata
+    acs_others: dict[str, str] = field(default_factory=dict)  # more HTTP-POST ACS of its metadata: index -> URL
     nameid_format: str = "unspecified"
     nameid_source: str = "username"
     attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])
@@ -123,15 +126,22 @@ def _checked(obj: Any) -> Any:
     return obj
 
 
+# PEM fields of a subscription, kept as text in JSON. A workspace written before a field existed
+# reads it as empty: that is its migration (idp_cert_pem_next: no rollover in progress).
+_SUB_PEMS = ("idp_cert_pem", "idp_cert_pem_next")
+
+
 def _sub_to_json(s: Subscription) -> dict[str, Any]:
     d = asdict(s)
-    d["idp_cert_pem"] = s.idp_cert_pem.decode("ascii", "replace") if s.idp_cert_pem else ""
+    for name in _SUB_PEMS:
+        d[name] = d[name].decode("ascii", "replace") if d[name] else ""
     return d
 
 
 def _sub_from_json(d: dict[str, Any]) -> Subscription:
     d = dict(d)
-    d["idp_cert_pem"] = (d.get("idp_cert_pem") or "").encode("ascii")
+    for name in _SUB_PEMS:
+        d[name] = (d.get(name) or "").encode("ascii")
     d["accounts"] = [_from(Account, a) for a in d.get("accounts", [])]
     return _from(Subscription, d)
 
@@ -465,6 +475,7 @@ class Workspace:
             d = asdict(s)
             key_name = d.pop("signing_key")
             d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
+            d["acs_others"] = {k: resolve(v, sp_base, idp_base) for k, v in s.acs_others.items()}
             d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
             settings = _from(SPSettings, d)
             if key_name:
@@ -479,6 +490,9 @@ class Workspace:
             users=self.users(),
             sps=sps,
             accepted_time_diff=prof.accepted_time_diff,
+            other_cert_pem=(
+                self.keypair(prof.rollover_key).cert_pem if prof.rollover_key in self.keypair_names() else None
+            ),
         )
 
     def sp_config(self, sp_base: str, idp_base: str) -> SPConfig:

@@ -20,13 +20,12 @@ from PySide6.QtGui import QDesktopServices, QUndoStack
 
 from harness.core.control import ControlHandle, start_control
 from harness.core.flow import FlowResult, expect, run_flow
-from harness.core.recorder import TraceRecorder
 from harness.core.report import render_html
+from harness.core.runner import RealBrowserCapture
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
 from harness.core.workspace import Workspace
 from harness.gui.bridge import Bridge
-from harness.gui.browser_capture import BrowserCapture
 from harness.gui.captures import Captures
 from harness.gui.edits import WorkspaceEdits
 from harness.gui.errors import EDIT_ERRORS, in_words
@@ -83,7 +82,7 @@ class AppController(WorkspaceEdits, QObject):
         self._starting = False
         self._unclaimed: list[Servers] = []  # started in a worker, not yet taken by the GUI thread
         self._lock = threading.Lock()
-        self._capture: tuple[str, BrowserCapture, Servers] | None = None
+        self._capture: tuple[str, RealBrowserCapture] | None = None
         self._running: str | None = None
         self._closed = False
         self.last_battery_error = ""
@@ -409,21 +408,12 @@ class AppController(WorkspaceEdits, QObject):
         self.bridge.error(why)
         self.bridge.history_changed.emit()
 
-    def _trusted_cert(self, servers: Servers) -> Callable[[str], bytes | None]:
-        def lookup(issuer: str) -> bytes | None:
-            for s in servers.sp_app.config.subscriptions:
-                if s.idp_entity_id == issuer:
-                    return s.idp_cert_pem
-            return None
-
-        return lookup
-
     def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
         if self.servers is None:
             return None
         if kind == "sp":
             return self.servers.login_url(idm_key)
-        return self.servers.idp_start_url(user=username or None)
+        return self.servers.idp_start_url(user=username or None, idm_key=idm_key or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
         """Open the login URL in the system browser and record what it does."""
@@ -442,19 +432,19 @@ class AppController(WorkspaceEdits, QObject):
         )
         entry = HistoryEntry(run_id, trace, "browser", running=True)
         bridge = self.bridge
-        recorder = TraceRecorder(
+        token = self.servers.recordings.start()  # binds the recording to the browser we open
+        capture = RealBrowserCapture(
+            self.servers,
             trace,
-            flow_id=None,
-            trusted_cert=self._trusted_cert(self.servers),
             on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
+            recording=token,
+            on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
         )
-        capture = BrowserCapture(recorder)
-        self.servers.add_listener(capture)
-        self._capture = (run_id, capture, self.servers)
+        self._capture = (run_id, capture)
         self.history.append(entry)
         bridge.history_changed.emit()
         bridge.flow_started.emit(entry)
-        self.open_url(url)
+        self.open_url(self.servers.recording_url(token, url))
         bridge.info(f"Opened {url} in the browser; recording its steps until you stop or start another run.")
         return run_id
 
@@ -465,9 +455,9 @@ class AppController(WorkspaceEdits, QObject):
     def stop_capture(self) -> None:
         if self._capture is None:
             return
-        run_id, capture, servers = self._capture
+        run_id, capture = self._capture
         self._capture = None
-        servers.remove_listener(capture)
+        capture.stop()
         self.bridge.flow_finished.emit(run_id, None)
 
     def entry(self, run_id: str) -> HistoryEntry | None:

@@ -9,17 +9,26 @@ verifies", links and local images. Every label in the app is made here: `plain_l
 
 from __future__ import annotations
 
-from html import escape
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QMessageBox, QWidget
+
+from harness.core.terminal import html_text as escape
+from harness.core.terminal import visible
 
 __all__ = ["escape", "form_row", "plain_label", "plain_message_box", "plain_tip", "rich_label"]
 
 
+class PlainLabel(QLabel):
+    """Plain text, and no character that could reorder or hide it (bidi overrides, zero-width
+    and control characters are shown as escapes, as in the terminal)."""
+
+    def setText(self, text: str) -> None:
+        super().setText(visible(text))
+
+
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     """A label that shows `text` literally, whatever it contains."""
-    label = QLabel(parent)
+    label = PlainLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(text)
     return label
@@ -59,5 +68,5 @@ def plain_message_box(
     """A message box whose text is shown literally."""
     box = QMessageBox(icon, title, "", buttons, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
+    box.setText(visible(text))
     return box

@@ -18,7 +18,7 @@ from sp.contract.http import (
     SESSION_COOKIE,
     Route,
 )
-from sp.contract.reasons import Reason, Refusal
+from sp.contract.reasons import SIGNATURE_REASONS, Reason, Refusal
 
 __all__ = [
     "ACCOUNT_PICKER",
@@ -28,6 +28,7 @@ __all__ = [
     "REASON_HEADER",
     "SESSION",
     "SESSION_COOKIE",
+    "SIGNATURE_REASONS",
     "Check",
     "Reason",
     "Refusal",

@@ -90,7 +90,22 @@ class Reason(StrEnum):
         401,
     )
     API_AUTH_REQUIRED = "api-auth-required", "The API needs HTTP Basic authentication.", 401
+    API_LOCKED_OUT = "api-locked-out", "The login is locked after too many wrong passwords.", 429
+    API_RATE_LIMITED = "api-rate-limited", "Too many failed logins from this client.", 429
 
+
+# Refusals about a signature: a tester reads the Signature tab for these.
+SIGNATURE_REASONS = frozenset(
+    {
+        Reason.SIGNATURE_MISSING,
+        Reason.SIGNATURE_INVALID,
+        Reason.SIGNATURE_WRONG_REFERENCE,
+        Reason.WEAK_ALGORITHM,
+        Reason.ALGORITHM_UNSUPPORTED,
+        Reason.TRANSFORM_FORBIDDEN,
+        Reason.TRUST_MISCONFIGURED,
+    }
+)
 
 _BY_CODE: dict[str, Reason] = {r.value: r for r in Reason}
 
@@ -115,6 +130,7 @@ class Refusal(Exception):
         self.code = _BY_CODE[code]
         self.checks = checks
         self.subscription: str | None = None
+        self.headers: dict[str, str] = {}  # extra response headers (Retry-After on a 429)
         self.message = message or self.code.doc
         status = status or self.code.status
         # Whatever a caller passes, a refusal is a client error: never a 5xx (nor a 2xx/3xx).

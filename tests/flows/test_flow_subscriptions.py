@@ -83,7 +83,7 @@ def test_solicited_response_belongs_to_the_requesting_subscription(new_world, ke
     rid, _ = b.start("2002")
     assert b.post_acs(w.forge(in_response_to=rid)).status_code == 303
     assert b.whoami()[1]["subscription"] == "2002"
-    r = b.sp.get("/fo/logout.php")
+    r = b.log_out()
     assert r.headers["Location"] == "https://globex.test/bye"
 
 

@@ -282,7 +282,7 @@ def test_the_sp_trusts_flask_saml2_from_its_metadata_and_the_checklist_passes(ws
                 def go() -> None:
                     b = ScriptedBrowser(Credentials("jane", "jane-pw"))
                     b.get(url)
-                    b.get(servers.sp_base + "/fo/logout.php")
+                    b.navigate(servers.sp_base + "/fo/logout.php")
                     b.close()
 
                 threading.Thread(target=go, daemon=True).start()

@@ -24,8 +24,8 @@ from harness.core.recorder import TraceRecorder
 from samlkit import codec, ns, safexml
 from samlkit.events import Event
 from sp import store as sp_store
-from sp.app import MAX_RELAY_STATE
 from sp.model import Account
+from sp.relay_state import MAX_RELAY_STATE
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 

@@ -9,7 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTextBrowser
 
-HOSTILE = "<b>x</b><img src=file:///etc/passwd><a href=x>link</a><font color=green>✔ Signature verifies</font>"
+from harness.core.terminal import visible
+
+HOSTILE = (
+    "<b>x</b><img src=file:///etc/passwd><a href=x>link</a><font color=green>✔ Signature verifies</font>"
+    "\u202eevil\x1b[2J"
+)
+SHOWN = visible(HOSTILE)  # what the tester reads: the markup literally, the controls as escapes
 RAW_MARKUP = ("<img", "<a href", "<b>x", "<font")
 TAINTED = {
     "title",
@@ -68,7 +74,7 @@ def assert_nothing_interpreted(root) -> int:
     for label in root.findChildren(QLabel):
         text = label.text()
         if label.textFormat() == Qt.TextFormat.PlainText:
-            literal += HOSTILE in text
+            literal += SHOWN in text
             continue
         assert label.textFormat() == Qt.TextFormat.RichText, (label.objectName(), text)
         assert not any(m in text for m in RAW_MARKUP), text
@@ -76,6 +82,32 @@ def assert_nothing_interpreted(root) -> int:
     for browser in root.findChildren(QTextBrowser):
         assert "file:///etc/passwd" not in browser.toHtml().replace("&lt;img src=file:///etc/passwd&gt;", "")
     return literal
+
+
+def _cells_without_raw_controls(root) -> int:
+    """Every item view's every cell (trees walked down): no bidi override or ESC shown raw."""
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtWidgets import QAbstractItemView
+
+    seen = 0
+    for view in root.findChildren(QAbstractItemView):
+        model = view.model()
+        try:
+            model.columnCount()
+        except (AttributeError, TypeError):  # none, or a Qt-internal model (list views) with private counts
+            continue
+        todo = [QModelIndex()]
+        while todo:
+            parent = todo.pop()
+            for r in range(model.rowCount(parent)):
+                for c in range(model.columnCount(parent)):
+                    idx = model.index(r, c, parent)
+                    text = str(model.data(idx) or "")
+                    assert "\u202e" not in text and "\x1b" not in text, text
+                    seen += 1
+                    if c == 0 and model.rowCount(idx) > 0:
+                        todo.append(idx)
+    return seen
 
 
 def _tooltips_escaped(model) -> None:
@@ -89,19 +121,25 @@ def test_a_hostile_trace_is_shown_literally_everywhere(qtbot, tester, window, tm
     entry = window.open_trace(str(_hostile_trace(tester, window, tmp_path)))
     assert entry is not None
     page = window.trace_page
-    assert HOSTILE in page.banner.text()  # the trace title, literally
+    assert SHOWN in page.banner.text()  # the trace title, literally
     shown = set()
     for row in range(page.model.rowCount()):
         page.go(row)
         for tab in ("Summary", "Signature", "Checks", "HTTP"):
             page.detail.show_tab(tab)
-        assert HOSTILE in page.heading.text()
+        assert SHOWN in page.heading.text()
         shown.add(assert_nothing_interpreted(window))
         browsers = [page.detail.summary, page.detail.signature, page.detail.http]
-        assert any(HOSTILE in b.toPlainText() for b in browsers)
-        assert HOSTILE in page.explain.text()
+        assert any(SHOWN in b.toPlainText() for b in browsers)
+        assert SHOWN in page.explain.text()
+        for b in browsers:
+            assert "\u202e" not in b.toPlainText() and "\x1b" not in b.toPlainText()
     assert max(shown) >= 3  # banner, heading, explanation at least
     _tooltips_escaped(page.model)
+    painted = [a.label + a.answer for a in page.diagram.arrows()]
+    cells = [page.model.data(page.model.index(r, c)) or "" for r in range(page.model.rowCount()) for c in range(4)]
+    assert not any("\u202e" in t or "\x1b" in t for t in painted + cells)
+    assert _cells_without_raw_controls(window) > 20  # the workspace tree's trace entry, the step list...
 
 
 def test_the_inspector_and_the_battery_summary_show_markup_literally(qtbot, window):
@@ -122,11 +160,11 @@ def test_the_inspector_and_the_battery_summary_show_markup_literally(qtbot, wind
     page = window.battery_page
     page._running = True
     page._finished(Report(target={"name": HOSTILE}, results=[], seconds=0.1))
-    assert HOSTILE in page.summary.text() and page.summary.textFormat() == Qt.TextFormat.PlainText
+    assert SHOWN in page.summary.text() and page.summary.textFormat() == Qt.TextFormat.PlainText
     assert "&lt;img" in page.summary.toolTip()
     page._running = True
     page._finished(HOSTILE)
-    assert page.summary.text() == "✘ " + HOSTILE
+    assert page.summary.text() == "✘ " + SHOWN
     assert_nothing_interpreted(window)
 
 
@@ -134,7 +172,7 @@ def test_messages_to_the_tester_are_plain_text(qtbot, window):
     from harness.gui.views.dialogs import show_message
 
     box = show_message(window, "error", HOSTILE)
-    assert box.textFormat() == Qt.TextFormat.PlainText and box.text() == HOSTILE
+    assert box.textFormat() == Qt.TextFormat.PlainText and box.text() == SHOWN
     box.close()
 
 

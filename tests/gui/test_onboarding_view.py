@@ -15,7 +15,9 @@ from PySide6.QtCore import Qt
 from harness.core.checklist import ORDER
 from harness.core.servers import Servers
 from harness.core.workspace import Rule, Workspace
-from harness.gui.onboarding_view import OnboardingView
+from harness.gui.bridge import Bridge
+from harness.gui.controller import AppController
+from harness.gui.views.onboarding import OnboardingView
 from samlkit.metadata_xml import idp_metadata
 
 
@@ -34,16 +36,16 @@ def servers(ws: Workspace) -> Iterator[Servers]:
 
 
 @pytest.fixture
-def view(qtbot, ws: Workspace, servers: Servers) -> Iterator[OnboardingView]:
-    reloads: list[int] = []
+def controller(ws: Workspace, servers: Servers) -> Iterator[AppController]:
+    c = AppController(Bridge(), ws)
+    c.servers = servers  # the app's running servers, as after start_servers
+    yield c
+    c.tasks.wait(15_000)
 
-    def reload_servers() -> Servers:
-        reloads.append(1)
-        servers.reload()
-        return servers
 
-    v = OnboardingView(ws, reload_servers)
-    v.reloads = reloads
+@pytest.fixture
+def view(qtbot, controller: AppController) -> Iterator[OnboardingView]:
+    v = OnboardingView(controller)
     qtbot.addWidget(v)
     v.show()
     qtbot.waitExposed(v)
@@ -74,16 +76,20 @@ def test_questionnaire_form_validates_fills_and_creates_a_subscription(qtbot, vi
     sub = next(s for s in ws.subscriptions() if s.name == "Acme")
     assert f"Unique login URL: {servers_base(view)}/fo/login.php?idm_key={sub.idm_key}" in form.result.text()
     assert view.checklist.subscription.currentData() == sub.idm_key  # the checklist is ready for it
+    controller = view.questionnaire.controller
+    assert controller.undo_stack.undoText() == "onboard subscription Acme"  # creating it can be undone
 
     paths = form.export_sp(tmp_path / "sp", sub.idm_key)
     assert [p.name for p in paths] == ["sp-metadata.xml", "sp-side.txt"]
     saved = form.save_toml(tmp_path / "q.toml")
     form.entity_id.clear()
     assert form.load_toml(saved) and form.entity_id.text() == ws.idp_profile().entity_id
+    controller.undo_stack.undo()
+    assert ws.subscription(sub.idm_key) is None
 
 
 def servers_base(view: OnboardingView) -> str:
-    return view.questionnaire.reload_servers().sp_base
+    return view.questionnaire.controller.servers.sp_base
 
 
 def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> None:
@@ -143,6 +149,12 @@ def test_rules_editor_saves_previews_and_syncs(qtbot, view, ws) -> None:
     assert "create     erin  (Reader, scope Web)  (group marketing)" in text
     with qtbot.waitSignal(view.workspace_changed, timeout=5000):
         assert editor.save()
+    assert ws.rules()[-1] == Rule("marketing", "Reader", ["Web"])
+    undo = view.rules.controller.undo_stack
+    assert undo.undoText() == "edit provisioning rules"
+    undo.undo()
+    assert Rule("marketing", "Reader", ["Web"]) not in ws.rules()
+    undo.redo()
     assert ws.rules()[-1] == Rule("marketing", "Reader", ["Web"])
     editor.add_rule(Rule("", "Reader", []))
     assert not editor.save() and "rule 6 has no group" in editor.message.text()

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             kp = rotate(ws.keypair(args.name), days=args.days)
             ws.save_keypair(args.name, kp)
             print(f"rotated {args.name}: subscriptions that trust the old certificate must be updated")
+            print("(to change the IdP's key with no failed login, rehearse it with `saml-harness rollover`)")
             print(format_cert(describe_cert(kp.cert_pem)))
             return 0
     except (WorkspaceError, CertError, ValueError) as err:

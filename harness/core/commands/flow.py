@@ -12,12 +12,14 @@ import json
 import sys
 from pathlib import Path
 
+from harness.core import request_flags
 from harness.core.commands.common import fail, no_such_user, open_read_only, pick_subscription, workspace_path
 from harness.core.flow import run_flow
-from harness.core.format import format_step
+from harness.core.format import format_step, terminal_safe
 from harness.core.load import Login, run_load
 from harness.core.servers import Servers
 from harness.core.workspace import DB_NAME, Workspace
+from sp.request_options import OptionError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repeat", type=int, metavar="N", help="load run: N logins, each in a fresh browser")
     p.add_argument("--concurrency", type=int, metavar="C", help="load run: C browsers at a time (default 1)")
     p.add_argument("--progress", action="store_true", help="load run: print a dot per login on stderr")
+    request_flags.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -102,6 +105,10 @@ def _load(args: argparse.Namespace, ws: Workspace, idm_key: str, users: list[str
 
 def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) -> int:
     with Servers(ws, sp_port=0, idp_port=0) as servers:
+        try:
+            asks = request_flags.apply(servers, idm_key, request_flags.changes(args))
+        except OptionError as err:
+            return fail(str(err))
         result = run_flow(
             servers,
             kind=args.kind,
@@ -110,6 +117,7 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
             password=args.password,
             pick=args.pick,
             logout=args.logout,
+            idp_session=args.idp_session,
         )
     if args.report:
         from harness.core.report import render_html
@@ -135,7 +143,12 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
             print(f"RESULT: session opened for {login} (subscription {result.whoami.get('subscription')}, via saml)")
         else:
             print(f"RESULT: no session — {result.final_reason or result.trace.outcome_detail or 'refused'}")
+            if result.final_reason == "status-not-success":  # the IdP's StatusCode, sub-code and message
+                print(f"  {terminal_safe(result.trace.outcome_detail)}")
         print(f"expected: {result.expected.outcome} ({result.expected.explanation})")
+        if args.kind == "sp":
+            asked = "yes" if result.idp_asked_credentials else "no"
+            print(f"AuthnRequest asked for: {asks}; the IdP asked for credentials: {asked}")
     if args.expect:
         return 0 if (result.session_login is None and result.final_reason == args.expect) else 1
     return 0 if result.session_login and result.as_expected else 1

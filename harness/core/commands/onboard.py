@@ -51,7 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--idm-key", help="use this idm_key (default: a fresh number); with --export-sp: the subscription")
     p.add_argument("--check", action="store_true", help="validate the questionnaire only; create nothing")
-    p.add_argument("--save-questionnaire", metavar="FILE", help="write the (filled) questionnaire as TOML")
+    p.add_argument(
+        "--save-questionnaire",
+        metavar="FILE",
+        help="only write the (filled) questionnaire as TOML; create nothing (onboard that file next)",
+    )
     p.add_argument("--export-sp", metavar="DIR", help="write the SP's side (entityID, ACS URL, metadata) to DIR")
     p.add_argument("--external-sp", metavar="FILE|URL", help="let the mock IdP serve the SP described by this metadata")
     p.set_defaults(run=run)
@@ -102,25 +106,30 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     created = None
     if q is not None:
         did = True
-        if args.save_questionnaire:
-            print(f"questionnaire written to {q.save(args.save_questionnaire)}")
         problems = q.validate()
-        if args.check:
+        if args.save_questionnaire:
+            # Step one of two: the customer fills in the questionnaire; onboarding it is step two.
+            print(f"questionnaire written to {q.save(args.save_questionnaire)}")
+            for p in problems:
+                print(p)
+            print(f"next: saml-harness onboard {args.save_questionnaire}")
+        elif args.check:
             for p in problems:
                 print(p)
             errors = [p for p in problems if p.level == "error"]
             print("the questionnaire is complete" if not errors else f"{len(errors)} problem(s) to fix")
             return 1 if errors else 0
-        try:
-            created = onboard(
-                ws, q, name=args.name, mapping=args.mapping, nds_enabled=not args.no_nds, idm_key=args.idm_key
-            )
-        except OnboardingError as err:
-            print("saml-harness: the questionnaire cannot be used yet:", file=sys.stderr)
-            for p in err.problems:
-                print(f"  {p}", file=sys.stderr)
-            return 2
-        _print_created(created, ws)
+        else:
+            try:
+                created = onboard(
+                    ws, q, name=args.name, mapping=args.mapping, nds_enabled=not args.no_nds, idm_key=args.idm_key
+                )
+            except OnboardingError as err:
+                print("saml-harness: the questionnaire cannot be used yet:", file=sys.stderr)
+                for p in err.problems:
+                    print(f"  {p}", file=sys.stderr)
+                return 2
+            _print_created(created, ws)
     if args.export_sp:
         key = created.subscription.idm_key if created else args.idm_key
         if key and ws.subscription(key) is None:
@@ -155,7 +164,8 @@ def _print_created(created, ws: Workspace) -> None:
         print(f"  {w}")
     print()
     print(f"unique login URL: {created.login_url}")
-    print("(on the SP profile's port; a running `saml-harness serve` or app takes the new subscription at once)")
+    print("(where this workspace's harness serves; `saml-harness serve` listens there unless the port is taken,")
+    print(" and then prints the URL it really uses; a running `serve` or app takes the new subscription at once)")
     others = [s for s in ws.subscriptions() if s.idm_key != sub.idm_key]
     if others:
         print(f"other subscriptions: {', '.join(f'{s.name or s.idm_key} {login_url(ws, s.idm_key)}' for s in others)}")

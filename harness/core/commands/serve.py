@@ -37,7 +37,7 @@ def _print_text(servers: Servers, control_url: str, token: str) -> None:
     print(f"mock IdP   {servers.idp_base}   (entityID {servers.idp_app.config.entity_id}, metadata /metadata)")
     for s in sp.subscriptions:
         print(f"login URL  {servers.login_url(s.idm_key)}   ({s.name or s.idm_key})")
-    print(f"IdP-initiated  {servers.idp_start_url()}")
+        print(f"  IdP-initiated  {servers.idp_start_url(idm_key=s.idm_key)}")
     print(f"control    {control_url}   (token {token}; also in {servers.workspace.path / 'control.json'})")
     for note in servers.notes:
         print(f"note: {note}")

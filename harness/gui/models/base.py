@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from harness.core.terminal import visible
 from harness.gui.plain import plain_tip
 
 ObjectRole = Qt.ItemDataRole.UserRole + 1
@@ -64,7 +65,7 @@ class RowsModel(QAbstractTableModel):
         if role == ObjectRole:
             return obj
         if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(obj)
+            return visible(col.text(obj))  # no bidi override or control character reorders a cell
         if role == Qt.ItemDataRole.ForegroundRole and col.color is not None:
             c = col.color(obj)
             return QColor(c) if c else None

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor
 from harness.core.flow import Expectation
 from harness.gui.models.base import Index, ObjectRole
 from harness.gui.plain import plain_tip
+from sp.contract import SESSION
 
 BG = {"session": "#e8f5e9", "picker": "#e3f2fd", "unknown": "#eeeeee"}
 REFUSED_BG = "#ffebee"
@@ -16,7 +17,7 @@ REFUSED_BG = "#ffebee"
 def cell_text(e: Expectation | None) -> str:
     if e is None:
         return ""
-    if e.outcome == "session":
+    if e.outcome == SESSION:
         return f"→ {e.logins[0]}" if e.logins else "→ session"
     if e.outcome == "picker":
         return "picker: " + " | ".join(e.logins)

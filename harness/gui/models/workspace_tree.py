@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
+from harness.core.terminal import visible
 from harness.core.workspace import Workspace, WorkspaceError
 from harness.gui.history import HistoryEntry
 from harness.gui.models.base import ObjectRole
@@ -24,7 +25,7 @@ class Target:
 
 
 def _item(text: str, target: Target, *, bold: bool = False, color: str | None = None, tip: str = "") -> QStandardItem:
-    it = QStandardItem(text)
+    it = QStandardItem(visible(text))  # a trace title from a file is hostile: nothing may reorder it
     it.setEditable(False)
     it.setData(target, ObjectRole)
     if bold:

@@ -5,8 +5,6 @@ the scenario's details."""
 
 from __future__ import annotations
 
-from html import escape as e
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 from harness.core.battery import no_diff_reason, result_diff
 from harness.core.inspect_message import inspect
 from harness.core.message_diff import MessageDiff, render
+from harness.core.terminal import html_text as e
 from harness.core.trace import Message
 from harness.gui.controller import AppController, ExternalSP
 from harness.gui.models.battery import BatteryModel

@@ -3,13 +3,12 @@ with a one-line summary of what changed above it (`harness.core.message_diff`)."
 
 from __future__ import annotations
 
-from html import escape as e
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED, MessageDiff
+from harness.core.terminal import html_text as e
 from harness.gui.plain import plain_tip, rich_label
 
 FOREGROUND = {ADDED: "#1b5e20", REMOVED: "#b71c1c", HUNK: "#78909c", HEADER: "#37474f"}

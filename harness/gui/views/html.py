@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape as e
 from urllib.parse import urlsplit
 
 from harness.core.report import (
@@ -16,6 +15,7 @@ from harness.core.report import (
     signature_rows,
     summary_rows,
 )
+from harness.core.terminal import html_text as e
 from harness.core.trace import Message, Step
 
 PASS, FAIL, GREY = COLORS["ok"], COLORS["refused"], "#78909c"

@@ -25,7 +25,6 @@ from harness.gui.bridge import Bridge
 from harness.gui.controller import AppController
 from harness.gui.history import HistoryEntry
 from harness.gui.models.workspace_tree import Target
-from harness.gui.onboarding_view import OnboardingView
 from harness.gui.trust import trust_report
 from harness.gui.views.battery_view import BatteryView
 from harness.gui.views.certs_view import CertificatesView
@@ -34,6 +33,7 @@ from harness.gui.views.flow_bar import FlowBar
 from harness.gui.views.idp_settings_editor import IdPSettingsEditor
 from harness.gui.views.inspector_view import InspectorView
 from harness.gui.views.matrix_view import MatrixView
+from harness.gui.views.onboarding import OnboardingView
 from harness.gui.views.status import ServerStatus
 from harness.gui.views.subscriptions_editor import SubscriptionsEditor
 from harness.gui.views.trace_page import TracePage
@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         b.health.connect(self.status.set_health)
         b.flow_started.connect(self.on_flow_started)
         b.step_recorded.connect(self.on_step)
+        b.foreign_recorded.connect(lambda _run_id: self.trace_page.refresh_banner())
         b.flow_finished.connect(self.on_flow_finished)
         b.flow_failed.connect(self.on_flow_failed)
         b.history_changed.connect(self.rebuild_tree)
@@ -281,16 +282,7 @@ class MainWindow(QMainWindow):
             self.idp_page.select(t.key)
 
     def _make_onboarding(self, ws: Workspace) -> OnboardingView:
-        view = OnboardingView(ws, self._reload_servers)
-        view.workspace_changed.connect(self.bridge.workspace_changed.emit)
-        return view
-
-    def _reload_servers(self) -> Servers | None:
-        """For the onboarding view: apply workspace edits to the running servers."""
-        servers = self.controller.servers
-        if servers is not None:
-            servers.reload()
-        return servers
+        return OnboardingView(self.controller)  # its edits announce themselves on the Bridge
 
     def _replace_onboarding(self, ws: Workspace) -> None:
         old = self.onboarding_page

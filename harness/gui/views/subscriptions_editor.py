@@ -25,6 +25,7 @@ from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, S
 from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
+from harness.gui.views.subscription_extras import RequestOptionsPanel, RolloverPanel
 from sp.contract import Route
 from sp.model import ROLES, Account, Subscription
 
@@ -60,8 +61,12 @@ class SubscriptionsEditor(QWidget):
         sl = QVBoxLayout(settings)
         sl.setContentsMargins(0, 0, 0, 0)
         sl.addWidget(self.subs.form_area)
+        self.rollover = RolloverPanel(controller)
+        sl.addWidget(self.rollover)
+        self.request = RequestOptionsPanel(controller)
         self.tabs.addTab(settings, "Settings and trust")
         self.tabs.addTab(self.accounts, "Accounts")
+        self.tabs.addTab(self.request, "AuthnRequest")
         lay = QVBoxLayout(self)
         lay.addWidget(
             title_label(
@@ -83,6 +88,8 @@ class SubscriptionsEditor(QWidget):
         sub = self.subs.selected()
         self.accounts.subscription = sub
         self.accounts.set_rows(list(sub.accounts) if sub else [])
+        self.rollover.load(sub)
+        self.request.load(sub)
         n = len(sub.accounts) if sub else 0
         self.tabs.setTabText(1, f"Accounts ({n})")
 

@@ -29,9 +29,9 @@ from harness.gui.plain import plain_label
 from harness.gui.views.html import tidy
 from harness.gui.views.message_detail import MessageDetail
 from harness.gui.views.sequence_diagram import LaneHeader, SequenceDiagram
+from sp.contract import SIGNATURE_REASONS
 
 PLAY_INTERVAL_MS = 1400
-SIGNATURE_CODES = ("signature", "weak-algorithm", "algorithm-unsupported", "transform-forbidden", "trust-misconfigured")
 BANNER = {
     "ok": ("#1b5e20", "#e8f5e9"),
     "refused": ("#b71c1c", "#ffebee"),
@@ -53,7 +53,7 @@ def focus_step(steps: list[Step]) -> int:
 
 def tab_for(step: Step) -> str:
     if step.verdict in ("refused", "error"):
-        if step.code.startswith(SIGNATURE_CODES):
+        if step.code in SIGNATURE_REASONS:
             return "Signature"
         return "Checks" if step.checks else "Summary"
     return "Summary"

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from saml_helpers import IDM_KEY, World
 from werkzeug.test import Client
 
-from sp.app import local_path
 from sp.refusal import Refusal
+from sp.relay_state import local_path
 
 
 @pytest.mark.parametrize("relay", ["/", "/home", "/a/b?c=d&e=f#frag", "/%2F%2Fevil.test"])

@@ -181,9 +181,13 @@ def test_interactive_mode_records_a_browser_it_does_not_drive(ws: Workspace) -> 
 
     def person(url: str) -> None:
         def go() -> None:
+            assert "/__harness/record?" in url  # the recording's token is handed to this browser first
+            intruder = ScriptedBrowser(Credentials("bob", "bob123"))  # a page in another browser, meanwhile
+            intruder.get(servers.login_url("4711"))
+            intruder.close()
             b = ScriptedBrowser(Credentials("alice", "alice123"))
             b.get(url)
-            b.get(url.split("/fo/")[0] + "/fo/logout.php")
+            b.navigate(servers.sp_base + "/fo/logout.php")  # typed by the person
             b.close()
             done.set()
 
@@ -193,6 +197,9 @@ def test_interactive_mode_records_a_browser_it_does_not_drive(ws: Workspace) -> 
         r = run_interactive(servers, idm_key="4711", timeout=20, logout_timeout=10, opener=person)
     assert done.wait(5)
     assert r.passed, format_report(r)
+    assert r.step("logout").status == PASS
+    assert r.trace.foreign and all("bob" not in (s.login or "") for s in r.trace.steps)
+    assert r.trace.login == "alice" and r.account == "alice"
     assert r.mode == "interactive" and r.account == "alice"
     assert r.step("idp-auth").reason.startswith("the user authenticated at the IdP")
 
@@ -231,3 +238,28 @@ def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "Manager: SAML enabled for carol" in out
     ws.__init__(ws.path)
+
+
+def test_cli_interactive_prints_and_opens_the_recording_url(ws: Workspace, capsys, monkeypatch) -> None:
+    """The URL the tester is told to open carries the recording's token (else nothing they do counts)."""
+    import harness.core.commands.checklist as command
+
+    opened: list[str] = []
+
+    def person(url: str) -> None:  # the tester's browser, opened by the command
+        opened.append(url)
+
+        def go() -> None:
+            b = ScriptedBrowser(Credentials("alice", "alice123"))
+            b.get(url)
+            b.navigate(url.split("/__harness/")[0] + "/fo/logout.php")
+            b.close()
+
+        threading.Thread(target=go, daemon=True).start()
+
+    monkeypatch.setattr(command.webbrowser, "open", person)
+    code = main(["--workspace", str(ws.path), "checklist", "--interactive", "--timeout", "20"])
+    out = capsys.readouterr().out
+    assert len(opened) == 1 and "/__harness/record?t=" in opened[0]
+    assert f"open {opened[0]} in your browser" in out
+    assert code == 0, out
