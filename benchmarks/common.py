@@ -343,9 +343,13 @@ def stock_login(pair: StockPair, user: IdPUser) -> None:
 # -- python3-saml (OneLogin), strict -------------------------------------------------------------
 
 
-def onelogin_settings(spc: SPConfig):
+def onelogin_settings(spc: SPConfig, *, encryption: KeyPair | None = None):
+    """python3-saml strict settings for our SP; with `encryption` it also wants encrypted assertions."""
     from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
+    sp_keys = {}
+    if encryption:
+        sp_keys = {"x509cert": encryption.cert_pem.decode(), "privateKey": encryption.key_pem.decode()}
     return OneLogin_Saml2_Settings(
         {
             "strict": True,
@@ -357,6 +361,7 @@ def onelogin_settings(spc: SPConfig):
                     "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
                 },
                 "NameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+                **sp_keys,
             },
             "idp": {
                 "entityId": IDP_ENTITY,
@@ -372,6 +377,7 @@ def onelogin_settings(spc: SPConfig):
                 "wantNameId": True,
                 "rejectDeprecatedAlgorithm": True,
                 "wantAttributeStatement": False,
+                "wantAssertionsEncrypted": encryption is not None,
             },
         },
         custom_base_path=None,

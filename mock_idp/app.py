@@ -341,15 +341,18 @@ class IdPApp:
             return self._error(err.code, err.message)
         except request_policy.PolicyError as err:
             return self._post_error(pending, sp, err, session_for=user if new_session else None)
-        issued = issue(
-            idp_entity_id=config.entity_id,
-            sp=sp,
-            user=user,
-            key_pem=config.key_pem,
-            cert_pem=config.cert_pem,
-            in_response_to=pending.request_id,
-            authn_context=context,
-        )
+        try:
+            issued = issue(
+                idp_entity_id=config.entity_id,
+                sp=sp,
+                user=user,
+                key_pem=config.key_pem,
+                cert_pem=config.cert_pem,
+                in_response_to=pending.request_id,
+                authn_context=context,
+            )
+        except ValueError as err:  # encryption asked for without a usable certificate or algorithm
+            return self._error("encryption-misconfigured", f"The IdP cannot answer this SP: {err}.")
         armed = self.armed.take(sp.entity_id)
         if armed is not None:  # the scenario's bad message, made from this very login, instead
             fields = build_message(

@@ -63,6 +63,17 @@ class SPSettings:
     key_pem: bytes | None = None  # signing key for this SP; None: the IdP's key
     cert_pem: bytes | None = None
     default_relay_state: str = ""
+    # Encryption to the SP's certificate (its metadata's use="encryption" key), signing first.
+    encrypt_assertion: bool = False
+    encrypt_name_id: bool = False  # EncryptedID inside the (signed) Assertion
+    encrypt_attributes: bool = False  # each Attribute as an EncryptedAttribute
+    encryption_data_alg: str = "aes256-gcm"  # samlkit.xmlenc.DATA_ALGS
+    encryption_key_alg: str = "rsa-oaep-mgf1p"  # samlkit.xmlenc.KEY_ALGS (rsa-1_5 is weak)
+    encryption_cert_pem: bytes | None = None
+
+    @property
+    def encrypts(self) -> bool:
+        return self.encrypt_assertion or self.encrypt_name_id or self.encrypt_attributes
 
 
 @dataclass

@@ -14,7 +14,7 @@ from lxml import etree
 
 from mock_idp.contract import name_id_for, released_attributes
 from mock_idp.model import IdPUser, SPSettings
-from samlkit import ns, xmldsig
+from samlkit import ns, xmldsig, xmlenc
 from samlkit.codec import encode_post
 
 NSMAP = {"samlp": ns.SAMLP, "saml": ns.SAML}
@@ -126,10 +126,42 @@ def sign_as_configured(
     key = sp.key_pem or key_pem
     cert = sp.cert_pem or cert_pem
     digest = sp.digest_hash or sp.sig_hash
+    encrypt_inside(assertion, sp)
     if sp.sign in ("assertion", "both"):
         xmldsig.sign(assertion, key, cert, hash_name=sp.sig_hash, digest=digest)
+    encrypt_outside(assertion, sp)
     if sp.sign in ("response", "both"):
         xmldsig.sign(resp, key, cert, hash_name=sp.sig_hash, digest=digest)
+
+
+class EncryptionNotConfigured(ValueError):
+    """The SP settings ask for encryption but give no certificate to encrypt to."""
+
+
+def _encryption_cert(sp: SPSettings) -> bytes:
+    if not sp.encryption_cert_pem:
+        raise EncryptionNotConfigured(
+            f"encryption is on for {sp.entity_id}, but no encryption certificate is set for it "
+            "(its metadata's KeyDescriptor use=\"encryption\", or the subscription's key)"
+        )
+    return sp.encryption_cert_pem
+
+
+def encrypt_inside(assertion: etree._Element, sp: SPSettings) -> None:
+    """EncryptedID / EncryptedAttribute, before the Assertion is signed (the signature covers them)."""
+    if sp.encrypt_name_id:
+        name_id = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}")
+        if name_id is not None:
+            xmlenc.encrypt_name_id(name_id, _encryption_cert(sp), sp.encryption_data_alg, sp.encryption_key_alg)
+    if sp.encrypt_attributes:
+        for attr in assertion.findall(f"{ns.q(ns.SAML, 'AttributeStatement')}/{ns.q(ns.SAML, 'Attribute')}"):
+            xmlenc.encrypt_attribute(attr, _encryption_cert(sp), sp.encryption_data_alg, sp.encryption_key_alg)
+
+
+def encrypt_outside(assertion: etree._Element, sp: SPSettings) -> None:
+    """The signed Assertion becomes an EncryptedAssertion in place (a Response signature then covers that)."""
+    if sp.encrypt_assertion:
+        xmlenc.encrypt_assertion(assertion, _encryption_cert(sp), sp.encryption_data_alg, sp.encryption_key_alg)
 
 
 def issue(
@@ -151,8 +183,9 @@ def issue(
         now=now,
         authn_context=authn_context,
     )
+    name_id_el = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}")
+    name_id = name_id_el.text or "" if name_id_el is not None else ""
     sign_as_configured(resp, assertion, sp, key_pem, cert_pem)
-    name_id = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}").text or ""
     return Issued(
         xml=etree.tostring(resp, xml_declaration=True, encoding="UTF-8"),
         response_id=resp.get("ID"),

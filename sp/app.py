@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from samlkit.events import Check, Event, Sink, emit, http_reporter
-from samlkit.metadata_xml import sp_metadata
+from samlkit.metadata_xml import sp_metadata, with_encryption_key
 from sp import api, logout, tenant
 from sp.authn_request import Clients
 from sp.bounce import answers_a_waiting_request, same_site_form
@@ -416,6 +416,8 @@ class SPApp:
             xml = self.clients.metadata(self.config, sub)
         else:
             xml = sp_metadata(entity_id=self.config.entity_id, acs_url=self.config.acs_url)
+        if sub is not None and sub.encryption_cert_pem and sub.assertion_encryption != "plain":
+            xml = with_encryption_key(xml, sub.encryption_cert_pem)
         return Response(xml, mimetype="application/samlmetadata+xml")
 
     # -- accounts (the user API changes them) ----------------------------------------------

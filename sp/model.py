@@ -11,6 +11,9 @@ MAPPING_MODES = ("login", "external_id", "either")  # either: External ID first,
 DEFAULT_ENTITY_ID = "QualysGuard_SharedPlatformSAML20SP"
 DEFAULT_ACS_PATH = str(Route.ACS)
 DEFAULT_LOGIN_PATH = str(Route.LOGIN)
+# What the ACS does with an EncryptedAssertion: accept plain or encrypted (the vendor guide never
+# asks IdPs to encrypt), accept plain ones only, or require encryption.
+ENCRYPTION_POLICIES = ("accept", "plain", "require")
 
 
 @dataclass
@@ -44,6 +47,11 @@ class Subscription:
     mapping_mode: str = "login"  # login | external_id | either
     identity_source: str = "nameid"  # "nameid" or "attribute:<Name>"
     require_signed_assertion: bool = True
+    assertion_encryption: str = "accept"  # one of ENCRYPTION_POLICIES
+    encryption_key: str = ""  # the name of the workspace key pair that decrypts (published in metadata)
+    encryption_allow_rsa15: bool = False  # RSA 1.5 key transport (Bleichenbacher-prone): refused unless set
+    encryption_key_pem: bytes = b""  # the key pair itself, filled in from `encryption_key` by the harness
+    encryption_cert_pem: bytes = b""
     # What the AuthnRequest asks of the IdP, to rehearse a real IdP's answers (sp.request_options).
     request_force_authn: bool = False
     request_passive: bool = False

@@ -17,7 +17,7 @@ from lxml import etree
 from samlkit import codec, ns, xmldsig
 from samlkit.events import Check
 from samlkit.safexml import UnsafeXML, id_values, parse
-from sp import trust
+from sp import decrypt, trust
 from sp.assertion_checks import Identity, check_assertion
 from sp.contract.reasons import Reason, Refusal
 from sp.model import Subscription
@@ -60,6 +60,7 @@ class Validator:
         self.max_bytes = max_bytes
         self.checks: list[Check] = []
         self.request: dict | None = None
+        self.response_verified = False  # set when the Response's signature was checked before decryption
 
     @property
     def sub(self) -> Subscription:
@@ -124,8 +125,10 @@ class Validator:
     def check_trust(self, root: etree._Element) -> etree._Element:
         """The envelope, the one Assertion and the signatures; returns the verified Assertion."""
         self._check_envelope(root)
+        root = decrypt.open_assertion(self, root)  # a decrypted copy when the Assertion is encrypted
         assertion = self._single_assertion(root)
         self._check_signatures(root, assertion)
+        decrypt.open_identifiers(self, assertion)
         return assertion
 
     def finish(self, root: etree._Element, assertion: etree._Element) -> Identity:
@@ -213,7 +216,7 @@ class Validator:
     def _check_signatures(self, root: etree._Element, assertion: etree._Element) -> None:
         response_signed = root.find(q("Signature", ns.DS)) is not None
         assertion_signed = assertion.find(q("Signature", ns.DS)) is not None
-        if response_signed:
+        if response_signed and not self.response_verified:
             self._verify("Response", root)
         if assertion_signed:
             self._verify("Assertion", assertion)

@@ -17,7 +17,18 @@ from harness.core.terminal import VisibleWriter  # noqa: E402
 from harness.core.workspace import WorkspaceError  # noqa: E402
 
 # Each module registers its own subcommand; a missing optional one is skipped.
-COMMANDS = ["serve", "flow", "decode", "certs", "rollover", "onboard", "checklist", "battery", "provision"]
+COMMANDS = [
+    "serve",
+    "flow",
+    "decode",
+    "certs",
+    "rollover",
+    "onboard",
+    "checklist",
+    "battery",
+    "provision",
+    "encryption",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

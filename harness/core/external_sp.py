@@ -3,6 +3,8 @@
 The metadata gives the SP's entityID and its HTTP-POST AssertionConsumerService; a NameIDFormat
 it asks for picks the NameID the mock IdP sends (an email address for emailAddress). External
 SPs vary in what they insist on, so by default both the Response and the Assertion are signed.
+An SP that publishes a `KeyDescriptor use="encryption"` gets its Assertions encrypted to that
+certificate, with the first data and key algorithms it lists that the mock IdP can use.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role, post_acs
 from harness.core.workspace import IdPForSP, Workspace
-from samlkit import ns
+from samlkit import ns, xmlenc
 
 _FORMATS = {v: k for k, v in ns.NAMEID_FORMATS.items()}
 _SOURCE = {"emailAddress": "email", "unspecified": "username", "persistent": "username", "transient": "username"}
@@ -46,8 +48,21 @@ def idp_for_sp_from_metadata(
         nameid_format=nameid_format,
         nameid_source=_SOURCE[nameid_format],
         sign="both",
+        **_encryption(role.encryption_certs, role.encryption_methods),
     )
     return replace(settings, **overrides) if overrides else settings
+
+
+def _encryption(certs: list[bytes], methods: list[str]) -> dict[str, Any]:
+    """IdPForSP encryption fields for an SP's published encryption key (nothing when it has none)."""
+    if not certs:
+        return {}
+    data = {v: k for k, v in xmlenc.DATA_ALGS.items()}
+    keys = {v: k for k, v in xmlenc.KEY_ALGS.items() if k not in xmlenc.WEAK_KEY_ALGS}
+    fields: dict[str, Any] = {"encrypt_assertion": True, "encryption_cert": certs[0].decode("ascii")}
+    fields["encryption_data_alg"] = next((data[m] for m in methods if m in data), xmlenc.AES256_GCM)
+    fields["encryption_key_alg"] = next((keys[m] for m in methods if m in keys), xmlenc.RSA_OAEP)
+    return fields
 
 
 def add_external_sp(workspace: Workspace, source: bytes | str | Path, **kw: Any) -> IdPForSP:

@@ -113,7 +113,16 @@ def run_flow(
     start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username, idm_key=idm_key)
     creds = credentials_for(servers, username, password=password, pick=pick)
     session_url = servers.idp_start_url(user=username, idm_key=idm_key) if idp_session else None
-    done = runner.run(servers, start, creds, trace=trace, logout=logout, on_step=on_step, idp_session_url=session_url)
+    done = runner.run(
+        servers,
+        start,
+        creds,
+        trace=trace,
+        logout=logout,
+        on_step=on_step,
+        idp_session_url=session_url,
+        decryption_key=sub.encryption_key_pem if sub else None,
+    )
     return judge(done, expect(servers, idm_key, username))
 
 

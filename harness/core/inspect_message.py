@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lxml import etree
+
 from harness.core.decode import DecodedInput, DecodeFailure, decode_any, pretty_xml
 from harness.core.explain import REDIRECT_REFERENCE, explain_redirect_signature, explain_signatures
+from harness.core.inspect_encrypted import open_encrypted, open_inner
 from harness.core.report import signature_ok
 from harness.core.summary import summarize
 from harness.core.terminal import field
@@ -24,11 +27,15 @@ OK, FAIL, UNKNOWN = "✔", "✘", "?"
 TrustedCert = bytes | list[bytes] | Callable[[str], bytes | list[bytes] | None] | None
 
 
-def inspect(text: str | bytes, trusted_cert_pem: TrustedCert = None) -> list[Message]:
+def inspect(
+    text: str | bytes, trusted_cert_pem: TrustedCert = None, decryption_key_pem: bytes | None = None
+) -> list[Message]:
     """One Message per SAML message found in `text`; a single Message with `error` if none is.
 
     `trusted_cert_pem` is a PEM, or a lookup from the message's Issuer to the PEM that issuer is
     trusted with (the recorder's case: it learns the issuer only from the message itself).
+    `decryption_key_pem` (a private key) decrypts an EncryptedAssertion, so that its summary and
+    signatures can be read; without it the message says what would decrypt it.
     """
     try:
         found = decode_any(text)
@@ -36,7 +43,7 @@ def inspect(text: str | bytes, trusted_cert_pem: TrustedCert = None) -> list[Mes
         return [Message(raw=_as_text(text), error=str(err))]
     except Exception as err:  # decode_any promises DecodeFailure only; the inspector must not crash
         return [Message(raw=_as_text(text), error=f"The input could not be decoded ({type(err).__name__}: {err}).")]
-    return [_inspect_one(d, trusted_cert_pem) for d in found]
+    return [_inspect_one(d, trusted_cert_pem, decryption_key_pem) for d in found]
 
 
 def _as_text(text: object) -> str:
@@ -47,7 +54,7 @@ def _as_text(text: object) -> str:
     return ""
 
 
-def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
+def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert, key_pem: bytes | None = None) -> Message:
     msg = Message(param=d.param, binding=d.binding, raw=d.raw, relay_state=d.relay_state)
     errors: list[str] = []
     try:
@@ -61,8 +68,13 @@ def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
         errors.append(f"The XML could not be read: {err}")
         msg.error = " ".join(errors)
         return msg
+    opened = open_encrypted(root, key_pem)
+    msg.encryption = opened.notes
+    plain = opened.decrypted
+    if plain is not None:
+        msg.xml = pretty_xml(etree.tostring(plain))
     try:
-        msg.summary = summarize(root)
+        msg.summary = summarize(plain if plain is not None else root)
     except Exception as err:
         errors.append(f"The message could not be summarised: {err}")
     if callable(trusted_cert_pem):
@@ -72,6 +84,12 @@ def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
         trusted_cert_pem = pick_for_signature(root, trusted_cert_pem) if trusted_cert_pem else None
     try:
         msg.signatures = explain_signatures(root, trusted_cert_pem)
+        if plain is not None:  # the Response's signature covers the encrypted form; the rest, the plaintext
+            outer = {(s.element, s.element_id) for s in msg.signatures}
+            inner = explain_signatures(plain, trusted_cert_pem)
+            msg.signatures += [s for s in inner if (s.element, s.element_id) not in outer]
+            msg.encryption += open_inner(plain, key_pem)
+            msg.summary = summarize(plain)
     except Exception as err:
         errors.append(f"The signatures could not be explained: {err}")
     if d.signature is not None or d.sig_alg is not None:
@@ -190,6 +208,9 @@ def format_message(msg: Message, *, xml: bool = False) -> str:
         lines.append(f"{FAIL} {field(msg.error)}")
     if msg.summary.kind:
         _format_summary(msg.summary, lines)
+    if msg.encryption:
+        lines.append("Encrypted")
+        lines.extend(f"  {field(note)}" for note in msg.encryption)
     if msg.signatures:
         lines.append("Signatures")
         for sig in msg.signatures:

@@ -96,6 +96,8 @@ class RoleDescriptor:
     kind: str  # "idp" | "sp"
     protocols: list[str]
     signing_certs: list[bytes] = field(default_factory=list)  # PEM, in document order
+    encryption_certs: list[bytes] = field(default_factory=list)  # PEM of KeyDescriptor use="encryption" only
+    encryption_methods: list[str] = field(default_factory=list)  # their EncryptionMethod Algorithms, in order
     endpoints: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (binding, url, index, default)
     nameid_formats: list[str] = field(default_factory=list)
     want_assertions_signed: bool | None = None
@@ -128,6 +130,9 @@ def roles(root: etree._Element, kind: str) -> list[RoleDescriptor]:
                 entity_id=entity_id, kind=kind, protocols=(desc.get("protocolSupportEnumeration") or "").split()
             )
             for kd in desc.findall(ns.q(ns.MD, "KeyDescriptor")):
+                if kd.get("use") == "encryption":
+                    _read_encryption_key(kd, rd)
+                    continue
                 if kd.get("use") not in (None, "", "signing"):
                     continue
                 for el in kd.iter(ns.q(ns.DS, "X509Certificate")):
@@ -149,6 +154,15 @@ def roles(root: etree._Element, kind: str) -> list[RoleDescriptor]:
             rd.authn_requests_signed = _bool(desc.get("AuthnRequestsSigned"))
             found.append(rd)
     return found
+
+
+def _read_encryption_key(kd: etree._Element, rd: RoleDescriptor) -> None:
+    for el in kd.iter(ns.q(ns.DS, "X509Certificate")):
+        try:
+            rd.encryption_certs.append(normalize_cert_pem(el.text or ""))
+        except CertError as err:
+            rd.notes.append(f"an encryption certificate in the metadata was skipped: {err}")
+    rd.encryption_methods += [m.get("Algorithm") or "" for m in kd.findall(ns.q(ns.MD, "EncryptionMethod"))]
 
 
 def pick_role(root: etree._Element, kind: str, entity_id: str | None = None) -> RoleDescriptor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 
+from harness.core.certs import make_keypair
 from harness.core.questionnaire import Problem, Questionnaire, sp_base_url
 from harness.core.tenants import already_trusted_warning
 from harness.core.workspace import Workspace, WorkspaceError
@@ -43,6 +44,13 @@ def new_idm_key(workspace: Workspace, digits: int = 6) -> str:
         if key not in taken:
             return key
     raise WorkspaceError("no free idm_key could be found")  # pragma: no cover - 900,000 keys
+
+
+def make_encryption_key(workspace: Workspace, idm_key: str) -> str:
+    """A fresh key pair for the subscription's encrypted assertions (published in its metadata); its name."""
+    name = f"sp-encryption-{idm_key}"
+    workspace.save_keypair(name, make_keypair(f"Vendor SP encryption ({idm_key})"))
+    return name
 
 
 def login_url(workspace: Workspace, idm_key: str, sp_base: str | None = None) -> str:
@@ -91,6 +99,7 @@ def onboard(
         allow_idp_initiated=allow_idp_initiated,
         mapping_mode=mapping,
         accounts=[Account(login=contact, role="Manager", scope=["All"], password=password)],
+        encryption_key=make_encryption_key(workspace, key),
     )
     workspace.save_subscription(sub)
     return Onboarded(

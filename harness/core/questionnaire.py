@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
 from samlkit import ns
-from samlkit.metadata_xml import sp_metadata
+from samlkit.metadata_xml import sp_metadata, with_encryption_key
 
 if TYPE_CHECKING:
     from harness.core.workspace import Workspace
@@ -401,7 +401,11 @@ def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | 
     base = (sp_base or sp_base_url(workspace)).rstrip("/")
     acs = base + prof.acs_path
     login = f"{base}{prof.login_path}?idm_key={idm_key}" if idm_key else None
-    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + sp_metadata(entity_id=prof.entity_id, acs_url=acs) + "\n"
+    md = sp_metadata(entity_id=prof.entity_id, acs_url=acs)
+    sub = workspace.subscription(idm_key) if idm_key else None
+    if sub is not None and sub.assertion_encryption != "plain" and sub.encryption_key in workspace.keypair_names():
+        md = with_encryption_key(md, workspace.keypair(sub.encryption_key).cert_pem)  # as /metadata publishes it
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + md + "\n"
     relay = f"idm_key={idm_key}" if idm_key else ""
     return SPSide(entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml, relay_state=relay)
 

@@ -19,8 +19,8 @@ from sp.contract import BOUNCE_HEADER, REASON_HEADER, SESSION, Route
 StepCallback = Callable[[Trace, Step], None]
 
 
-def decode_event(event: Event, trusted_cert: TrustedCert) -> Message:
-    msgs = inspect(urlencode({event.param: event.value}), trusted_cert)
+def decode_event(event: Event, trusted_cert: TrustedCert, decryption_key: bytes | None = None) -> Message:
+    msgs = inspect(urlencode({event.param: event.value}), trusted_cert, decryption_key)
     msg = msgs[0]
     msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
     msg.direction = event.direction
@@ -40,10 +40,13 @@ class TraceRecorder:
         flow_id: str | None = None,
         trusted_cert: Callable[[str], bytes | None] = lambda issuer: None,
         on_step: StepCallback | None = None,
+        decryption_key: bytes | None = None,
         recording: str | None = None,
         on_foreign: StepCallback | None = None,
     ):
+        """`decryption_key`: the SP's encryption key, so that the trace shows encrypted assertions decrypted."""
         self.trace = trace or Trace()
+        self.decryption_key = decryption_key
         self.flow_id = flow_id
         self.recording = recording  # set: only requests carrying this token are the tester's
         self.on_foreign = on_foreign
@@ -99,7 +102,9 @@ class TraceRecorder:
         )
         for ev in attached:
             if ev.kind == "saml":
-                msg = decode_event(ev, self.trusted_cert)  # decoded once; the issuer picks the cert
+                msg = decode_event(
+                    ev, self.trusted_cert, self.decryption_key
+                )  # decoded once; the issuer picks the cert
                 step.message = msg
                 kind = msg.summary.kind or ev.param
                 if ev.direction == "send":

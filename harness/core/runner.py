@@ -72,11 +72,17 @@ def recording(
     flow_id: str | None,
     on_step: StepCallback | None = None,
     token: str | None = None,
+    decryption_key: bytes | None = None,
 ) -> Iterator[TraceRecorder]:
     """Record into `trace` what the servers see (only `flow_id`'s requests; None: every request;
     with `token`, only the requests of the browser that recording token was given to)."""
     recorder = TraceRecorder(
-        trace, flow_id=flow_id, trusted_cert=trusted_cert(servers), on_step=on_step, recording=token
+        trace,
+        flow_id=flow_id,
+        trusted_cert=trusted_cert(servers),
+        on_step=on_step,
+        recording=token,
+        decryption_key=decryption_key,
     )
     servers.add_listener(recorder)
     try:
@@ -102,6 +108,7 @@ class RealBrowserCapture:
         *,
         recording: str | None = None,
         on_foreign: StepCallback | None = None,
+        decryption_key: bytes | None = None,
     ):
         """`recording`: a token from `servers.recordings`; requests without it are foreign (listed
         apart, never the tester's steps), and `stop` ends it."""
@@ -114,6 +121,7 @@ class RealBrowserCapture:
             on_step=on_step,
             recording=recording,
             on_foreign=on_foreign,
+            decryption_key=decryption_key,
         )
         self._held: dict[tuple[str, int], list[Event]] = {}
         self._lock = threading.Lock()
@@ -189,6 +197,7 @@ def run(
     logout: bool = False,
     on_step: StepCallback | None = None,
     idp_session_url: str | None = None,
+    decryption_key: bytes | None = None,
 ) -> Run:
     """One login by a fresh scripted browser, recorded into `trace`. `idp_session_url`: first log
     in there (unrecorded) and out of the SP, so the flow starts with a live IdP session."""
@@ -201,7 +210,7 @@ def run(
             pass  # the flow itself then shows what fails
     started = time.perf_counter()
     try:
-        with recording(servers, trace, flow_id=browser.flow_id, on_step=on_step):
+        with recording(servers, trace, flow_id=browser.flow_id, on_step=on_step, decryption_key=decryption_key):
             observed = walk(browser, start_url, servers.sp_base, logout=logout)
     finally:
         browser.close()

@@ -80,6 +80,7 @@ class Message:
     summary: MessageSummary = field(default_factory=MessageSummary)
     signatures: list[SignatureInfo] = field(default_factory=list)
     error: str = ""  # why it could not be decoded, if it could not
+    encryption: list[str] = field(default_factory=list)  # encrypted parts, what decrypts them, whether decrypted
     direction: str = ""  # "recv": the browser carried it to the server; "send": the server answered with it
 
 

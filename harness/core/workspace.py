@@ -88,6 +88,15 @@ class IdPForSP:
     clock_offset: int = 0
     signing_key: str | None = None  # None: the IdP's key
     default_relay_state: str = ""
+    encrypt_assertion: bool = False
+    encrypt_name_id: bool = False
+    encrypt_attributes: bool = False
+    encryption_data_alg: str = "aes256-gcm"
+    encryption_key_alg: str = "rsa-oaep-mgf1p"
+    # The SP's encryption certificate: PEM text (from an external SP's metadata), else the
+    # certificate of a workspace key pair (the embedded SP's subscription key, e.g. sp-encryption-4711).
+    encryption_cert: str = ""
+    encryption_key: str = ""
 
 
 @dataclass
@@ -135,6 +144,9 @@ def _sub_to_json(s: Subscription) -> dict[str, Any]:
     d = asdict(s)
     for name in _SUB_PEMS:
         d[name] = d[name].decode("ascii", "replace") if d[name] else ""
+    # The encryption key pair lives in keys/ (0600), named by `encryption_key`; never in the document.
+    d.pop("encryption_key_pem", None)
+    d.pop("encryption_cert_pem", None)
     return d
 
 
@@ -143,6 +155,8 @@ def _sub_from_json(d: dict[str, Any]) -> Subscription:
     for name in _SUB_PEMS:
         d[name] = (d.get(name) or "").encode("ascii")
     d["accounts"] = [_from(Account, a) for a in d.get("accounts", [])]
+    d.pop("encryption_key_pem", None)
+    d.pop("encryption_cert_pem", None)
     return _from(Subscription, d)
 
 
@@ -474,6 +488,8 @@ class Workspace:
         for s in self.idp_for_sps():
             d = asdict(s)
             key_name = d.pop("signing_key")
+            d.pop("encryption_cert")
+            d.pop("encryption_key")
             d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
             d["acs_others"] = {k: resolve(v, sp_base, idp_base) for k, v in s.acs_others.items()}
             d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
@@ -481,7 +497,7 @@ class Workspace:
             if key_name:
                 other = self.keypair(key_name)
                 settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
-            sps.append(settings)
+            sps.append(replace(settings, encryption_cert_pem=self.sp_encryption_cert(s)))
         return IdPConfig(
             entity_id=prof.entity_id,
             base_url=idp_base,
@@ -505,6 +521,7 @@ class Workspace:
                     idp_sso_url=resolve(s.idp_sso_url, sp_base, idp_base),
                     exit_url=resolve(s.exit_url, sp_base, idp_base),
                     idp_entity_id=resolve(s.idp_entity_id, sp_base, idp_base),
+                    **self._encryption_pems(s),
                 )
             )
         return SPConfig(
@@ -515,6 +532,28 @@ class Workspace:
             subscriptions=subs,
             clock_skew=prof.clock_skew,
         )
+
+    def sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
+        """The certificate the mock IdP encrypts to for that SP (its metadata's, or a key pair's), or None."""
+        if s.encryption_cert.strip():
+            return s.encryption_cert.encode("ascii", "replace")
+        if s.encryption_key and s.encryption_key in self.keypair_names():
+            try:
+                return self.keypair(s.encryption_key).cert_pem
+            except WorkspaceError:  # a broken key pair file: the IdP then says encryption lacks a certificate
+                return None
+        return None
+
+    def _encryption_pems(self, s: Subscription) -> dict[str, bytes]:
+        """The subscription's encryption key pair, read from keys/ (none when it is not there or broken:
+        the SP then refuses encrypted assertions, `encrypted-assertion-unsupported`, and still serves)."""
+        if not s.encryption_key or s.encryption_key not in self.keypair_names():
+            return {}
+        try:
+            kp = self.keypair(s.encryption_key)
+        except WorkspaceError:
+            return {}
+        return {"encryption_key_pem": kp.key_pem, "encryption_cert_pem": kp.cert_pem}
 
     def store_accounts(self, config: SPConfig) -> None:
         """Persist accounts changed through the SP's user API."""

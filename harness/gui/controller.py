@@ -432,11 +432,13 @@ class AppController(WorkspaceEdits, QObject):
         )
         entry = HistoryEntry(run_id, trace, "browser", running=True)
         bridge = self.bridge
+        sub = self.servers.sp_app.config.subscription(idm_key)
         token = self.servers.recordings.start()  # binds the recording to the browser we open
         capture = RealBrowserCapture(
             self.servers,
             trace,
             on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
+            decryption_key=sub.encryption_key_pem if sub else None,
             recording=token,
             on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
         )

@@ -23,7 +23,7 @@ from lxml import etree
 
 from mock_idp.contract import subject_value
 from mock_idp.model import IdPUser, SPSettings
-from mock_idp.response import build_unsigned, new_id
+from mock_idp.response import build_unsigned, encrypt_outside, new_id
 from samlkit import codec, ns, xmldsig
 
 # -- what the runner must arrange ------------------------------------------------------------
@@ -33,7 +33,10 @@ NEEDS_NO_REQUEST = "no-request"  # post unsolicited, even when a login URL is kn
 NEEDS_UNSOLICITED_OFF = "unsolicited-off"  # the SP must not allow IdP-initiated logins for this run
 NEEDS_PRIOR_LOGIN = "prior-login"  # a legitimate login completes first; `Context.previous` holds its message
 NEEDS_FRESH_BROWSER = "fresh-browser"  # the bad message comes from another browser (no cookies of the login)
-NEEDS = frozenset({NEEDS_REQUEST, NEEDS_NO_REQUEST, NEEDS_UNSOLICITED_OFF, NEEDS_PRIOR_LOGIN, NEEDS_FRESH_BROWSER})
+NEEDS_ENCRYPTION = "encryption"  # the SP's encryption certificate is known (`Context.sp.encryption_cert_pem`)
+NEEDS = frozenset(
+    {NEEDS_REQUEST, NEEDS_NO_REQUEST, NEEDS_UNSOLICITED_OFF, NEEDS_PRIOR_LOGIN, NEEDS_FRESH_BROWSER, NEEDS_ENCRYPTION}
+)
 
 # -- what "the SP fell for it" means ----------------------------------------------------------
 
@@ -153,8 +156,12 @@ class Context:
         return Message(fields, xml)
 
     def legitimate(self) -> Message:
-        """What the IdP would send: a Response and Assertion both signed, answering the request."""
-        resp, _ = self.signed("both")
+        """What the IdP would send: a Response and Assertion both signed, answering the request
+        (the Assertion encrypted between the two signatures when the IdP encrypts for this SP)."""
+        resp, assertion = self.build()
+        self.sign(resp, assertion, "assertion")
+        encrypt_outside(assertion, self.sp)
+        self.sign(resp, assertion, "response")
         return self.message(resp)
 
 

@@ -40,7 +40,21 @@ class Reason(StrEnum):
     DESTINATION_MISMATCH = "destination-mismatch", "The Response is addressed to another URL."
     STATUS_NOT_SUCCESS = "status-not-success", "The IdP answered with an error status."
     ASSERTION_COUNT = "assertion-count", "The Response must hold exactly one Assertion."
-    ENCRYPTED_ASSERTION_UNSUPPORTED = "encrypted-assertion-unsupported", "Encrypted assertions are not supported."
+    ENCRYPTED_ASSERTION_UNSUPPORTED = (
+        "encrypted-assertion-unsupported",
+        "The Assertion is encrypted, but this subscription does not decrypt.",
+    )
+    ENCRYPTED_ASSERTION_REQUIRED = "encrypted-assertion-required", "This subscription requires an encrypted Assertion."
+    ENCRYPTED_MALFORMED = "encrypted-malformed", "The encrypted Assertion is not a shape this SP accepts."
+    ENCRYPTION_ALGORITHM_UNSUPPORTED = (
+        "encryption-algorithm-unsupported",
+        "The encrypted Assertion uses an algorithm this SP does not accept.",
+    )
+    ENCRYPTION_WEAK_ALGORITHM = (
+        "encryption-weak-algorithm",
+        "The Assertion's key is wrapped with RSA 1.5, which is refused.",
+    )
+    DECRYPTION_FAILED = "decryption-failed", "The encrypted Assertion cannot be decrypted with this subscription's key."
     DUPLICATE_ID = "duplicate-id", "An ID occurs more than once."
     SIGNATURE_MISSING = "signature-missing", "A required signature is missing.", 403
     SIGNATURE_INVALID = "signature-invalid", "A signature does not verify with the trusted certificate.", 403

@@ -73,6 +73,7 @@ def test_catalogue_covers_every_family_and_documents_each_scenario() -> None:
         "status",
         "malformed",
         "relay",
+        "encryption",
     }
     assert {f"xsw{i}" for i in range(1, 9)} <= {s.name for s in CATALOGUE}
     for s in CATALOGUE:

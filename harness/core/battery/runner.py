@@ -43,6 +43,7 @@ from harness.core.browser import ScriptedBrowser
 from mock_idp.scenarios import BASELINE, CATALOGUE
 from mock_idp.scenarios.base import (
     HARM_OFFSITE_REDIRECT,
+    NEEDS_ENCRYPTION,
     NEEDS_FRESH_BROWSER,
     NEEDS_NO_REQUEST,
     NEEDS_PRIOR_LOGIN,
@@ -120,6 +121,9 @@ class Battery:
             return
         if NEEDS_REQUEST in needs and not t.login_url:
             result.note = "needs the SP's login URL (--login-url) to obtain an AuthnRequest"
+            return
+        if NEEDS_ENCRYPTION in needs and not self.context.sp.encryption_cert_pem:
+            result.note = "needs the SP's encryption certificate (a KeyDescriptor use=\"encryption\" in its metadata)"
             return
         restore = None
         if NEEDS_UNSOLICITED_OFF in needs and t.set_unsolicited is not None:

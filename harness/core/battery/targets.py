@@ -56,7 +56,13 @@ def embedded_target(
     idp = servers.idp_app.config
     sub = _subscription_under_test(spc, idp.entity_id, idm_key)
     settings = idp.sp(spc.entity_id) or SPSettings(entity_id=spc.entity_id, acs_url=spc.acs_url)
-    settings = replace(settings, acs_url=spc.acs_url, key_pem=None, cert_pem=None)
+    settings = replace(
+        settings,
+        acs_url=spc.acs_url,
+        key_pem=None,
+        cert_pem=None,
+        encryption_cert_pem=sub.encryption_cert_pem or settings.encryption_cert_pem,
+    )
     logins: dict[str, tuple[str, ...]] = {}
 
     def good(u: IdPUser) -> bool:
@@ -168,6 +174,12 @@ def external_target(
             nameid_format=known.nameid_format,
             nameid_source=known.nameid_source,
             attributes=list(known.attributes),
+            # the SP's encryption certificate: the encryption family runs, and the baseline is encrypted
+            # when the mock IdP encrypts for that SP (an SP that wants encrypted assertions accepts it)
+            encrypt_assertion=known.encrypt_assertion,
+            encryption_data_alg=known.encryption_data_alg,
+            encryption_key_alg=known.encryption_key_alg,
+            encryption_cert_pem=ws.sp_encryption_cert(known),
         )
     attacker, target_user = _pick_users(ws.users(), lambda u: True, user, victim)
     foreign = foreign_keypair()

@@ -117,7 +117,8 @@ def run_demo(
             wait(pace)
 
     creds = credentials_for(servers, username, password=password, pick=exp.expected)
-    runner.run(servers, report.login_url, creds, trace=report.trace, logout=True, on_step=step_seen)
+    key = exp.sub.encryption_key_pem if exp.sub else None  # the trace shows encrypted assertions decrypted
+    runner.run(servers, report.login_url, creds, trace=report.trace, logout=True, on_step=step_seen, decryption_key=key)
     report.trace.user = username
     _adopt(report, judge(report.trace, exp))
     announce(ORDER)
@@ -175,17 +176,8 @@ def run_interactive(
         if done:
             decided.set()
 
-    token = servers.recordings.start()  # only the browser opened here is the tester's
-    try:
-        with runner.recording(servers, report.trace, flow_id=None, on_step=watch, token=token):
-            opener(servers.recording_url(token, report.login_url))
-            _wait_for(decided, cancel, timeout)
-            session = any(s.code == SESSION and s.verdict == "ok" for s in report.trace.steps)
-            if session and not logged_out.is_set():
-                _wait_for(logged_out, cancel, logout_timeout)
-                time.sleep(0.2)  # the exit page's request, if it is ours
-    finally:
-        servers.recordings.end(token)
+    waits = (decided, logged_out, cancel, timeout, logout_timeout)
+    _record_real_browser(servers, report, watch, opener, waits)
     _adopt(report, judge(report.trace, exp, interactive=True))
     first = report.first_failure
     if first is not None and not decided.is_set() and not cancel.is_set():
@@ -200,6 +192,29 @@ def run_interactive(
     announce(ORDER)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _record_real_browser(
+    servers: Servers,
+    report: ChecklistReport,
+    watch: Callable[[Trace, Step], None],
+    opener: Callable[[str], object],
+    waits: tuple[threading.Event, threading.Event, threading.Event, float, float],
+) -> None:
+    """Open the unique URL with a recording token (only that browser is the tester's) and record
+    until the login is decided, then until logout when a session opened."""
+    decided, logged_out, cancel, timeout, logout_timeout = waits
+    token = servers.recordings.start()
+    try:
+        with runner.recording(servers, report.trace, flow_id=None, on_step=watch, token=token):
+            opener(servers.recording_url(token, report.login_url))
+            _wait_for(decided, cancel, timeout)
+            session = any(s.code == SESSION and s.verdict == "ok" for s in report.trace.steps)
+            if session and not logged_out.is_set():
+                _wait_for(logged_out, cancel, logout_timeout)
+                time.sleep(0.2)  # the exit page's request, if it is ours
+    finally:
+        servers.recordings.end(token)
 
 
 def _wait_for(event: threading.Event, cancel: threading.Event, timeout: float) -> None:

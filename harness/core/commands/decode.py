@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", nargs="?", default="-", help="the message, a file containing it, or - for stdin")
     p.add_argument("--cert", help="PEM certificate to check signatures against")
+    p.add_argument("--key", help="PEM private key that decrypts an EncryptedAssertion (the SP's encryption key)")
     p.add_argument("--xml", action="store_true", help="print the pretty XML too")
     p.add_argument("--json", action="store_true", help="print the decoded messages as JSON")
     register_options(p)
@@ -63,7 +64,15 @@ def run(args: argparse.Namespace) -> int:
             cert = Path(args.cert).read_bytes()
         except OSError as err:
             return fail(f"cannot read the certificate: {err}", EXIT_USAGE)
-    messages = inspect(text, cert)
+    key = None
+    if args.key:
+        try:
+            key = Path(args.key).read_bytes()
+        except OSError as err:
+            return fail(f"cannot read the key: {err}", EXIT_USAGE)
+        if b"PRIVATE KEY" not in key:
+            return fail(f"{args.key} is not a PEM private key", EXIT_USAGE)
+    messages = inspect(text, cert, key)
     if args.json:
         print(json.dumps([asdict(m) for m in messages], indent=2))
     else:

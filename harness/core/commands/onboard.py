@@ -97,6 +97,11 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"the mock IdP now serves {s.entity_id}")
         print(f"  ACS (HTTP-POST): {s.acs_url}")
         print(f"  NameID: {s.nameid_format} from the user's {s.nameid_source}; signs: {s.sign}")
+        if s.encrypt_assertion:
+            print(
+                f"  encrypts the Assertion ({s.encryption_data_alg}, key {s.encryption_key_alg}) to the encryption "
+                "certificate in its metadata; change it with `saml-harness encryption idp`"
+            )
         print(f"  IdP metadata for that SP: the mock IdP's /metadata (entityID {ws.idp_profile().entity_id})")
         did = True
     try:

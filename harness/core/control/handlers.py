@@ -214,13 +214,6 @@ def _can_answer(live: Live, sp: IdPForSP, temporary: dict[str, Any] | None = Non
 def _settings(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad("the body must be a JSON object")
-    names = set(IdPForSP.__dataclass_fields__)
-    wanted = [k for k in body if k.startswith("encrypt") and k not in names]
-    if wanted:
-        raise bad(
-            f"encryption ({', '.join(wanted)}) is not available in this version of the mock IdP",
-            "encryption-unavailable",
-        )
     return checked_fields(
         IdPForSP, {k: v for k, v in body.items() if k not in ("entity_id", "metadata", "metadata_url")}
     )

@@ -82,6 +82,9 @@ def summary_html(step: Step | None, msg: Message | None) -> str:
     if msg.relay_state is not None:
         rows.append(("RelayState", msg.relay_state or "(empty)", "where to go after login"))
     parts.append(_rows([(k, v) for k, v, _ in rows], [m for _, _, m in rows]))
+    if msg.encryption:
+        parts.append("<h4>Encrypted</h4>")
+        parts.append("".join(f"<p>🔒 {e(note)}</p>" for note in msg.encryption))
     if msg.summary.attributes:
         parts.append("<h4>Attributes released</h4>")
         parts.append(_rows([(k or "(no name)", ", ".join(v)) for k, v in msg.summary.attributes.items()]))

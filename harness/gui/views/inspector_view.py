@@ -67,6 +67,9 @@ class InspectorView(QWidget):
         self.cert = QComboBox()
         self.cert.setToolTip("The certificate the signatures are checked against")
         self.cert.activated.connect(self._cert_chosen)
+        self.key = QComboBox()
+        self.key.setToolTip("The private key that decrypts an EncryptedAssertion (an SP's encryption key pair)")
+        self.key.activated.connect(lambda _i: self.decode())
         self.decode_btn = QPushButton("Decode")
         self.decode_btn.setDefault(True)
         self.clear_btn = QPushButton("Clear")
@@ -80,6 +83,8 @@ class InspectorView(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(plain_label("Check signatures with:"))
         bar.addWidget(self.cert, 1)
+        bar.addWidget(plain_label("Decrypt with:"))
+        bar.addWidget(self.key, 1)
         bar.addWidget(self.decode_btn)
         bar.addWidget(self.clear_btn)
         top = QWidget()
@@ -130,6 +135,32 @@ class InspectorView(QWidget):
         i = self.cert.findData(current)
         self.cert.setCurrentIndex(i if i >= 0 else (1 if self.cert.count() > 2 else 0))
         self.cert.blockSignals(False)
+        self._reload_keys(ws)
+
+    def _reload_keys(self, ws) -> None:
+        """Subscriptions' encryption key pairs first (what the SP decrypts with), then every key pair."""
+        current = self.key.currentData()
+        self.key.blockSignals(True)
+        self.key.clear()
+        self.key.addItem("no key (say what would decrypt it)", "")
+        names = ws.keypair_names()
+        for s in ws.subscriptions():
+            if s.encryption_key in names:
+                self.key.addItem(f"the encryption key of {s.name or s.idm_key} ({s.idm_key})", s.encryption_key)
+        for name in names:
+            self.key.addItem(f"key pair {name}", name)
+        i = self.key.findData(current)
+        self.key.setCurrentIndex(i if i >= 0 else (1 if self.key.count() > 1 and names else 0))
+        self.key.blockSignals(False)
+
+    def decryption_key(self) -> bytes | None:
+        name = self.key.currentData()
+        if not name:
+            return None
+        try:
+            return self.controller.workspace.keypair(name).key_pem
+        except Exception:
+            return None
 
     def set_text(self, text: str) -> None:
         self.input.setPlainText(text)
@@ -182,7 +213,7 @@ class InspectorView(QWidget):
             self.status.setText("")
             self.detail.set_message(None)
             return
-        self.messages = inspect(text, self.trusted_cert())
+        self.messages = inspect(text, self.trusted_cert(), self.decryption_key())
         self.which.blockSignals(True)
         self.which.clear()
         for i, m in enumerate(self.messages, 1):

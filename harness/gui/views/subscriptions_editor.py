@@ -25,9 +25,12 @@ from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, S
 from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
+from harness.gui.views.forms import Form
 from harness.gui.views.subscription_extras import RequestOptionsPanel, RolloverPanel
 from sp.contract import Route
 from sp.model import ROLES, Account, Subscription
+
+ENCRYPTION_WORDS = {"accept": "accepted (or plain)", "require": "required", "plain": "refused: plain only"}
 
 IDENTITY_SOURCES = [
     ("the NameID", "nameid"),
@@ -128,6 +131,19 @@ class _Subscriptions(TableWithForm):
         )
         self.entity = f.line("idp_entity_id", "https://idp.example/saml", tip="Questionnaire: the IdP EntityID")
         self.sso = f.line("idp_sso_url", "{mock_idp}/sso", tip="Questionnaire: the IdP's SSO URL")
+        self.encryption = f.combo(
+            "assertion_encryption",
+            [(w, k) for k, w in ENCRYPTION_WORDS.items()],
+            tip="What the ACS does with an EncryptedAssertion (the metadata publishes the key unless 'plain only')",
+        )
+        self.encryption_key = f.combo(
+            "encryption_key", [], tip="The key pair that decrypts; its certificate is in the metadata"
+        )
+        self.rsa15 = f.combo(
+            "encryption_allow_rsa15",
+            [("refused (weak)", False), ("allowed", True)],
+            tip="RSA 1.5 key transport (PKCS#1 v1.5) is open to Bleichenbacher's attack",
+        )
         self.login_url = QLineEdit(readOnly=True)
         self.login_url.setAccessibleName("Unique login URL")
         self.copy_btn = QPushButton("Copy")
@@ -171,6 +187,9 @@ class _Subscriptions(TableWithForm):
         g.add("", self.signed, 1)
         g.add("IdP &EntityID", self.entity, 1)
         g.add("IdP &SSO URL", self.sso, 1)
+        g.add("Encrypted assertions", self.encryption)
+        g.add("Encryption key", self.encryption_key)
+        g.add("RSA 1.5 key transport", self.rsa15, 1)
         g.add("Unique login URL", url_row, 0, span=2)
         g.add("Trusted IdP certificate", self.cert_label, 0, span=2)
         g.add("Change it", cert_row, 0, span=2)
@@ -180,6 +199,8 @@ class _Subscriptions(TableWithForm):
         return a.idm_key == b.idm_key
 
     def load(self, s: Subscription | None) -> None:
+        names = self.controller.workspace.keypair_names()
+        Form.set_choices(self.encryption_key, [("none (encrypted assertions refused)", "")] + [(n, n) for n in names])
         if s is None:
             self.form.set_values({k: "" for k in ("idm_key", "name", "primary_contact", "exit_url")})
             self.login_url.clear()
@@ -199,6 +220,9 @@ class _Subscriptions(TableWithForm):
                 "identity_source": s.identity_source,
                 "idp_entity_id": s.idp_entity_id,
                 "idp_sso_url": s.idp_sso_url,
+                "assertion_encryption": s.assertion_encryption,
+                "encryption_key": s.encryption_key,
+                "encryption_allow_rsa15": s.encryption_allow_rsa15,
             }
         )
         servers = self.controller.servers

@@ -213,9 +213,27 @@ def test_bad_input_is_a_4xx_json_error_and_changes_nothing(saml_harness):
     assert saml_harness.control.request("GET", "/attacks") == {"armed": [], "overrides": []}
 
 
-def test_encryption_choices_are_refused_until_the_idp_encrypts(saml_harness):
-    r = _raw(saml_harness, "PATCH", "/sps", json={"entity_id": SP, "encrypt_assertion": True})
-    assert (r.status_code, r.json()["error"]) == (400, "encryption-unavailable")
+def _last_response_xml(c) -> str:
+    trace = c.traces(1)[0]
+    return next(s["message"]["xml"] for s in trace["steps"] if s["message"] and s["message"]["param"] == "SAMLResponse")
+
+
+def test_encryption_is_picked_per_sp_saved_or_for_the_next_responses(saml_harness):
+    c = saml_harness.control
+    c.configure_sp(SP, count=1, encrypt_assertion=True)  # the demo SP publishes an encryption key
+    assert saml_harness.login(saml_harness.sp_login_url(), "alice").status == 200
+    assert "EncryptedAssertion" in _last_response_xml(c)
+    assert saml_harness.login(saml_harness.sp_login_url(), "alice").status == 200
+    assert "EncryptedAssertion" not in _last_response_xml(c)  # one Response only
+    assert c.configure_sp(SP, encrypt_name_id=True, encryption_data_alg="aes128-cbc")["encrypt_name_id"] is True
+    assert saml_harness.login(saml_harness.sp_login_url(), "bob").status == 200
+    assert "EncryptedID" in _last_response_xml(c)
+    for bad_settings in ({"encryption_data_alg": "rot13"}, {"encryption_key": "no-such-key"}):
+        r = _raw(saml_harness, "PATCH", "/sps", json={"entity_id": SP, **bad_settings})
+        assert (r.status_code, r.json()["error"]) == (400, "invalid-settings"), r.text
+    r = _raw(saml_harness, "PATCH", "/sps", json={"entity_id": SP, "encryption_key": "idp-old", "count": 1})
+    assert (r.status_code, r.json()["error"]) == (400, "invalid-input")  # key material is saved, never temporary
+    assert saml_harness.workspace.idp_for_sps()[0].encryption_data_alg == "aes128-cbc"
 
 
 def test_bodies_must_be_json_and_bounded(saml_harness):
