@@ -111,6 +111,11 @@ class ScriptedBrowser:
     def post(self, url: str, data: dict[str, str]) -> Page:
         return self._go("POST", url, data)
 
+    def submit(self, page: Page) -> Page:
+        """Go on from a page where the flow stopped (a login form reached without credentials, say)."""
+        nxt = self._next_form(page)
+        return page if nxt is None else self.post(*nxt)
+
     def _go(self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None) -> Page:
         for _ in range(MAX_HOPS):
             page = self._fetch(method, url, data, headers)

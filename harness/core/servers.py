@@ -28,12 +28,15 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class _Slot:
-    """A WSGI app that is set after the socket is bound."""
+    """A WSGI app that is set after the socket is bound; `before` runs ahead of each request."""
 
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[], None] | None = None) -> None:
         self.app: Callable | None = None
+        self.before = before
 
     def __call__(self, environ: dict, start_response: Callable):
+        if self.before is not None:
+            self.before()
         return self.app(environ, start_response)  # type: ignore[misc]
 
 
@@ -74,6 +77,9 @@ class Servers:
         self._servers: list[EmbeddedServer] = []
         self.notes: list[str] = []
         self.recordings = Recordings()
+        self._revision: tuple[int, int] | None = None
+        self._reload_lock = threading.RLock()
+        self.reload_listeners: list[Callable[[], None]] = []  # told after the servers took workspace changes
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -128,12 +134,13 @@ class Servers:
             self.tls = self._tls_material()
             self._tls = TLSFiles(str(self.tls.cert), str(self.tls.key))
             trust_on_loopback(str(self.tls.ca_cert))  # the scripted browsers of this process verify with it
-        slots = [_Slot(), _Slot()]
+        slots = [_Slot(self._follow_workspace), _Slot(self._follow_workspace)]
         for port, slot, name in ((self.sp_port, slots[0], "SP"), (self.idp_port, slots[1], "IdP")):
             if not port_is_free(self.host, port):
                 self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
                 port = 0
             self._servers.append(self._make_server(self.host, port, slot))
+        self._revision = self.workspace.revision()
         self.sp_app = create_sp_app(
             self.workspace.sp_config(self.sp_base, self.idp_base),
             state_path=str(self.workspace.sp_state_path),
@@ -166,12 +173,40 @@ class Servers:
     def _serve(self, srv: EmbeddedServer) -> None:
         srv.start()
 
-    def reload(self) -> None:
-        """Apply workspace edits to the running servers."""
+    def add_app(self, app: Callable) -> str:
+        """Serve one more WSGI app (the control API) on a free loopback port until `stop()`; its base URL.
+        Plain HTTP even when the SAML sides speak HTTPS: its clients are local scripts with a bearer token."""
+        srv = self._server_factory("127.0.0.1", 0, app, limits=self._limits, tls=None).bind()
+        self._servers.append(srv)
+        self._serve(srv)
+        return self._base(srv, "127.0.0.1")
+
+    def reload(self, *, external: bool = False) -> None:
+        """Apply workspace edits to the running servers; sessions, the replay cache and pending logins stay.
+
+        `external`: the change came from elsewhere (the control API, another program), so the
+        reload listeners (the app's views) are told; the app's own edits reload without it.
+        """
         if not self.running:
             return
-        self.sp_app.reconfigure(self.workspace.sp_config(self.sp_base, self.idp_base))
-        self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
+        with self._reload_lock:
+            self._revision = self.workspace.revision()
+            self.sp_app.reconfigure(self.workspace.sp_config(self.sp_base, self.idp_base))
+            self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
+        if external:
+            for fn in list(self.reload_listeners):
+                fn()
+
+    def _follow_workspace(self) -> None:
+        """Before each request: if another connection changed the workspace, take the change first."""
+        try:
+            changed = self.workspace.revision() != self._revision
+            if changed:
+                with self._reload_lock:
+                    if self.workspace.revision() != self._revision:
+                        self.reload(external=True)
+        except Exception:
+            logging.getLogger(__name__).exception("the workspace change could not be applied")
 
     def stop(self) -> None:
         # Both servers wind down at once: each waits up to one poll of its accept loop.

@@ -36,11 +36,19 @@ DB_NAME = "workspace.sqlite"
 SP_STATE_NAME = "sp_state.sqlite"
 KEYS_DIR = "keys"
 SCHEMA_VERSION = 1
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
+FIXTURES = Path(__file__).resolve().parent / "demo"  # fixtures/demo, also inside a built wheel
 
 
 class WorkspaceError(Exception):
     """A workspace that cannot be opened or a value that cannot be saved, in plain words."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another harness holds the writer lock (`pid`): route the change through its control API."""
+
+    def __init__(self, message: str, pid: int | None):
+        super().__init__(message)
+        self.pid = pid
 
 
 @dataclass
@@ -170,7 +178,7 @@ class Workspace:
         try:
             self._writer = WorkspaceLock(self.path) if not read_only else None
         except WorkspaceLocked as err:
-            raise WorkspaceError(str(err)) from err
+            raise WorkspaceBusy(str(err), err.pid) from err
         if self._writer is not None:
             private_tree(self.path)  # also a workspace made before files were kept private
         self._recover()
@@ -278,6 +286,16 @@ class Workspace:
     def _writable(self) -> None:
         if self.read_only:
             raise WorkspaceError(f"the workspace {self.path} is open read-only")
+
+    def revision(self) -> tuple[int, int]:
+        """Changes when another connection commits or a key file is replaced: cheap to poll per request."""
+        with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        try:
+            keys = self.keys_dir.stat().st_mtime_ns
+        except OSError:
+            keys = 0
+        return int(version), keys
 
     @property
     def sp_state_path(self) -> Path:
