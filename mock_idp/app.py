@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 import pyotp
@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from mock_idp import request_policy, request_signature, slo
+from mock_idp.armed import Armed, NextResponses, Override, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
 from mock_idp.metadata_rollover import with_other_certificate
@@ -59,8 +60,15 @@ class IdPApp:
         self.sessions = SessionRegistry()  # who is signed in, and at which SPs (Single Logout reads it)
         self.slo_runs = slo.Runs()
         self._honouring = request_policy.Honouring()  # NameIDPolicy (AllowCreate) and RequestedAuthnContext
+        self.armed: NextResponses[Armed] = NextResponses()  # attack scenarios for the next Responses to an SP
+        self.overrides: NextResponses[Override] = NextResponses()  # other settings for the next Responses
         self.reconfigure(config)
         self._wsgi = http_reporter(self._dispatch, "idp", lambda: self.sink)
+
+    @property
+    def _secure(self) -> bool:
+        """Over HTTPS the IdP's cookies are Secure (its own pages only: SameSite=Lax stays)."""
+        return self.config.base_url.startswith("https://")
 
     def reconfigure(self, config: IdPConfig) -> None:
         server = make_idp_server(
@@ -76,6 +84,11 @@ class IdPApp:
             self.config = config
             self.server = server
             self._metadata = with_other_certificate(metadata_of(server), config.other_cert_pem)
+
+    @property
+    def metadata(self) -> str:
+        """The IdP's SAML metadata, as GET /metadata serves it."""
+        return self._metadata
 
     def __call__(self, environ: dict, start_response):
         return self._wsgi(environ, start_response)
@@ -250,7 +263,7 @@ class IdPApp:
             '<div><button type="submit">Sign in</button></div></form>'
         )
         r = self._html(page("Sign in", body, actor="Mock IdP"), status)
-        r.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path="/")
+        r.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path="/", secure=self._secure)
         return r
 
     def _check_csrf(self, request: Request) -> bool:
@@ -320,6 +333,9 @@ class IdPApp:
         sp: SPSettings | None = config.sp(pending.sp_entity_id)
         if sp is None:
             return self._error("unknown-sp", "The SP was removed while you signed in.")
+        override = self.overrides.take(sp.entity_id)
+        if override is not None:
+            sp = replace(sp, **override.settings)
         try:  # the requested ACS (checked at /sso), NameIDPolicy and RequestedAuthnContext, now the user is known
             sp = request_policy.with_requested_acs(pending.policy, sp)
             sp, context = self._honouring.answer(pending.policy, sp, user.username, mfa=mfa or bool(user.totp_secret))
@@ -341,6 +357,20 @@ class IdPApp:
             )
         except ValueError as err:  # encryption asked for without a usable certificate or algorithm
             return self._error("encryption-misconfigured", f"The IdP cannot answer this SP: {err}.")
+        armed = self.armed.take(sp.entity_id)
+        if armed is not None:  # the scenario's bad message, made from this very login, instead
+            fields = build_message(
+                armed,
+                idp_entity_id=config.entity_id,
+                key_pem=config.key_pem,
+                cert_pem=config.cert_pem,
+                sp=sp,
+                user=user,
+                users=config.users,
+                in_response_to=pending.request_id,
+                relay_state=pending.relay_state,
+            ).fields
+            return self._post(pending, sp, fields, session_for=user if new_session else None)
         r = self._post(pending, sp, issued.b64, session_for=None)
         token = None if new_session else session_token
         if token is None or self.sessions.get(token) is None:
@@ -371,9 +401,18 @@ class IdPApp:
         refusal = request_policy.PolicyError("RequestDenied", f"AuthnRequest refused: {reason}.")
         return self._post_error(pending, sp, refusal)
 
-    def _post(self, pending: Pending, sp: SPSettings, value: str, *, session_for: IdPUser | None) -> Response:
-        """The self-posting form that carries a Response to the SP's ACS (and the new IdP session)."""
+    def _post(
+        self, pending: Pending, sp: SPSettings, value: str | dict[str, str], *, session_for: IdPUser | None
+    ) -> Response:
+        """The self-posting form that carries a Response (or an armed scenario's whole form) to the SP's ACS,
+        and the new IdP session."""
         user = session_for
+        if isinstance(value, dict):
+            fields = value
+        else:
+            fields = {"SAMLResponse": value}
+            if pending.relay_state:
+                fields["RelayState"] = pending.relay_state
         emit(
             self.sink,
             Event(
@@ -383,14 +422,11 @@ class IdPApp:
                 binding="HTTP-POST",
                 url=sp.acs_url,
                 param="SAMLResponse",
-                value=value,
-                relay_state=pending.relay_state,
+                value=fields.get("SAMLResponse", ""),
+                relay_state=fields.get("RelayState"),
                 request_id=pending.request_id,
             ),
         )
-        fields = {"SAMLResponse": value}
-        if pending.relay_state:
-            fields["RelayState"] = pending.relay_state
         r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
         if user is not None:
             self._new_session(r, user)
@@ -399,7 +435,7 @@ class IdPApp:
     def _new_session(self, r: Response, user: IdPUser) -> str:
         """A new IdP session for `user`, its cookie set on `r`."""
         token = self.sessions.create(user.username, self.config.session_lifetime)
-        r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/")
+        r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/", secure=self._secure)
         return token
 
 

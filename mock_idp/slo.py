@@ -137,7 +137,7 @@ def idp_logout(app: IdPApp, request: Request) -> Response:
         resp = _finished_page(app, LogoutRun("", []), "You had no session at the mock IdP.")
     else:
         resp = _next(app, LogoutRun(session.username, list(session.participants.values())))
-    resp.delete_cookie(SESSION_COOKIE, path="/")
+    resp.delete_cookie(SESSION_COOKIE, path="/", secure=app._secure)
     return resp
 
 
@@ -294,7 +294,7 @@ def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Ch
     run = LogoutRun(session.username, others, Initiator(sp.entity_id, view.id, msg.relay_state))
     run.results.append((sp.name or sp.entity_id, True, "asked for this logout"))
     resp = _next(app, run)
-    resp.delete_cookie(SESSION_COOKIE, path="/")
+    resp.delete_cookie(SESSION_COOKIE, path="/", secure=app._secure)
     return resp
 
 

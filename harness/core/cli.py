@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import os
 import sys
 import warnings
@@ -44,14 +45,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GUI_MISSING = (
+    "saml-harness: the desktop app needs Qt, which is not installed: pip install 'saml-harness[gui]'. "
+    "Without it, use the subcommands (serve, flow, decode, ...; see --help)."
+)
+
+
+def _gui(workspace: str | None) -> int:
+    """The desktop app; PySide6 is an optional extra, so say how to get it rather than fail with a traceback."""
+    if importlib.util.find_spec("PySide6") is None:
+        print(GUI_MISSING, file=sys.stderr)
+        return 2
+    from harness.gui.app import main as gui_main
+
+    return gui_main(workspace)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        from harness.gui.app import main as gui_main
-
         try:
-            return gui_main(args.workspace)
+            return _gui(args.workspace)
         except WorkspaceError as err:
             print(f"saml-harness: {err}", file=sys.stderr)
             return 2

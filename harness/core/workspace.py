@@ -44,11 +44,19 @@ DB_NAME = "workspace.sqlite"
 SP_STATE_NAME = "sp_state.sqlite"
 KEYS_DIR = "keys"
 SCHEMA_VERSION = 1
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
+FIXTURES = Path(__file__).resolve().parent / "demo"  # fixtures/demo, also inside a built wheel
 
 
 class WorkspaceError(Exception):
     """A workspace that cannot be opened or a value that cannot be saved, in plain words."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another harness holds the writer lock (`pid`): route the change through its control API."""
+
+    def __init__(self, message: str, pid: int | None):
+        super().__init__(message)
+        self.pid = pid
 
 
 @dataclass
@@ -68,6 +76,7 @@ class SPProfile:
     port: int = 8443
     clock_skew: int = 60
     signing_key: str = "sp-signing"  # signs AuthnRequests (when a subscription says so) and Single Logout
+    https: bool = False  # serve both the SP and the mock IdP over HTTPS (harness.core.tls)
 
 
 @dataclass
@@ -182,7 +191,7 @@ class Workspace:
         try:
             self._writer = WorkspaceLock(self.path) if not read_only else None
         except WorkspaceLocked as err:
-            raise WorkspaceError(str(err)) from err
+            raise WorkspaceBusy(str(err), err.pid) from err
         if self._writer is not None:
             private_tree(self.path)  # also a workspace made before files were kept private
         self._recover()
@@ -293,6 +302,16 @@ class Workspace:
         if self.read_only:
             raise WorkspaceError(f"the workspace {self.path} is open read-only")
 
+    def revision(self) -> tuple[int, int]:
+        """Changes when another connection commits or a key file is replaced: cheap to poll per request."""
+        with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        try:
+            keys = self.keys_dir.stat().st_mtime_ns
+        except OSError:
+            keys = 0
+        return int(version), keys
+
     @property
     def sp_state_path(self) -> Path:
         return self.path / SP_STATE_NAME
@@ -300,6 +319,12 @@ class Workspace:
     @property
     def keys_dir(self) -> Path:
         return self.path / KEYS_DIR
+
+    @property
+    def tls_dir(self) -> Path:
+        """The local CA and the servers' HTTPS certificate (harness.core.tls), apart from the
+        SAML keys so that they never show up as signing keys."""
+        return self.path / "tls"
 
     # -- the document store -------------------------------------------------------------------
 

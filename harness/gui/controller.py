@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QUndoStack
 
+from harness.core.control import ControlHandle, start_control
 from harness.core.flow import TITLES, FlowResult, expect, run_flow
 from harness.core.report import render_html
 from harness.core.runner import RealBrowserCapture
@@ -75,6 +76,7 @@ class AppController(WorkspaceEdits, QObject):
         self.workspace = workspace
         self.sp_port, self.idp_port = sp_port, idp_port
         self.servers: Servers | None = None
+        self._control: ControlHandle | None = None  # the control API beside the servers
         self.tasks = Tasks()
         self.undo_stack = QUndoStack(self)
         self.history: list[HistoryEntry] = []
@@ -136,11 +138,29 @@ class AppController(WorkspaceEdits, QObject):
             servers.stop()  # the tester switched workspaces meanwhile
             return
         self.servers = servers
+        self._control = self._start_control(servers)
         self._health.start()
         for note in servers.notes:
             self.bridge.warning(note[0].upper() + note[1:] + ".")
         self.bridge.health.emit({"sp": True, "idp": True})
         self.bridge.info(f"SP on {servers.sp_base}, mock IdP on {servers.idp_base}.")
+        if servers.tls is not None:
+            self.bridge.info(
+                f"HTTPS: the certificates come from the workspace's local CA {servers.tls.ca_cert}; "
+                "trust it once in your browser to open the flows there (README: HTTPS)."
+            )
+
+    def _start_control(self, servers: Servers) -> ControlHandle | None:
+        """The control API beside the servers: other harness commands and tests change the workspace
+        through it while the app holds it; the views reload when they do (the signal is queued to
+        the GUI thread)."""
+        try:
+            control = start_control(servers)
+        except OSError as err:
+            self.bridge.warning(f"The control API could not start: {in_words(err)}")
+            return None
+        servers.reload_listeners.append(lambda: self.bridge.workspace_changed.emit("all"))
+        return control
 
     def _on_servers_failed(self, why: str) -> None:
         self._starting = False
@@ -150,6 +170,9 @@ class AppController(WorkspaceEdits, QObject):
         self.stop_capture()
         self._health.stop()
         servers, self.servers = self.servers, None
+        control, self._control = self._control, None
+        if control is not None:
+            control.stop()
         if servers is not None:
             servers.stop()
             self.bridge.servers_stopped.emit()

@@ -43,8 +43,12 @@ class _Edit(QUndoCommand):
 
 class WorkspaceEdits:
     def _reload(self) -> None:
-        if self.servers is not None:
-            self.servers.reload()
+        if self.servers is None:
+            return
+        if self.servers.https != self.workspace.sp_profile().https:
+            self.restart_servers()  # http <-> https: new sockets, new URLs
+            return
+        self.servers.reload()
 
     def _apply_quietly(self, fn: Callable[[], None], what: str) -> None:
         try:

@@ -1,5 +1,6 @@
-"""Both apps on real loopback servers (werkzeug `make_server`, port 0, threads), driven by a
-scripted browser on `requests` (one cookie jar, as a browser has) and by raw `http.client`."""
+"""Both apps on real loopback servers (the harness's cheroot seam, `EmbeddedServer`, port 0),
+driven by a scripted browser on `requests` (one cookie jar, as a browser has) and by raw
+`http.client`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pyotp
 import pytest
 import requests
 from saml_helpers import TOTP_SECRET, World, forms, make_world, saml_form
-from werkzeug.serving import BaseWSGIServer, make_server
+
+from harness.core.http_server import EmbeddedServer
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
@@ -34,18 +36,11 @@ class Live:
     idp_url: str
 
 
-def _serve(app: Late) -> tuple[BaseWSGIServer, threading.Thread]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    return server, thread
-
-
 @pytest.fixture
 def live(tmp_path) -> Iterator[Live]:
     sp_app, idp_app = Late(), Late()
-    sp_server, sp_thread = _serve(sp_app)
-    idp_server, idp_thread = _serve(idp_app)
+    sp_server = EmbeddedServer("127.0.0.1", 0, sp_app).start()
+    idp_server = EmbeddedServer("127.0.0.1", 0, idp_app).start()
     sp_url = f"http://127.0.0.1:{sp_server.server_port}"
     idp_url = f"http://127.0.0.1:{idp_server.server_port}"
     world = make_world(tmp_path, sp_base=sp_url, idp_base=idp_url)
@@ -53,10 +48,8 @@ def live(tmp_path) -> Iterator[Live]:
     try:
         yield Live(world, sp_url, idp_url)
     finally:
-        for server, thread in ((sp_server, sp_thread), (idp_server, idp_thread)):
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
+        sp_server.stop()
+        idp_server.stop()
         world.close()
 
 

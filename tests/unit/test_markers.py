@@ -19,6 +19,7 @@ def test_lanes_follow_the_directory() -> None:
 def test_a_unit_test_that_starts_servers_is_marked() -> None:
     assert markers_for("unit/harness/core/test_x.py", "with Servers(ws, sp_port=0) as s:") == {"servers"}
     assert markers_for("unit/harness/core/test_x.py", 'srv = make_server("127.0.0.1", 0, app)') == {"servers"}
+    assert markers_for("unit/harness/core/test_x.py", 'EmbeddedServer("127.0.0.1", 0, app).start()') == {"servers"}
     assert markers_for("unit/harness/core/test_x.py", "from harness.core.servers import Servers") == set()
 
 

@@ -174,7 +174,7 @@ def _print_created(created, ws: Workspace) -> None:
     print()
     print(f"unique login URL: {created.login_url}")
     print("(where this workspace's harness serves; `saml-harness serve` listens there unless the port is taken,")
-    print(" and then prints the URL it really uses)")
+    print(" and then prints the URL it really uses; a running `serve` or app takes the new subscription at once)")
     others = [s for s in ws.subscriptions() if s.idm_key != sub.idm_key]
     if others:
         print(f"other subscriptions: {', '.join(f'{s.name or s.idm_key} {login_url(ws, s.idm_key)}' for s in others)}")

@@ -51,11 +51,18 @@ class IdPSettingsEditor(QWidget):
         self.sp_acs = f.line("acs_path")
         self.sp_login = f.line("login_path")
         self.sp_skew = f.spin("clock_skew", 0, 3600, " s", tip="Clock skew the SP allows on every time check")
+        self.sp_https = f.check(
+            "https",
+            "Serve both sides over HTTPS",
+            tip="The SP and the mock IdP answer on https with certificates from the workspace's local CA "
+            "(tls/local-ca.crt.pem: trust it in your browser); the servers restart",
+        )
         g = FormGrid()
         g.add("EntityID", self.sp_entity, 0, span=2)
         g.add("ACS path", self.sp_acs)
         g.add("Login path", self.sp_login, 1)
         g.add("Clock skew", self.sp_skew)
+        g.add_wide(self.sp_https)
         sp_box = QGroupBox("Embedded SP (vendor profile)")
         QVBoxLayout(sp_box).addWidget(g)
 
@@ -86,7 +93,13 @@ class IdPSettingsEditor(QWidget):
         )
         s = ws.sp_profile()
         self.sp_form.set_values(
-            {"entity_id": s.entity_id, "acs_path": s.acs_path, "login_path": s.login_path, "clock_skew": s.clock_skew}
+            {
+                "entity_id": s.entity_id,
+                "acs_path": s.acs_path,
+                "login_path": s.login_path,
+                "clock_skew": s.clock_skew,
+                "https": s.https,
+            }
         )
         self.per_sp.refresh_choices()
         self.per_sp.set_rows(ws.idp_for_sps())
