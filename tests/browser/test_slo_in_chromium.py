@@ -38,3 +38,4 @@ def test_sp_initiated_single_logout(page, servers, binding):
     finally:
         ws.save_subscription(original)
         servers.reload()
+
