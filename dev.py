@@ -19,13 +19,13 @@ VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
 STAMP = VENV / ".installed"
 
-# DESIGN.md §6: Qt's libraries (offscreen and xcb), Chromium for browser tests, libatomic1 for
+# docs/ARCHITECTURE.md, dependencies: Qt's libraries (offscreen and xcb), Chromium for browser tests, libatomic1 for
 # Playwright's driver, xmlsec1 only for the stock-pysaml2 baseline in benchmarks.
 APT_PACKAGES = [
     "libegl1", "libgl1", "libx11-6", "libdbus-1-3", "libfontconfig1", "libfreetype6", "libglib2.0-0",
     "libxkbcommon0", "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-image0",
     "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0", "libxcb-shape0", "libxcb-xinerama0",
-    "libxcb-xkb1", "libatomic1", "chromium", "xmlsec1",
+    "libxcb-xkb1", "libatomic1", "chromium", "xmlsec1", "libnss3-tools",
 ]
 
 
@@ -86,7 +86,7 @@ def ensure_venv() -> None:
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "bench", "setup", "screenshots"):
         print(__doc__)
-        print("usage: python3 dev.py run | test [pytest args] | bench | setup | screenshots")
+        print("usage: python3 dev.py run | test [--fast] [pytest args] | bench | setup | screenshots")
         return 2
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself may run on an older python3
         say("Python 3.11 or newer is needed")
@@ -101,6 +101,11 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(VENV / "bin" / "saml-harness"), *rest], env=env)
     if cmd == "test":
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        if rest[:1] == ["--fast"]:  # unit tests without servers, browsers or widgets (tests/markers.py)
+            sys.path.insert(0, str(ROOT / "tests"))
+            from markers import FAST
+
+            rest = ["tests/unit", "-m", FAST, "-q", *rest[1:]]
         return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
     if cmd == "screenshots":
         env.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 
 def main() -> None:
@@ -65,7 +65,7 @@ def main() -> None:
         # Fresh unsolicited Responses for the whole ACS, made before timing (each is new to the replay cache).
         bodies = iter(["SAMLResponse=" + c.form_value(c.issue_response(user).b64) for _ in range(rounds * n_each + 1)])
 
-        def acs(bodies=bodies) -> None:  # noqa: ANN001
+        def acs(bodies=bodies) -> None:
             r = Client(sp_app).post(spc.acs_path, data=next(bodies), content_type="application/x-www-form-urlencoded")
             if r.status_code != 303:
                 raise RuntimeError(f"the ACS refused: {r.headers.get('X-SAML-Reason')}")
@@ -76,7 +76,7 @@ def main() -> None:
         size = f"{len(issued.xml) / 1000:.1f} kB" if len(issued.xml) < 100_000 else f"{len(issued.xml) / 1e6:.2f} MB"
         rows += [
             c.row(f"{label}: python3-saml strict is_valid + attributes", samples["onelogin"], f"{size}, baseline"),
-            c.row(f"{label}: ours, Validator.run (every DESIGN §5 check)", samples["ours"], size),
+            c.row(f"{label}: ours, Validator.run (every security-baseline check)", samples["ours"], size),
             c.row(
                 f"{label}: ours, the whole ACS (test client POST)", acs_samples, "form, replay cache, mapping, session"
             ),

@@ -1,19 +1,27 @@
-"""4. The login over real loopback HTTP with the scripted browser, and throughput with 8 browsers.
+"""4. The login over real loopback HTTP with the scripted browser, and throughput with many browsers.
 
-Ours: `harness.core.servers.Servers` on the demo workspace (both servers on port 0, threaded
-Werkzeug servers, SP state in the workspace's SQLite file, no trace recorder listening) and
-`harness.core.browser.ScriptedBrowser` (requests) doing what a person does: the unique login
-URL, the redirect to the IdP, the login form, the auto-posting Response form, the SP's 303 to
-its home page. One fresh browser (cookies, connections) per login.
+Ours: `harness.core.servers.Servers` on the demo workspace (both servers on port 0, cheroot:
+keep-alive, a bounded pool of threads; SP state in the workspace's SQLite file, no trace
+recorder listening) and `harness.core.browser.ScriptedBrowser` (requests; one connection per
+host, kept alive) doing what a person does: the unique login URL, the redirect to the IdP, the
+login form, the auto-posting Response form, the SP's 303 to its home page. One fresh browser
+(cookies, connections) per login.
+
+Baselines, same run: stock pysaml2 doing the same login in-process (no HTTP at all, xmlsec1
+backend), and the same `Servers` on the server they used before, Werkzeug's development server
+(thread per request, `Connection: close`), for latency and for throughput.
+Also shown, the HTTP floor: the same scripted browser making five requests to a hello-world app
+on each server class: what any login over that stack costs before the SAML work.
 
 Throughput: 8 browsers logging in concurrently for a few seconds, from a separate process (so
-the browsers do not share the servers' interpreter lock), logins per second.
+the browsers do not share the servers' interpreter lock), logins per second, alternating
+between the new server, the old one with the same browser, and the stack as it was before
+(old server, the scripted browser sending every request through `requests`). Load: 500 logins
+by 32 concurrent browsers (`harness.core.load`, in process), every one ending in its own
+user's session, SP state consistent afterwards.
 
-Baseline: stock pysaml2 doing the same login in-process (no HTTP at all), xmlsec1 backend.
-Also shown, the HTTP floor: the same scripted browser making five requests to a hello-world app
-on the same server class: what any login over this stack costs before the SAML work.
-
-Target: under 6 ms median.
+Targets: under 6 ms median; at least 2x the logins/s of the stack before with 8 browsers; 500
+logins at 32 browsers with no error and no crossed session.
 """
 
 from __future__ import annotations
@@ -28,17 +36,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 BROWSERS = 8
-SECONDS = 4.0
+SECONDS = 3.0  # per round of the throughput test; two rounds per server, alternating
+LOAD_LOGINS, LOAD_BROWSERS = 500, 32
 DEMO_USER, DEMO_PASSWORD, DEMO_KEY = "alice", "alice123", "4711"
 
 
-def one_login(url: str) -> None:
+def one_login(url: str, legacy: bool = False) -> None:
     from harness.core.browser import Credentials, ScriptedBrowser
 
-    b = ScriptedBrowser(Credentials(DEMO_USER, DEMO_PASSWORD))
+    cls = _requests_browser() if legacy else ScriptedBrowser
+    b = cls(Credentials(DEMO_USER, DEMO_PASSWORD))
     try:
         page = b.get(url)
     finally:
@@ -47,25 +57,31 @@ def one_login(url: str) -> None:
         raise RuntimeError(f"login ended at {page.url} ({page.status} {page.reason_code})")
 
 
-def hello_server():  # noqa: ANN201
-    """A hello-world WSGI app on the same server class as `Servers` (threaded Werkzeug)."""
-    from werkzeug.serving import make_server
+def _requests_browser() -> type:
+    """The scripted browser as it was before keep-alive: every request through `requests`."""
+    from harness.core.browser import BrowserError, Page, ScriptedBrowser
+
+    class RequestsBrowser(ScriptedBrowser):
+        def _fetch(
+            self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None
+        ) -> Page:
+            try:
+                r = self.session.request(
+                    method, url, data=data, headers=headers, allow_redirects=False, timeout=self.timeout
+                )
+            except Exception as err:
+                raise BrowserError(str(err)) from err
+            return Page(url=url, status=r.status_code, text=r.text, headers=dict(r.headers))
+
+    return RequestsBrowser
+
+
+def hello_server(factory):
+    """A hello-world WSGI app on a server class (`factory` as in `Servers(server_factory=)`)."""
     from werkzeug.wrappers import Response
 
-    from harness.core.servers import _QuietHandler
-
-    srv = make_server(
-        "127.0.0.1", 0, lambda e, sr: Response("hello")(e, sr), threaded=True, request_handler=_QuietHandler
-    )
-    srv.daemon_threads = True
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        srv.shutdown()
-        srv.server_close()
-
-    return f"http://127.0.0.1:{srv.server_port}/", stop
+    srv = factory("127.0.0.1", 0, lambda e, sr: Response("hello")(e, sr)).bind().start()
+    return f"http://127.0.0.1:{srv.server_port}/", srv.stop
 
 
 def five_hellos(url: str) -> None:
@@ -80,7 +96,7 @@ def five_hellos(url: str) -> None:
         b.close()
 
 
-def load_child(url: str, browsers: int, seconds: float) -> None:
+def load_child(url: str, browsers: int, seconds: float, legacy: bool = False) -> None:
     """Child process: `browsers` threads log in until `seconds` pass; print counts as JSON."""
     done = [0] * browsers
     errors: list[str] = []
@@ -90,8 +106,8 @@ def load_child(url: str, browsers: int, seconds: float) -> None:
     def worker(i: int) -> None:
         while time.perf_counter() < stop:
             try:
-                one_login(url)
-            except Exception as err:  # noqa: BLE001 - counted and reported
+                one_login(url, legacy)
+            except Exception as err:  # counted and reported
                 errors.append(repr(err))
                 return
             done[i] += 1
@@ -104,64 +120,124 @@ def load_child(url: str, browsers: int, seconds: float) -> None:
     print(json.dumps({"logins": sum(done), "seconds": time.perf_counter() - start, "errors": errors[:3]}))
 
 
+def throughput(url: str, legacy: bool = False) -> dict:
+    child = subprocess.run(
+        [sys.executable, __file__, "--load", url, str(BROWSERS), str(SECONDS), *(["legacy"] if legacy else [])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(child.stderr)
+    out = json.loads(child.stdout.strip().splitlines()[-1])
+    if out["errors"]:
+        raise RuntimeError(f"concurrent logins failed: {out['errors']}")
+    return out
+
+
+def rate(rounds: list[dict]) -> float:
+    return sum(r["logins"] for r in rounds) / sum(r["seconds"] for r in rounds)
+
+
+def load_run(servers) -> tuple[bool, str]:
+    """500 logins by 32 browsers, three users round-robin: errors, crossed sessions, SP state."""
+    from harness.core.load import run_load
+
+    result = run_load(
+        servers,
+        kind="sp",
+        idm_key=DEMO_KEY,
+        users=["alice", "bob", "frank"],
+        repeat=LOAD_LOGINS,
+        concurrency=LOAD_BROWSERS,
+    )
+    crossed = [x for x in result.logins if x.login != x.expected]
+    tokens = {x.session_token for x in result.logins}
+    ok = result.ok and not crossed and len(tokens) == LOAD_LOGINS and None not in tokens
+    text = (
+        f"{len(result.logins)} logins, {LOAD_BROWSERS} browsers (at most {result.peak_overlap()} at once): "
+        f"{len(result.errors)} errors, {len(crossed)} crossed sessions, {len(tokens)} distinct session cookies, "
+        f"SP state {'consistent' if not result.state_problems else 'INCONSISTENT'}; "
+        f"{result.throughput:.0f} logins/s in process, p50 {result.percentile(50) * 1000:.0f} ms"
+    )
+    return ok, text
+
+
 def main() -> None:
+    from engines import WerkzeugDevServer
+
+    from harness.core.http_server import EmbeddedServer
     from harness.core.servers import Servers
     from harness.core.workspace import Workspace
 
-    ws = Workspace.demo(Path(tempfile.mkdtemp(prefix="bench4-")) / "ws")
+    root = Path(tempfile.mkdtemp(prefix="bench4-"))
+    ws_new, ws_old = Workspace.demo(root / "new"), Workspace.demo(root / "old")
     stock = c.stock_pair(crypto="xmlsec1")
     user = c.small_user()
-    with Servers(ws, sp_port=0, idp_port=0) as servers:
-        url = servers.login_url(DEMO_KEY)
-        floor_url, stop_floor = hello_server()
+    new = Servers(ws_new, sp_port=0, idp_port=0).start()
+    old = Servers(ws_old, sp_port=0, idp_port=0, server_factory=WerkzeugDevServer).start()
+    try:
+        url_new, url_old = new.login_url(DEMO_KEY), old.login_url(DEMO_KEY)
+        floor_new, stop_new = hello_server(EmbeddedServer)
+        floor_old, stop_old = hello_server(WerkzeugDevServer)
         samples = c.interleaved(
             {
                 "stock": (lambda: c.stock_login(stock, user), 1),
-                "ours": (lambda: one_login(url), 20),
-                "floor": (lambda: five_hellos(floor_url), 20),
+                "ours": (lambda: one_login(url_new), 20),
+                "old": (lambda: one_login(url_old), 20),
+                "today": (lambda: one_login(url_old, legacy=True), 10),
+                "floor": (lambda: five_hellos(floor_new), 20),
+                "floor_old": (lambda: five_hellos(floor_old), 20),
             },
             rounds=15,
-            budget=30,
+            budget=40,
         )
-        stop_floor()
-        child = subprocess.run(
-            [sys.executable, __file__, "--load", url, str(BROWSERS), str(SECONDS)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if child.returncode != 0:
-            raise RuntimeError(child.stderr)
-        load = json.loads(child.stdout.strip().splitlines()[-1])
-    if load["errors"]:
-        raise RuntimeError(f"concurrent logins failed: {load['errors']}")
-    rate = load["logins"] / load["seconds"]
+        stop_new()
+        stop_old()
+        rounds: dict[str, list[dict]] = {"new": [], "old": [], "today": []}
+        for _ in range(2):
+            rounds["today"].append(throughput(url_old, legacy=True))
+            rounds["old"].append(throughput(url_old))
+            rounds["new"].append(throughput(url_new))
+        load_ok, load_text = load_run(new)
+    finally:
+        new.stop()
+        old.stop()
+    rate_new, rate_old, rate_today = rate(rounds["new"]), rate(rounds["old"]), rate(rounds["today"])
+    logins = {k: sum(r["logins"] for r in v) for k, v in rounds.items()}
     rows = [
         c.row("stock pysaml2, same login in-process (xmlsec1)", samples["stock"], "baseline, no HTTP"),
-        c.row("ours: loopback HTTP, scripted browser", samples["ours"], "5 requests, fresh browser"),
-        c.row("  HTTP floor: same browser, 5 requests to a hello app", samples["floor"], "same server class, no SAML"),
-        [
-            f"ours: {BROWSERS} concurrent browsers, {SECONDS:.0f} s",
-            "",
-            "",
-            "",
-            str(load["logins"]),
-            f"{rate:.0f} logins/s ({1000 * BROWSERS / rate:.1f} ms each)",
-        ],
+        c.row("ours: loopback HTTP (cheroot), scripted browser", samples["ours"], "5 requests, fresh browser"),
+        c.row("  same on the old server (Werkzeug dev server)", samples["old"], "baseline: Connection: close"),
+        c.row("  old server, browser over requests (as before)", samples["today"], "baseline: the stack before"),
+        c.row("  HTTP floor: same browser, 5 requests to a hello app", samples["floor"], "cheroot, no SAML"),
+        c.row("  HTTP floor on the old server", samples["floor_old"], "Werkzeug dev server, no SAML"),
+        [f"ours: {BROWSERS} concurrent browsers", "", "", "", str(logins["new"]), f"{rate_new:.0f} logins/s"],
+        [f"  old server: {BROWSERS} concurrent browsers", "", "", "", str(logins["old"]), f"{rate_old:.0f} logins/s"],
+        [f"  as before (old server, requests): {BROWSERS}", "", "", "", str(logins["today"]), f"{rate_today:.0f}/s"],
     ]
     c.print_table("4. SP-initiated login over loopback HTTP (demo workspace, user alice)", c.TIME_HEADERS, rows)
+    print(f"load: {load_text}")
     med = c.median_ms(samples["ours"])
     ratio = c.median_ms(samples["stock"]) / med
     c.ratio_line(
         "login_loopback",
         f"{ratio:.1f}x faster than stock pysaml2 in-process (median {med:.2f} ms, target < 6 ms; "
-        f"{rate:.0f} logins/s with {BROWSERS} browsers)",
+        f"old server {c.median_ms(samples['old']):.2f} ms)",
         med < 6,
     )
+    c.ratio_line(
+        "login_throughput",
+        f"{rate_new / rate_today:.1f}x the logins/s of the stack before with {BROWSERS} browsers "
+        f"({rate_new:.0f} vs {rate_today:.0f}; {rate_new / rate_old:.1f}x the old server with the same browser, "
+        f"{rate_old:.0f}; target >= 2x)",
+        rate_new >= 2 * rate_today,
+    )
+    c.ratio_line("login_load", load_text, load_ok)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--load":
-        load_child(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+        load_child(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5:] == ["legacy"])
     else:
         main()

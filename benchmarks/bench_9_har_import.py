@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 SP, IDP = c.SP_BASE, c.IDP_BASE
 LOGINS = 100

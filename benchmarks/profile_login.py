@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common as c  # noqa: E402
+import common as c
 
 _acc: dict[str, float] = collections.defaultdict(float)
 _calls: collections.Counter = collections.Counter()
@@ -35,7 +35,7 @@ def _wrap(module: str, qualname: str, label: str, also_in: tuple[str, ...] = ())
     fn = getattr(owner, name)
 
     @functools.wraps(fn)
-    def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def timed(*args, **kwargs):
         t = time.perf_counter()
         try:
             return fn(*args, **kwargs)
@@ -86,9 +86,9 @@ def profile_login(runs: int, cprofile: bool) -> None:
         login.run()
     total = (time.perf_counter() - t) / runs * 1000
     apps = (_acc["SP app, all requests"] + _acc["IdP app, all requests"]) / runs * 1000
-    rows = [["whole login (test client, 4 requests)", f"{total:.2f}", "100%"]]
+    rows = [["whole login (minimal WSGI browser, 4 requests)", f"{total:.2f}", "100%"]]
     rows.append(
-        ["  werkzeug test client + driver (outside the apps)", f"{total - apps:.2f}", f"{(total - apps) / total:.0%}"]
+        ["  the driver (outside the apps)", f"{total - apps:.2f}", f"{(total - apps) / total:.0%}"]
     )
     for _module, _qual, label in LOGIN_STAGES:
         ms = _acc[label] / runs * 1000

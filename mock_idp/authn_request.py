@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from saml2.server import Server
 
+from mock_idp.request_policy import RequestPolicy, from_message
 from samlkit import codec, ns
 from samlkit.safexml import UnsafeXML, parse
 
@@ -23,6 +24,7 @@ class ParsedRequest:
     issuer: str
     acs_url: str | None
     force_authn: bool
+    policy: RequestPolicy  # NameIDPolicy, IsPassive, ForceAuthn, RequestedAuthnContext, ACS
 
 
 def read_authn_request(server: Server, value: str, binding: str) -> ParsedRequest:
@@ -39,7 +41,7 @@ def read_authn_request(server: Server, value: str, binding: str) -> ParsedReques
         raise RequestProblem("not-saml2", "only SAML 2.0 requests are accepted")
     try:
         req = server.parse_authn_request(value, binding)
-    except Exception as err:  # noqa: BLE001 - pysaml2 raises bare Exceptions
+    except Exception as err:  # pysaml2 raises bare Exceptions
         raise RequestProblem("authn-request-invalid", f"the AuthnRequest was refused: {err}") from err
     if req is None:
         raise RequestProblem("authn-request-invalid", "the AuthnRequest was refused")
@@ -50,4 +52,5 @@ def read_authn_request(server: Server, value: str, binding: str) -> ParsedReques
         issuer=issuer,
         acs_url=msg.assertion_consumer_service_url,
         force_authn=str(msg.force_authn).lower() == "true",
+        policy=from_message(msg),
     )

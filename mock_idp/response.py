@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from mock_idp.contract import name_id_for, released_attributes
 from mock_idp.model import IdPUser, SPSettings
-from samlkit import ns, xmldsig
+from samlkit import ns, xmldsig, xmlenc
 from samlkit.codec import encode_post
 
 NSMAP = {"samlp": ns.SAMLP, "saml": ns.SAML}
@@ -41,7 +42,9 @@ class Issued:
         return encode_post(self.xml)
 
 
-def _sub(parent: etree._Element, nsuri: str, local: str, text: str | None = None, **attrs: str) -> etree._Element:
+def _sub(
+    parent: etree._Element, nsuri: str, local: str, text: str | None = None, **attrs: str | None
+) -> etree._Element:
     el = etree.SubElement(parent, ns.q(nsuri, local), {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = text
@@ -76,11 +79,7 @@ def build_unsigned(
     _sub(a, ns.SAML, "Issuer", idp_entity_id)
     subject = _sub(a, ns.SAML, "Subject")
     fmt = ns.NAMEID_FORMATS.get(sp.nameid_format, sp.nameid_format)
-    if sp.nameid_format == "transient":
-        name_id = new_id()
-    else:
-        values = user.field_values(sp.nameid_source)
-        name_id = values[0] if values else user.username
+    name_id = name_id_for(user, sp) or new_id()
     _sub(subject, ns.SAML, "NameID", name_id, Format=fmt, SPNameQualifier=sp.entity_id)
     sc = _sub(subject, ns.SAML, "SubjectConfirmation", Method=ns.CM_BEARER)
     _sub(
@@ -110,11 +109,10 @@ def build_unsigned(
     )
     ctx = _sub(st, ns.SAML, "AuthnContext")
     _sub(ctx, ns.SAML, "AuthnContextClassRef", authn_context)
-    released = [(n, user.field_values(n)) for n in sp.attributes]
-    released = [(n, v) for n, v in released if v]
+    released = released_attributes(user, sp)
     if released:
         ast = _sub(a, ns.SAML, "AttributeStatement")
-        for attr_name, values in released:
+        for attr_name, values in released.items():
             attr = _sub(ast, ns.SAML, "Attribute", Name=attr_name, NameFormat=ns.ATTRNAME_BASIC)
             for v in values:
                 _sub(attr, ns.SAML, "AttributeValue", v)
@@ -128,10 +126,42 @@ def sign_as_configured(
     key = sp.key_pem or key_pem
     cert = sp.cert_pem or cert_pem
     digest = sp.digest_hash or sp.sig_hash
+    encrypt_inside(assertion, sp)
     if sp.sign in ("assertion", "both"):
         xmldsig.sign(assertion, key, cert, hash_name=sp.sig_hash, digest=digest)
+    encrypt_outside(assertion, sp)
     if sp.sign in ("response", "both"):
         xmldsig.sign(resp, key, cert, hash_name=sp.sig_hash, digest=digest)
+
+
+class EncryptionNotConfigured(ValueError):
+    """The SP settings ask for encryption but give no certificate to encrypt to."""
+
+
+def _encryption_cert(sp: SPSettings) -> bytes:
+    if not sp.encryption_cert_pem:
+        raise EncryptionNotConfigured(
+            f"encryption is on for {sp.entity_id}, but no encryption certificate is set for it "
+            "(its metadata's KeyDescriptor use=\"encryption\", or the subscription's key)"
+        )
+    return sp.encryption_cert_pem
+
+
+def encrypt_inside(assertion: etree._Element, sp: SPSettings) -> None:
+    """EncryptedID / EncryptedAttribute, before the Assertion is signed (the signature covers them)."""
+    if sp.encrypt_name_id:
+        name_id = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}")
+        if name_id is not None:
+            xmlenc.encrypt_name_id(name_id, _encryption_cert(sp), sp.encryption_data_alg, sp.encryption_key_alg)
+    if sp.encrypt_attributes:
+        for attr in assertion.findall(f"{ns.q(ns.SAML, 'AttributeStatement')}/{ns.q(ns.SAML, 'Attribute')}"):
+            xmlenc.encrypt_attribute(attr, _encryption_cert(sp), sp.encryption_data_alg, sp.encryption_key_alg)
+
+
+def encrypt_outside(assertion: etree._Element, sp: SPSettings) -> None:
+    """The signed Assertion becomes an EncryptedAssertion in place (a Response signature then covers that)."""
+    if sp.encrypt_assertion:
+        xmlenc.encrypt_assertion(assertion, _encryption_cert(sp), sp.encryption_data_alg, sp.encryption_key_alg)
 
 
 def issue(
@@ -144,6 +174,7 @@ def issue(
     in_response_to: str | None,
     now: dt.datetime | None = None,
     authn_context: str = ns.AC_PASSWORD_PROTECTED,
+    session_index: str | None = None,
 ) -> Issued:
     resp, assertion = build_unsigned(
         idp_entity_id=idp_entity_id,
@@ -152,9 +183,11 @@ def issue(
         in_response_to=in_response_to,
         now=now,
         authn_context=authn_context,
+        session_index=session_index,
     )
+    name_id_el = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}")
+    name_id = name_id_el.text or "" if name_id_el is not None else ""
     sign_as_configured(resp, assertion, sp, key_pem, cert_pem)
-    name_id = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}").text or ""
     return Issued(
         xml=etree.tostring(resp, xml_declaration=True, encoding="UTF-8"),
         response_id=resp.get("ID"),

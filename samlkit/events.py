@@ -14,6 +14,21 @@ from typing import Any
 
 Sink = Callable[["Event"], None]
 
+# The harness binds a recording to the browser it started with this cookie (harness/core/recording.py).
+RECORDING_COOKIE = "saml_harness_recording"
+
+
+@dataclass
+class Check:
+    """One rule applied to a message: passed (True), failed (False) or not applicable (None).
+
+    The SP's validator makes them, its verdict event carries them, the trace shows them.
+    """
+
+    name: str
+    ok: bool | None
+    detail: str = ""
+
 
 @dataclass
 class Event:
@@ -41,10 +56,11 @@ class Event:
     ok: bool | None = None
     code: str = ""
     message: str = ""
-    checks: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     login: str | None = None
     subscription: str | None = None
     flow_id: str | None = None  # the scripted browser's X-Harness-Flow header, if any
+    recording: str | None = None  # the RECORDING_COOKIE the browser sent, if any
     # SAML and verdict events are reported in the request's own thread, before its "http" event:
     # the thread ident lets a listener attach them to the right request.
     thread: int = field(default_factory=threading.get_ident)
@@ -55,6 +71,7 @@ class Event:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["checks"] = [Check(**c) if isinstance(c, dict) else c for c in known.get("checks") or []]
         return cls(**known)
 
 
@@ -64,7 +81,7 @@ def emit(sink: Sink | None, event: Event) -> None:
         return
     try:
         sink(event)
-    except Exception:  # noqa: BLE001 - the sink is someone else's code
+    except Exception:  # the sink is someone else's code
         pass
 
 
@@ -99,8 +116,18 @@ def http_reporter(app: Callable, actor: str, sink_getter: Callable[[], Sink | No
                     headers={k: v for k, v in hdrs.items() if k.lower() != "set-cookie"},
                     location=hdrs.get("Location"),
                     flow_id=environ.get("HTTP_X_HARNESS_FLOW"),
+                    recording=cookie(environ, RECORDING_COOKIE),
                 ),
             )
         return body
 
     return wrapped
+
+
+def cookie(environ: dict, name: str) -> str | None:
+    """One cookie's value from a WSGI request, or None."""
+    for part in environ.get("HTTP_COOKIE", "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip('"')
+    return None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
+# Both servers name a refusal's reason code in this header as well as on the page.
+REASON_HEADER = "X-SAML-Reason"
+
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;
 color:#1d2733;line-height:1.45}

@@ -49,7 +49,7 @@ class InProcessXmlSec(CryptoBackend):
     def version(self) -> str:
         return ".".join(str(n) for n in xmlsec.get_libxmlsec_version())
 
-    def sign_statement(self, statement, node_name, key_file, node_id):  # noqa: ANN001 - pysaml2's API
+    def sign_statement(self, statement, node_name, key_file, node_id):  # pysaml2's API
         if isinstance(statement, str):
             statement = statement.encode("utf-8")
         root = etree.fromstring(statement, etree.XMLParser(resolve_entities=False, no_network=True))
@@ -64,7 +64,7 @@ class InProcessXmlSec(CryptoBackend):
             raise SignatureError(f"signing failed: {err}") from err
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
-    def validate_signature(self, signedtext, cert_file, cert_type, node_name, node_id):  # noqa: ANN001
+    def validate_signature(self, signedtext, cert_file, cert_type, node_name, node_id):
         if isinstance(signedtext, str):
             signedtext = signedtext.encode("utf-8")
         try:
@@ -85,7 +85,7 @@ class InProcessXmlSec(CryptoBackend):
         return True
 
 
-def install(entity, key_file: str | None = None, cert_file: str | None = None) -> None:  # noqa: ANN001
+def install(entity, key_file: str | None = None, cert_file: str | None = None) -> None:
     """Swap a pysaml2 entity's crypto for the in-process one (and the RSA helper for Redirect)."""
     entity.sec.crypto = InProcessXmlSec(cert_file=cert_file)
     # Metadata writing would otherwise run `xmlsec --list-transforms` on the placeholder.

@@ -16,10 +16,16 @@ MAX_DEPTH = 64
 MAX_NAMESPACES = 128
 
 
+# Every code an UnsafeXML may carry: the SP relays them as its own reason codes.
+CODES = frozenset({"message-too-large", "malformed-xml", "doctype-forbidden", "too-deep", "too-many-namespaces"})
+
+
 class UnsafeXML(ValueError):
-    """Raised with a stable `code` naming what was refused."""
+    """Raised with a stable `code` (one of CODES) naming what was refused."""
 
     def __init__(self, code: str, message: str):
+        if code not in CODES:
+            raise ValueError(f"undeclared unsafe-XML code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message

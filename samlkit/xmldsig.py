@@ -49,10 +49,27 @@ _XMLSEC_DIGEST = {
 }
 
 
+# Every code a SignatureProblem may carry: the SP relays them as its own reason codes.
+CODES = frozenset(
+    {
+        "signature-missing",
+        "signature-invalid",
+        "signature-wrong-reference",
+        "duplicate-id",
+        "algorithm-unsupported",
+        "weak-algorithm",
+        "transform-forbidden",
+        "trust-misconfigured",
+    }
+)
+
+
 class SignatureProblem(Exception):
-    """A signature that does not count, with a stable reason code."""
+    """A signature that does not count, with a stable reason code (one of CODES)."""
 
     def __init__(self, code: str, message: str):
+        if code not in CODES:
+            raise ValueError(f"undeclared signature problem code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
@@ -100,6 +117,7 @@ def key_algorithm(key_pem: bytes) -> str:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    pub: object
     if "CERTIFICATE" in text:
         pub = x509.load_pem_x509_certificate(key_pem).public_key()
     else:

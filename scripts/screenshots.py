@@ -101,6 +101,8 @@ def main() -> int:
         w.inspector_page.set_text(redirect)
         shot("inspector")
 
+        workbench(w, wait, shot)
+
         w.go_to(Target("battery"))
         w.battery_page.run()
         wait(lambda: not w.controller.busy, timeout=300)
@@ -119,6 +121,22 @@ def main() -> int:
     finally:
         w.close()
     return 0
+
+
+def workbench(w, wait, shot) -> None:
+    """Edit and send: alice's Response, NameID changed to bob, signatures kept: refused."""
+    steps = w.controller.history[0].trace.steps
+    step = next(s for s in steps if s.dst == "sp" and s.message and s.message.param == "SAMLResponse")
+    page = w.workbench_page
+    page.open_step(step)
+    w.show_page("workbench")
+    page.pretty_btn.click()
+    page.form.edits["nameid"].setText("bob")
+    page.form.edits["nameid"].setModified(True)
+    page.form.edits["nameid"].editingFinished.emit()
+    page.send()
+    wait(lambda: not page.sender_.sending)
+    shot("workbench")
 
 
 if __name__ == "__main__":

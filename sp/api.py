@@ -11,37 +11,54 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from werkzeug.wrappers import Request, Response
 
-from sp.model import ROLES, Account, Subscription
-from sp.refusal import Refusal
+from sp.contract.http import SESSION_COOKIE
+from sp.contract.reasons import Reason, Refusal
+from sp.model import ROLES, Account, SPConfig, Subscription
+from sp.throttle import ApiThrottle
 
-if TYPE_CHECKING:
-    from sp.app import SPApp
+
+class AccountsHolder(Protocol):
+    """What the API needs of the SP: its configuration, and a way to change one subscription's accounts."""
+
+    @property
+    def config(self) -> SPConfig: ...
+
+    def update_accounts(self, idm_key: str, accounts: list[Account]) -> None: ...
+
+    @property
+    def api_throttle(self) -> ApiThrottle: ...
+
 
 FIELDS = ("external_id", "saml_enabled", "role", "scope", "first_name", "last_name", "email", "password", "active")
 
 
-def _authenticate(app: SPApp, request: Request) -> tuple[Subscription, Account]:
+def _authenticate(app: AccountsHolder, request: Request) -> tuple[Subscription, Account]:
     auth = request.authorization
     if auth is None or auth.type != "basic":
-        if request.cookies.get("sp_session"):
+        if request.cookies.get(SESSION_COOKIE):
             raise Refusal(
-                "api-saml-session-refused", "The API takes a login and password (HTTP Basic), never a SAML session."
+                Reason.API_SAML_SESSION_REFUSED,
+                "The API takes a login and password (HTTP Basic), never a SAML session.",
             )
-        raise Refusal("api-auth-required", "The API needs HTTP Basic authentication with a login and password.")
+        raise Refusal(Reason.API_AUTH_REQUIRED, "The API needs HTTP Basic authentication with a login and password.")
+    login, client = auth.username or "", request.remote_addr or "?"
+    app.api_throttle.check(login, client)  # locked or too fast: 429 before any password is compared
     for sub in app.config.subscriptions:
         for acct in sub.accounts:
             if (
-                acct.login == auth.username
+                acct.login == login
                 and acct.password
                 and acct.active
                 and hmac.compare_digest(acct.password.encode(), (auth.password or "").encode())
             ):
+                app.api_throttle.succeeded(login)
                 return sub, acct
-    raise Refusal("api-auth-required", "The login or password is wrong (or the account has no API password).")
+    app.api_throttle.failed(login, client)
+    raise Refusal(Reason.API_AUTH_REQUIRED, "The login or password is wrong (or the account has no API password).")
 
 
 def _public(a: Account) -> dict:
@@ -62,53 +79,53 @@ def _parse(form: dict[str, str], base: Account) -> Account:
             changes[key] = [s.strip() for s in v.split(",") if s.strip()]
         elif key == "role":
             if v not in ROLES:
-                raise Refusal("bad-request", f"The role {v!r} is not one of {', '.join(ROLES)}.")
+                raise Refusal(Reason.BAD_REQUEST, f"The role {v!r} is not one of {', '.join(ROLES)}.")
             changes[key] = v
         else:
             changes[key] = v
     return replace(base, **changes)
 
 
-def handle(app: SPApp, request: Request) -> Response:
+def handle(app: AccountsHolder, request: Request) -> Response:
     sub, caller = _authenticate(app, request)
     action = request.values.get("action", "list")
     if action == "list" and request.method in ("GET", "POST"):
         body = {"subscription": sub.idm_key, "accounts": [_public(a) for a in sub.accounts]}
         return Response(json.dumps(body), mimetype="application/json")
     if request.method != "POST":
-        raise Refusal("bad-request", f"The action {action!r} needs POST.", 405)
+        raise Refusal(Reason.BAD_REQUEST, f"The action {action!r} needs POST.", 405)
     if request.headers.get("X-Requested-With") is None:
-        raise Refusal("csrf", "API writes need the X-Requested-With header.")
+        raise Refusal(Reason.CSRF, "API writes need the X-Requested-With header.")
     if caller.role != "Manager":
-        raise Refusal("forbidden", f"{caller.login} is a {caller.role}; only a Manager may change accounts.", 403)
+        raise Refusal(Reason.FORBIDDEN, f"{caller.login} is a {caller.role}; only a Manager may change accounts.", 403)
     form = {k: v for k, v in request.form.items()}
     login = form.get("login", "")
     if not login:
-        raise Refusal("bad-request", "The login is required.")
+        raise Refusal(Reason.BAD_REQUEST, "The login is required.")
     if (
         action == "add"
         and sub.nds_enabled is False
         and form.get("saml_enabled", "").lower() in ("1", "true", "yes", "on")
     ):
-        raise Refusal("nds-required", "SAML cannot be enabled without the New Data Security Model.")
+        raise Refusal(Reason.NDS_REQUIRED, "SAML cannot be enabled without the New Data Security Model.")
     accounts = list(sub.accounts)
     existing = next((i for i, a in enumerate(accounts) if a.login == login), None)
     if action == "add":
         if existing is not None:
-            raise Refusal("bad-request", f"The account {login!r} already exists.", 409)
+            raise Refusal(Reason.BAD_REQUEST, f"The account {login!r} already exists.", 409)
         new = _parse(form, Account(login=login))
         accounts.append(new)
     elif action in ("edit", "deactivate"):
         if existing is None:
-            raise Refusal("user-not-found", f"No account {login!r} in this subscription.", 404)
+            raise Refusal(Reason.USER_NOT_FOUND, f"No account {login!r} in this subscription.", 404)
         if action == "deactivate":
             new = replace(accounts[existing], active=False)
         else:
             new = _parse(form, accounts[existing])
             if new.saml_enabled and not sub.nds_enabled:
-                raise Refusal("nds-required", "SAML cannot be enabled without the New Data Security Model.")
+                raise Refusal(Reason.NDS_REQUIRED, "SAML cannot be enabled without the New Data Security Model.")
         accounts[existing] = new
     else:
-        raise Refusal("bad-request", f"Unknown action {action!r}: use list, add, edit or deactivate.")
+        raise Refusal(Reason.BAD_REQUEST, f"Unknown action {action!r}: use list, add, edit or deactivate.")
     app.update_accounts(sub.idm_key, accounts)
     return Response(json.dumps({"ok": True, "action": action, "account": _public(new)}), mimetype="application/json")

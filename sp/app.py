@@ -1,4 +1,4 @@
-"""The vendor-style Service Provider: a Werkzeug WSGI app factory on pysaml2 (DESIGN.md §1, §3).
+"""The vendor-style Service Provider: a Werkzeug WSGI app factory on pysaml2 (docs/ARCHITECTURE.md, HTTP contract).
 
 Every failure becomes a 4xx page naming a stable reason code (also in the `X-SAML-Reason`
 header); nothing here answers 5xx or shows a traceback.
@@ -11,55 +11,35 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import urlsplit
+from typing import Any
 
 from lxml import etree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from samlkit import codec
-from samlkit.events import Event, Sink, emit, http_reporter
-from samlkit.html import auto_post_form
-from samlkit.metadata_xml import sp_metadata
-from samlkit.safexml import UnsafeXML, parse
-from sp import api
+from samlkit.events import Check, Event, Sink, emit, http_reporter
+from samlkit.metadata_xml import sp_metadata, with_encryption_key
+from sp import api, logout, slo, tenant
 from sp.authn_request import Clients
-from sp.mapping import decide
+from sp.bounce import answers_a_waiting_request, same_site_form
+from sp.contract.http import (
+    ACCOUNT_PICKER,
+    BOUNCE_FIELD,
+    BOUNCE_HEADER,
+    BROWSER_COOKIE,
+    REASON_HEADER,
+    SESSION,
+    SESSION_COOKIE,
+    Route,
+)
+from sp.contract.reasons import Reason, Refusal
+from sp.mapping import MappingDecision, decide
 from sp.model import Account, SPConfig, Subscription
 from sp.pages import home_page, logged_out_page, picker_page, refusal_page
-from sp.refusal import Refusal
+from sp.relay_state import local_path
 from sp.store import SPStore
-from sp.validate import Validator, issuers_of
-
-SESSION_COOKIE = "sp_session"
-BOUNCE_FIELD = "SameSiteBounce"  # marks the SP's own re-post of a cross-site Response
-BOUNCE_HEADER = "X-SAML-Bounce"
-BROWSER_COOKIE = "sp_browser"
-
-
-# SAML caps RelayState at 80 bytes (bindings §3.4.3, §3.5.3); deep links get more room here, but
-# not the 64 kB of a request line: the login URL stores it with each outstanding request.
-MAX_RELAY_STATE = 1024
-
-
-def local_path(relay_state: str | None) -> str | None:
-    """RelayState is honoured only as a path on this SP, of at most MAX_RELAY_STATE characters."""
-    if not relay_state:
-        return None
-    if len(relay_state) > MAX_RELAY_STATE:
-        raise Refusal(
-            "relay-state-too-long",
-            f"The RelayState is {len(relay_state)} characters long; at most {MAX_RELAY_STATE} are accepted.",
-        )
-    try:
-        parts = urlsplit(relay_state)
-    except ValueError:  # "//[evil" or "http://[::1": an unclosed IPv6 host; never a local path
-        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a path on this SP.") from None
-    if parts.scheme or parts.netloc or not relay_state.startswith("/") or relay_state.startswith("//"):
-        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a path on this SP.")
-    if "\\" in relay_state or any(ord(c) < 32 for c in relay_state):
-        raise Refusal("relay-state-offsite", f"The RelayState {relay_state!r} is not a plain local path.")
-    return relay_state
+from sp.throttle import ApiThrottle
+from sp.validate import Identity, Validator
 
 
 class SPApp:
@@ -74,6 +54,7 @@ class SPApp:
         self.sink = sink
         self.store = SPStore(state_path)
         self.clients = Clients()
+        self.api_throttle = ApiThrottle()
         self.on_accounts_changed = on_accounts_changed
         self.lock = threading.RLock()
         self.config = config
@@ -86,7 +67,7 @@ class SPApp:
     def close(self) -> None:
         self.store.close()
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN001
+    def __call__(self, environ: dict, start_response):
         return self._wsgi(environ, start_response)
 
     # -- plumbing -------------------------------------------------------------------------
@@ -103,7 +84,7 @@ class SPApp:
             name, value, max_age=max_age, httponly=True, secure=self.secure, samesite=samesite, path="/"
         )
 
-    def _dispatch(self, environ: dict, start_response):  # noqa: ANN001
+    def _dispatch(self, environ: dict, start_response):
         request = Request(environ)
         request.max_content_length = self.config.max_body
         request.max_form_memory_size = self.config.max_body
@@ -112,23 +93,26 @@ class SPApp:
         except Refusal as r:
             response = self.refuse(r)
         except RequestEntityTooLarge:
-            response = self.refuse(Refusal("message-too-large", "The request body is larger than the SP accepts."))
+            response = self.refuse(Refusal(Reason.MESSAGE_TOO_LARGE, "The request body is larger than the SP accepts."))
         except HTTPException as err:
-            response = self.refuse(Refusal("bad-request", err.description or "The request is not valid.", err.code))
-        except Exception as err:  # noqa: BLE001 - last resort: never a 5xx
             response = self.refuse(
-                Refusal("bad-request", f"The request could not be processed ({type(err).__name__}).")
+                Refusal(Reason.BAD_REQUEST, err.description or "The request is not valid.", err.code)
+            )
+        except Exception as err:  # last resort: never a 5xx
+            response = self.refuse(
+                Refusal(Reason.BAD_REQUEST, f"The request could not be processed ({type(err).__name__}).")
             )
         return response(environ, start_response)
 
-    def _verdict(self, *, ok: bool, code: str, message: str, **more: object) -> None:
+    def _verdict(self, *, ok: bool, code: str, message: str, **more: Any) -> None:
         """Tell the sink the SP's decision on a Response (with its checks, login, subscription...)."""
         emit(self.sink, Event(kind="verdict", actor="sp", ok=ok, code=code, message=message, **more))
 
-    def refuse(self, r: Refusal, checks: list[dict] | None = None) -> Response:
+    def refuse(self, r: Refusal, checks: list[Check] | None = None) -> Response:
         resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
-        resp.headers["X-SAML-Reason"] = r.code
+        resp.headers[REASON_HEADER] = r.code
         resp.headers["Cache-Control"] = "no-store"
+        resp.headers.update(r.headers)
         return resp
 
     def _html(self, html: str, status: int = 200) -> Response:
@@ -144,20 +128,22 @@ class SPApp:
             return self._login(request)
         if path.rstrip("/") == c.acs_path.rstrip("/"):
             return self._acs(request)
+        if path.rstrip("/") == c.slo_path.rstrip("/"):
+            return slo.endpoint(self, request)
         routes = {
-            "/": self._home,
-            "/home": self._home,
-            "/whoami": self._whoami,
-            "/fo/pick": self._pick,
-            "/fo/logout.php": self._logout,
-            "/fo/logged-out": lambda r: self._html(logged_out_page()),
-            "/metadata": self._metadata,
-            "/api/2.0/fo/user/": lambda r: api.handle(self, r),
-            "/api/2.0/fo/user": lambda r: api.handle(self, r),
+            Route.ROOT: self._home,
+            Route.HOME: self._home,
+            Route.WHOAMI: self._whoami,
+            Route.PICK: self._pick,
+            Route.LOGOUT: self._logout,
+            Route.LOGGED_OUT: lambda r: self._html(logged_out_page()),
+            Route.METADATA: self._metadata,
+            Route.USER_API: lambda r: api.handle(self, r),
+            Route.USER_API.rstrip("/"): lambda r: api.handle(self, r),
         }
         handler = routes.get(path)
         if handler is None:
-            raise Refusal("not-found", f"There is no page at {path}.", 404)
+            raise Refusal(Reason.NOT_FOUND, f"There is no page at {path}.", 404)
         return handler(request)
 
     def _subscription(self, request: Request) -> Subscription:
@@ -165,7 +151,7 @@ class SPApp:
         sub = self.config.subscription(key)
         if sub is None:
             raise Refusal(
-                "unknown-subscription", f"No subscription has the idm_key {key!r}; check the unique login URL."
+                Reason.UNKNOWN_SUBSCRIPTION, f"No subscription has the idm_key {key!r}; check the unique login URL."
             )
         return sub
 
@@ -178,10 +164,10 @@ class SPApp:
     def _login(self, request: Request) -> Response:
         sub = self._subscription(request)
         if not sub.nds_enabled:
-            raise Refusal("nds-required", "SAML needs the New Data Security Model, which this subscription lacks.")
+            raise Refusal(Reason.NDS_REQUIRED, "SAML needs the New Data Security Model, which this subscription lacks.")
         if not sub.saml_ready:
             raise Refusal(
-                "saml-not-configured", "This subscription has no IdP trust yet (EntityID, certificate, SSO URL)."
+                Reason.SAML_NOT_CONFIGURED, "This subscription has no IdP trust yet (EntityID, certificate, SSO URL)."
             )
         relay = local_path(request.args.get("RelayState"))
         browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
@@ -193,7 +179,7 @@ class SPApp:
                 kind="saml",
                 actor="sp",
                 direction="send",
-                binding="HTTP-Redirect",
+                binding=redirect.binding,
                 url=redirect.location,
                 param="SAMLRequest",
                 value=redirect.saml_request,
@@ -202,7 +188,10 @@ class SPApp:
                 subscription=sub.idm_key,
             ),
         )
-        resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
+        if redirect.form_html:  # the HTTP-POST binding
+            resp = self._html(redirect.form_html)
+        else:
+            resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
         self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
         return resp
 
@@ -210,7 +199,7 @@ class SPApp:
 
     def _acs(self, request: Request) -> Response:
         if request.method != "POST":
-            raise Refusal("bad-request", "The ACS takes a SAMLResponse by HTTP-POST only.", 405)
+            raise Refusal(Reason.BAD_REQUEST, "The ACS takes a SAMLResponse by HTTP-POST only.", 405)
         value = request.form.get("SAMLResponse")
         relay_raw = request.form.get("RelayState")
         if self._needs_same_site_bounce(request, value):
@@ -230,20 +219,10 @@ class SPApp:
         )
         validator: Validator | None = None
         try:
-            relay = local_path(relay_raw)
-            validator, root, assertion = self._verify_trust(value, request)
-            sub = validator.sub
-            identity = validator.finish(root, assertion)
-            if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
-                raise validator.fail("Replay", "replayed", f"The Assertion {identity.assertion_id} was already used.")
-            validator.ok("Replay", "assertion ID not seen before; remembered until it expires")
-            try:
-                decision = decide(sub, identity.name_id, identity.attributes)
-            except Refusal as r:
-                validator.checks.append({"name": "Mapping", "ok": False, "detail": r.message})
-                r.checks = validator.checks
-                raise
-            validator.ok("Mapping", decision.explanation)
+            chosen = tenant.chosen_key(relay_raw)  # "idm_key=KEY": the subscription, not a place to go
+            relay = local_path(relay_raw) if chosen is None else None
+            validator, root, assertion = self._verify_trust(value, request, chosen)
+            decision, saml = self._accept(validator, root, assertion)
         except Refusal as r:
             checks = r.checks if r.checks is not None else (validator.checks if validator else [])
             self._verdict(
@@ -256,73 +235,84 @@ class SPApp:
             )
             return self.refuse(r, checks)
         relay = relay or (validator.request or {}).get("relay_state")
-        identity_text = f"{decision.source} {decision.value}"
         if len(decision.usable) > 1:
-            token = secrets.token_urlsafe(18)
-            browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
-            self.store.put_pick(
-                token,
-                {
-                    "idm_key": sub.idm_key,
-                    "logins": [a.login for a in decision.usable],
-                    "browser": browser,
-                    "relay": relay,
-                    "identity": identity_text,
-                },
-                600,
-            )
-            self._verdict(
-                ok=True,
-                code="account-picker",
-                message=f"{decision.explanation}: the user picks an account",
-                checks=validator.checks,
-                subscription=sub.idm_key,
-            )
-            resp = Response(status=303, headers={"Location": f"/fo/pick?t={token}"})
-            self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
-            return resp
+            return self._offer_accounts(request, validator, decision, relay, saml)
         account = decision.usable[0]
         self._verdict(
             ok=True,
-            code="session",
+            code=SESSION,
             message=f"Session opened for {account.login}",
             checks=validator.checks,
             login=account.login,
+            subscription=validator.sub.idm_key,
+        )
+        identity_text = f"{decision.source} {decision.value}"
+        return self._open_session(validator.sub, account, identity_text, relay or Route.HOME, saml)
+
+    def _accept(
+        self, validator: Validator, root: etree._Element, assertion: etree._Element
+    ) -> tuple[MappingDecision, dict]:
+        """The rest of the checks on a trusted Response, the replay cache, then the account mapping;
+        with the mapping, what Single Logout needs to name the session (NameID, SessionIndex)."""
+        sub = validator.sub
+        identity = validator.finish(root, assertion)
+        if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
+            raise validator.fail("Replay", Reason.REPLAYED, f"The Assertion {identity.assertion_id} was already used.")
+        validator.ok("Replay", "assertion ID not seen before; remembered until it expires")
+        try:
+            decision = decide(sub, identity.name_id, identity.attributes)
+        except Refusal as r:
+            validator.checks.append(Check("Mapping", False, r.message))
+            r.checks = validator.checks
+            raise
+        validator.ok("Mapping", decision.explanation)
+        return decision, _saml_session(identity)
+
+    def _offer_accounts(
+        self, request: Request, validator: Validator, decision: MappingDecision, relay: str | None, saml: dict
+    ) -> Response:
+        """Two or more accounts match: the user picks one on the SP's picker page."""
+        sub = validator.sub
+        token = secrets.token_urlsafe(18)
+        browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
+        pick = {
+            "idm_key": sub.idm_key,
+            "logins": [a.login for a in decision.usable],
+            "browser": browser,
+            "relay": relay,
+            "identity": f"{decision.source} {decision.value}",
+            "saml": saml,
+        }
+        self.store.put_pick(token, pick, 600)
+        self._verdict(
+            ok=True,
+            code=ACCOUNT_PICKER,
+            message=f"{decision.explanation}: the user picks an account",
+            checks=validator.checks,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, identity_text, relay or "/home")
+        resp = Response(status=303, headers={"Location": f"{Route.PICK}?t={token}"})
+        self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
+        return resp
 
     def _needs_same_site_bounce(self, request: Request, value: str | None) -> bool:
-        """Does this POST answer one of our requests, but arrive without the browser's cookie?
-
-        A real IdP sits on another site: its form posts to the ACS cross-site, and the browser
-        keeps SameSite=Lax cookies out of that POST, so the Response could not be bound to the
-        browser that sent the request (on http the cookie cannot be SameSite=None). Posting the
-        same fields again from a page of the SP itself makes it a same-site POST that carries the
-        cookie. Nothing is trusted here: the bounced POST is validated like any other.
-        """
         if not value or request.cookies.get(BROWSER_COOKIE) or request.form.get(BOUNCE_FIELD):
             return False
-        try:
-            root = parse(codec.decode_post(value, self.config.max_body), self.config.max_body)
-        except (codec.DecodeError, UnsafeXML):
-            return False  # the normal path refuses it with its precise reason
-        ids = [root.get("InResponseTo"), *root.xpath(".//@InResponseTo")[:4]]
-        return any(self.store.peek_request(i) for i in ids if i)
+        return answers_a_waiting_request(value, self.config.max_body, self.store.peek_request)
 
     def _same_site_bounce(self, value: str, relay_state: str | None) -> Response:
-        fields = {"SAMLResponse": value, BOUNCE_FIELD: "1"}
-        if relay_state is not None:
-            fields["RelayState"] = relay_state
-        resp = self._html(auto_post_form(self.config.acs_path, fields, actor="Vendor SP"))
+        resp = self._html(same_site_form(self.config.acs_path, value, relay_state))
         resp.headers[BOUNCE_HEADER] = "same-site"
         return resp
 
-    def _verify_trust(self, value: str | None, request: Request) -> tuple[Validator, etree._Element, etree._Element]:
+    def _verify_trust(
+        self, value: str | None, request: Request, chosen: str | None = None
+    ) -> tuple[Validator, etree._Element, etree._Element]:
         """Read the Response and find the subscription whose trust its signatures satisfy.
 
         Several subscriptions may trust the same IdP EntityID (one IdP, two onboardings). A
-        solicited Response belongs to the subscription that sent the request; otherwise each
+        solicited Response belongs to the subscription that sent the request, an IdP-initiated one
+        to the subscription its RelayState `idm_key=KEY` chose (`sp.tenant`); otherwise each
         candidate's certificate is tried in turn and the first whose signature verifies wins.
         When none does, the refusal is the first candidate's.
         """
@@ -340,49 +330,24 @@ class SPApp:
         )
         root = reader.read(value)
         try:
-            candidates = self._candidates(config, root)
+            found = tenant.candidates(config, root, self.store.peek_request, chosen)
         except Refusal as r:
             raise reader.fail("Trust", r.code, r.message) from None
         refusals: list[Refusal] = []
-        for sub in candidates:
+        for sub in found.subscriptions:
             validator = reader.for_subscription(sub)
+            if found.note:
+                validator.ok("Subscription", found.note)
             try:
                 return validator, root, validator.check_trust(root)
             except Refusal as r:
                 r.subscription = sub.idm_key
                 refusals.append(r)
-        raise refusals[0]  # _candidates never returns an empty list
+        raise refusals[0]  # tenant.candidates never returns an empty list
 
-    def _candidates(self, config: SPConfig, root: etree._Element) -> list[Subscription]:
-        """The subscriptions that trust the Issuer of this Response, before any trust is given."""
-        issuers = issuers_of(root)
-        matching = [s for s in config.subscriptions if s.idp_entity_id and s.idp_entity_id in issuers]
-        ready = [s for s in matching if s.saml_ready]
-        if not ready:
-            shown = ", ".join(sorted(repr(i) for i in issuers)) or "none"
-            if any(not s.nds_enabled for s in matching):
-                raise Refusal(
-                    "nds-required",
-                    f"The subscription that trusts {shown} lacks the New Data Security Model, which SAML needs.",
-                )
-            if matching:
-                raise Refusal(
-                    "saml-not-configured",
-                    f"The subscription that trusts {shown} has no complete IdP trust (certificate, SSO URL).",
-                )
-            raise Refusal("issuer-mismatch", f"No subscription trusts the Issuer of this Response ({shown}).")
-        if len(ready) > 1:
-            # Some IdPs put InResponseTo only in the SubjectConfirmationData: look there too. This
-            # only orders the candidates; each must still pass every check of its own trust.
-            found = root.xpath(".//@InResponseTo")
-            for irt in [root.get("InResponseTo"), *found]:
-                req = self.store.peek_request(irt) if irt else None
-                if req:
-                    ready = [s for s in ready if s.idm_key == req["idm_key"]] or ready
-                    break
-        return ready
-
-    def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
+    def _open_session(
+        self, sub: Subscription, account: Account, identity: str, target: str, saml: dict | None = None
+    ) -> Response:
         token = secrets.token_urlsafe(32)
         self.store.put_session(
             token,
@@ -394,6 +359,7 @@ class SPApp:
                 "role": account.role,
                 "scope": account.scope,
                 "identity": identity,
+                **(saml or {}),
             },
             self.config.session_lifetime,
         )
@@ -406,11 +372,11 @@ class SPApp:
         pick = self.store.get_pick(token)
         if pick is None or pick.get("browser") != request.cookies.get(BROWSER_COOKIE):
             raise Refusal(
-                "pick-expired", "This account choice has expired or belongs to another browser; sign in again."
+                Reason.PICK_EXPIRED, "This account choice has expired or belongs to another browser; sign in again."
             )
         sub = self.config.subscription(pick["idm_key"])
         if sub is None:
-            raise Refusal("pick-expired", "The subscription is gone; sign in again.")
+            raise Refusal(Reason.PICK_EXPIRED, "The subscription is gone; sign in again.")
         accounts = [a for a in sub.accounts if a.login in pick["logins"] and a.saml_enabled and a.active]
         if request.method == "GET":
             return self._html(
@@ -419,16 +385,16 @@ class SPApp:
         chosen = request.form.get("login", "")
         account = next((a for a in accounts if a.login == chosen), None)
         if account is None:
-            raise Refusal("bad-request", f"{chosen!r} is not one of the accounts offered.")
+            raise Refusal(Reason.BAD_REQUEST, f"{chosen!r} is not one of the accounts offered.")
         self.store.end_pick(token)
         self._verdict(
             ok=True,
-            code="session",
+            code=SESSION,
             message=f"Session opened for {account.login} (picked)",
             login=account.login,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, pick["identity"], pick.get("relay") or "/home")
+        return self._open_session(sub, account, pick["identity"], pick.get("relay") or Route.HOME, pick.get("saml"))
 
     # -- session pages --------------------------------------------------------------------
 
@@ -451,25 +417,25 @@ class SPApp:
         return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     def _logout(self, request: Request) -> Response:
-        token = request.cookies.get(SESSION_COOKIE)
-        session = self.store.get_session(token) if token else None
-        if token:
-            self.store.end_session(token)
-        sub = self.config.subscription(session["subscription"]) if session else None
-        target = sub.exit_url if sub and sub.exit_url else "/fo/logged-out"
-        resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
-        resp.delete_cookie(SESSION_COOKIE, path="/")
-        return resp
+        return logout.handle(
+            self, request, single_logout=lambda session, sub: slo.start_logout(self, request, session, sub)
+        )
 
     def _metadata(self, request: Request) -> Response:
         key = request.args.get("idm_key")
         sub = self.config.subscription(key) if key else None
         if key and sub is None:
-            raise Refusal("unknown-subscription", f"No subscription has the idm_key {key!r}.")
-        if sub is not None and sub.saml_ready:
-            xml = self.clients.metadata(self.config, sub)
-        else:
-            xml = sp_metadata(entity_id=self.config.entity_id, acs_url=self.config.acs_url)
+            raise Refusal(Reason.UNKNOWN_SUBSCRIPTION, f"No subscription has the idm_key {key!r}.")
+        c = self.config
+        xml = sp_metadata(
+            entity_id=c.entity_id,
+            acs_url=c.acs_url,
+            cert_pem=c.cert_pem or None,
+            slo_url=c.slo_url if c.key_pem else "",
+            authn_requests_signed=bool(sub and sub.sign_authn_requests and c.key_pem),
+        )
+        if sub is not None and sub.encryption_cert_pem and sub.assertion_encryption != "plain":
+            xml = with_encryption_key(xml, sub.encryption_cert_pem)
         return Response(xml, mimetype="application/samlmetadata+xml")
 
     # -- accounts (the user API changes them) ----------------------------------------------
@@ -481,6 +447,15 @@ class SPApp:
             config = self.config
         if self.on_accounts_changed:
             self.on_accounts_changed(config)
+
+
+def _saml_session(identity: Identity) -> dict:
+    """What Single Logout needs to name this session to the IdP."""
+    return {
+        "name_id": identity.name_id,
+        "name_id_format": identity.name_id_format,
+        "session_index": identity.session_index,
+    }
 
 
 def create_sp_app(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from samlkit.events import Check
 from samlkit.html import esc, page
+from sp.contract.http import Route
 
 ACTOR = "Vendor SP"
 
 
-def refusal_page(code: str, message: str, checks: list[dict] | None = None) -> str:
+def refusal_page(code: str, message: str, checks: list[Check] | None = None) -> str:
     rows = ""
     if checks:
         rows = (
             "<h2>Checks</h2><table><tr><th>check</th><th>result</th><th>detail</th></tr>"
             + "".join(
-                f"<tr><td>{esc(c['name'])}</td><td>{'✔' if c['ok'] else '✘'}</td><td>{esc(c['detail'])}</td></tr>"
+                f"<tr><td>{esc(c.name)}</td><td>{'✔' if c.ok else '✘'}</td><td>{esc(c.detail)}</td></tr>"
                 for c in checks
             )
             + "</table>"
@@ -34,7 +36,7 @@ def home_page(session: dict | None, subscriptions: list[tuple[str, str, str]]) -
             f"<table><tr><th>Role</th><td>{esc(session.get('role', ''))}</td></tr>"
             f"<tr><th>Scope</th><td>{esc(scope)}</td></tr>"
             f"<tr><th>Identity</th><td>{esc(session.get('identity', ''))}</td></tr></table>"
-            '<p><a id="logout" href="/fo/logout.php">Log out</a></p>'
+            f'<p><a id="logout" href="{Route.LOGOUT}">Log out</a></p>'
         )
         return page("Home", body, actor=ACTOR)
     links = "".join(
@@ -53,11 +55,12 @@ def picker_page(token: str, value: str, accounts: list[dict]) -> str:
     )
     body = (
         f"<p>{esc(value)} has more than one account in this subscription. Pick the one to use.</p>"
-        f'<form method="post" action="/fo/pick"><input type="hidden" name="t" value="{esc(token)}">'
+        f'<form method="post" action="{Route.PICK}"><input type="hidden" name="t" value="{esc(token)}">'
         f'<fieldset><legend>Accounts</legend>{options}</fieldset><button type="submit">Continue</button></form>'
     )
     return page("Choose an account", body, actor=ACTOR)
 
 
-def logged_out_page() -> str:
-    return page("Logged out", '<p>You are logged out.</p><p><a href="/">Home</a></p>', actor=ACTOR)
+def logged_out_page(note: str = "") -> str:
+    why = f'<p id="slo-note">{esc(note)}</p>' if note else ""
+    return page("Logged out", f'<p>You are logged out.</p>{why}<p><a href="/">Home</a></p>', actor=ACTOR)

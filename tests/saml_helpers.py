@@ -45,6 +45,8 @@ class Keys:
     idp: KeyPair  # the IdP's signing key, trusted by the default subscription
     foreign: KeyPair  # an attacker's key: its certificate travels in KeyInfo, never trusted
     ec: KeyPair  # an EC P-256 key for the ECDSA paths
+    sp: KeyPair  # the SP's signing key (signed AuthnRequests, Single Logout)
+    sp_encryption: KeyPair  # the default subscription's encryption key pair (EncryptedAssertion)
 
 
 @functools.cache
@@ -54,6 +56,8 @@ def keys() -> Keys:
         idp=make_keypair("idp.test"),
         foreign=make_keypair("evil.test"),
         ec=make_keypair("ec-idp.test", kind="ec"),
+        sp=make_keypair("sp.test"),
+        sp_encryption=make_keypair("sp-encryption.test"),
     )
 
 
@@ -302,6 +306,10 @@ class Browser:
     def whoami(self) -> tuple[int, dict]:
         r = self.sp.get("/whoami")
         return r.status_code, r.get_json()
+
+    def log_out(self) -> TestResponse:
+        """The tester clicks the app's own "Log out" link: the browser sends Sec-Fetch-Site."""
+        return self.sp.get("/fo/logout.php", headers={"Sec-Fetch-Site": "same-origin"})
 
     # -- IdP side -----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ It does what a person with a browser would do, over real HTTP, and tags its requ
 
 from __future__ import annotations
 
+import http.client
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -14,7 +15,11 @@ import pyotp
 import requests
 from lxml import html as lxml_html
 
+from harness.core.browser_transport import Transport, loopback_cas
+from sp.contract import REASON_HEADER
+
 MAX_HOPS = 25
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass
@@ -26,7 +31,7 @@ class Page:
 
     @property
     def reason_code(self) -> str:
-        return self.headers.get("X-SAML-Reason", "")
+        return self.headers.get(REASON_HEADER, "")
 
 
 @dataclass
@@ -53,40 +58,70 @@ class _Session(requests.Session):
     Other hosts (an external SP in the battery) keep the environment's settings.
     """
 
-    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201 - requests' API
-        self.trust_env = urlsplit(url).hostname not in LOOPBACK
+    def request(self, method, url, *args, **kwargs):  # requests' API
+        parts = urlsplit(url)
+        self.trust_env = parts.hostname not in LOOPBACK
+        if not self.trust_env and parts.scheme == "https" and self.verify is True and "verify" not in kwargs:
+            cas = loopback_cas()  # the harness's own servers over HTTPS: their local CA
+            if cas:
+                kwargs["verify"] = cas[-1]
         return super().request(method, url, *args, **kwargs)
 
 
 class ScriptedBrowser:
-    def __init__(self, credentials: Credentials | None = None, *, flow_id: str | None = None, timeout: float = 30):
+    """One browser: its own cookie jar and its own connections (kept alive, one per host).
+
+    `ca_file` is the CA bundle that https servers are verified against (the workspace's local
+    CA for the harness's own servers over HTTPS); None: the system's.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        flow_id: str | None = None,
+        timeout: float = 30,
+        ca_file: str | None = None,
+    ):
         self.flow_id = flow_id or uuid.uuid4().hex[:12]
         self.credentials = credentials
         self.timeout = timeout
         self.session = _Session()
+        if ca_file:
+            self.session.verify = ca_file
+        # Loopback hosts (the harness's own servers) go over plain http.client connections;
+        # the session (requests) serves other hosts, and callers that use it directly.
+        self._loopback = Transport(self.session, timeout)
         self.session.headers["X-Harness-Flow"] = self.flow_id
         self.session.headers["User-Agent"] = "saml-harness scripted browser"
         self.history: list[Page] = []
 
     def close(self) -> None:
+        self._loopback.close()
         self.session.close()
 
     def get(self, url: str) -> Page:
         return self._go("GET", url, None)
 
+    def navigate(self, url: str) -> Page:
+        """The tester opens `url` themselves (typed, a bookmark): as a real browser does, the
+        request says so (`Sec-Fetch-Site: none`), which the SP's logout requires of a GET."""
+        return self._go("GET", url, None, headers={"Sec-Fetch-Site": "none"})
+
     def post(self, url: str, data: dict[str, str]) -> Page:
         return self._go("POST", url, data)
 
-    def _go(self, method: str, url: str, data: dict[str, str] | None) -> Page:
+    def submit(self, page: Page) -> Page:
+        """Go on from a page where the flow stopped (a login form reached without credentials, say)."""
+        nxt = self._next_form(page)
+        return page if nxt is None else self.post(*nxt)
+
+    def _go(self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None) -> Page:
         for _ in range(MAX_HOPS):
-            try:
-                r = self.session.request(method, url, data=data, allow_redirects=False, timeout=self.timeout)
-            except requests.RequestException as err:
-                raise BrowserError(f"{method} {url} failed: {err}") from err
-            page = Page(url=url, status=r.status_code, text=r.text, headers=dict(r.headers))
+            page = self._fetch(method, url, data, headers)
             self.history.append(page)
-            if r.is_redirect and "Location" in r.headers:
-                url, method, data = urljoin(url, r.headers["Location"]), "GET", None
+            if page.status in _REDIRECTS and "Location" in page.headers:
+                url, method, data, headers = urljoin(url, page.headers["Location"]), "GET", None, None
                 continue
             nxt = self._next_form(page)
             if nxt is None:
@@ -94,9 +129,21 @@ class ScriptedBrowser:
             method, url, data = "POST", nxt[0], nxt[1]
         raise BrowserError(f"more than {MAX_HOPS} hops: the flow is looping")
 
+    def _fetch(self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None) -> Page:
+        try:
+            if urlsplit(url).hostname in LOOPBACK:
+                r = self._loopback.request(method, url, data, headers)
+                return Page(url=url, status=r.status, text=r.text, headers=r.headers)
+            resp = self.session.request(
+                method, url, data=data, headers=headers, allow_redirects=False, timeout=self.timeout
+            )
+        except (requests.RequestException, OSError, http.client.HTTPException, ValueError) as err:
+            raise BrowserError(f"{method} {url} failed: {err}") from err
+        return Page(url=url, status=resp.status_code, text=resp.text, headers=dict(resp.headers))
+
     def _next_form(self, page: Page) -> tuple[str, dict[str, str]] | None:
         """What a person would submit next on this page, if anything."""
-        if "<form" not in page.text or page.status >= 400 and "password" not in page.text:
+        if "<form" not in page.text or (page.status >= 400 and "password" not in page.text):
             return None
         try:
             doc = lxml_html.fromstring(page.text)

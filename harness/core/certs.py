@@ -326,12 +326,13 @@ def _paths(directory: Path, name: str) -> tuple[Path, Path]:
     return directory / f"{name}.key.pem", directory / f"{name}.crt.pem"
 
 
-def save_keypair(kp: KeyPair, directory: Path, name: str) -> tuple[Path, Path]:
-    """Write NAME.key.pem (owner-only, 0600) and NAME.crt.pem; return their paths."""
+def save_keypair(kp: KeyPair, directory: Path, name: str, *, cert_mode: int = 0o644) -> tuple[Path, Path]:
+    """Write NAME.key.pem (owner-only, 0600) and NAME.crt.pem (`cert_mode`: public outside a
+    workspace, owner-only inside one); return their paths."""
     key_path, cert_path = _paths(directory, name)
-    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(key_path, kp.key_pem, 0o600)
-    atomic_write(cert_path, kp.cert_pem, 0o644)
+    atomic_write(cert_path, kp.cert_pem, cert_mode)
     return key_path, cert_path
 
 

@@ -39,3 +39,35 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_tree(directory: Path) -> None:
+    """Owner-only: `directory` and everything in it (a workspace holds passwords, TOTP secrets,
+    session tokens and private keys). Symlinks are left alone, never followed."""
+    directory = Path(directory)
+    _chmod(str(directory), PRIVATE_DIR)
+    for root, dirs, files in os.walk(directory):
+        for d in dirs:
+            _chmod(os.path.join(root, d), PRIVATE_DIR)
+        for f in files:
+            _chmod(os.path.join(root, f), PRIVATE_FILE)
+
+
+def _chmod(path: str, mode: int) -> None:
+    if os.path.islink(path):
+        return
+    try:
+        os.chmod(path, mode)
+    except FileNotFoundError:
+        pass  # removed meanwhile (a temp file of another reader)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty and owner-only if it is missing, so SQLite (which gives its -wal and
+    -shm files the database's mode) and any other writer start from 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    os.close(fd)

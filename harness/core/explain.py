@@ -10,27 +10,19 @@ says so.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 
+from harness.core import dsig_recompute
 from harness.core.certs import colon_fp
+from harness.core.dsig_recompute import C14N_10, C14N_10_COMMENTS, C14N_11, C14N_11_COMMENTS
 from harness.core.trace import SignatureInfo
 from samlkit import codec, ns, xmldsig
 from samlkit.safexml import ids_of
-
-C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-C14N_10_COMMENTS = C14N_10 + "#WithComments"
-C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
-C14N_11_COMMENTS = C14N_11 + "#WithComments"
-EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 TRANSFORM_NAMES = {
     ns.TRANSFORM_ENVELOPED: "enveloped",
@@ -71,6 +63,7 @@ class _Cert:
     cert: x509.Certificate | None
     sha256: str
     subject: str | None
+    pem_text: bool = False  # KeyInfo held base64 of the PEM text, not of the DER
 
     @property
     def pem(self) -> bytes | None:
@@ -221,20 +214,24 @@ def _explain_one(
             info.digest_ok = _b64_or_none(info.digest_stated) == computed
         if len(refs) > 1:
             notes.append(f"It has {len(refs)} References; the SP accepts exactly one.")
-        if parent is not None and info.reference_uri != "#" + info.element_id:
-            notes.append(
-                f"It sits in the {el} but covers {info.reference_uri or 'the whole document'!r}, "
-                f"so it does not protect the {el} it is in (a signature-wrapping sign; the SP refuses this)."
-            )
+        notes.extend(_coverage_notes(ref, parent, el, info.element_id))
     else:
         notes.append(f"The Signature on the {el} has no Reference, so it protects nothing.")
+    if keyinfo is not None and keyinfo.pem_text:
+        notes.append(
+            "KeyInfo carries the certificate as base64 of its PEM text instead of base64 of its DER, "
+            f"which XML signature software does not read; decoded, it is {keyinfo.label()}."
+        )
 
-    problem = ""
-    if trusted is not None:
-        info.value_ok, problem = _verify(parent, trusted.pem)
+    problem = value_reason = ""
+    if trusted is not None and trusted.cert is not None:
+        info.value_ok, value_reason = dsig_recompute.verify_value(sig, trusted.cert)
+        sp_ok, problem = _verify(parent, trusted.pem)  # the SP's own strict check, for its words
+        if sp_ok:
+            problem = ""
     signed_by_keyinfo = None
-    if info.value_ok is False and keyinfo is not None and info.cert_matches is False:
-        signed_by_keyinfo, _ = _verify(parent, keyinfo.pem)
+    if info.value_ok is False and keyinfo is not None and keyinfo.cert is not None and info.cert_matches is False:
+        signed_by_keyinfo, _ = dsig_recompute.verify_value(sig, keyinfo.cert)
 
     info.verdict = _verdict(
         info,
@@ -243,6 +240,7 @@ def _explain_one(
         digest_reason=digest_reason,
         notes=notes,
         problem=problem,
+        value_reason=value_reason,
         keyinfo=keyinfo,
         trusted=trusted,
         trusted_unreadable=trusted_unreadable,
@@ -250,6 +248,23 @@ def _explain_one(
         weak=sig_uri in ns.WEAK_ALGS or digest_uri in ns.WEAK_ALGS,
     )
     return info
+
+
+def _coverage_notes(ref: etree._Element, parent: etree._Element | None, el: str, element_id: str) -> list[str]:
+    """What the Reference covers, when it is not the element the Signature sits in (by its ID)."""
+    uri = ref.get("URI")
+    if parent is None or uri == "#" + element_id:
+        return []
+    if uri is not None and uri == "":
+        whole = "which is this " + el if parent.getparent() is None else f"the {el} included"
+        return [
+            f"Its Reference URI is empty: it covers the whole document, {whole}. The SP accepts only a "
+            f"Reference to the signed element's own ID (#{element_id or 'ID'}), so it refuses this form."
+        ]
+    return [
+        f"It sits in the {el} but covers {uri or 'nothing named'!r}, "
+        f"so it does not protect the {el} it is in (a signature-wrapping sign; the SP refuses this)."
+    ]
 
 
 def _text(el: etree._Element | None) -> str:
@@ -279,87 +294,44 @@ def _compute_digest(
 ) -> tuple[etree._Element | None, bytes | None, str]:
     """(referenced element, digest, why not computed)."""
     uri = ref.get("URI")
-    if not uri:
-        return None, None, "the Reference covers the whole document, which the harness does not recompute"
-    if not uri.startswith("#") or uri.startswith("#xpointer("):
+    if uri is None:
+        return None, None, "the Reference has no URI, so what it covers is up to the application"
+    if uri == "":
+        target = sig.getroottree().getroot()
+    elif not uri.startswith("#") or uri.startswith("#xpointer("):
         return None, None, f"the Reference URI {uri!r} is not a reference to an element ID"
-    ident = uri[1:]
-    found = ids.get(ident, [])
-    if not found:
-        return None, None, f"no element in the message has the ID {ident!r}"
-    if len(found) > 1:
-        return (
-            None,
-            None,
-            f"the ID {ident!r} occurs {len(found)} times, so it is ambiguous which element is signed "
-            "(a signature-wrapping sign)",
-        )
-    target = found[0]
-    hash_name = DIGEST_NAMES.get(digest_uri or "")
+    else:
+        ident = uri[1:]
+        found = ids.get(ident, [])
+        if not found:
+            return None, None, f"no element in the message has the ID {ident!r}"
+        if len(found) > 1:
+            return (
+                None,
+                None,
+                f"the ID {ident!r} occurs {len(found)} times, so it is ambiguous which element is signed "
+                "(a signature-wrapping sign)",
+            )
+        target = found[0]
+    hash_name = dsig_recompute.DIGESTS.get(digest_uri or "")
     if hash_name is None:
         return target, None, f"the digest algorithm {digest_uri!r} is not one the harness knows"
-
-    enveloped = False
-    exclusive, prefixes = False, None  # XMLDSig's default: inclusive c14n 1.0
-    for algorithm, transform in transforms:
-        if algorithm == ns.TRANSFORM_ENVELOPED:
-            enveloped = True
-        elif algorithm in (ns.C14N_EXC, ns.C14N_EXC_COMMENTS):
-            exclusive = True
-            inclusive = transform.find(ns.q(EXC_C14N_NS, "InclusiveNamespaces"))
-            prefixes = (inclusive.get("PrefixList") or "").split() if inclusive is not None else None
-        elif algorithm in (C14N_10, C14N_10_COMMENTS):
-            exclusive, prefixes = False, None
-        else:
-            name = short_name(algorithm, TRANSFORM_NAMES) or "(none named)"
-            return target, None, f"it uses the transform {name}, which the harness does not recompute"
-
-    # Copy with every namespace in scope declared above it, so InclusiveNamespaces still finds
-    # prefixes declared on ancestors; the message itself is never touched.
-    holder = etree.Element("holder", nsmap=dict(target.nsmap))
-    clone = copy.deepcopy(target)
-    holder.append(clone)
-    if enveloped:
-        path = _path_from(target, sig)
-        if path is not None:
-            node = clone
-            for index in path:
-                node = node[index]
-            _remove_keep_tail(node)
-    # A bare-name reference ("#id") drops comments, whatever the c14n variant says.
-    octets = etree.tostring(
-        clone, method="c14n", exclusive=exclusive, with_comments=False, inclusive_ns_prefixes=prefixes
-    )
-    return target, hashlib.new(hash_name, octets).digest(), ""
-
-
-def _path_from(ancestor: etree._Element, node: etree._Element) -> list[int] | None:
-    path = []
-    while node is not ancestor:
-        parent = node.getparent()
-        if parent is None:
-            return None  # the signature is outside the signed element: nothing to remove
-        path.append(parent.index(node))
-        node = parent
-    return path[::-1] if path else None
-
-
-def _remove_keep_tail(node: etree._Element) -> None:
-    parent = node.getparent()
-    if parent is None:
-        return
-    if node.tail:
-        prev = node.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + node.tail
-        else:
-            parent.text = (parent.text or "") + node.tail
-    parent.remove(node)
+    octets, why = dsig_recompute.referenced_octets(sig, None if uri == "" else target, transforms)
+    if octets is None:
+        return target, None, why
+    return target, dsig_recompute.digest(hash_name, octets), ""
 
 
 def _keyinfo_cert(sig: etree._Element) -> _Cert | None:
     der = xmldsig.keyinfo_cert_der(sig)
-    return _cert_from_der(der) if der is not None else None
+    if der is None:
+        return None
+    if der.lstrip().startswith(b"-----BEGIN"):  # base64 of a PEM (some ADFS set-ups): say what it is
+        found = load_certificate(der)
+        if found is not None:
+            found.pem_text = True
+            return found
+    return _cert_from_der(der)
 
 
 def _verify(element: etree._Element | None, cert_pem: bytes | None) -> tuple[bool, str]:
@@ -382,12 +354,14 @@ def _verdict(
     digest_reason: str,
     notes: list[str],
     problem: str,
+    value_reason: str,
     keyinfo: _Cert | None,
     trusted: _Cert | None,
     trusted_unreadable: bool,
     signed_by_keyinfo: bool | None,
     weak: bool,
 ) -> str:
+    """Digest and value are stated separately and exactly; then what the SP makes of it."""
     sentences: list[str] = []
     if info.digest_ok is False:
         sentences.append(f"Digest mismatch: the {target_name} was changed after it was signed.")
@@ -406,37 +380,47 @@ def _verdict(
         text = "No trusted certificate was given, so the signature value was not checked"
         sentences.append(text + (f"; KeyInfo carries {keyinfo.label()}." if keyinfo else "."))
     elif info.value_ok:
-        if not notes:
-            sentences = ["The signature verifies with the trusted certificate."]
-        else:
-            sentences.append("The signature value verifies with the trusted certificate.")
-        if keyinfo is not None and info.cert_matches is False:
-            sentences.append(f"KeyInfo carries a different certificate, {keyinfo.label()}, which the SP ignores.")
-    elif keyinfo is not None and info.cert_matches is False and info.digest_ok is not False:
+        sentences.extend(_value_holds(info, notes, problem, keyinfo))
+    elif info.value_ok is None:
+        sentences.append(f"The signature value was not checked: {value_reason}.")
+        if problem:
+            sentences.append(f"The SP refuses it: {problem}.")
+    elif keyinfo is not None and info.cert_matches is False:
         verb = "is signed by" if signed_by_keyinfo else "names"
         sentences.append(
-            f"The {el} {verb} {keyinfo.label()}, but this subscription trusts {trusted.label()}. "
+            f"The {el} {verb} {keyinfo.label()}, but this subscription trusts {trusted.label()}: "
+            "the signature value does not verify with the trusted certificate. "
             "Update the certificate in the questionnaire, or switch the IdP back to its old key."
         )
-    elif info.digest_ok is False:
-        if keyinfo is not None and info.cert_matches is False:
-            sentences.append(f"It also names {keyinfo.label()}, while this subscription trusts {trusted.label()}.")
-    elif info.digest_ok and problem == "the signature does not verify with the trusted certificate":
+    else:
         why = (
-            "the SignedInfo was altered after signing"
+            "the SignedInfo was altered after signing (or the key that signed it is not this certificate's)"
             if info.cert_matches
             else "the SignedInfo was altered, or the signature was made with a key other than the trusted one"
         )
-        sentences.append(
-            f"The digest matches, but the signature value does not verify with the trusted certificate: {why}."
-        )
-    elif problem:
-        sentences.append(f"The signature does not count: {problem}.")
-    else:
-        sentences.append("The signature does not verify with the trusted certificate.")
+        sentences.append(f"The signature value does not verify with the trusted certificate: {why}.")
     if weak:
         sentences.append("It uses SHA-1, which the SP refuses.")
     return " ".join(sentences)
+
+
+def _value_holds(info: SignatureInfo, notes: list[str], problem: str, keyinfo: _Cert | None) -> list[str]:
+    if info.digest_ok and not notes and not problem:
+        out = ["The signature verifies with the trusted certificate."]
+    elif info.digest_ok is False:
+        out = [
+            "The signature value verifies with the trusted certificate: the SignedInfo is intact, "
+            "only the signed content changed."
+        ]
+    elif info.digest_ok:
+        out = ["The digest matches and the signature value verifies with the trusted certificate."]
+    else:
+        out = ["The signature value verifies with the trusted certificate."]
+    if problem and (info.digest_ok is not False):
+        out.append(f"The SP refuses it: {problem}.")
+    if keyinfo is not None and info.cert_matches is False:
+        out.append(f"KeyInfo carries a different certificate, {keyinfo.label()}, which the SP ignores.")
+    return out
 
 
 # -- the HTTP-Redirect query-string signature --------------------------------------------------
@@ -481,7 +465,7 @@ def explain_redirect_signature(
         info.value_ok = False
         info.verdict = f"The query string is signed with {sig_alg!r}, an algorithm the SP does not accept."
         return info
-    ok = raw is not None and _verify_raw(trusted.cert, key_type, _HASHES[hash_name](), raw, signed_query)
+    ok = raw is not None and dsig_recompute.verify_raw(trusted.cert, key_type, _HASHES[hash_name](), raw, signed_query)
     info.value_ok = ok
     if ok:
         info.verdict = "The query-string signature verifies with the trusted certificate."
@@ -493,20 +477,3 @@ def explain_redirect_signature(
     if weak:
         info.verdict += " It uses SHA-1, which the SP refuses."
     return info
-
-
-def _verify_raw(cert: x509.Certificate, key_type: str, algorithm, raw: bytes, data: bytes) -> bool:
-    try:
-        key = cert.public_key()
-        if key_type == "rsa" and isinstance(key, rsa.RSAPublicKey):
-            key.verify(raw, data, padding.PKCS1v15(), algorithm)
-            return True
-        if key_type == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
-            size = (key.curve.key_size + 7) // 8
-            if len(raw) == 2 * size:  # XML DSig style r||s
-                raw = encode_dss_signature(int.from_bytes(raw[:size], "big"), int.from_bytes(raw[size:], "big"))
-            key.verify(raw, data, ec.ECDSA(algorithm))
-            return True
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return False

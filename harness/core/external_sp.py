@@ -1,8 +1,12 @@
 """Let the mock IdP serve an external SP, from that SP's SAML metadata.
 
 The metadata gives the SP's entityID and its HTTP-POST AssertionConsumerService; a NameIDFormat
-it asks for picks the NameID the mock IdP sends (an email address for emailAddress). External
+it asks for picks the NameID the mock IdP sends (an email address for emailAddress). Its
+SingleLogoutService, signing certificate and AuthnRequestsSigned set up Single Logout and the
+check of signed AuthnRequests. External
 SPs vary in what they insist on, so by default both the Response and the Assertion are signed.
+An SP that publishes a `KeyDescriptor use="encryption"` gets its Assertions encrypted to that
+certificate, with the first data and key algorithms it lists that the mock IdP can use.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
+from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role, post_acs
 from harness.core.workspace import IdPForSP, Workspace
-from samlkit import ns
+from samlkit import ns, xmlenc
 
 _FORMATS = {v: k for k, v in ns.NAMEID_FORMATS.items()}
 _SOURCE = {"emailAddress": "email", "unspecified": "username", "persistent": "username", "transient": "username"}
@@ -29,30 +33,45 @@ def idp_for_sp_from_metadata(
     """An IdPForSP (how the mock IdP answers that SP) from SP metadata; `overrides` set any field."""
     try:
         role = pick_role(parse_metadata(load_source(source)), "sp", entity_id)
+        acs, acs_index, others = post_acs(role)
     except MetadataError as err:
         raise ExternalSPError(str(err)) from err
-    posts = [(idx, default, url) for binding, url, idx, default in role.endpoints if binding == ns.BINDING_POST and url]
-    if not posts:
-        offered = ", ".join(sorted({b.rsplit(":", 1)[-1] for b, _, _, _ in role.endpoints})) or "none"
-        raise ExternalSPError(
-            f"the SP {role.entity_id} has no AssertionConsumerService with the HTTP-POST binding (it offers: {offered})"
-        )
-    defaults = [p for p in posts if p[1]]
-    acs = (defaults or sorted(posts, key=lambda p: int(p[0]) if p[0].isdigit() else 1 << 30))[0][2]
     nameid_format = "unspecified"
     for fmt in role.nameid_formats:
         if fmt in _FORMATS:
             nameid_format = _FORMATS[fmt]
             break
+    slo = {b: url for b, url in reversed(role.slo_endpoints) if url}
+    slo_binding = "redirect" if ns.BINDING_REDIRECT in slo or not slo else "post"
     settings = IdPForSP(
         entity_id=role.entity_id,
         acs_url=acs,
+        acs_index=acs_index,
+        acs_others=others,
         name=name or role.entity_id,
         nameid_format=nameid_format,
         nameid_source=_SOURCE[nameid_format],
         sign="both",
+        # Single Logout and signed AuthnRequests, as the SP's metadata offers them
+        slo_url=slo.get(ns.BINDING_REDIRECT) or slo.get(ns.BINDING_POST) or "",
+        slo_binding=slo_binding,
+        sp_certificate=role.signing_certs[0].decode("ascii") if role.signing_certs else "",
+        want_authn_requests_signed=bool(role.authn_requests_signed),
+        **_encryption(role.encryption_certs, role.encryption_methods),
     )
     return replace(settings, **overrides) if overrides else settings
+
+
+def _encryption(certs: list[bytes], methods: list[str]) -> dict[str, Any]:
+    """IdPForSP encryption fields for an SP's published encryption key (nothing when it has none)."""
+    if not certs:
+        return {}
+    data = {v: k for k, v in xmlenc.DATA_ALGS.items()}
+    keys = {v: k for k, v in xmlenc.KEY_ALGS.items() if k not in xmlenc.WEAK_KEY_ALGS}
+    fields: dict[str, Any] = {"encrypt_assertion": True, "encryption_cert": certs[0].decode("ascii")}
+    fields["encryption_data_alg"] = next((data[m] for m in methods if m in data), xmlenc.AES256_GCM)
+    fields["encryption_key_alg"] = next((keys[m] for m in methods if m in keys), xmlenc.RSA_OAEP)
+    return fields
 
 
 def add_external_sp(workspace: Workspace, source: bytes | str | Path, **kw: Any) -> IdPForSP:

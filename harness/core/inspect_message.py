@@ -9,23 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lxml import etree
+
 from harness.core.decode import DecodedInput, DecodeFailure, decode_any, pretty_xml
 from harness.core.explain import REDIRECT_REFERENCE, explain_redirect_signature, explain_signatures
+from harness.core.inspect_encrypted import open_encrypted, open_inner
+from harness.core.report import signature_ok
 from harness.core.summary import summarize
+from harness.core.terminal import field
 from harness.core.trace import Message, MessageSummary, SignatureInfo
 from samlkit import codec, safexml
+from sp.trust import pick_for_signature
 
 OK, FAIL, UNKNOWN = "✔", "✘", "?"
 
 
-TrustedCert = bytes | Callable[[str], bytes | None] | None
+TrustedCert = bytes | list[bytes] | Callable[[str], bytes | list[bytes] | None] | None
 
 
-def inspect(text: str | bytes, trusted_cert_pem: TrustedCert = None) -> list[Message]:
+def inspect(
+    text: str | bytes, trusted_cert_pem: TrustedCert = None, decryption_key_pem: bytes | None = None
+) -> list[Message]:
     """One Message per SAML message found in `text`; a single Message with `error` if none is.
 
     `trusted_cert_pem` is a PEM, or a lookup from the message's Issuer to the PEM that issuer is
     trusted with (the recorder's case: it learns the issuer only from the message itself).
+    `decryption_key_pem` (a private key) decrypts an EncryptedAssertion, so that its summary and
+    signatures can be read; without it the message says what would decrypt it.
     """
     try:
         found = decode_any(text)
@@ -33,7 +43,7 @@ def inspect(text: str | bytes, trusted_cert_pem: TrustedCert = None) -> list[Mes
         return [Message(raw=_as_text(text), error=str(err))]
     except Exception as err:  # decode_any promises DecodeFailure only; the inspector must not crash
         return [Message(raw=_as_text(text), error=f"The input could not be decoded ({type(err).__name__}: {err}).")]
-    return [_inspect_one(d, trusted_cert_pem) for d in found]
+    return [_inspect_one(d, trusted_cert_pem, decryption_key_pem) for d in found]
 
 
 def _as_text(text: object) -> str:
@@ -44,7 +54,7 @@ def _as_text(text: object) -> str:
     return ""
 
 
-def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
+def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert, key_pem: bytes | None = None) -> Message:
     msg = Message(param=d.param, binding=d.binding, raw=d.raw, relay_state=d.relay_state)
     errors: list[str] = []
     try:
@@ -58,15 +68,28 @@ def _inspect_one(d: DecodedInput, trusted_cert_pem: TrustedCert) -> Message:
         errors.append(f"The XML could not be read: {err}")
         msg.error = " ".join(errors)
         return msg
+    opened = open_encrypted(root, key_pem)
+    msg.encryption = opened.notes
+    plain = opened.decrypted
+    if plain is not None:
+        msg.xml = pretty_xml(etree.tostring(plain))
     try:
-        msg.summary = summarize(root)
+        msg.summary = summarize(plain if plain is not None else root)
     except Exception as err:
         errors.append(f"The message could not be summarised: {err}")
     if callable(trusted_cert_pem):
         issuer = msg.summary.assertion_issuer or msg.summary.issuer
         trusted_cert_pem = trusted_cert_pem(issuer) if issuer else None
+    if isinstance(trusted_cert_pem, list):  # two during a rollover: explain with the one KeyInfo names
+        trusted_cert_pem = pick_for_signature(root, trusted_cert_pem) if trusted_cert_pem else None
     try:
         msg.signatures = explain_signatures(root, trusted_cert_pem)
+        if plain is not None:  # the Response's signature covers the encrypted form; the rest, the plaintext
+            outer = {(s.element, s.element_id) for s in msg.signatures}
+            inner = explain_signatures(plain, trusted_cert_pem)
+            msg.signatures += [s for s in inner if (s.element, s.element_id) not in outer]
+            msg.encryption += open_inner(plain, key_pem)
+            msg.summary = summarize(plain)
     except Exception as err:
         errors.append(f"The signatures could not be explained: {err}")
     if d.signature is not None or d.sig_alg is not None:
@@ -121,27 +144,23 @@ def _mark(value: bool | None) -> str:
 
 
 def signature_mark(sig: SignatureInfo) -> str:
-    """✔ holds, ✘ fails, ? not checked (no trusted certificate, or not recomputable)."""
-    if sig.digest_ok is False or sig.value_ok is False:
-        return FAIL
-    if sig.value_ok:
-        return OK
-    return UNKNOWN
+    """✔ holds (digest and value), ✘ fails, ? not established (no trusted certificate, or not recomputable)."""
+    return {True: OK, False: FAIL, None: UNKNOWN}[signature_ok(sig)]
 
 
 def _format_summary(s: MessageSummary, lines: list[str]) -> None:
-    lines.append(s.kind or "(unknown message)")
+    lines.append(field(s.kind) or "(unknown message)")
     width = max(len(label) for label, _ in _FIELDS) + 1
     for label, attr in _FIELDS:
         value = getattr(s, attr)
         if isinstance(value, list):
             value = ", ".join(v or "(no ID)" for v in value)
         if value:
-            lines.append(f"  {label + ':':<{width}} {value}")
+            lines.append(f"  {label + ':':<{width}} {field(value)}")
     if s.attributes:
         lines.append("Attributes")
         for name, values in s.attributes.items():
-            lines.append(f"  {name or '(no name)'}: {', '.join(values)}")
+            lines.append(f"  {field(name or '(no name)')}: {field(', '.join(values))}")
 
 
 def _short(digest: str) -> str:
@@ -149,47 +168,49 @@ def _short(digest: str) -> str:
 
 
 def _format_signature(sig: SignatureInfo, lines: list[str]) -> None:
-    where = f"{sig.element} #{sig.element_id}" if sig.element_id else sig.element
-    algs = ", ".join(a for a in (sig.sig_alg, f"digest {sig.digest_alg}" if sig.digest_alg else "") if a)
+    where = field(f"{sig.element} #{sig.element_id}" if sig.element_id else sig.element)
+    algs = field(", ".join(a for a in (sig.sig_alg, f"digest {sig.digest_alg}" if sig.digest_alg else "") if a))
     lines.append(f"  {signature_mark(sig)} {where}" + (f"  ({algs})" if algs else ""))
     if sig.reference_uri == REDIRECT_REFERENCE:
         lines.append("      covers    the query string (SAMLRequest/SAMLResponse, RelayState, SigAlg)")
     else:
-        extra = f"   transforms: {', '.join(sig.transforms)}" if sig.transforms else ""
-        lines.append(f"      reference {sig.reference_uri or '(whole document)'}{extra}")
+        extra = f"   transforms: {field(', '.join(sig.transforms))}" if sig.transforms else ""
+        lines.append(f"      reference {field(sig.reference_uri) or '(whole document)'}{extra}")
         if sig.digest_stated or sig.digest_computed:
-            lines.append(
-                f"      digest    stated {_short(sig.digest_stated)}  computed {_short(sig.digest_computed)}"
-                f"  {_mark(sig.digest_ok)}"
-            )
+            stated, computed = field(_short(sig.digest_stated)), field(_short(sig.digest_computed))
+            lines.append(f"      digest    stated {stated}  computed {computed}  {_mark(sig.digest_ok)}")
     if sig.value_ok is not None:
         said = "verifies" if sig.value_ok else "does not verify"
         lines.append(f"      value     {said} with the trusted certificate  {_mark(sig.value_ok)}")
     if sig.keyinfo_cert_sha256:
         same = {True: "= trusted", False: "≠ trusted", None: ""}[sig.cert_matches]
+        subject, sha = field(sig.keyinfo_subject) or "(unreadable)", field(sig.keyinfo_cert_sha256[:16])
         lines.append(
-            f"      KeyInfo   {sig.keyinfo_subject or '(unreadable)'} SHA-256 {sig.keyinfo_cert_sha256[:16]}…"
+            f"      KeyInfo   {subject} SHA-256 {sha}…"
             f"  {same} {_mark(sig.cert_matches) if sig.cert_matches is not None else ''}".rstrip()
         )
     if sig.trusted_cert_sha256:
-        lines.append(f"      trusted   {sig.trusted_subject} SHA-256 {sig.trusted_cert_sha256[:16]}…")
+        lines.append(f"      trusted   {field(sig.trusted_subject)} SHA-256 {field(sig.trusted_cert_sha256[:16])}…")
     if sig.verdict:
-        lines.append(f"      {sig.verdict}")
+        lines.append(f"      {field(sig.verdict)}")
 
 
 def format_message(msg: Message, *, xml: bool = False) -> str:
     """A human-readable rendering of one inspected message (the `decode` command prints it)."""
     lines: list[str] = []
-    head = msg.param or "Message"
+    head = field(msg.param) or "Message"
     if msg.binding:
-        head += f" ({msg.binding})"
+        head += f" ({field(msg.binding)})"
     lines.append(head)
     if msg.relay_state is not None:
-        lines.append(f"RelayState: {msg.relay_state}")
+        lines.append(f"RelayState: {field(msg.relay_state)}")
     if msg.error:
-        lines.append(f"{FAIL} {msg.error}")
+        lines.append(f"{FAIL} {field(msg.error)}")
     if msg.summary.kind:
         _format_summary(msg.summary, lines)
+    if msg.encryption:
+        lines.append("Encrypted")
+        lines.extend(f"  {field(note)}" for note in msg.encryption)
     if msg.signatures:
         lines.append("Signatures")
         for sig in msg.signatures:

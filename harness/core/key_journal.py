@@ -35,8 +35,8 @@ def _move_into_place(keys_dir: Path, name: str) -> None:
 def save_pair(keys_dir: Path, name: str, kp: KeyPair) -> None:
     """Write the pair so that readers after a crash see the old pair or the new one, never a mix."""
     pending = keys_dir / PENDING
-    save_keypair(kp, pending, name)  # validates the name; each file atomic, the key 0600
-    atomic_write(pending / f"{name}.commit", b"commit\n", 0o644)  # then the directory is synced
+    save_keypair(kp, pending, name, cert_mode=0o600)  # validates the name; each file atomic, owner-only
+    atomic_write(pending / f"{name}.commit", b"commit\n", 0o600)  # then the directory is synced
     _move_into_place(keys_dir, name)
 
 

@@ -9,7 +9,6 @@ is in the replay cache, and no AuthnRequest of a completed login is still outsta
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -21,11 +20,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import html as lxml_html
 
-from harness.core.browser import BrowserError, Credentials, Page, ScriptedBrowser
+from harness.core import runner
+from harness.core.browser import Page, ScriptedBrowser
 from harness.core.flow import expect
+from harness.core.runner import credentials_for
 from harness.core.servers import Servers
 from samlkit import codec, ns
 from samlkit.safexml import UnsafeXML, parse
+from sp.contract import SESSION
 
 
 @dataclass
@@ -180,34 +182,37 @@ def _assertion_id(history: list[Page]) -> str | None:
 
 
 def _one_login(servers: Servers, login: Login, kind: str, idm_key: str, pick: str | None, epoch: float) -> Login:
-    user = servers.workspace.user(login.user)
-    creds = Credentials(login.user, user.password, totp_secret=user.totp_secret, pick=pick)
-    browser = ScriptedBrowser(creds)
-    start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=login.user)
+    browser = ScriptedBrowser(credentials_for(servers, login.user, pick=pick))
+    start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=login.user, idm_key=idm_key)
     t0 = time.perf_counter()
     login.started = t0 - epoch
     try:
-        page = browser.get(start)
-        who_page = browser.get(servers.sp_base + "/whoami")
-        login.seconds = time.perf_counter() - t0
-        who = json.loads(who_page.text) if who_page.text.startswith("{") else {}
-        login.login = who.get("login") if who.get("authenticated") else None
-        login.reason = page.reason_code
-        login.session_token = browser.session.cookies.get("sp_session")
-        login.request_id = _request_id(browser.history) if kind == "sp" else None
-        login.assertion_id = _assertion_id(browser.history)
-    except BrowserError as err:
-        login.seconds = time.perf_counter() - t0
-        login.error = str(err)
-        return login
+        seen = runner.walk(browser, start, servers.sp_base)
     finally:
         browser.close()
-    if login.expected_outcome == "session":
+    login.seconds = time.perf_counter() - t0
+    return judge(login, seen, kind)
+
+
+def judge(login: Login, seen: runner.Observations, kind: str) -> Login:
+    """Fill `login` from what its browser saw, with an error when it is not the predicted outcome."""
+    if seen.error:
+        login.error = seen.error
+        return login
+    login.login = seen.session_login
+    login.reason = seen.final_reason
+    login.session_token = seen.session_token
+    login.request_id = _request_id(seen.pages) if kind == "sp" else None
+    login.assertion_id = _assertion_id(seen.pages)
+    if login.expected_outcome == SESSION:
         if login.login != login.expected:
-            seen = f"the session of {login.login}" if login.login else f"no session ({login.reason or page.status})"
-            login.error = f"expected the session of {login.expected}, got {seen}"
+            got = (
+                f"the session of {login.login}" if login.login else f"no session ({login.reason or seen.final_status})"
+            )
+            login.error = f"expected the session of {login.expected}, got {got}"
     elif login.login is not None or login.reason != login.expected_outcome:
-        login.error = f"expected the refusal {login.expected_outcome}, got {login.login or login.reason or page.status}"
+        got = login.login or login.reason or seen.final_status
+        login.error = f"expected the refusal {login.expected_outcome}, got {got}"
     return login
 
 
@@ -226,7 +231,7 @@ def _check_state(servers: Servers, result: LoadResult) -> None:
         problems.append("the IdP issued the same Assertion ID twice")
     wrong = []
     for x in completed:
-        if x.expected_outcome == "session" and x.session_token:
+        if x.expected_outcome == SESSION and x.session_token:
             session = store.get_session(x.session_token) or {}
             if session.get("login") != x.expected:
                 wrong.append(f"#{x.index} {x.user}: {session.get('login')}")
@@ -263,11 +268,11 @@ def run_load(
     for i in range(repeat):
         u = users[i % len(users)]
         e = expectations[u]
-        if e.outcome == "session":
-            plans.append(Login(i + 1, u, e.logins[0], "session"))
+        if e.outcome == SESSION:
+            plans.append(Login(i + 1, u, e.logins[0], SESSION))
         elif e.outcome == "picker":
             chosen = pick if pick in e.logins else e.logins[0]
-            plans.append(Login(i + 1, u, chosen, "session"))
+            plans.append(Login(i + 1, u, chosen, SESSION))
         else:
             plans.append(Login(i + 1, u, "", e.outcome))
     lock = threading.Lock()
@@ -275,7 +280,7 @@ def run_load(
     def task(login: Login) -> Login:
         try:
             done = _one_login(servers, login, kind, idm_key, pick, started)
-        except Exception as err:  # noqa: BLE001 - one broken login is an error in the report, not a crash
+        except Exception as err:  # one broken login is an error in the report, not a crash
             login.error, done = f"{type(err).__name__}: {err}", login
         if on_login is not None:
             with lock:

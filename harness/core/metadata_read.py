@@ -96,7 +96,10 @@ class RoleDescriptor:
     kind: str  # "idp" | "sp"
     protocols: list[str]
     signing_certs: list[bytes] = field(default_factory=list)  # PEM, in document order
+    encryption_certs: list[bytes] = field(default_factory=list)  # PEM of KeyDescriptor use="encryption" only
+    encryption_methods: list[str] = field(default_factory=list)  # their EncryptionMethod Algorithms, in order
     endpoints: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (binding, url, index, default)
+    slo_endpoints: list[tuple[str, str]] = field(default_factory=list)  # SingleLogoutService (binding, url)
     nameid_formats: list[str] = field(default_factory=list)
     want_assertions_signed: bool | None = None
     authn_requests_signed: bool | None = None
@@ -128,6 +131,9 @@ def roles(root: etree._Element, kind: str) -> list[RoleDescriptor]:
                 entity_id=entity_id, kind=kind, protocols=(desc.get("protocolSupportEnumeration") or "").split()
             )
             for kd in desc.findall(ns.q(ns.MD, "KeyDescriptor")):
+                if kd.get("use") == "encryption":
+                    _read_encryption_key(kd, rd)
+                    continue
                 if kd.get("use") not in (None, "", "signing"):
                     continue
                 for el in kd.iter(ns.q(ns.DS, "X509Certificate")):
@@ -144,11 +150,24 @@ def roles(root: etree._Element, kind: str) -> list[RoleDescriptor]:
                         _bool(ep.get("isDefault")) is True,
                     )
                 )
+            rd.slo_endpoints = [
+                (ep.get("Binding") or "", (ep.get("Location") or "").strip())
+                for ep in desc.findall(ns.q(ns.MD, "SingleLogoutService"))
+            ]
             rd.nameid_formats = [(el.text or "").strip() for el in desc.findall(ns.q(ns.MD, "NameIDFormat"))]
             rd.want_assertions_signed = _bool(desc.get("WantAssertionsSigned"))
             rd.authn_requests_signed = _bool(desc.get("AuthnRequestsSigned"))
             found.append(rd)
     return found
+
+
+def _read_encryption_key(kd: etree._Element, rd: RoleDescriptor) -> None:
+    for el in kd.iter(ns.q(ns.DS, "X509Certificate")):
+        try:
+            rd.encryption_certs.append(normalize_cert_pem(el.text or ""))
+        except CertError as err:
+            rd.notes.append(f"an encryption certificate in the metadata was skipped: {err}")
+    rd.encryption_methods += [m.get("Algorithm") or "" for m in kd.findall(ns.q(ns.MD, "EncryptionMethod"))]
 
 
 def pick_role(root: etree._Element, kind: str, entity_id: str | None = None) -> RoleDescriptor:
@@ -182,3 +201,23 @@ def pick_role(root: etree._Element, kind: str, entity_id: str | None = None) -> 
     if not role.entity_id:
         raise MetadataError("the EntityDescriptor has no entityID attribute")
     return role
+
+
+def post_acs(role: RoleDescriptor) -> tuple[str, int, dict[str, str]]:
+    """The SP's HTTP-POST AssertionConsumerService (the default one, else the lowest index), its
+    index, and every other indexed HTTP-POST ACS by index."""
+    posts = [(idx, default, url) for binding, url, idx, default in role.endpoints if binding == ns.BINDING_POST and url]
+    if not posts:
+        offered = ", ".join(sorted({b.rsplit(":", 1)[-1] for b, _, _, _ in role.endpoints})) or "none"
+        raise MetadataError(
+            f"the SP {role.entity_id} has no AssertionConsumerService with the HTTP-POST binding (it offers: {offered})"
+        )
+    defaults = [p for p in posts if p[1]]
+    chosen = (defaults or sorted(posts, key=lambda p: int(p[0]) if p[0].isdigit() else 1 << 30))[0]
+    index = int(chosen[0]) if str(chosen[0]).isdigit() else 0
+    others = {str(idx): url for idx, _, url in posts if str(idx).isdigit() and int(idx) != index}
+    return chosen[2], index, others
+
+
+def post_acs_url(role: RoleDescriptor) -> str:
+    return post_acs(role)[0]

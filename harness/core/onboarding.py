@@ -12,7 +12,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 
+from harness.core.certs import make_keypair
 from harness.core.questionnaire import Problem, Questionnaire, sp_base_url
+from harness.core.tenants import already_trusted_warning
 from harness.core.workspace import Workspace, WorkspaceError
 from sp.model import MAPPING_MODES, Account, Subscription
 
@@ -42,6 +44,13 @@ def new_idm_key(workspace: Workspace, digits: int = 6) -> str:
         if key not in taken:
             return key
     raise WorkspaceError("no free idm_key could be found")  # pragma: no cover - 900,000 keys
+
+
+def make_encryption_key(workspace: Workspace, idm_key: str) -> str:
+    """A fresh key pair for the subscription's encrypted assertions (published in its metadata); its name."""
+    name = f"sp-encryption-{idm_key}"
+    workspace.save_keypair(name, make_keypair(f"Vendor SP encryption ({idm_key})"))
+    return name
 
 
 def login_url(workspace: Workspace, idm_key: str, sp_base: str | None = None) -> str:
@@ -74,6 +83,7 @@ def onboard(
         if workspace.subscription(idm_key) is not None:
             raise OnboardingError([Problem("idm_key", f"a subscription already has the idm_key {idm_key}")])
     key = idm_key or new_idm_key(workspace)
+    shared = already_trusted_warning(workspace, questionnaire.idp_entity_id, key)
     contact = questionnaire.subscription.strip()
     password = secrets.token_urlsafe(12)
     sub = Subscription(
@@ -84,10 +94,13 @@ def onboard(
         nds_enabled=nds_enabled,
         idp_entity_id=questionnaire.idp_entity_id,
         idp_cert_pem=questionnaire.cert_pem,
+        idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
+        idp_slo_url=questionnaire.idp_slo_url.strip(),
         allow_idp_initiated=allow_idp_initiated,
         mapping_mode=mapping,
         accounts=[Account(login=contact, role="Manager", scope=["All"], password=password)],
+        encryption_key=make_encryption_key(workspace, key),
     )
     workspace.save_subscription(sub)
     return Onboarded(
@@ -95,7 +108,7 @@ def onboard(
         login_url=login_url(workspace, key, sp_base),
         api_login=contact,
         api_password=password,
-        warnings=[p for p in problems if p.level == "warning"],
+        warnings=[p for p in problems if p.level == "warning"] + ([shared] if shared else []),
     )
 
 
@@ -111,8 +124,10 @@ def update_trust(workspace: Workspace, idm_key: str, questionnaire: Questionnair
         sub,
         idp_entity_id=questionnaire.idp_entity_id,
         idp_cert_pem=questionnaire.cert_pem,
+        idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
         exit_url=questionnaire.exit_url.strip(),
+        idp_slo_url=questionnaire.idp_slo_url.strip(),
     )
     workspace.save_subscription(new)
     return new

@@ -28,8 +28,10 @@ from typing import Any
 
 import requests
 
+from harness.core.durable import PRIVATE_FILE, atomic_write
 from harness.core.workspace import Rule, Workspace
 from mock_idp.model import IdPUser
+from sp.contract import REASON_HEADER, Route
 
 STATE_NAME = "provisioning.json"
 MODES = ("login", "external_id")
@@ -51,7 +53,7 @@ class UserAPI:
     """`/api/2.0/fo/user/` with HTTP Basic auth; writes carry X-Requested-With, as the API wants."""
 
     def __init__(self, base_url: str, login: str, password: str, *, timeout: float = 30.0):
-        self.url = base_url.rstrip("/") + "/api/2.0/fo/user/"
+        self.url = base_url.rstrip("/") + Route.USER_API
         self.session = requests.Session()
         self.session.auth = (login, password)
         self.session.headers["User-Agent"] = "saml-harness provisioning"
@@ -68,7 +70,7 @@ class UserAPI:
         except requests.RequestException as err:
             raise ProvisionError(f"the user API at {self.url} cannot be reached: {err}") from err
         if r.status_code >= 400:
-            code = r.headers.get("X-SAML-Reason", "")
+            code = r.headers.get(REASON_HEADER, "")
             raise ProvisionError(_refusal_text(r.text) or f"HTTP {r.status_code}", code, r.status_code)
         try:
             return r.json()
@@ -370,9 +372,7 @@ def save_state(workspace: Workspace, target: str, logins: set[str]) -> None:
     except (FileNotFoundError, ValueError):
         data = {}
     data[target] = sorted(logins)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    tmp.replace(path)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True).encode(), PRIVATE_FILE)
 
 
 def sync(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
 from samlkit import ns
-from samlkit.metadata_xml import sp_metadata
+from samlkit.metadata_xml import sp_metadata, with_encryption_key
+from sp.model import DEFAULT_SLO_PATH
 
 if TYPE_CHECKING:
     from harness.core.workspace import Workspace
@@ -33,6 +34,8 @@ FIELD_LABELS = {
     "idp_sso_url": "IdP SSO URL",
     "subscription": "Subscription (primary contact)",
     "exit_url": "Exit URL",
+    "idp_certificate_next": "IdP next certificate (rollover)",
+    "idp_slo_url": "IdP SLO URL",
 }
 
 
@@ -59,6 +62,9 @@ class Questionnaire:
     idp_sso_url: str = ""
     subscription: str = ""
     exit_url: str = ""
+    # Optional: during a rollover, the IdP's next signing certificate, trusted beside the first.
+    idp_certificate_next: str = ""
+    idp_slo_url: str = ""  # optional: the IdP's SingleLogoutService (Single Logout when the SP logs out)
 
     # -- validation -----------------------------------------------------------------------
 
@@ -83,6 +89,8 @@ class Questionnaire:
                 )
             )
         found.extend(self._cert_problems(now))
+        if self.idp_certificate_next.strip():
+            found.extend(self._next_cert_problems(now))
         found.extend(_url_problems("idp_sso_url", self.idp_sso_url, required=True))
         contact = self.subscription
         if not contact.strip():
@@ -95,10 +103,25 @@ class Questionnaire:
         elif any(c.isspace() for c in contact):
             found.append(Problem("subscription", f"{contact!r} contains spaces; a username (such as abcd_ef) has none"))
         found.extend(_url_problems("exit_url", self.exit_url, required=False))
+        found.extend(_url_problems("idp_slo_url", self.idp_slo_url, required=False))
         return sorted(found, key=lambda p: p.level != "error")
 
     def errors(self, *, now: datetime | None = None) -> list[Problem]:
         return [p for p in self.validate(now=now) if p.level == "error"]
+
+    def _next_cert_problems(self, now: datetime | None) -> list[Problem]:
+        """The rollover's second certificate: the same rules, and not the first one again."""
+        found = replace(self, idp_certificate=self.idp_certificate_next)._cert_problems(now)
+        found = [replace(p, field="idp_certificate_next") for p in found]
+        if not found:
+            try:
+                if describe_cert(self.idp_certificate_next).fingerprint_sha256 == describe_cert(
+                    self.idp_certificate
+                ).fingerprint_sha256:
+                    found.append(Problem("idp_certificate_next", "is the same certificate as the first", "warning"))
+            except CertError:
+                pass  # the first one's problem is reported already
+        return found
 
     def _cert_problems(self, now: datetime | None) -> list[Problem]:
         if not self.idp_certificate.strip():
@@ -162,6 +185,11 @@ class Questionnaire:
         """The certificate as canonical PEM bytes (raises CertError when it does not parse)."""
         return normalize_cert_pem(self.idp_certificate)
 
+    @property
+    def cert_pem_next(self) -> bytes:
+        """The rollover's next certificate as PEM bytes, or b"" when there is none."""
+        return normalize_cert_pem(self.idp_certificate_next) if self.idp_certificate_next.strip() else b""
+
     @classmethod
     def from_subscription(cls, sub: Subscription) -> Questionnaire:
         return cls(
@@ -170,6 +198,8 @@ class Questionnaire:
             idp_sso_url=sub.idp_sso_url,
             subscription=sub.primary_contact,
             exit_url=sub.exit_url,
+            idp_certificate_next=sub.idp_cert_pem_next.decode("ascii", "replace") if sub.idp_cert_pem_next else "",
+            idp_slo_url=sub.idp_slo_url,
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -193,8 +223,14 @@ class Questionnaire:
             "# Optional: where users land after logging out (for instance your corporate web site)",
             f"exit_url = {_toml_str(self.exit_url)}",
             "",
+            "# Optional: your IdP's Single Logout URL (SingleLogoutService); logging out of the SP then logs out there",
+            f"idp_slo_url = {_toml_str(self.idp_slo_url)}",
+            "",
             "# Public key certificate of the IdP (PEM)",
             f"idp_certificate = {_toml_multiline(self.idp_certificate)}",
+            "",
+            "# Optional, during a certificate rollover: the IdP's next signing certificate (PEM), trusted too",
+            f"idp_certificate_next = {_toml_multiline(self.idp_certificate_next)}",
             "",
         ]
         return "\n".join(lines)
@@ -267,20 +303,24 @@ class Questionnaire:
             )
         if not role.signing_certs:
             raise QuestionnaireError(f"the IdP {role.entity_id} lists no signing certificate in its metadata")
-        cert = role.signing_certs[0]
+        usable = []
         for candidate in role.signing_certs:
             try:
-                if describe_cert(candidate).status in ("valid", "expires-soon"):
-                    cert = candidate
-                    break
+                if describe_cert(candidate).status in ("valid", "expires-soon") and candidate not in usable:
+                    usable.append(candidate)
             except CertError:
                 continue
+        cert = usable[0] if usable else role.signing_certs[0]
+        # Metadata listing two valid signing certificates is a rollover in progress: trust both.
+        nxt = usable[1].decode("ascii") if len(usable) > 1 else ""
         return cls(
             idp_entity_id=role.entity_id,
             idp_certificate=cert.decode("ascii"),
             idp_sso_url=redirect[0],
             subscription=subscription,
             exit_url=exit_url,
+            idp_certificate_next=nxt,
+            idp_slo_url=_slo_url(role.slo_endpoints),
         )
 
     @classmethod
@@ -295,13 +335,18 @@ class Questionnaire:
             if s.entity_id == sp_entity and s.signing_key:
                 key_name = s.signing_key  # the IdP signs for the embedded SP with another key
         cert = workspace.keypair(key_name).cert_pem
+        # During a rollover the mock IdP's metadata lists its other certificate too: so does this.
+        other = prof.rollover_key if key_name == prof.signing_key and prof.rollover_key else ""
+        nxt = workspace.keypair(other).cert_pem.decode("ascii") if other in workspace.keypair_names() else ""
         base = idp_base or "{mock_idp}"
         return cls(
             idp_entity_id=prof.entity_id,
             idp_certificate=cert.decode("ascii"),
             idp_sso_url=f"{base}/sso",
+            idp_slo_url=f"{base}/slo",
             subscription=subscription,
             exit_url=exit_url.replace("{mock_idp}", idp_base) if idp_base else exit_url,
+            idp_certificate_next=nxt,
         )
 
 
@@ -316,6 +361,8 @@ class SPSide:
     acs_url: str
     login_url: str | None
     metadata_xml: str
+    relay_state: str = ""  # what IdP-initiated logins send to reach this subscription (idm_key=KEY)
+    slo_url: str = ""  # the SP's Single Logout endpoint (both bindings), when it has a signing key
 
     def text(self) -> str:
         rows = [
@@ -326,15 +373,22 @@ class SPSide:
         ]
         if self.login_url:
             rows.append(f"Unique login URL:              {self.login_url}")
+        if self.slo_url:
+            rows.append(f"Single Logout URL:             {self.slo_url} (HTTP-Redirect or HTTP-POST, signed)")
         rows += [
             "",
             "SP-initiated: the SP sends the AuthnRequest by HTTP-Redirect and expects the Response by HTTP-POST.",
-            "IdP-initiated: post an unsolicited Response to the ACS URL.",
+            "IdP-initiated: post an unsolicited Response to the ACS URL" + self._relay_words(),
             "Sign the Assertion (RSA-SHA256 or stronger; SHA-1 is refused). SAML 2.0 only.",
             "The SP maps the NameID to the account's login name or to its External ID.",
             "",
         ]
         return "\n".join(rows)
+
+    def _relay_words(self) -> str:
+        if not self.relay_state:
+            return "."
+        return f", with the RelayState {self.relay_state} (the IdP's default RelayState for this application)."
 
     def write(self, directory: str | Path) -> list[Path]:
         d = Path(directory)
@@ -346,8 +400,12 @@ class SPSide:
 
 
 def sp_base_url(workspace: Workspace) -> str:
-    """The SP's base URL when no server runs: loopback on the SP profile's port."""
-    return f"http://127.0.0.1:{workspace.sp_profile().port}"
+    """The SP's base URL: where the harness holding this workspace serves, else loopback on the
+    SP profile's port (where `serve` and the app listen unless that port is taken)."""
+    from harness.core.serving import current
+
+    found = current(workspace.path)
+    return found.sp_base if found is not None else f"http://127.0.0.1:{workspace.sp_profile().port}"
 
 
 def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | None = None) -> SPSide:
@@ -356,15 +414,31 @@ def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | 
     base = (sp_base or sp_base_url(workspace)).rstrip("/")
     acs = base + prof.acs_path
     login = f"{base}{prof.login_path}?idm_key={idm_key}" if idm_key else None
-    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + sp_metadata(entity_id=prof.entity_id, acs_url=acs) + "\n"
-    return SPSide(entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml)
+    sub = workspace.subscription(idm_key) if idm_key else None
+    cert = workspace.keypair(prof.signing_key).cert_pem if prof.signing_key in workspace.keypair_names() else None
+    slo = base + DEFAULT_SLO_PATH if cert else ""
+    signed = bool(cert and sub and sub.sign_authn_requests)
+    md = sp_metadata(entity_id=prof.entity_id, acs_url=acs, cert_pem=cert, slo_url=slo, authn_requests_signed=signed)
+    if sub is not None and sub.assertion_encryption != "plain" and sub.encryption_key in workspace.keypair_names():
+        md = with_encryption_key(md, workspace.keypair(sub.encryption_key).cert_pem)  # as /metadata publishes it
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + md + "\n"
+    relay = f"idm_key={idm_key}" if idm_key else ""
+    return SPSide(
+        entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml, relay_state=relay, slo_url=slo
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def _slo_url(endpoints: list[tuple[str, str]]) -> str:
+    """The IdP's SLO URL, the HTTP-Redirect one first (the SP sends by Redirect by default)."""
+    by_binding = {b: url for b, url in reversed(endpoints) if url}
+    return by_binding.get(ns.BINDING_REDIRECT) or by_binding.get(ns.BINDING_POST) or ""
+
+
 def _url_problems(name: str, value: str, *, required: bool) -> list[Problem]:
-    label = "SSO URL" if name == "idp_sso_url" else "exit URL"
+    label = {"idp_sso_url": "SSO URL", "idp_slo_url": "SLO URL"}.get(name, "exit URL")
     if not value.strip():
         if required:
             return [

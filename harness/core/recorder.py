@@ -11,18 +11,27 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from harness.core.inspect_message import TrustedCert, inspect
-from harness.core.trace import Check, Message, Step, Trace
+from harness.core.trace import Message, Step, Trace
+from mock_idp.contract import IdPRoute
 from samlkit.events import Event
+from sp.contract import BOUNCE_HEADER, REASON_HEADER, SESSION, Route
 
 StepCallback = Callable[[Trace, Step], None]
+LOGOUT_MESSAGES = ("LogoutRequest", "LogoutResponse")
 
 
-def decode_event(event: Event, trusted_cert: TrustedCert) -> Message:
-    msgs = inspect(urlencode({event.param: event.value}), trusted_cert)
+def decode_event(event: Event, trusted_cert: TrustedCert, decryption_key: bytes | None = None) -> Message:
+    """Decode and check the event's message; a signed Redirect URL is read whole, SigAlg and Signature too."""
+    query = urlsplit(event.url).query if event.binding == "HTTP-Redirect" else ""
+    signed = "Signature=" in query and f"{event.param}=" in query
+    msgs = inspect(query if signed else urlencode({event.param: event.value}), trusted_cert, decryption_key)
     msg = msgs[0]
     msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
     msg.direction = event.direction
     return msg
+
+
+MAX_FOREIGN = 200  # foreign requests kept per recording: a page flooding the servers stays bounded
 
 
 class TraceRecorder:
@@ -35,9 +44,16 @@ class TraceRecorder:
         flow_id: str | None = None,
         trusted_cert: Callable[[str], bytes | None] = lambda issuer: None,
         on_step: StepCallback | None = None,
+        decryption_key: bytes | None = None,
+        recording: str | None = None,
+        on_foreign: StepCallback | None = None,
     ):
+        """`decryption_key`: the SP's encryption key, so that the trace shows encrypted assertions decrypted."""
         self.trace = trace or Trace()
+        self.decryption_key = decryption_key
         self.flow_id = flow_id
+        self.recording = recording  # set: only requests carrying this token are the tester's
+        self.on_foreign = on_foreign
         self.trusted_cert = trusted_cert
         self.on_step = on_step
         self._pending: dict[tuple[str, int], list[Event]] = {}
@@ -53,6 +69,9 @@ class TraceRecorder:
             attached = self._pending.pop(key, [])
         if self.flow_id is not None and event.flow_id != self.flow_id:
             return
+        if self.recording is not None and event.recording != self.recording:
+            self._foreign(event, attached)
+            return
         step = self._step(event, attached)
         with self._lock:
             step.index = len(self.trace.steps) + 1
@@ -60,6 +79,17 @@ class TraceRecorder:
             self._outcome(step)
         if self.on_step:
             self.on_step(self.trace, step)
+
+    def _foreign(self, http: Event, attached: list[Event]) -> None:
+        """Another browser or a web page: kept apart (at most MAX_FOREIGN), not the tester's step."""
+        if len(self.trace.foreign) >= MAX_FOREIGN:
+            return
+        step = self._step(http, attached)
+        with self._lock:
+            step.index = len(self.trace.foreign) + 1
+            self.trace.foreign.append(step)
+        if self.on_foreign:
+            self.on_foreign(self.trace, step)
 
     def _step(self, http: Event, attached: list[Event]) -> Step:
         step = Step(
@@ -74,32 +104,36 @@ class TraceRecorder:
             headers=http.headers,
             label=http_label(http.method, http.url),
         )
+        received = None
         for ev in attached:
             if ev.kind == "saml":
-                msg = decode_event(ev, self.trusted_cert)  # decoded once; the issuer picks the cert
-                step.message = msg
+                # decoded once; the issuer picks the cert
+                msg = decode_event(ev, self.trusted_cert, self.decryption_key)
+                if ev.direction == "recv" and msg.summary.kind in LOGOUT_MESSAGES:
+                    received = msg  # the verdict's checks are about the message received
+                step.message = received or msg
                 kind = msg.summary.kind or ev.param
                 if ev.direction == "send":
                     step.label += f" → {http.status} + {kind}"
                 else:
                     step.label += f" ({kind})"
             elif ev.kind == "verdict":
-                step.checks = [Check(c["name"], c["ok"], c.get("detail", "")) for c in ev.checks] or step.checks
+                step.checks = list(ev.checks) or step.checks
                 step.code = ev.code
                 step.reason = ev.message
                 step.login = ev.login
                 step.verdict = "ok" if ev.ok else "refused"
         if http.status >= 500:
             step.verdict, step.reason = "error", f"the server answered {http.status}"
-        elif step.verdict == "info" and http.status >= 400 and (step.message or "X-SAML-Reason" in http.headers):
+        elif step.verdict == "info" and http.status >= 400 and (step.message or REASON_HEADER in http.headers):
             # a refusal by a server; a plain 401 from /whoami is an answer, not a refusal
             step.verdict = "refused"
-            step.code = http.headers.get("X-SAML-Reason", "")
+            step.code = http.headers.get(REASON_HEADER, "")
         step.explanation = explain_step(step)
         return step
 
     def _outcome(self, step: Step) -> None:
-        if step.verdict == "ok" and step.code == "session":
+        if step.verdict == "ok" and step.code == SESSION:
             self.trace.outcome, self.trace.login = "session", step.login
             self.trace.outcome_detail = step.reason
         elif step.verdict == "refused" and self.trace.outcome != "session":
@@ -120,7 +154,7 @@ def explain_step(step: Step) -> str:
     """One or two sentences for step mode: what this hop is for in the SAML story."""
     kind = step.message.summary.kind if step.message else ""
     path = urlsplit(step.url).path
-    if step.dst == "sp" and step.headers.get("X-SAML-Bounce"):
+    if step.dst == "sp" and step.headers.get(BOUNCE_HEADER):
         return ("The IdP's form posted the Response cross-site, so the SP's SameSite cookie stayed behind. The SP "
                 "posts it again from its own page, so that it can check this browser sent the request.")
     if step.dst == "sp" and kind == "AuthnRequest":
@@ -142,18 +176,44 @@ def explain_step(step: Step) -> str:
                 f"{step.reason.rstrip('.')}."
             )
         return f"The SP refused the Response: {(step.reason or step.code).rstrip('.')}."
-    if step.dst == "idp" and path.endswith("/start"):
+    if kind in ("LogoutRequest", "LogoutResponse"):
+        return _explain_logout(step, kind)
+    if step.dst == "idp" and path.endswith(IdPRoute.START):
         return "IdP-initiated: the user starts at the IdP and picks the service to sign in to."
-    if step.dst == "idp" and path.endswith("/login"):
+    if step.dst == "idp" and path.endswith(IdPRoute.LOGIN):
         return "The user submits the login form (or gets it back on a wrong password)."
-    if step.dst == "idp" and path.endswith("/mfa"):
+    if step.dst == "idp" and path.endswith(IdPRoute.MFA):
         return "The second factor: the IdP checks the TOTP code."
-    if step.dst == "sp" and path.endswith("/fo/pick"):
+    if step.dst == "sp" and path.endswith(Route.PICK):
         return "Two accounts match this identity: the SP lets the user pick one."
-    if step.dst == "sp" and path.endswith("/fo/logout.php"):
+    if step.dst == "sp" and path.endswith(Route.LOGOUT):
         return "Logout ends the SP session and sends the browser to the subscription's exit URL."
-    if step.dst == "sp" and path in ("/home", "/"):
+    if step.dst == "idp" and path.endswith(IdPRoute.LOGOUT):
+        return "IdP-initiated logout: the IdP ends its session and sends a LogoutRequest to each SP in it, in turn."
+    if step.dst == "sp" and path in (Route.HOME, Route.ROOT):
         return "The browser lands on the SP's home page inside the new session."
-    if step.dst == "sp" and path == "/whoami":
+    if step.dst == "sp" and path == Route.WHOAMI:
         return "The harness asks the SP who is logged in."
     return ""
+
+
+def _explain_logout(step: Step, kind: str) -> str:
+    """Single Logout hops: who sends what to whom, and what the receiver checked."""
+    who = "SP" if step.dst == "sp" else "IdP"
+    other = "IdP" if who == "SP" else "SP"
+    if urlsplit(step.url).path.endswith((Route.LOGOUT, IdPRoute.LOGOUT)):
+        return (
+            f"The {who} ends its session and sends a signed LogoutRequest naming the session's NameID and "
+            f"SessionIndex to the {other}'s SLO endpoint."
+        )
+    if step.verdict == "refused":
+        return f"The {who} refused the {kind}: {(step.reason or step.code).rstrip('.')}."
+    if kind == "LogoutRequest":
+        return (
+            f"The {who} checked the {other}'s LogoutRequest (signature, Destination, NameID and SessionIndex), "
+            "ended the matching session, and passes the logout on with a signed message."
+        )
+    return (
+        f"The {who} checked the LogoutResponse (signature, Destination, InResponseTo, Status): "
+        f"{(step.reason or 'the logout is complete').rstrip('.')}."
+    )

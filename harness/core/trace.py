@@ -12,14 +12,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-@dataclass
-class Check:
-    """One rule applied to a message: passed (True), failed (False) or not applicable (None)."""
-
-    name: str
-    ok: bool | None
-    detail: str = ""
+from harness.core.trace_check import MAX_FILE_BYTES, TraceFileError, check_trace
+from samlkit.events import Check
 
 
 @dataclass
@@ -86,6 +80,7 @@ class Message:
     summary: MessageSummary = field(default_factory=MessageSummary)
     signatures: list[SignatureInfo] = field(default_factory=list)
     error: str = ""  # why it could not be decoded, if it could not
+    encryption: list[str] = field(default_factory=list)  # encrypted parts, what decrypts them, whether decrypted
     direction: str = ""  # "recv": the browser carried it to the server; "send": the server answered with it
 
 
@@ -119,6 +114,9 @@ class Trace:
     user: str = ""
     started: float = field(default_factory=time.time)
     steps: list[Step] = field(default_factory=list)
+    # Requests that reached the servers during a recording without its token (another browser,
+    # a web page): shown apart, never judged as the tester's steps (harness/core/recording.py).
+    foreign: list[Step] = field(default_factory=list)
     outcome: str = ""  # "" while running; "session" | "refused" | "error"
     outcome_detail: str = ""
     login: str | None = None
@@ -133,18 +131,21 @@ class Trace:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
+        """`data` is checked field by field first (trace_check): a bad file is a clear error."""
+        check_trace(data)
         steps = [_step_from_dict(s) for s in data.get("steps", [])]
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "steps"}
-        return cls(steps=steps, **fields)
+        foreign = [_step_from_dict(s) for s in data.get("foreign") or []]
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in ("steps", "foreign")}
+        return cls(steps=steps, foreign=foreign, **fields)
 
     @classmethod
     def from_json(cls, text: str) -> Trace:
+        if len(text) > MAX_FILE_BYTES:
+            raise TraceFileError(f"not a trace file: larger than {MAX_FILE_BYTES // 2**20} MiB")
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"not a trace file: {err}") from err
-        if not isinstance(data, dict) or "steps" not in data:
-            raise ValueError("not a trace file: no steps")
+        except (json.JSONDecodeError, RecursionError) as err:
+            raise TraceFileError(f"not a trace file: {err}") from err
         return cls.from_dict(data)
 
     def first_failure(self) -> Step | None:

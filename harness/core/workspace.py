@@ -27,25 +27,43 @@ from typing import Any
 
 from harness.core import key_journal
 from harness.core.certs import CertError, KeyPair, load_keypair
+from harness.core.durable import PRIVATE_DIR, private_file, private_tree
 from harness.core.workspace_lock import WorkspaceLock, WorkspaceLocked
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
-from sp.model import DEFAULT_ACS_PATH, DEFAULT_ENTITY_ID, DEFAULT_LOGIN_PATH, Account, SPConfig, Subscription
+from sp.model import (
+    DEFAULT_ACS_PATH,
+    DEFAULT_ENTITY_ID,
+    DEFAULT_LOGIN_PATH,
+    DEFAULT_SLO_PATH,
+    Account,
+    SPConfig,
+    Subscription,
+)
 
 DB_NAME = "workspace.sqlite"
 SP_STATE_NAME = "sp_state.sqlite"
 KEYS_DIR = "keys"
 SCHEMA_VERSION = 1
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
+FIXTURES = Path(__file__).resolve().parent / "demo"  # fixtures/demo, also inside a built wheel
 
 
 class WorkspaceError(Exception):
     """A workspace that cannot be opened or a value that cannot be saved, in plain words."""
 
 
+class WorkspaceBusy(WorkspaceError):
+    """Another harness holds the writer lock (`pid`): route the change through its control API."""
+
+    def __init__(self, message: str, pid: int | None):
+        super().__init__(message)
+        self.pid = pid
+
+
 @dataclass
 class IdPProfile:
     entity_id: str = "https://idp.demo-corp.example/saml"
     signing_key: str = "idp-signing"
+    rollover_key: str = ""  # during a rollover: the other key pair, whose certificate metadata lists too
     port: int = 8444
     accepted_time_diff: int = 60
 
@@ -57,6 +75,8 @@ class SPProfile:
     login_path: str = DEFAULT_LOGIN_PATH
     port: int = 8443
     clock_skew: int = 60
+    signing_key: str = "sp-signing"  # signs AuthnRequests (when a subscription says so) and Single Logout
+    https: bool = False  # serve both the SP and the mock IdP over HTTPS (harness.core.tls)
 
 
 @dataclass
@@ -66,6 +86,8 @@ class IdPForSP:
     entity_id: str = DEFAULT_ENTITY_ID
     acs_url: str = "{sp}" + DEFAULT_ACS_PATH
     name: str = "Vendor SP (embedded)"
+    acs_index: int = 0  # the index of acs_url in the SP's metadata
+    acs_others: dict[str, str] = field(default_factory=dict)  # more HTTP-POST ACS of its metadata: index -> URL
     nameid_format: str = "unspecified"
     nameid_source: str = "username"
     attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])
@@ -76,6 +98,19 @@ class IdPForSP:
     clock_offset: int = 0
     signing_key: str | None = None  # None: the IdP's key
     default_relay_state: str = ""
+    slo_url: str = "{sp}" + DEFAULT_SLO_PATH  # the SP's SingleLogoutService ("" : none)
+    slo_binding: str = "redirect"
+    sp_certificate: str = ""  # the SP's signing certificate, PEM; "" for the embedded SP: its own
+    want_authn_requests_signed: bool = False
+    encrypt_assertion: bool = False
+    encrypt_name_id: bool = False
+    encrypt_attributes: bool = False
+    encryption_data_alg: str = "aes256-gcm"
+    encryption_key_alg: str = "rsa-oaep-mgf1p"
+    # The SP's encryption certificate: PEM text (from an external SP's metadata), else the
+    # certificate of a workspace key pair (the embedded SP's subscription key, e.g. sp-encryption-4711).
+    encryption_cert: str = ""
+    encryption_key: str = ""
 
 
 @dataclass
@@ -114,16 +149,28 @@ def _checked(obj: Any) -> Any:
     return obj
 
 
+# PEM fields of a subscription, kept as text in JSON. A workspace written before a field existed
+# reads it as empty: that is its migration (idp_cert_pem_next: no rollover in progress).
+_SUB_PEMS = ("idp_cert_pem", "idp_cert_pem_next")
+
+
 def _sub_to_json(s: Subscription) -> dict[str, Any]:
     d = asdict(s)
-    d["idp_cert_pem"] = s.idp_cert_pem.decode("ascii", "replace") if s.idp_cert_pem else ""
+    for name in _SUB_PEMS:
+        d[name] = d[name].decode("ascii", "replace") if d[name] else ""
+    # The encryption key pair lives in keys/ (0600), named by `encryption_key`; never in the document.
+    d.pop("encryption_key_pem", None)
+    d.pop("encryption_cert_pem", None)
     return d
 
 
 def _sub_from_json(d: dict[str, Any]) -> Subscription:
     d = dict(d)
-    d["idp_cert_pem"] = (d.get("idp_cert_pem") or "").encode("ascii")
+    for name in _SUB_PEMS:
+        d[name] = (d.get(name) or "").encode("ascii")
     d["accounts"] = [_from(Account, a) for a in d.get("accounts", [])]
+    d.pop("encryption_key_pem", None)
+    d.pop("encryption_cert_pem", None)
     return _from(Subscription, d)
 
 
@@ -144,7 +191,9 @@ class Workspace:
         try:
             self._writer = WorkspaceLock(self.path) if not read_only else None
         except WorkspaceLocked as err:
-            raise WorkspaceError(str(err)) from err
+            raise WorkspaceBusy(str(err), err.pid) from err
+        if self._writer is not None:
+            private_tree(self.path)  # also a workspace made before files were kept private
         self._recover()
         try:
             self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None, timeout=10)
@@ -167,9 +216,11 @@ class Workspace:
         p = Path(path).expanduser().resolve()
         if (p / DB_NAME).exists():
             raise WorkspaceError(f"{p} already holds a workspace.")
-        p.mkdir(parents=True, exist_ok=True)
+        p.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        private_tree(p)
         tmp = p / (DB_NAME + ".new")
         tmp.unlink(missing_ok=True)
+        private_file(tmp)
         db = sqlite3.connect(str(tmp))
         db.executescript(
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -183,6 +234,8 @@ class Workspace:
         ws = cls(p)
         if not (p / KEYS_DIR / "idp-signing.key.pem").exists():
             ws.save_keypair("idp-signing", make_keypair("Mock IdP signing", organization="Demo Corp"))
+        if not (p / KEYS_DIR / "sp-signing.key.pem").exists():
+            ws.save_keypair("sp-signing", make_keypair("Vendor SP signing", organization="Vendor"))
         ws.set_idp_profile(IdPProfile())
         ws.set_sp_profile(SPProfile())
         return ws
@@ -203,6 +256,7 @@ class Workspace:
         ws.load_json(data)
         ws.close()
         target.parent.mkdir(parents=True, exist_ok=True)
+        private_tree(staging)
         if target.exists():
             if any(target.iterdir()):
                 shutil.rmtree(staging, ignore_errors=True)
@@ -248,6 +302,16 @@ class Workspace:
         if self.read_only:
             raise WorkspaceError(f"the workspace {self.path} is open read-only")
 
+    def revision(self) -> tuple[int, int]:
+        """Changes when another connection commits or a key file is replaced: cheap to poll per request."""
+        with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        try:
+            keys = self.keys_dir.stat().st_mtime_ns
+        except OSError:
+            keys = 0
+        return int(version), keys
+
     @property
     def sp_state_path(self) -> Path:
         return self.path / SP_STATE_NAME
@@ -255,6 +319,12 @@ class Workspace:
     @property
     def keys_dir(self) -> Path:
         return self.path / KEYS_DIR
+
+    @property
+    def tls_dir(self) -> Path:
+        """The local CA and the servers' HTTPS certificate (harness.core.tls), apart from the
+        SAML keys so that they never show up as signing keys."""
+        return self.path / "tls"
 
     # -- the document store -------------------------------------------------------------------
 
@@ -436,17 +506,26 @@ class Workspace:
     def idp_config(self, idp_base: str, sp_base: str) -> IdPConfig:
         prof = self.idp_profile()
         kp = self.keypair(prof.signing_key)
+        sp_prof = self.sp_profile()
         sps = []
         for s in self.idp_for_sps():
             d = asdict(s)
             key_name = d.pop("signing_key")
+            d.pop("encryption_cert")
+            d.pop("encryption_key")
             d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
+            d["acs_others"] = {k: resolve(v, sp_base, idp_base) for k, v in s.acs_others.items()}
             d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
+            d["slo_url"] = resolve(s.slo_url, sp_base, idp_base)
             settings = _from(SPSettings, d)
+            cert = s.sp_certificate.encode("ascii", "replace") if s.sp_certificate.strip() else None
+            if cert is None and settings.entity_id == sp_prof.entity_id:
+                cert = self._sp_keys(sp_prof)[1] or None  # the embedded SP: its own signing certificate
+            settings = replace(settings, sp_cert_pem=cert)
             if key_name:
                 other = self.keypair(key_name)
                 settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
-            sps.append(settings)
+            sps.append(replace(settings, encryption_cert_pem=self.sp_encryption_cert(s)))
         return IdPConfig(
             entity_id=prof.entity_id,
             base_url=idp_base,
@@ -455,6 +534,9 @@ class Workspace:
             users=self.users(),
             sps=sps,
             accepted_time_diff=prof.accepted_time_diff,
+            other_cert_pem=(
+                self.keypair(prof.rollover_key).cert_pem if prof.rollover_key in self.keypair_names() else None
+            ),
         )
 
     def sp_config(self, sp_base: str, idp_base: str) -> SPConfig:
@@ -467,9 +549,14 @@ class Workspace:
                     idp_sso_url=resolve(s.idp_sso_url, sp_base, idp_base),
                     exit_url=resolve(s.exit_url, sp_base, idp_base),
                     idp_entity_id=resolve(s.idp_entity_id, sp_base, idp_base),
+                    idp_slo_url=resolve(s.idp_slo_url, sp_base, idp_base),
+                    **self._encryption_pems(s),
                 )
             )
+        key_pem, cert_pem = self._sp_keys(prof)
         return SPConfig(
+            key_pem=key_pem,
+            cert_pem=cert_pem,
             base_url=sp_base,
             entity_id=prof.entity_id,
             acs_path=prof.acs_path,
@@ -477,6 +564,34 @@ class Workspace:
             subscriptions=subs,
             clock_skew=prof.clock_skew,
         )
+
+    def _sp_keys(self, prof: SPProfile) -> tuple[bytes, bytes]:
+        """The embedded SP's signing key pair, or empty when the workspace has none (it then cannot sign)."""
+        if not prof.signing_key or prof.signing_key not in self.keypair_names():
+            return b"", b""
+        kp = self.keypair(prof.signing_key)
+        return kp.key_pem, kp.cert_pem
+    def sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
+        """The certificate the mock IdP encrypts to for that SP (its metadata's, or a key pair's), or None."""
+        if s.encryption_cert.strip():
+            return s.encryption_cert.encode("ascii", "replace")
+        if s.encryption_key and s.encryption_key in self.keypair_names():
+            try:
+                return self.keypair(s.encryption_key).cert_pem
+            except WorkspaceError:  # a broken key pair file: the IdP then says encryption lacks a certificate
+                return None
+        return None
+
+    def _encryption_pems(self, s: Subscription) -> dict[str, bytes]:
+        """The subscription's encryption key pair, read from keys/ (none when it is not there or broken:
+        the SP then refuses encrypted assertions, `encrypted-assertion-unsupported`, and still serves)."""
+        if not s.encryption_key or s.encryption_key not in self.keypair_names():
+            return {}
+        try:
+            kp = self.keypair(s.encryption_key)
+        except WorkspaceError:
+            return {}
+        return {"encryption_key_pem": kp.key_pem, "encryption_cert_pem": kp.cert_pem}
 
     def store_accounts(self, config: SPConfig) -> None:
         """Persist accounts changed through the SP's user API."""

@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from harness.core.workspace import Workspace, WorkspaceError, default_workspace_dir
+from harness.gui.plain import plain_message_box
 
 log = logging.getLogger("harness.gui")
 
@@ -47,7 +48,8 @@ def main(workspace_dir: str | None = None) -> int:
     try:
         ws = Workspace.open_or_demo(path)
     except (WorkspaceError, OSError) as err:
-        QMessageBox.critical(None, "SAML harness", f"The workspace {path} cannot be opened:\n\n{err}")
+        text = f"The workspace {path} cannot be opened:\n\n{err}"
+        plain_message_box(None, QMessageBox.Icon.Critical, "SAML harness", text).exec()
         return 2
     window = MainWindow(ws)
 

@@ -21,6 +21,7 @@ class Bridge(QObject):
     # flows (run_id is a str chosen by the controller)
     flow_started = Signal(object)  # harness.gui.history.HistoryEntry (trace still empty)
     step_recorded = Signal(str, object)  # run_id, harness.core.trace.Step
+    foreign_recorded = Signal(str)  # run_id: a request without the recording's token, kept apart
     flow_finished = Signal(str, object)  # run_id, harness.core.flow.FlowResult (None: a browser recording ended)
     flow_failed = Signal(str, str)  # run_id, why
     batch_progress = Signal(object)  # {"user": str, "idm_key": str, "kind": str, "result": FlowResult}
@@ -35,6 +36,15 @@ class Bridge(QObject):
     workbench_sent = Signal(object)  # harness.core.workbench.send.SendResult
     workbench_failed = Signal(str)  # why the edited message could not be sent, in words
     trace_imported = Signal(object, str)  # harness.core.trace.Trace read from a capture, its file
+
+    # onboarding (harness/gui/views/onboarding/)
+    metadata_read = Signal(object)  # harness.core.questionnaire.Questionnaire from fetched IdP metadata
+    metadata_failed = Signal(str)  # why, in words
+    checklist_step = Signal(object)  # harness.core.checklist.CheckStep (a copy), as each is decided
+    checklist_trace_step = Signal(object)  # harness.core.trace.Step of the checklist's run
+    checklist_finished = Signal(object)  # harness.core.checklist.ChecklistReport
+    checklist_failed = Signal(str)  # why, in words
+    sync_finished = Signal(str)  # the provisioning sync's plan and summary, or why it stopped
 
     # messages for the status bar / dialogs: level is "info" | "warning" | "error"
     message = Signal(str, str)

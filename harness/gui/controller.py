@@ -18,20 +18,22 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QUndoStack
 
-from harness.core.flow import FlowResult, expect, run_flow
-from harness.core.recorder import TraceRecorder
+from harness.core.control import ControlHandle, start_control
+from harness.core.flow import TITLES, FlowResult, expect, run_flow
 from harness.core.report import render_html
+from harness.core.runner import RealBrowserCapture
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
 from harness.core.workspace import Workspace
 from harness.gui.bridge import Bridge
-from harness.gui.browser_capture import BrowserCapture
 from harness.gui.captures import Captures
 from harness.gui.edits import WorkspaceEdits
 from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
 from harness.gui.trust import cert_of
+from mock_idp.contract import IdPRoute
+from sp.contract import Route
 
 HEALTH_INTERVAL_MS = 3000
 
@@ -74,6 +76,7 @@ class AppController(WorkspaceEdits, QObject):
         self.workspace = workspace
         self.sp_port, self.idp_port = sp_port, idp_port
         self.servers: Servers | None = None
+        self._control: ControlHandle | None = None  # the control API beside the servers
         self.tasks = Tasks()
         self.undo_stack = QUndoStack(self)
         self.history: list[HistoryEntry] = []
@@ -81,7 +84,7 @@ class AppController(WorkspaceEdits, QObject):
         self._starting = False
         self._unclaimed: list[Servers] = []  # started in a worker, not yet taken by the GUI thread
         self._lock = threading.Lock()
-        self._capture: tuple[str, BrowserCapture, Servers] | None = None
+        self._capture: tuple[str, RealBrowserCapture] | None = None
         self._running: str | None = None
         self._closed = False
         self.last_battery_error = ""
@@ -135,11 +138,29 @@ class AppController(WorkspaceEdits, QObject):
             servers.stop()  # the tester switched workspaces meanwhile
             return
         self.servers = servers
+        self._control = self._start_control(servers)
         self._health.start()
         for note in servers.notes:
             self.bridge.warning(note[0].upper() + note[1:] + ".")
         self.bridge.health.emit({"sp": True, "idp": True})
         self.bridge.info(f"SP on {servers.sp_base}, mock IdP on {servers.idp_base}.")
+        if servers.tls is not None:
+            self.bridge.info(
+                f"HTTPS: the certificates come from the workspace's local CA {servers.tls.ca_cert}; "
+                "trust it once in your browser to open the flows there (README: HTTPS)."
+            )
+
+    def _start_control(self, servers: Servers) -> ControlHandle | None:
+        """The control API beside the servers: other harness commands and tests change the workspace
+        through it while the app holds it; the views reload when they do (the signal is queued to
+        the GUI thread)."""
+        try:
+            control = start_control(servers)
+        except OSError as err:
+            self.bridge.warning(f"The control API could not start: {in_words(err)}")
+            return None
+        servers.reload_listeners.append(lambda: self.bridge.workspace_changed.emit("all"))
+        return control
 
     def _on_servers_failed(self, why: str) -> None:
         self._starting = False
@@ -149,6 +170,9 @@ class AppController(WorkspaceEdits, QObject):
         self.stop_capture()
         self._health.stop()
         servers, self.servers = self.servers, None
+        control, self._control = self._control, None
+        if control is not None:
+            control.stop()
         if servers is not None:
             servers.stop()
             self.bridge.servers_stopped.emit()
@@ -244,8 +268,8 @@ class AppController(WorkspaceEdits, QObject):
             self.bridge.error("Choose a subscription and a user first.")
             return None
         run_id = uuid.uuid4().hex[:10]
-        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
-        trace = Trace(title=f"{words} login: {username} → {idm_key}", flow=kind, subscription=idm_key, user=username)
+        words = TITLES.get(kind, kind)
+        trace = Trace(title=f"{words}: {username} → {idm_key}", flow=kind, subscription=idm_key, user=username)
         entry = HistoryEntry(run_id, trace, kind, running=True, step_mode=step_mode)
         self.history.append(entry)
         self._running = run_id
@@ -356,7 +380,7 @@ class AppController(WorkspaceEdits, QObject):
         except EDIT_ERRORS as err:
             return None, f"signatures not checked: {in_words(err)}."
 
-    def _on_battery_finished(self, report) -> None:  # noqa: ANN001 - Report | str
+    def _on_battery_finished(self, report) -> None:  # Report | str
         self.bridge.battery_finished.disconnect(self._on_battery_finished)
         self._running = None
         if isinstance(report, str):
@@ -391,21 +415,16 @@ class AppController(WorkspaceEdits, QObject):
         self.bridge.error(why)
         self.bridge.history_changed.emit()
 
-    def _trusted_cert(self, servers: Servers) -> Callable[[str], bytes | None]:
-        def lookup(issuer: str) -> bytes | None:
-            for s in servers.sp_app.config.subscriptions:
-                if s.idp_entity_id == issuer:
-                    return s.idp_cert_pem
-            return None
-
-        return lookup
-
     def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
         if self.servers is None:
             return None
         if kind == "sp":
             return self.servers.login_url(idm_key)
-        return self.servers.idp_start_url(user=username or None)
+        if kind == "logout":  # the browser's own SP session, logged out with Single Logout
+            return self.servers.sp_base + Route.LOGOUT
+        if kind == "idp-logout":
+            return self.servers.idp_base + IdPRoute.LOGOUT
+        return self.servers.idp_start_url(user=username or None, idm_key=idm_key or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
         """Open the login URL in the system browser and record what it does."""
@@ -415,7 +434,7 @@ class AppController(WorkspaceEdits, QObject):
             return None
         self.stop_capture()
         run_id = uuid.uuid4().hex[:10]
-        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
+        words = TITLES.get(kind, kind)
         trace = Trace(
             title=f"Real browser, {words}: {username or 'any user'} → {idm_key}",
             flow="browser",
@@ -424,19 +443,21 @@ class AppController(WorkspaceEdits, QObject):
         )
         entry = HistoryEntry(run_id, trace, "browser", running=True)
         bridge = self.bridge
-        recorder = TraceRecorder(
+        sub = self.servers.sp_app.config.subscription(idm_key)
+        token = self.servers.recordings.start()  # binds the recording to the browser we open
+        capture = RealBrowserCapture(
+            self.servers,
             trace,
-            flow_id=None,
-            trusted_cert=self._trusted_cert(self.servers),
             on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
+            decryption_key=sub.encryption_key_pem if sub else None,
+            recording=token,
+            on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
         )
-        capture = BrowserCapture(recorder)
-        self.servers.add_listener(capture)
-        self._capture = (run_id, capture, self.servers)
+        self._capture = (run_id, capture)
         self.history.append(entry)
         bridge.history_changed.emit()
         bridge.flow_started.emit(entry)
-        self.open_url(url)
+        self.open_url(self.servers.recording_url(token, url))
         bridge.info(f"Opened {url} in the browser; recording its steps until you stop or start another run.")
         return run_id
 
@@ -447,9 +468,9 @@ class AppController(WorkspaceEdits, QObject):
     def stop_capture(self) -> None:
         if self._capture is None:
             return
-        run_id, capture, servers = self._capture
+        run_id, capture = self._capture
         self._capture = None
-        servers.remove_listener(capture)
+        capture.stop()
         self.bridge.flow_finished.emit(run_id, None)
 
     def entry(self, run_id: str) -> HistoryEntry | None:
@@ -496,7 +517,7 @@ class AppController(WorkspaceEdits, QObject):
             return None
         try:
             return expect(self.servers, idm_key, username)
-        except Exception as err:  # noqa: BLE001 - a prediction must never crash the window
+        except Exception as err:  # a prediction must never crash the window
             from harness.core.flow import Expectation
 
             return Expectation("unknown", [], f"cannot predict: {in_words(err)}")

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from harness.core.certs import KeyPair, make_keypair, rotate
-from harness.core.workspace import IdPForSP, IdPProfile, SPProfile, WorkspaceError
+from harness.core.onboarding import Onboarded, onboard
+from harness.core.questionnaire import Questionnaire
+from harness.core.workspace import IdPForSP, IdPProfile, Rule, SPProfile, WorkspaceError
 from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.trust import cert_of
 from mock_idp.model import IdPUser
@@ -40,8 +43,12 @@ class _Edit(QUndoCommand):
 
 class WorkspaceEdits:
     def _reload(self) -> None:
-        if self.servers is not None:
-            self.servers.reload()
+        if self.servers is None:
+            return
+        if self.servers.https != self.workspace.sp_profile().https:
+            self.restart_servers()  # http <-> https: new sockets, new URLs
+            return
+        self.servers.reload()
 
     def _apply_quietly(self, fn: Callable[[], None], what: str) -> None:
         try:
@@ -54,7 +61,7 @@ class WorkspaceEdits:
     def _reload_or_say(self) -> None:
         try:
             self._reload()
-        except Exception as err:  # noqa: BLE001 - the servers' own errors, said in words
+        except Exception as err:  # the servers' own errors, said in words
             self.bridge.error(f"Saved, but the running servers could not take it: {in_words(err)}")
 
     def _edit(self, text: str, what: str, do: Callable[[], None], undo: Callable[[], None] | None) -> bool:
@@ -155,6 +162,36 @@ class WorkspaceEdits:
         while str(n) in keys:
             n += 1
         return str(n)
+
+    def onboard(self, questionnaire: Questionnaire, **kw: Any) -> Onboarded:
+        """A new subscription from a questionnaire (harness.core.onboarding.onboard), undoable.
+
+        Raises OnboardingError (the questionnaire's problems) or WorkspaceError, and saves nothing then.
+        """
+        ws = self.workspace
+        done = onboard(ws, questionnaire, **kw)
+        sub = done.subscription
+        self.undo_stack.push(
+            _Edit(
+                self,
+                f"onboard subscription {sub.name or sub.idm_key}",
+                "subscriptions",
+                lambda: ws.save_subscription(sub),
+                lambda: ws.delete_subscription(sub.idm_key),
+            )
+        )
+        self._reload_or_say()
+        self.bridge.workspace_changed.emit("subscriptions")
+        return done
+
+    # provisioning rules
+
+    def set_rules(self, rules: list[Rule]) -> bool:
+        ws = self.workspace
+        before = ws.rules()
+        if before == rules:
+            return True
+        return self._edit("edit provisioning rules", "rules", lambda: ws.set_rules(rules), lambda: ws.set_rules(before))
 
     # IdP settings
 
@@ -264,6 +301,29 @@ class WorkspaceEdits:
 
     def use_signing_key(self, name: str) -> bool:
         return self.set_idp_profile(replace(self.workspace.idp_profile(), signing_key=name))
+
+    def rollover_stage(self, stage: str, idm_key: str) -> bool:
+        """A certificate rollover stage (add / switch / remove) for a subscription (harness.core.rollover).
+
+        Not undoable: each stage is refused when it would make logins fail, and the next stage is the way on."""
+        from harness.core import rollover
+
+        ws = self.workspace
+        act = {
+            "add": lambda: rollover.add(ws, [idm_key]),
+            "switch": lambda: rollover.switch(ws),
+            "remove": lambda: rollover.remove(ws, [idm_key]),
+        }[stage]
+        try:
+            done = act()
+        except EDIT_ERRORS as err:
+            self.bridge.error(in_words(err))
+            return False
+        self._reload_or_say()
+        self.bridge.workspace_changed.emit("subscriptions")
+        self.bridge.workspace_changed.emit("keys")
+        self.bridge.info(f"Rollover, {stage}: {done.detail}.")
+        return True
 
     def trust_keypair(self, idm_key: str, name: str) -> bool:
         """Make a subscription trust a key pair's certificate (the questionnaire's certificate field)."""

@@ -11,6 +11,8 @@ from harness.core.trace import Trace
 KIND_WORDS = {
     "sp": "SP-initiated",
     "idp": "IdP-initiated",
+    "logout": "SP-initiated logout",
+    "idp-logout": "IdP-initiated logout",
     "browser": "Real browser",
     "file": "Opened",
     "workbench": "Edited and sent",
@@ -42,10 +44,13 @@ class HistoryEntry:
         if self.error:
             return "error", f"✘ {self.error}"
         level, text = outcome_line(self.trace, self.expected, self.as_expected)
+        if self.trace.foreign:
+            text += foreign_note(len(self.trace.foreign))
         if self.running:
             n = len(self.trace.steps)
             where = "recording what the browser does" if self.kind == "browser" else "running"
-            return "info", f"… {where}: {n} step(s) so far." + (f" {text}" if self.trace.outcome else "")
+            shown = self.trace.outcome or self.trace.foreign
+            return "info", f"… {where}: {n} step(s) so far." + (f" {text}" if shown else "")
         return level, text
 
     @property
@@ -54,3 +59,7 @@ class HistoryEntry:
             return "…"
         level = self.outcome()[0]
         return {"ok": "✔", "refused": "✘", "error": "✘"}.get(level, "·")
+
+
+def foreign_note(n: int) -> str:
+    return f"  ({n} foreign request(s) from another browser or page kept apart: not the tester's steps)"

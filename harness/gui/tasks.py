@@ -28,12 +28,12 @@ class _Task(QRunnable):
             log.debug("background task failed", exc_info=True)
             try:
                 self._failed(err)
-            except Exception:  # noqa: BLE001 - a reporting failure must not kill the worker
+            except Exception:  # a reporting failure must not kill the worker
                 log.exception("reporting a failed task failed")
             return
         try:
             self._done(result)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("reporting a finished task failed")
 
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from harness.core.certs import CertError, describe_cert, load_cert
+from harness.core.rollover import signing_key_for_sp
 from harness.core.workspace import Workspace, WorkspaceError
+from sp.trust import trusted_certs
 
 
 @dataclass
@@ -40,15 +42,6 @@ class TrustLine:
     ok: bool
     message: str
     trusted_keypair: str | None = None
-
-
-def signing_key_for_sp(ws: Workspace) -> str:
-    """The key pair the mock IdP signs with for the embedded SP."""
-    sp_entity = ws.sp_profile().entity_id
-    for s in ws.idp_for_sps():
-        if s.entity_id == sp_entity and s.signing_key:
-            return s.signing_key
-    return ws.idp_profile().signing_key
 
 
 def _fp(cert_pem: bytes) -> str | None:
@@ -115,7 +108,7 @@ def trust_report(ws: Workspace) -> list[TrustLine]:
             lines.append(TrustLine(s.idm_key, s.name, False, f"{who} trusts no IdP certificate yet."))
             continue
         problems = []
-        if _fp(s.idp_cert_pem) != fps.get(key_name):
+        if fps.get(key_name) not in {_fp(c.pem) for c in trusted_certs(s)}:  # either one, in a rollover
             kp_words = f" = key pair '{trusted_kp}'" if trusted_kp else ""
             problems.append(
                 f"The mock IdP signs with key pair '{key_name}', {_label(signing_pem)}, but {who} trusts "
@@ -168,22 +161,19 @@ def cert_rows(ws: Workspace) -> list[CertRow]:
             )
         )
     by_fp = {r.fingerprint: r for r in rows if r.fingerprint}
-    for s in ws.subscriptions():
-        if not s.idp_cert_pem:
-            continue
-        fp = _fp(s.idp_cert_pem)
-        use = f"trusted by {s.name or s.idm_key} ({s.idm_key})"
+    trusted = [(s, c) for s in ws.subscriptions() for c in trusted_certs(s)]
+    for s, c in trusted:
+        fp = _fp(c.pem)
+        role = "" if c.role == "only" else f", {c.role} in a rollover"
+        use = f"trusted by {s.name or s.idm_key} ({s.idm_key}{role})"
         if fp in by_fp:
             by_fp[fp].uses.append(use)
             continue
         try:
-            info = describe_cert(s.idp_cert_pem)
+            info = describe_cert(c.pem)
         except CertError as err:
-            rows.append(
-                CertRow(
-                    "", f"unreadable: {err}", "", None, None, "unreadable", "", [use], s.idp_cert_pem, has_key=False
-                )
-            )
+            row = CertRow("", f"unreadable: {err}", "", None, None, "unreadable", "", [use], c.pem, has_key=False)
+            rows.append(row)
             continue
         row = CertRow(
             "",
@@ -194,7 +184,7 @@ def cert_rows(ws: Workspace) -> list[CertRow]:
             info.status,
             info.algorithm,
             [use],
-            s.idp_cert_pem,
+            c.pem,
             has_key=False,
         )
         by_fp[info.fingerprint_sha256] = row

@@ -11,6 +11,7 @@ from mock_idp.scenarios import (
     addressing,
     algorithms,
     binding,
+    encryption,
     foreign_key,
     injection,
     malformed,
@@ -40,6 +41,7 @@ FAMILIES = [
     status,
     malformed,
     relay,
+    encryption,
 ]
 
 CATALOGUE: list[Scenario] = [s for family in FAMILIES for s in family.SCENARIOS]

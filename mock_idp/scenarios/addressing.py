@@ -2,7 +2,7 @@
 
 Rule: the Audience names this SP's EntityID (in every AudienceRestriction), the bearer
 Recipient and the Response Destination are exactly this ACS URL, and both Issuers are the
-subscription's IdP EntityID (DESIGN.md §5). All messages are genuinely signed by the trusted
+subscription's IdP EntityID (docs/ARCHITECTURE.md, security baseline). All messages are genuinely signed by the trusted
 IdP key: they are what an attacker gets by logging in to another SP of the same IdP.
 """
 

@@ -2,7 +2,7 @@
 
 Rule: SHA-1 is refused for signatures and digests, and only the asymmetric algorithms of the
 trusted certificate are accepted: never an HMAC keyed with the (public) certificate, never
-MD5 (DESIGN.md §5). The SHA-1 messages are genuinely signed by the IdP.
+MD5 (docs/ARCHITECTURE.md, security baseline). The SHA-1 messages are genuinely signed by the IdP.
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ def md5(ctx: Context) -> Message:
     """Both SignatureMethods relabelled rsa-md5 (the value is left as the IdP computed it)."""
     resp, assertion = ctx.signed("both")
     for el in (resp, assertion):
-        signature_of(el).find(f"{q('SignedInfo', ns.DS)}/{q('SignatureMethod', ns.DS)}").set("Algorithm", _RSA_MD5)
+        method = signature_of(el).findall(f"{q('SignedInfo', ns.DS)}/{q('SignatureMethod', ns.DS)}")[0]
+        method.set("Algorithm", _RSA_MD5)
     return ctx.message(resp)
 
 

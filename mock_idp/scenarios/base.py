@@ -17,11 +17,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import EllipsisType
+from typing import Any
 
 from lxml import etree
 
+from mock_idp.contract import subject_value
 from mock_idp.model import IdPUser, SPSettings
-from mock_idp.response import build_unsigned, new_id
+from mock_idp.response import build_unsigned, encrypt_outside, new_id
 from samlkit import codec, ns, xmldsig
 
 # -- what the runner must arrange ------------------------------------------------------------
@@ -31,7 +33,10 @@ NEEDS_NO_REQUEST = "no-request"  # post unsolicited, even when a login URL is kn
 NEEDS_UNSOLICITED_OFF = "unsolicited-off"  # the SP must not allow IdP-initiated logins for this run
 NEEDS_PRIOR_LOGIN = "prior-login"  # a legitimate login completes first; `Context.previous` holds its message
 NEEDS_FRESH_BROWSER = "fresh-browser"  # the bad message comes from another browser (no cookies of the login)
-NEEDS = frozenset({NEEDS_REQUEST, NEEDS_NO_REQUEST, NEEDS_UNSOLICITED_OFF, NEEDS_PRIOR_LOGIN, NEEDS_FRESH_BROWSER})
+NEEDS_ENCRYPTION = "encryption"  # the SP's encryption certificate is known (`Context.sp.encryption_cert_pem`)
+NEEDS = frozenset(
+    {NEEDS_REQUEST, NEEDS_NO_REQUEST, NEEDS_UNSOLICITED_OFF, NEEDS_PRIOR_LOGIN, NEEDS_FRESH_BROWSER, NEEDS_ENCRYPTION}
+)
 
 # -- what "the SP fell for it" means ----------------------------------------------------------
 
@@ -71,16 +76,14 @@ class Context:
     now: dt.datetime | None = None
     sig_hash: str = "sha256"
 
-    def with_(self, **changes: object) -> Context:
+    def with_(self, **changes: Any) -> Context:
         return replace(self, **changes)
 
     # -- identities ---------------------------------------------------------------------
 
     def name_id(self, user: IdPUser | None = None) -> str:
         """The NameID value the IdP would send for `user` (the attacker by default)."""
-        u = user or self.user
-        values = u.field_values(self.sp.nameid_source)
-        return values[0] if values else u.username
+        return subject_value(user or self.user, self.sp)
 
     @property
     def victim_name_id(self) -> str:
@@ -92,7 +95,7 @@ class Context:
         self,
         *,
         user: IdPUser | None = None,
-        in_response_to: str | None | EllipsisType = ...,
+        in_response_to: str | EllipsisType | None = ...,
         now: dt.datetime | None = None,
     ) -> tuple[etree._Element, etree._Element]:
         """An unsigned Response and its Assertion, as the IdP would make them."""
@@ -143,7 +146,7 @@ class Context:
         self.sign(resp, assertion, mode)
         return resp, assertion
 
-    def message(self, root: etree._Element | bytes, *, relay_state: str | None | EllipsisType = ...) -> Message:
+    def message(self, root: etree._Element | bytes, *, relay_state: str | EllipsisType | None = ...) -> Message:
         """The POST form for `root` (an element or XML bytes), with the context's RelayState."""
         xml = root if isinstance(root, bytes) else serialize(root)
         fields = {"SAMLResponse": codec.encode_post(xml)}
@@ -153,8 +156,12 @@ class Context:
         return Message(fields, xml)
 
     def legitimate(self) -> Message:
-        """What the IdP would send: a Response and Assertion both signed, answering the request."""
-        resp, _ = self.signed("both")
+        """What the IdP would send: a Response and Assertion both signed, answering the request
+        (the Assertion encrypted between the two signatures when the IdP encrypts for this SP)."""
+        resp, assertion = self.build()
+        self.sign(resp, assertion, "assertion")
+        encrypt_outside(assertion, self.sp)
+        self.sign(resp, assertion, "response")
         return self.message(resp)
 
 
@@ -256,8 +263,12 @@ def serialize(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def signature_of(element: etree._Element) -> etree._Element | None:
-    return element.find(q("Signature", ns.DS))
+def signature_of(element: etree._Element) -> etree._Element:
+    """The element's own ds:Signature; a scenario asks only for one it signed."""
+    sig = element.find(q("Signature", ns.DS))
+    if sig is None:
+        raise ValueError(f"the {etree.QName(element).localname} is not signed")
+    return sig
 
 
 def strip_signature(element: etree._Element) -> None:

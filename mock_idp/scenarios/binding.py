@@ -3,7 +3,7 @@
 Rule: an SP-initiated Response answers an outstanding AuthnRequest sent by the same browser
 session, and that request is deleted once answered; an unsolicited Response is accepted only
 where the subscription allows IdP-initiated login; each Assertion ID is accepted once; the
-subject is confirmed by the bearer method (DESIGN.md §5). All messages are genuinely signed.
+subject is confirmed by the bearer method (docs/ARCHITECTURE.md, security baseline). All messages are genuinely signed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Foreign keys: the attacker signs with a key of their own and dresses up KeyInfo.
 
 Rule: only the subscription's trusted certificate verifies; a key or certificate carried in
-KeyInfo is never used to verify, nor matched by name (DESIGN.md §5).
+KeyInfo is never used to verify, nor matched by name (docs/ARCHITECTURE.md, security baseline).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import partial
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
 from mock_idp.scenarios.base import Context, Message, q, scenario, set_name_id, signature_of
@@ -43,6 +43,8 @@ def lookalike_cert(trusted_cert_pem: bytes, foreign_key_pem: bytes) -> bytes:
     """A certificate for the foreign key that copies the trusted one's subject, issuer, serial and dates."""
     trusted = x509.load_pem_x509_certificate(trusted_cert_pem)
     key = serialization.load_pem_private_key(foreign_key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError("the foreign key must be an RSA or EC key")
     cert = (
         x509.CertificateBuilder()
         .subject_name(trusted.subject)

@@ -2,7 +2,7 @@
 
 Rule: the SP limits the body and message size, decodes HTTP-POST values as plain base64
 only (never inflating them), takes only well-formed SAML 2.0 Responses, and turns every
-failure into a 4xx with a reason code: never a 5xx, never a traceback (DESIGN.md §5).
+failure into a 4xx with a reason code: never a 5xx, never a traceback (docs/ARCHITECTURE.md, security baseline).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Rule: a signature covers exactly the element it sits in, through one same-document Reference
 (`#ID`), with only the enveloped-signature and exclusive-c14n transforms; the SP never runs
-XSLT or XPath from a message and never dereferences an external URI (DESIGN.md §5).
+XSLT or XPath from a message and never dereferences an external URI (docs/ARCHITECTURE.md, security baseline).
 The transform scenarios are genuinely signed with the IdP key, with a transform that leaves
 the NameID outside the digest, and then name the victim: an SP that runs any transform the
 message asks for accepts them.
@@ -40,7 +40,7 @@ def _sign_with(ctx: Context, element: etree._Element, transform: Callable[[etree
 
 
 def _reference(element: etree._Element) -> etree._Element:
-    return signature_of(element).find(f"{q('SignedInfo', ns.DS)}/{q('Reference', ns.DS)}")
+    return signature_of(element).findall(f"{q('SignedInfo', ns.DS)}/{q('Reference', ns.DS)}")[0]
 
 
 @_s(

@@ -2,7 +2,7 @@
 
 Rule: RelayState is honoured only as a path on this SP; an absolute, protocol-relative,
 backslashed or scripted target is refused (or ignored), never followed: an open redirect
-after login hands the fresh session's user to a phishing page (DESIGN.md §5). The SAML
+after login hands the fresh session's user to a phishing page (docs/ARCHITECTURE.md, security baseline). The SAML
 message itself is legitimate.
 """
 

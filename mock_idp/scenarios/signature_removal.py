@@ -1,7 +1,7 @@
 """Signature removal: the attacker strips signatures so that nothing (or a broken remnant) vouches.
 
 Rule: a safe SP requires a signed Assertion that verifies with the trusted certificate, and
-verifies the Response signature whenever one is present (DESIGN.md §5).
+verifies the Response signature whenever one is present (docs/ARCHITECTURE.md, security baseline).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def value_emptied(ctx: Context) -> Message:
     """Both Signature elements kept but their SignatureValue emptied, NameID changed to the victim."""
     resp, assertion = ctx.signed("both")
     for el in (resp, assertion):
-        signature_of(el).find(ns.q(ns.DS, "SignatureValue")).text = ""
+        signature_of(el).findall(ns.q(ns.DS, "SignatureValue"))[0].text = ""
     set_name_id(assertion, ctx.victim_name_id)
     return ctx.message(resp)
 
@@ -86,7 +86,7 @@ def without_signed_info(ctx: Context) -> Message:
     resp, assertion = ctx.signed("both")
     for el in (resp, assertion):
         sig = signature_of(el)
-        sig.remove(sig.find(ns.q(ns.DS, "SignedInfo")))
+        sig.remove(sig.findall(ns.q(ns.DS, "SignedInfo"))[0])
     set_name_id(assertion, ctx.victim_name_id)
     return ctx.message(resp)
 

@@ -1,7 +1,7 @@
 """Status: a Response that reports a failure carries no login, whatever it contains.
 
 Rule: the top-level StatusCode must be Success; an SP must not search the Status for any
-Success code, nor read an Assertion from a failed Response (DESIGN.md §5). All messages are
+Success code, nor read an Assertion from a failed Response (docs/ARCHITECTURE.md, security baseline). All messages are
 genuinely signed and still carry a valid Assertion for the attacker's account.
 """
 

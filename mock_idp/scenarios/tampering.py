@@ -1,7 +1,7 @@
 """Tampering: content changed after the IdP signed it.
 
 Rule: the digest of every signed element must match its content; any change after signing
-makes the signature invalid, and a safe SP refuses the message (DESIGN.md §5).
+makes the signature invalid, and a safe SP refuses the message (docs/ARCHITECTURE.md, security baseline).
 """
 
 from __future__ import annotations

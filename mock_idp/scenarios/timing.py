@@ -2,7 +2,7 @@
 
 Rule: NotBefore <= now < NotOnOrAfter (Conditions and the bearer SubjectConfirmationData),
 within a small clock skew; a bearer confirmation without NotOnOrAfter is refused, since it
-would stay valid forever (DESIGN.md §5). All messages are genuinely signed by the IdP.
+would stay valid forever (docs/ARCHITECTURE.md, security baseline). All messages are genuinely signed by the IdP.
 """
 
 from __future__ import annotations

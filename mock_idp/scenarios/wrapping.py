@@ -1,7 +1,7 @@
 """XML Signature Wrapping (XSW): the signed element moves, an unsigned evil one takes its place.
 
 Rule: the SP must read the identity only from the very element whose signature it verified,
-and a Response holds exactly one Assertion with unique IDs (DESIGN.md §5). XSW1-XSW8 follow
+and a Response holds exactly one Assertion with unique IDs (docs/ARCHITECTURE.md, security baseline). XSW1-XSW8 follow
 Somorovsky et al., "On Breaking SAML: Be Whoever You Want to Be" (USENIX Security 2012), as
 SAML Raider implements them; the relatives cover a second assertion, duplicated IDs and
 wrapping inside samlp:Extensions, ds:Object and samlp:StatusDetail. Each evil assertion

@@ -2,7 +2,7 @@
 
 Rule: a SAML message never needs a DOCTYPE; a safe SP refuses any DOCTYPE or entity before
 parsing anything (no file read, no network fetch, no expansion) and bounds nesting depth
-(DESIGN.md §5). Entity-bearing messages keep the IdP's genuine signatures where they can,
+(docs/ARCHITECTURE.md, security baseline). Entity-bearing messages keep the IdP's genuine signatures where they can,
 so that only the XML rule is broken.
 """
 

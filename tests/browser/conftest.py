@@ -36,7 +36,7 @@ FIX = "run `python3 dev.py test` (as root it installs them; otherwise it prints 
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     setattr(item, f"_report_{report.when}", report)
     return report
@@ -99,7 +99,7 @@ def _context(chromium: object, request: pytest.FixtureRequest, **options: object
                 try:
                     page.screenshot(path=str(OUTPUT / f"{stem}-{i}.png"), full_page=True)
                     (OUTPUT / f"{stem}-{i}.url.txt").write_text(page.url + "\n")
-                except Exception:  # noqa: BLE001 - a screenshot must not hide the real failure
+                except Exception:  # a screenshot must not hide the real failure
                     pass
         context.close()
 

@@ -8,7 +8,7 @@ IDM_KEY = "4711"
 PASSWORDS = {"alice": "alice123", "bob": "bob123", "carol": "carol123", "dave": "dave123", "erin": "erin123"}
 
 
-def sign_in(page, username: str, password: str) -> None:  # noqa: ANN001
+def sign_in(page, username: str, password: str) -> None:
     assert page.title() == "Sign in"
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
@@ -16,12 +16,12 @@ def sign_in(page, username: str, password: str) -> None:  # noqa: ANN001
         page.get_by_role("button", name="Sign in").click()
 
 
-def whoami(page, servers) -> tuple[int, dict]:  # noqa: ANN001
+def whoami(page, servers) -> tuple[int, dict]:
     response = page.goto(servers.sp_base + "/whoami")
     return response.status, json.loads(page.inner_text("body"))
 
 
-def wait_for_sp(page, servers, path: str = "/home") -> None:  # noqa: ANN001
+def wait_for_sp(page, servers, path: str = "/home") -> None:
     """The auto-post form submits itself; wait until the SP has answered and redirected."""
     page.wait_for_url(servers.sp_base + path + "*")
     page.wait_for_load_state()

@@ -14,6 +14,8 @@ from browser.pages import IDM_KEY, PASSWORDS, sign_in, wait_for_sp, whoami
 from harness.core.servers import Servers
 from harness.core.workspace import Workspace
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def cross_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:

@@ -67,7 +67,10 @@ def test_logout_goes_to_exit_url(servers):
     r = run_flow(servers, kind="sp", idm_key="4711", username="alice", logout=True)
     logout = [s for s in r.trace.steps if s.url.endswith("/fo/logout.php")]
     assert logout and logout[0].status == 302
-    assert logout[0].location == servers.idp_base + "/"
+    # the demo trusts an IdP with an SLO URL: Single Logout first, then the exit URL
+    assert logout[0].location.startswith(servers.idp_base + "/slo?SAMLRequest=")
+    landing = [s for s in r.trace.steps if s.dst == "sp" and s.url.split("?")[0].endswith("/IdM/saml2/slo")]
+    assert landing and landing[0].location == servers.idp_base + "/"
 
 
 def test_wrong_password_opens_no_session(servers):
@@ -95,7 +98,7 @@ def test_edit_then_reload_changes_the_outcome(tmp_path):
         s.reload()
         r = run_flow(s, kind="sp", idm_key="4711", username="alice")
         assert r.session_login is None and r.final_reason == "signature-invalid"
-        bad = [x for x in r.trace.steps if x.verdict == "refused"][0]
+        bad = next(x for x in r.trace.steps if x.verdict == "refused")
         sig = bad.message.signatures[0]
         assert sig.cert_matches is False and "old" not in sig.keyinfo_subject
     ws.close()

@@ -112,7 +112,7 @@ def test_idp_http_post_binding(world: World) -> None:
 def test_idp_session_is_reused_for_a_second_login(world: World) -> None:
     b = world.browser()
     assert b.login().status_code == 303
-    b.sp.get("/fo/logout.php")
+    b.log_out()
     _, r = b.start()
     page = b.idp_get(r.headers["Location"])
     assert "SAMLResponse" in page.get_data(as_text=True)  # no login form: the IdP session answers
@@ -167,7 +167,7 @@ def test_wrong_password_at_the_idp(world: World) -> None:
 def test_logout_goes_to_the_exit_url(world: World) -> None:
     b = world.browser()
     b.login()
-    r = b.sp.get("/fo/logout.php")
+    r = b.log_out()
     assert r.status_code == 302 and r.headers["Location"] == EXIT_URL
     assert b.whoami()[0] == 401
 
@@ -176,14 +176,14 @@ def test_logout_without_exit_url_goes_to_a_local_page(new_world) -> None:
     w = new_world(sub={"exit_url": ""})
     b = w.browser()
     b.login()
-    r = b.sp.get("/fo/logout.php")
+    r = b.log_out()
     assert r.status_code == 302 and r.headers["Location"] == "/fo/logged-out"
     assert b.sp.get("/fo/logged-out").status_code == 200
     assert b.whoami()[0] == 401
 
 
 def test_logout_without_a_session(world: World) -> None:
-    r = world.browser().sp.get("/fo/logout.php")
+    r = world.browser().log_out()
     assert r.status_code == 302 and r.headers["Location"] == "/fo/logged-out"
 
 
@@ -233,10 +233,10 @@ def test_events_tell_the_whole_story(world: World) -> None:
     ]
     (verdict,) = world.verdicts()
     assert verdict.ok and verdict.code == "session" and verdict.login == "alice"
-    names = [c["name"] for c in verdict.checks]
+    names = [c.name for c in verdict.checks]
     for check in ("XML safety", "Assertion signature", "Audience", "Recipient", "InResponseTo", "Replay", "Mapping"):
         assert check in names
-    assert all(c["ok"] for c in verdict.checks)
+    assert all(c.ok for c in verdict.checks)
     https = [(e.actor, e.method, e.status) for e in world.events if e.kind == "http"]
     assert ("sp", "POST", 303) in https and ("idp", "GET", 200) in https
 

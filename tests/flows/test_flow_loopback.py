@@ -1,11 +1,11 @@
-"""Both apps on real loopback servers (werkzeug `make_server`, port 0, threads), driven by a
-scripted browser on `requests` (one cookie jar, as a browser has) and by raw `http.client`."""
+"""Both apps on real loopback servers (the harness's cheroot seam, `EmbeddedServer`, port 0),
+driven by a scripted browser on `requests` (one cookie jar, as a browser has) and by raw
+`http.client`."""
 
 from __future__ import annotations
 
 import http.client
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -14,7 +14,8 @@ import pyotp
 import pytest
 import requests
 from saml_helpers import TOTP_SECRET, World, forms, make_world, saml_form
-from werkzeug.serving import BaseWSGIServer, make_server
+
+from harness.core.http_server import EmbeddedServer
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
@@ -35,18 +36,11 @@ class Live:
     idp_url: str
 
 
-def _serve(app: Late) -> tuple[BaseWSGIServer, threading.Thread]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    return server, thread
-
-
 @pytest.fixture
 def live(tmp_path) -> Iterator[Live]:
     sp_app, idp_app = Late(), Late()
-    sp_server, sp_thread = _serve(sp_app)
-    idp_server, idp_thread = _serve(idp_app)
+    sp_server = EmbeddedServer("127.0.0.1", 0, sp_app).start()
+    idp_server = EmbeddedServer("127.0.0.1", 0, idp_app).start()
     sp_url = f"http://127.0.0.1:{sp_server.server_port}"
     idp_url = f"http://127.0.0.1:{idp_server.server_port}"
     world = make_world(tmp_path, sp_base=sp_url, idp_base=idp_url)
@@ -54,10 +48,8 @@ def live(tmp_path) -> Iterator[Live]:
     try:
         yield Live(world, sp_url, idp_url)
     finally:
-        for server, thread in ((sp_server, sp_thread), (idp_server, idp_thread)):
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
+        sp_server.stop()
+        idp_server.stop()
         world.close()
 
 
@@ -95,7 +87,9 @@ def test_sp_initiated_login_over_loopback(live: Live, browser: ScriptedBrowser) 
     assert [r.status_code for r in home.history] == [303]
     me = browser.http.get(f"{live.sp_url}/whoami", timeout=10).json()
     assert (me["authenticated"], me["login"], me["via"]) == (True, "alice", "saml")
-    out = browser.http.get(f"{live.sp_url}/fo/logout.php", allow_redirects=False, timeout=10)
+    out = browser.http.get(  # the tester's click on the app's own link
+        f"{live.sp_url}/fo/logout.php", headers={"Sec-Fetch-Site": "same-origin"}, allow_redirects=False, timeout=10
+    )
     assert out.status_code == 302 and out.headers["Location"] == live.world.sub.exit_url
     assert browser.http.get(f"{live.sp_url}/whoami", timeout=10).status_code == 401
 
@@ -130,15 +124,14 @@ def test_forged_response_over_loopback(live: Live, keys) -> None:
 def test_oversized_body_is_refused_before_it_is_read(live: Live) -> None:
     """The 413 comes back after the headers alone: the SP never waits for the 10 MB."""
     parts = urlsplit(live.world.sp_config.acs_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    # No body is ever sent: an SP that waited for it would never answer (a socket timeout here).
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
-        t = time.perf_counter()
         conn.putrequest("POST", parts.path)
         conn.putheader("Content-Type", "application/x-www-form-urlencoded")
         conn.putheader("Content-Length", str(10 * 1024 * 1024))
         conn.endheaders()
         r = conn.getresponse()
-        assert time.perf_counter() - t < 1.0
         assert r.status == 413 and r.getheader("X-SAML-Reason") == "message-too-large"
         r.read()
     finally:
@@ -146,10 +139,8 @@ def test_oversized_body_is_refused_before_it_is_read(live: Live) -> None:
 
 
 def test_oversized_body_sent_whole(live: Live) -> None:
-    t = time.perf_counter()
-    r = requests.post(live.world.sp_config.acs_url, data={"SAMLResponse": "A" * (10 * 1024 * 1024)}, timeout=10)
+    r = requests.post(live.world.sp_config.acs_url, data={"SAMLResponse": "A" * (10 * 1024 * 1024)}, timeout=60)
     assert r.status_code == 413 and r.headers["X-SAML-Reason"] == "message-too-large"
-    assert time.perf_counter() - t < 2.0
 
 
 def test_concurrent_logins(live: Live) -> None:
@@ -164,7 +155,7 @@ def test_concurrent_logins(live: Live) -> None:
             home = b.post_saml(b.submit(page, "/login", username=user, password=f"{user}-pw"))
             assert home.status_code == 200
             results.append(b.http.get(f"{live.sp_url}/whoami", timeout=10).json()["login"])
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:  # reported below
             errors.append(err)
         finally:
             b.close()

@@ -17,8 +17,8 @@ def test_login_name_in_the_nameid(world: World) -> None:
     b = world.browser()
     assert b.login("dave").status_code == 303
     assert b.whoami()[1]["login"] == "dave"
-    mapping = next(c for c in world.verdicts()[-1].checks if c["name"] == "Mapping")
-    assert mapping["detail"] == "NameID 'dave' matched login of dave"
+    mapping = next(c for c in world.verdicts()[-1].checks if c.name == "Mapping")
+    assert mapping.detail == "NameID 'dave' matched login of dave"
 
 
 def test_external_id(new_world) -> None:
@@ -39,8 +39,8 @@ def test_attribute_mail_as_the_source(new_world) -> None:
     b = w.browser()
     assert b.login("alice").status_code == 303
     assert b.whoami()[1]["login"] == "a.smith"
-    mapping = next(c for c in w.verdicts()[-1].checks if c["name"] == "Mapping")
-    assert "attribute mail" in mapping["detail"]
+    mapping = next(c for c in w.verdicts()[-1].checks if c.name == "Mapping")
+    assert "attribute mail" in mapping.detail
 
 
 def test_attribute_source_login_mode(new_world) -> None:
@@ -91,8 +91,8 @@ def test_inactive_account(world: World) -> None:
 def test_failed_mapping_is_a_failed_check(world: World) -> None:
     world.browser().login("mallory")
     checks = world.verdicts()[-1].checks
-    assert checks[-1]["name"] == "Mapping" and checks[-1]["ok"] is False
-    assert all(c["ok"] for c in checks[:-1])  # every SAML check passed: only the mapping failed
+    assert checks[-1].name == "Mapping" and checks[-1].ok is False
+    assert all(c.ok for c in checks[:-1])  # every SAML check passed: only the mapping failed
 
 
 # -- the account picker ----------------------------------------------------------------------

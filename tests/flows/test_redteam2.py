@@ -12,20 +12,20 @@ a second AuthnStatement were ignored (the first one won), and IssueInstant was n
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import replace
 
 import pytest
 from lxml import etree
 from saml_helpers import World, assert_refused, reason
+from work_counter import libxmlsec1_runs
 
 from harness.core.explain import MAX_SIGNATURES, explain_signatures
 from harness.core.recorder import TraceRecorder
 from samlkit import codec, ns, safexml
 from samlkit.events import Event
 from sp import store as sp_store
-from sp.app import MAX_RELAY_STATE
 from sp.model import Account
+from sp.relay_state import MAX_RELAY_STATE
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
@@ -34,12 +34,12 @@ def A(local: str) -> str:
     return ns.q(ns.SAML, local)
 
 
-def refused(world: World, r, code: str) -> None:  # noqa: ANN001
+def refused(world: World, r, code: str) -> None:
     assert_refused(r, code)
     assert world.verdicts()[-1].code == code, world.verdicts()[-1].message
 
 
-def no_session(browser) -> None:  # noqa: ANN001
+def no_session(browser) -> None:
     assert browser.whoami()[0] == 401
 
 
@@ -60,14 +60,14 @@ def _signature_flood(world: World, n: int) -> str:
     return codec.encode_post(xml[:start] + b"<samlp:Extensions>" + sig * n + b"</samlp:Extensions>" + xml[start:])
 
 
-def test_recorder_examines_a_bounded_number_of_signatures(world: World) -> None:
+def test_recorder_examines_a_bounded_number_of_signatures(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """1,000 Signatures took the recorder 6.4 s (quadratic: ~4 minutes at its 2 MiB input limit)."""
     value = _signature_flood(world, 1000)
     recorder = TraceRecorder(trusted_cert=lambda _issuer: world.sub.idp_cert_pem)
-    started = time.perf_counter()
+    runs = libxmlsec1_runs(monkeypatch)
     recorder(Event(kind="saml", actor="sp", direction="recv", binding="HTTP-POST", param="SAMLResponse", value=value))
     recorder(Event(kind="http", actor="sp", url="http://sp.test/IdM/saml2/", status=403))
-    assert time.perf_counter() - started < 2.0
+    assert runs.calls["SignatureContext"] <= MAX_SIGNATURES  # one check per examined Signature at most
     sigs = recorder.trace.steps[0].message.signatures
     assert len(sigs) == MAX_SIGNATURES + 1  # the examined ones and one line for the rest
     assert "not examined" in sigs[-1].verdict and "1001" in sigs[-1].verdict
@@ -125,10 +125,8 @@ def test_many_ids_cost_little(world: World) -> None:
     start = xml.index(b"<saml:Issuer")
     filler = b"".join(b"<x ID='u%d'/>" % k for k in range(180_000))
     value = codec.encode_post(xml[:start] + b"<samlp:Extensions>" + filler + b"</samlp:Extensions>" + xml[start:])
-    started = time.perf_counter()
-    r = world.browser().post_acs(value)
+    r = world.browser().post_acs(value)  # a hang is caught by pytest's timeout, never by a clock here
     assert r.status_code == 303, reason(r)
-    assert time.perf_counter() - started < 1.5
     dup = xml[:start] + b"<samlp:Extensions><x ID='d'/><y Id='d'/></samlp:Extensions>" + xml[start:]
     refused(world, world.browser().post_acs(codec.encode_post(dup)), "duplicate-id")
 
@@ -151,7 +149,7 @@ def test_two_name_ids_are_ambiguous(world: World) -> None:
 
 
 @pytest.mark.parametrize("shape", ["two-values", "two-attributes", "two-statements"])
-def test_two_values_of_the_identity_attribute_are_ambiguous(new_world, shape: str) -> None:  # noqa: ANN001
+def test_two_values_of_the_identity_attribute_are_ambiguous(new_world, shape: str) -> None:
     w = new_world(sub={"identity_source": "attribute:mail"})
     accounts = [Account("alice@corp.test", saml_enabled=True), Account("dave@corp.test", saml_enabled=True)]
     w.sp_config = replace(w.sp_config, subscriptions=[replace(w.sub, accounts=accounts)])

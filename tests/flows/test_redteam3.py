@@ -29,11 +29,11 @@ def A(local: str) -> str:
     return ns.q(ns.SAML, local)
 
 
-def _bytes(world: World, **kw) -> bytes:  # noqa: ANN003
+def _bytes(world: World, **kw) -> bytes:
     return codec.b64decode_strict(world.forge(**kw))
 
 
-def _post(world: World, xml: bytes):  # noqa: ANN202
+def _post(world: World, xml: bytes):
     b = world.browser()
     r = b.post_acs(codec.encode_post(xml))
     return b, r

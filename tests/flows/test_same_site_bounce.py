@@ -10,7 +10,7 @@ from saml_helpers import World, assert_refused
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
 
-def _bounce_fields(r) -> tuple[str, dict[str, str]]:  # noqa: ANN001
+def _bounce_fields(r) -> tuple[str, dict[str, str]]:
     assert r.status_code == 200 and r.headers["X-SAML-Bounce"] == "same-site"
     form = lxml_html.fromstring(r.get_data(as_text=True)).forms[0]
     return form.action, dict(form.form_values())

@@ -23,7 +23,7 @@ BOTH = {"response", "assertion"}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):  # noqa: ANN201 - (workspace, servers, trace of alice's login)
+def world(tmp_path_factory):
     ws = Workspace.demo(tmp_path_factory.mktemp("wb") / "ws")
     ws.save_keypair("untrusted", make_keypair("Untrusted IdP"))
     with Servers(ws, sp_port=0, idp_port=0) as servers:
@@ -33,13 +33,13 @@ def world(tmp_path_factory):  # noqa: ANN201 - (workspace, servers, trace of ali
     ws.close()
 
 
-def _destination(servers: Servers, message: OpenMessage):  # noqa: ANN202
+def _destination(servers: Servers, message: OpenMessage):
     from harness.core.commands.send import embedded_destination
 
     return embedded_destination(servers, "4711", message)
 
 
-def _send(world, signing: SigningChoice, *, nameid: str | None = "bob", **options):  # noqa: ANN001, ANN202
+def _send(world, signing: SigningChoice, *, nameid: str | None = "bob", **options):
     ws, servers, trace = world
     message = from_trace(trace)
     if nameid:
@@ -61,7 +61,7 @@ def _send(world, signing: SigningChoice, *, nameid: str | None = "bob", **option
     ],
     ids=["kept", "resigned-idp", "assertion-only-sha384", "cloned-cert", "other-workspace-key", "stripped"],
 )
-def test_each_signing_choice_gets_its_verdict(world, signing, verdict, reason, login) -> None:  # noqa: ANN001
+def test_each_signing_choice_gets_its_verdict(world, signing, verdict, reason, login) -> None:
     result = _send(world, signing)
     assert (result.verdict, result.reason, result.login) == (verdict, reason, login), result.answer()
     assert result.trace.flow == "workbench" and result.trace.diff["changes"]
@@ -70,7 +70,7 @@ def test_each_signing_choice_gets_its_verdict(world, signing, verdict, reason, l
     assert any("NameID" in c for c in result.diff.changes)
 
 
-def test_an_unchanged_replay_without_refresh_is_refused_as_a_replay(world) -> None:  # noqa: ANN001
+def test_an_unchanged_replay_without_refresh_is_refused_as_a_replay(world) -> None:
     result = _send(world, SigningChoice(), nameid=None, readdress=False)
     assert result.verdict == "refused" and result.reason in (
         "destination-mismatch",
@@ -79,7 +79,7 @@ def test_an_unchanged_replay_without_refresh_is_refused_as_a_replay(world) -> No
     )
 
 
-def test_an_xxe_scenario_is_sent_as_written_and_refused(world) -> None:  # noqa: ANN001
+def test_an_xxe_scenario_is_sent_as_written_and_refused(world) -> None:
     ws, servers, trace = world
     message = from_trace(trace)
     message.xml = message.xml.replace("?>", '?><!DOCTYPE r [<!ENTITY x "y">]>', 1)
@@ -88,7 +88,7 @@ def test_an_xxe_scenario_is_sent_as_written_and_refused(world) -> None:  # noqa:
     assert any("sent as written" in n for n in result.notes)
 
 
-def test_an_authn_request_goes_to_the_mock_idp_by_redirect_signed_on_the_query(world) -> None:  # noqa: ANN001
+def test_an_authn_request_goes_to_the_mock_idp_by_redirect_signed_on_the_query(world) -> None:
     ws, servers, trace = world
     step = next(s for s in trace.steps if s.message is not None and s.message.summary.kind == "AuthnRequest")
     message = from_trace(trace, step.index)
@@ -105,14 +105,14 @@ def test_an_authn_request_goes_to_the_mock_idp_by_redirect_signed_on_the_query(w
 
 
 @pytest.fixture(scope="module")
-def saved(world, tmp_path_factory) -> tuple[Path, Path]:  # noqa: ANN001
+def saved(world, tmp_path_factory) -> tuple[Path, Path]:
     ws, _servers, trace = world
     path = tmp_path_factory.mktemp("cli") / "run.json"
     path.write_text(trace.to_json())
     return ws.path, path
 
 
-def _cli(capsys, saved, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
+def _cli(capsys, saved, *argv: str) -> tuple[int, str, str]:
     ws_path, trace = saved
     code = main(["--workspace", str(ws_path), "send", str(trace), *argv])
     out = capsys.readouterr()
@@ -133,7 +133,7 @@ def _cli(capsys, saved, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
         (["--set", "nameid=bob", "--strip", "all"], 1, "signature-missing"),
     ],
 )
-def test_cli_send_exit_codes_say_accepted_or_refused(capsys, saved, argv, code, reason) -> None:  # noqa: ANN001
+def test_cli_send_exit_codes_say_accepted_or_refused(capsys, saved, argv, code, reason) -> None:
     got, out, err = _cli(capsys, saved, *argv, "--json")
     assert got == code, err
     result = json.loads(out)
@@ -142,7 +142,7 @@ def test_cli_send_exit_codes_say_accepted_or_refused(capsys, saved, argv, code, 
     assert Trace.from_dict(result["trace"]).diff is not None
 
 
-def test_cli_send_prints_the_diff_and_the_answer_and_saves_the_trace(capsys, saved, tmp_path) -> None:  # noqa: ANN001
+def test_cli_send_prints_the_diff_and_the_answer_and_saves_the_trace(capsys, saved, tmp_path) -> None:
     out_trace = tmp_path / "sent.json"
     code, out, _ = _cli(capsys, saved, "--set", "nameid=bob", "--resign", "idp", "--save-trace", str(out_trace))
     assert code == 0
@@ -161,7 +161,7 @@ def test_cli_send_prints_the_diff_and_the_answer_and_saves_the_trace(capsys, sav
         (["--to", "http://127.0.0.1:9/acs"], "failed"),
     ],
 )
-def test_cli_send_errors_exit_2_in_words(capsys, saved, tmp_path, argv, words) -> None:  # noqa: ANN001
+def test_cli_send_errors_exit_2_in_words(capsys, saved, tmp_path, argv, words) -> None:
     cert = tmp_path / "c.pem"
     cert.write_bytes(make_keypair("x").cert_pem)
     code, out, err = _cli(capsys, saved, *[a.format(cert=cert) for a in argv])
@@ -180,7 +180,7 @@ def test_cli_send_errors_exit_2_in_words(capsys, saved, tmp_path, argv, words) -
     ],
     ids=["doctype", "deep", "invalid-utf8", "control-chars", "huge"],
 )
-def test_cli_send_hostile_files_get_a_clear_error(capsys, saved, tmp_path, content) -> None:  # noqa: ANN001
+def test_cli_send_hostile_files_get_a_clear_error(capsys, saved, tmp_path, content) -> None:
     path = tmp_path / "hostile.xml"
     path.write_bytes(content)
     code = main(["--workspace", str(saved[0]), "send", str(path), "--set", "nameid=x"])

@@ -6,10 +6,10 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings, Qt
 
-from harness.core.workspace import Workspace  # noqa: E402
+from harness.core.workspace import Workspace
 
 FLOW_TIMEOUT_MS = 20_000
 

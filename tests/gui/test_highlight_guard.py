@@ -11,7 +11,7 @@ from harness.gui.views.diff_view import DiffHighlighter
 from harness.gui.views.xml_view import XmlHighlighter
 
 
-def test_highlighting_a_large_message_keeps_none_alive(qtbot) -> None:  # noqa: ANN001
+def test_highlighting_a_large_message_keeps_none_alive(qtbot) -> None:
     edit = QPlainTextEdit()
     qtbot.addWidget(edit)
     highlighter = XmlHighlighter(edit.document())

@@ -247,7 +247,7 @@ def test_open_in_browser_records_the_real_browser_only(qtbot, tester, window, op
     window.flow_bar.set_choice("sp", "4711", "alice")
     tester.click(window.flow_bar.browser_btn)
     servers = window.controller.servers
-    assert opened_urls == [servers.login_url("4711")]
+    assert len(opened_urls) == 1 and "/__harness/record?" in opened_urls[0]  # binds the recording to it
     capture = window.trace_page.entry
     assert capture.kind == "browser" and capture.running
 
@@ -259,7 +259,19 @@ def test_open_in_browser_records_the_real_browser_only(qtbot, tester, window, op
         browser.close()
     qtbot.waitUntil(lambda: window.trace_page.model.rowCount() >= 4, timeout=10_000)
     qtbot.waitUntil(lambda: capture.trace.outcome == "session", timeout=10_000)
+    assert capture.trace.steps[0].url.startswith(servers.login_url("4711"))
     n = len(capture.trace.steps)
+
+    # a web page in another browser sends requests meanwhile: shown apart, not the tester's steps
+    other = ScriptedBrowser(Credentials("bob", "bob123"))
+    del other.session.headers["X-Harness-Flow"]
+    try:
+        other.get(servers.login_url("4711"))
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: len(capture.trace.foreign) >= 4, timeout=10_000)
+    assert len(capture.trace.steps) == n and capture.trace.login == "alice"
+    qtbot.waitUntil(lambda: "foreign request(s)" in window.trace_page.banner.text(), timeout=10_000)
 
     # a scripted run meanwhile does not leak into the browser's trace
     tester.run("sp", "4711", "bob")

@@ -6,17 +6,19 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
+import pytest
+from PySide6.QtCore import Qt
 
-from harness.core.checklist import ORDER  # noqa: E402
-from harness.core.servers import Servers  # noqa: E402
-from harness.core.workspace import Rule, Workspace  # noqa: E402
-from harness.gui.onboarding_view import OnboardingView  # noqa: E402
-from samlkit.metadata_xml import idp_metadata  # noqa: E402
+from harness.core.checklist import ORDER
+from harness.core.servers import Servers
+from harness.core.workspace import Rule, Workspace
+from harness.gui.bridge import Bridge
+from harness.gui.controller import AppController
+from harness.gui.views.onboarding import OnboardingView
+from samlkit.metadata_xml import idp_metadata
 
 
 @pytest.fixture
@@ -34,16 +36,16 @@ def servers(ws: Workspace) -> Iterator[Servers]:
 
 
 @pytest.fixture
-def view(qtbot, ws: Workspace, servers: Servers) -> Iterator[OnboardingView]:  # noqa: ANN001
-    reloads: list[int] = []
+def controller(ws: Workspace, servers: Servers) -> Iterator[AppController]:
+    c = AppController(Bridge(), ws)
+    c.servers = servers  # the app's running servers, as after start_servers
+    yield c
+    c.tasks.wait(15_000)
 
-    def reload_servers() -> Servers:
-        reloads.append(1)
-        servers.reload()
-        return servers
 
-    v = OnboardingView(ws, reload_servers)
-    v.reloads = reloads
+@pytest.fixture
+def view(qtbot, controller: AppController) -> Iterator[OnboardingView]:
+    v = OnboardingView(controller)
     qtbot.addWidget(v)
     v.show()
     qtbot.waitExposed(v)
@@ -51,7 +53,7 @@ def view(qtbot, ws: Workspace, servers: Servers) -> Iterator[OnboardingView]:  #
     v.shutdown()
 
 
-def test_questionnaire_form_validates_fills_and_creates_a_subscription(qtbot, view, ws, tmp_path) -> None:  # noqa: ANN001
+def test_questionnaire_form_validates_fills_and_creates_a_subscription(qtbot, view, ws, tmp_path) -> None:
     form = view.questionnaire
     assert not form.create.isEnabled()
     assert any("IdP EntityID: is empty" in t for t in form.problem_texts())
@@ -74,19 +76,23 @@ def test_questionnaire_form_validates_fills_and_creates_a_subscription(qtbot, vi
     sub = next(s for s in ws.subscriptions() if s.name == "Acme")
     assert f"Unique login URL: {servers_base(view)}/fo/login.php?idm_key={sub.idm_key}" in form.result.text()
     assert view.checklist.subscription.currentData() == sub.idm_key  # the checklist is ready for it
+    controller = view.questionnaire.controller
+    assert controller.undo_stack.undoText() == "onboard subscription Acme"  # creating it can be undone
 
     paths = form.export_sp(tmp_path / "sp", sub.idm_key)
     assert [p.name for p in paths] == ["sp-metadata.xml", "sp-side.txt"]
     saved = form.save_toml(tmp_path / "q.toml")
     form.entity_id.clear()
     assert form.load_toml(saved) and form.entity_id.text() == ws.idp_profile().entity_id
+    controller.undo_stack.undo()
+    assert ws.subscription(sub.idm_key) is None
 
 
 def servers_base(view: OnboardingView) -> str:
-    return view.questionnaire.reload_servers().sp_base
+    return view.questionnaire.controller.servers.sp_base
 
 
-def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> None:  # noqa: ANN001
+def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> None:
     form = view.questionnaire
     md = tmp_path / "idp.xml"
     md.write_text(
@@ -100,9 +106,11 @@ def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> 
     form.fetch_metadata(servers.idp_base + "/metadata")  # the mock IdP's metadata over HTTP, in a worker
     qtbot.waitUntil(lambda: form.entity_id.text() == ws.idp_profile().entity_id, timeout=10000)
     assert form.sso_url.text() == servers.idp_base + "/sso"
+    assert form.slo_url.text() == servers.idp_base + "/slo"  # its SingleLogoutService
+    assert form.questionnaire().idp_slo_url == servers.idp_base + "/slo"
 
 
-def test_checklist_runs_against_the_mock_idp_and_saves_the_report(qtbot, view, tmp_path) -> None:  # noqa: ANN001
+def test_checklist_runs_against_the_mock_idp_and_saves_the_report(qtbot, view, tmp_path) -> None:
     panel = view.checklist
     view.tabs.setCurrentWidget(panel)
     panel.select("4711", "frank")  # a TOTP user
@@ -118,7 +126,7 @@ def test_checklist_runs_against_the_mock_idp_and_saves_the_report(qtbot, view, t
     assert panel.save_report(tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
 
 
-def test_checklist_step_through_waits_for_next_and_shows_the_failing_side(qtbot, view) -> None:  # noqa: ANN001
+def test_checklist_step_through_waits_for_next_and_shows_the_failing_side(qtbot, view) -> None:
     panel = view.checklist
     panel.select("4711", "carol")  # SAML is off for carol
     panel.step_through.setChecked(True)
@@ -135,7 +143,7 @@ def test_checklist_step_through_waits_for_next_and_shows_the_failing_side(qtbot,
     assert panel.verdict.text().startswith("FAILED at")
 
 
-def test_rules_editor_saves_previews_and_syncs(qtbot, view, ws) -> None:  # noqa: ANN001
+def test_rules_editor_saves_previews_and_syncs(qtbot, view, ws) -> None:
     editor = view.rules
     assert editor.rules() == ws.rules()
     editor.add_rule(Rule("marketing", "Reader", ["Web"]))
@@ -143,6 +151,12 @@ def test_rules_editor_saves_previews_and_syncs(qtbot, view, ws) -> None:  # noqa
     assert "create     erin  (Reader, scope Web)  (group marketing)" in text
     with qtbot.waitSignal(view.workspace_changed, timeout=5000):
         assert editor.save()
+    assert ws.rules()[-1] == Rule("marketing", "Reader", ["Web"])
+    undo = view.rules.controller.undo_stack
+    assert undo.undoText() == "edit provisioning rules"
+    undo.undo()
+    assert Rule("marketing", "Reader", ["Web"]) not in ws.rules()
+    undo.redo()
     assert ws.rules()[-1] == Rule("marketing", "Reader", ["Web"])
     editor.add_rule(Rule("", "Reader", []))
     assert not editor.save() and "rule 6 has no group" in editor.message.text()

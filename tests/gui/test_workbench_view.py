@@ -13,7 +13,7 @@ from harness.gui.views.workbench_options import KEEP, RESIGN, STRIP
 SEND_TIMEOUT_MS = 30_000
 
 
-def _login_and_edit(tester, window):  # noqa: ANN001, ANN202
+def _login_and_edit(tester, window):
     """Run alice's login, select the Response posted to the SP, click "Edit and send"."""
     entry = tester.run("sp", "4711", "alice")
     page = window.trace_page
@@ -28,7 +28,7 @@ def _login_and_edit(tester, window):  # noqa: ANN001, ANN202
     return wb
 
 
-def _choose(wb, mode: str, key: str | None = None) -> None:  # noqa: ANN001
+def _choose(wb, mode: str, key: str | None = None) -> None:
     opts = wb.options
     opts.sig_mode.setCurrentIndex(opts.sig_mode.findData(mode))
     opts.on_response.setChecked(True)
@@ -37,7 +37,7 @@ def _choose(wb, mode: str, key: str | None = None) -> None:  # noqa: ANN001
         opts.key.setCurrentIndex(opts.key.findData(key))
 
 
-def _paste(wb, text: str) -> None:  # noqa: ANN001
+def _paste(wb, text: str) -> None:
     """Select all and paste, as a tester would (the editor's own paste path, with its limits)."""
     wb.editor.edit.selectAll()
     mime = QMimeData()
@@ -46,13 +46,13 @@ def _paste(wb, text: str) -> None:  # noqa: ANN001
     wb.editor.flush()
 
 
-def _send(qtbot, tester, wb):  # noqa: ANN001, ANN202
+def _send(qtbot, tester, wb):
     with qtbot.waitSignal(wb.controller.bridge.workbench_sent, timeout=SEND_TIMEOUT_MS):
         tester.click(wb.options.send_btn)
     return wb.last_result
 
 
-def test_each_signing_choice_through_the_widgets_gets_its_verdict(qtbot, tester, window) -> None:  # noqa: ANN001
+def test_each_signing_choice_through_the_widgets_gets_its_verdict(qtbot, tester, window) -> None:
     wb = _login_and_edit(tester, window)
     tester.type(wb.form.edits["nameid"], "bob")
     assert ">bob</saml:NameID>" in wb.editor.text()  # form → XML
@@ -79,7 +79,7 @@ def test_each_signing_choice_through_the_widgets_gets_its_verdict(qtbot, tester,
     assert window.current_page() == "flow" and window.trace_page.entry is sent[-1]
 
 
-def test_xml_edits_flow_into_the_form_and_transforms_apply(qtbot, tester, window) -> None:  # noqa: ANN001
+def test_xml_edits_flow_into_the_form_and_transforms_apply(qtbot, tester, window) -> None:
     wb = _login_and_edit(tester, window)
     _paste(wb, wb.editor.text().replace(">alice</saml:NameID>", ">carol</saml:NameID>"))
     qtbot.waitUntil(lambda: wb.form.edits["nameid"].text() == "carol", timeout=5000)  # XML → form
@@ -95,7 +95,7 @@ def test_xml_edits_flow_into_the_form_and_transforms_apply(qtbot, tester, window
     assert wb.editor.text() == wb.message.original_xml
 
 
-def test_hostile_text_gets_an_inline_error_and_a_failed_send_loses_nothing(qtbot, tester, window) -> None:  # noqa: ANN001
+def test_hostile_text_gets_an_inline_error_and_a_failed_send_loses_nothing(qtbot, tester, window) -> None:
     wb = _login_and_edit(tester, window)
     hostile = {
         "doctype": '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
@@ -141,7 +141,7 @@ def test_hostile_text_gets_an_inline_error_and_a_failed_send_loses_nothing(qtbot
     assert wb.options.send_btn.isEnabled()
 
 
-def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, window) -> None:  # noqa: ANN001
+def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, window) -> None:
     from mock_idp.scenarios import by_name
 
     entry = tester.run("sp", "4711", "alice")

@@ -1,4 +1,4 @@
-"""DESIGN.md §2: nothing outside harness/gui imports Qt. Scans the source, so it also catches
+"""docs/ARCHITECTURE.md, layers: nothing outside harness/gui imports Qt. Scans the source, so it also catches
 imports inside functions and importlib calls."""
 
 from __future__ import annotations

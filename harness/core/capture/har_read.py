@@ -93,7 +93,7 @@ def _form(post: Any, n: int) -> list[tuple[str, str]]:
         return []
     mime = post.get("mimeType") if isinstance(post.get("mimeType"), str) else ""
     text = _text(post.get("text"), n, "the request body")
-    if text and "x-www-form-urlencoded" in mime.lower() or (text and not mime and "=" in text):
+    if (text and "x-www-form-urlencoded" in mime.lower()) or (text and not mime and "=" in text):
         fields = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
         return fields
     params = post.get("params")

@@ -18,6 +18,7 @@ from harness.core.capture.roles import RoleVotes, origin
 from harness.core.inspect_message import TrustedCert
 from harness.core.recorder import explain_step, http_label
 from harness.core.trace import Check, Message, Step, Trace
+from sp.contract import REASON_HEADER, SESSION
 
 
 @dataclass
@@ -128,7 +129,7 @@ def _signature_checks(msg: Message) -> list[Check]:
 
 
 def _verdict(step: Step, item: _Seen) -> None:
-    reason = header(step.headers, "X-SAML-Reason") or ""
+    reason = header(step.headers, REASON_HEADER) or ""
     if step.status >= 500:
         step.verdict, step.reason = "error", f"the server answered {step.status}"
     elif step.status >= 400 and (step.message is not None or reason):
@@ -141,12 +142,12 @@ def _verdict(step: Step, item: _Seen) -> None:
         and 300 <= step.status < 400
     ):
         where = urlsplit(step.location or "/").path or "/"
-        step.verdict, step.code = "ok", "session"
+        step.verdict, step.code = "ok", SESSION
         step.reason = f"The SP accepted the Response and sent the browser on to {where}"
 
 
 def _outcome(trace: Trace, step: Step) -> None:
-    if step.verdict == "ok" and step.code == "session":
+    if step.verdict == "ok" and step.code == SESSION:
         trace.outcome, trace.outcome_detail = "session", step.reason
     elif step.verdict == "refused" and trace.outcome != "session":
         trace.outcome = "refused"

@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--kind", choices=["rsa", "ec"], default="rsa")
     m.add_argument("--bits", type=int, default=2048, choices=[2048, 3072, 4096])
     m.add_argument("--days", type=int, default=730, help="validity in days")
-    m.add_argument("--expired", action="store_true", help="a certificate that expired yesterday (for testing)")
-    m.add_argument("--not-yet-valid", action="store_true", help="a certificate valid from tomorrow (for testing)")
+    when = m.add_mutually_exclusive_group()  # a certificate cannot be both
+    when.add_argument("--expired", action="store_true", help="a certificate that expired yesterday (for testing)")
+    when.add_argument("--not-yet-valid", action="store_true", help="a certificate valid from tomorrow (for testing)")
     m.add_argument("--force", action="store_true", help="replace an existing key pair of that name")
     s = cs.add_parser("show", help="describe a certificate: a workspace key pair name or a PEM file")
     s.add_argument("what")
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             kp = rotate(ws.keypair(args.name), days=args.days)
             ws.save_keypair(args.name, kp)
             print(f"rotated {args.name}: subscriptions that trust the old certificate must be updated")
+            print("(to change the IdP's key with no failed login, rehearse it with `saml-harness rollover`)")
             print(format_cert(describe_cert(kp.cert_pem)))
             return 0
     except (WorkspaceError, CertError, ValueError) as err:

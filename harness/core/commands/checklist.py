@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import webbrowser
 from pathlib import Path
 
 from harness.core.checklist import FAIL, ChecklistReport, CheckStep, format_report, run_demo, run_interactive
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         ws.close()
 
 
-def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
+def _run(args: argparse.Namespace, ws) -> int:
     idm_key, problem = pick_subscription(ws, args.idm_key)
     if problem:
         return fail(problem)
@@ -93,10 +94,13 @@ def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
         for note in servers.notes:
             print(f"note: {note}", file=sys.stderr)
         if args.interactive:
-            url = servers.login_url(idm_key)
-            print(f"open {url} in your browser and sign in; waiting up to {args.timeout:.0f} s …", flush=True)
-            opener = (lambda u: None) if args.no_open else None
-            kw = {"opener": opener} if opener else {}
+
+            def opener(url: str) -> None:
+                """The URL carries this recording's token: only the browser that opens it is recorded."""
+                print(f"open {url} in your browser and sign in; waiting up to {args.timeout:.0f} s …", flush=True)
+                if not args.no_open:
+                    webbrowser.open(url)
+
             report = run_interactive(
                 servers,
                 idm_key=idm_key,
@@ -104,7 +108,7 @@ def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
                 timeout=args.timeout,
                 on_check=on_check,
                 on_trace=on_trace,
-                **kw,
+                opener=opener,
             )
         else:
             report = run_demo(
@@ -130,7 +134,7 @@ def _run(args: argparse.Namespace, ws) -> int:  # noqa: ANN001
     return 0 if report.passed else 1
 
 
-def _saml_of(ws, idm_key: str, login: str) -> bool:  # noqa: ANN001
+def _saml_of(ws, idm_key: str, login: str) -> bool:
     sub = ws.subscription(idm_key)
     acct = next((a for a in sub.accounts if a.login == login), None) if sub else None
     return bool(acct and acct.saml_enabled)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.core.workspace import DB_NAME, Workspace, WorkspaceError, default_workspace_dir
+from harness.core.workspace import DB_NAME, Workspace, WorkspaceBusy, WorkspaceError, default_workspace_dir
 
 NO_SUBSCRIPTION = "the workspace has no subscription; create one with `saml-harness onboard`"
 
@@ -16,8 +16,22 @@ def workspace_path(args: argparse.Namespace) -> Path:
     return Path(args.workspace).expanduser() if getattr(args, "workspace", None) else default_workspace_dir()
 
 
-def open_workspace(args: argparse.Namespace) -> Workspace:
-    return Workspace.open_or_demo(workspace_path(args))
+def open_workspace(args: argparse.Namespace, *, route: bool = True) -> Workspace:
+    """The workspace as its writer; when a running harness (serve, the app) holds it and `route`,
+    a RoutedWorkspace whose saves go through that harness's control API."""
+    try:
+        return Workspace.open_or_demo(workspace_path(args))
+    except WorkspaceBusy as busy:
+        if not route:
+            raise
+        from harness.core.routed_workspace import RoutedWorkspace
+
+        ws = RoutedWorkspace.connect(workspace_path(args), busy)
+        print(
+            f"note: the workspace is open in a running harness (pid {ws.control.pid}); changes go through it",
+            file=sys.stderr,
+        )
+        return ws
 
 
 def open_read_only(args: argparse.Namespace, *, write: bool = False) -> Workspace:

@@ -51,7 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--idm-key", help="use this idm_key (default: a fresh number); with --export-sp: the subscription")
     p.add_argument("--check", action="store_true", help="validate the questionnaire only; create nothing")
-    p.add_argument("--save-questionnaire", metavar="FILE", help="write the (filled) questionnaire as TOML")
+    p.add_argument(
+        "--save-questionnaire",
+        metavar="FILE",
+        help="only write the (filled) questionnaire as TOML; create nothing (onboard that file next)",
+    )
     p.add_argument("--export-sp", metavar="DIR", help="write the SP's side (entityID, ACS URL, metadata) to DIR")
     p.add_argument("--external-sp", metavar="FILE|URL", help="let the mock IdP serve the SP described by this metadata")
     p.set_defaults(run=run)
@@ -93,6 +97,13 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"the mock IdP now serves {s.entity_id}")
         print(f"  ACS (HTTP-POST): {s.acs_url}")
         print(f"  NameID: {s.nameid_format} from the user's {s.nameid_source}; signs: {s.sign}")
+        print(f"  Single Logout: {s.slo_url or 'none (no SingleLogoutService in its metadata)'}")
+        print(f"  signed AuthnRequests: {'required' if s.want_authn_requests_signed else 'not required'}")
+        if s.encrypt_assertion:
+            print(
+                f"  encrypts the Assertion ({s.encryption_data_alg}, key {s.encryption_key_alg}) to the encryption "
+                "certificate in its metadata; change it with `saml-harness encryption idp`"
+            )
         print(f"  IdP metadata for that SP: the mock IdP's /metadata (entityID {ws.idp_profile().entity_id})")
         did = True
     try:
@@ -102,25 +113,30 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     created = None
     if q is not None:
         did = True
-        if args.save_questionnaire:
-            print(f"questionnaire written to {q.save(args.save_questionnaire)}")
         problems = q.validate()
-        if args.check:
+        if args.save_questionnaire:
+            # Step one of two: the customer fills in the questionnaire; onboarding it is step two.
+            print(f"questionnaire written to {q.save(args.save_questionnaire)}")
+            for p in problems:
+                print(p)
+            print(f"next: saml-harness onboard {args.save_questionnaire}")
+        elif args.check:
             for p in problems:
                 print(p)
             errors = [p for p in problems if p.level == "error"]
             print("the questionnaire is complete" if not errors else f"{len(errors)} problem(s) to fix")
             return 1 if errors else 0
-        try:
-            created = onboard(
-                ws, q, name=args.name, mapping=args.mapping, nds_enabled=not args.no_nds, idm_key=args.idm_key
-            )
-        except OnboardingError as err:
-            print("saml-harness: the questionnaire cannot be used yet:", file=sys.stderr)
-            for p in err.problems:
-                print(f"  {p}", file=sys.stderr)
-            return 2
-        _print_created(created, ws)
+        else:
+            try:
+                created = onboard(
+                    ws, q, name=args.name, mapping=args.mapping, nds_enabled=not args.no_nds, idm_key=args.idm_key
+                )
+            except OnboardingError as err:
+                print("saml-harness: the questionnaire cannot be used yet:", file=sys.stderr)
+                for p in err.problems:
+                    print(f"  {p}", file=sys.stderr)
+                return 2
+            _print_created(created, ws)
     if args.export_sp:
         key = created.subscription.idm_key if created else args.idm_key
         if key and ws.subscription(key) is None:
@@ -136,11 +152,13 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     return 0
 
 
-def _print_created(created, ws: Workspace) -> None:  # noqa: ANN001
+def _print_created(created, ws: Workspace) -> None:
     sub = created.subscription
     print(f"onboarded subscription {sub.name} with idm_key {sub.idm_key}")
     print(f"  IdP EntityID:  {sub.idp_entity_id}")
     print(f"  IdP SSO URL:   {sub.idp_sso_url}")
+    if sub.idp_slo_url:
+        print(f"  IdP SLO URL:   {sub.idp_slo_url}")
     try:
         info = describe_cert(sub.idp_cert_pem)
         print(f"  certificate:   {info.subject}  (until {info.not_after:%Y-%m-%d}, SHA-256 {info.fingerprint_sha256})")
@@ -155,7 +173,8 @@ def _print_created(created, ws: Workspace) -> None:  # noqa: ANN001
         print(f"  {w}")
     print()
     print(f"unique login URL: {created.login_url}")
-    print("(on the SP profile's port; a running `saml-harness serve` loads new subscriptions when restarted)")
+    print("(where this workspace's harness serves; `saml-harness serve` listens there unless the port is taken,")
+    print(" and then prints the URL it really uses; a running `serve` or app takes the new subscription at once)")
     others = [s for s in ws.subscriptions() if s.idm_key != sub.idm_key]
     if others:
         print(f"other subscriptions: {', '.join(f'{s.name or s.idm_key} {login_url(ws, s.idm_key)}' for s in others)}")

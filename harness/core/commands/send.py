@@ -186,7 +186,7 @@ def _send_embedded(args: argparse.Namespace, message: OpenMessage, options: Send
         return send(message, options, dest, ws=ws, servers=servers)
 
 
-def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destination:  # noqa: ANN001
+def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destination:
     """The embedded SP's ACS for a Response (with its login URL and /whoami), the mock IdP for a request."""
     certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
     if message.is_request:

@@ -1,12 +1,23 @@
-"""`saml-harness serve`: both servers on loopback until Ctrl-C."""
+"""`saml-harness serve`: both servers and the control API on loopback until Ctrl-C or SIGTERM.
+
+While it runs it holds the workspace; other harness commands that change the workspace send
+their changes through its control API, and the servers take every change without a restart.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
+import sys
 import threading
+from pathlib import Path
 
+from harness.core import tls
 from harness.core.commands.common import open_workspace
+from harness.core.control import start_control
+from harness.core.control.info import describe
+from harness.core.durable import atomic_write
 from harness.core.servers import Servers
 
 
@@ -15,29 +26,60 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
     p.add_argument("--sp-port", type=int, default=None, help="SP port (default from the workspace, 8443)")
     p.add_argument("--idp-port", type=int, default=None, help="mock IdP port (default from the workspace, 8444)")
+    p.add_argument(
+        "--https",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve both sides over HTTPS with the workspace's local CA (default: the workspace's setting, off)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON line (URLs, entity IDs, control URL and token)")
+    p.add_argument("--ready-file", metavar="FILE", help="write that JSON to FILE once both servers listen")
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
-    servers = Servers(ws, host=args.host, sp_port=args.sp_port, idp_port=args.idp_port).start()
-    print(f"workspace  {ws.path}")
+def _print_text(servers: Servers, control_url: str, token: str) -> None:
+    print(f"workspace  {servers.workspace.path}")
+    if servers.tls is not None:
+        print(tls.trust_instructions(servers.tls.ca_cert))
     sp = servers.sp_app.config
     print(f"SP         {servers.sp_base}   (entityID {sp.entity_id}, ACS {sp.acs_url})")
     print(f"mock IdP   {servers.idp_base}   (entityID {servers.idp_app.config.entity_id}, metadata /metadata)")
-    for s in servers.sp_app.config.subscriptions:
+    for s in sp.subscriptions:
         print(f"login URL  {servers.login_url(s.idm_key)}   ({s.name or s.idm_key})")
-    print(f"IdP-initiated  {servers.idp_start_url()}")
+        print(f"  IdP-initiated  {servers.idp_start_url(idm_key=s.idm_key)}")
+    print(f"control    {control_url}   (token {token}; also in {servers.workspace.path / 'control.json'})")
     for note in servers.notes:
         print(f"note: {note}")
     print("Press Ctrl-C to stop.", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = open_workspace(args, route=False)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    servers = Servers(ws, host=args.host, sp_port=args.sp_port, idp_port=args.idp_port, https=args.https)
+    control = None
     try:
+        servers.start()
+        control = start_control(servers)
+        info = describe(servers, {"url": control.info.url, "token": control.info.token})
+        line = json.dumps(info)
+        if args.ready_file:
+            atomic_write(Path(args.ready_file), (line + "\n").encode(), 0o600)
+        if args.json:
+            print(line, flush=True)
+        else:
+            _print_text(servers, control.info.url, control.info.token)
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
-    servers.stop()
-    ws.close()
+    finally:
+        if control is not None:
+            control.stop()
+        servers.stop()  # every port is closed before the lock is released and the process exits
+        ws.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if args.ready_file:
+            Path(args.ready_file).unlink(missing_ok=True)
+    print("stopped", file=sys.stderr, flush=True)
     return 0

@@ -15,7 +15,7 @@ from harness.core.workbench.message import WorkbenchError
 _KEY_IDS = (x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier)
 
 
-def _new_key_like(public) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:  # noqa: ANN001
+def _new_key_like(public) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     if isinstance(public, rsa.RSAPublicKey):
         return rsa.generate_private_key(public_exponent=65537, key_size=public.key_size)
     if isinstance(public, ec.EllipticCurvePublicKey):

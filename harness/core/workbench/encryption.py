@@ -48,7 +48,7 @@ def encrypt(root: etree._Element, choice: EncryptionChoice) -> None:
     for assertion in assertions:
         try:
             out = encrypt_assertion(assertion, choice.cert_pem, choice.data_alg, choice.key_alg)
-        except Exception as err:  # noqa: BLE001 - the encryption library's errors, in words
+        except Exception as err:
             raise WorkbenchError(f"encrypting the Assertion failed: {err}") from err
         if isinstance(out, etree._Element) and assertion.getparent() is root and out.getparent() is None:
             root.replace(assertion, out)

@@ -191,7 +191,7 @@ def send(
     destination: Destination,
     *,
     ws: Workspace | None = None,
-    servers=None,  # noqa: ANN001 - harness.core.servers.Servers: record the SP's own checks
+    servers=None,
 ) -> SendResult:
     """Send the edited message once, in a fresh scripted browser, and record what happened."""
     destination.check()
@@ -216,7 +216,7 @@ def send(
         browser.close()
 
 
-def _fresh_request(message: OpenMessage, options: SendOptions, destination: Destination, browser) -> str | None:  # noqa: ANN001
+def _fresh_request(message: OpenMessage, options: SendOptions, destination: Destination, browser) -> str | None:
     if not options.refreshes() or message.is_request or not destination.login_url:
         return None
     if "InResponseTo" not in message.xml:
@@ -295,7 +295,7 @@ def _session_login(browser: ScriptedBrowser, url: str) -> str | None:
         body = r.json() if r.status_code == 200 else {}
     except (ValueError, OSError, json.JSONDecodeError):
         return None
-    except Exception:  # noqa: BLE001 - requests' errors: no session known
+    except Exception:
         return None
     return body.get("login") if isinstance(body, dict) and body.get("authenticated") else None
 

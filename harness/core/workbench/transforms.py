@@ -36,7 +36,7 @@ def _format_instant(t: dt.datetime, like: str) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _time_attributes(root: etree._Element):  # noqa: ANN202 - yields (element, attribute name)
+def _time_attributes(root: etree._Element):
     for el in root.iter(etree.Element):
         if el.tag.startswith("{" + ns.DS):
             continue
@@ -104,7 +104,7 @@ class MessageContext(Context):
         self,
         *,
         user: IdPUser | None = None,
-        in_response_to: str | None | EllipsisType = ...,
+        in_response_to: str | EllipsisType | None = ...,
         now: dt.datetime | None = None,
     ) -> tuple[etree._Element, etree._Element]:
         resp = parse_xml(self.base_xml)

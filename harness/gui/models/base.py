@@ -9,6 +9,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from harness.core.terminal import visible
+from harness.gui.plain import plain_tip
+
 ObjectRole = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
 
@@ -43,13 +46,13 @@ class RowsModel(QAbstractTableModel):
                 return i
         return -1
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.columns[section].title
         return None
@@ -62,7 +65,7 @@ class RowsModel(QAbstractTableModel):
         if role == ObjectRole:
             return obj
         if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(obj)
+            return visible(col.text(obj))  # no bidi override or control character reorders a cell
         if role == Qt.ItemDataRole.ForegroundRole and col.color is not None:
             c = col.color(obj)
             return QColor(c) if c else None
@@ -70,7 +73,7 @@ class RowsModel(QAbstractTableModel):
             c = col.background(obj)
             return QColor(c) if c else None
         if role == Qt.ItemDataRole.ToolTipRole and col.tooltip is not None:
-            return col.tooltip(obj)
+            return plain_tip(col.tooltip(obj))
         if role == Qt.ItemDataRole.TextAlignmentRole and col.center:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None

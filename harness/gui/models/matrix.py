@@ -7,6 +7,8 @@ from PySide6.QtGui import QColor
 
 from harness.core.flow import Expectation
 from harness.gui.models.base import Index, ObjectRole
+from harness.gui.plain import plain_tip
+from sp.contract import SESSION
 
 BG = {"session": "#e8f5e9", "picker": "#e3f2fd", "unknown": "#eeeeee"}
 REFUSED_BG = "#ffebee"
@@ -15,7 +17,7 @@ REFUSED_BG = "#ffebee"
 def cell_text(e: Expectation | None) -> str:
     if e is None:
         return ""
-    if e.outcome == "session":
+    if e.outcome == SESSION:
         return f"→ {e.logins[0]}" if e.logins else "→ session"
     if e.outcome == "picker":
         return "picker: " + " | ".join(e.logins)
@@ -54,13 +56,13 @@ class MatrixModel(QAbstractTableModel):
             return None
         return self.users[index.row()], self.subs[index.column()][0]
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.users)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.subs)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
@@ -87,7 +89,7 @@ class MatrixModel(QAbstractTableModel):
             tip = e.explanation
             if actual is not None:
                 tip += f"\nLast run: {actual[1]}"
-            return tip
+            return plain_tip(tip)
         if role == Qt.ItemDataRole.BackgroundRole and e is not None:
             if actual is not None and not actual[0]:
                 return QColor("#ffcdd2")

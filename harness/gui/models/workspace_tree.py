@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
+from harness.core.terminal import visible
 from harness.core.workspace import Workspace, WorkspaceError
 from harness.gui.history import HistoryEntry
 from harness.gui.models.base import ObjectRole
+from harness.gui.plain import plain_tip
 
 PAGES = ("flow", "users", "subscriptions", "matrix", "certs", "idp", "inspector", "battery", "onboarding")
 
@@ -23,7 +25,7 @@ class Target:
 
 
 def _item(text: str, target: Target, *, bold: bool = False, color: str | None = None, tip: str = "") -> QStandardItem:
-    it = QStandardItem(text)
+    it = QStandardItem(visible(text))  # a trace title from a file is hostile: nothing may reorder it
     it.setEditable(False)
     it.setData(target, ObjectRole)
     if bold:
@@ -33,7 +35,7 @@ def _item(text: str, target: Target, *, bold: bool = False, color: str | None = 
     if color:
         it.setForeground(QColor(color))
     if tip:
-        it.setToolTip(tip)
+        it.setToolTip(plain_tip(tip))
     return it
 
 

@@ -5,15 +5,12 @@ the scenario's details."""
 
 from __future__ import annotations
 
-from html import escape as e
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -28,9 +25,11 @@ from PySide6.QtWidgets import (
 from harness.core.battery import no_diff_reason, result_diff
 from harness.core.inspect_message import inspect
 from harness.core.message_diff import MessageDiff, render
+from harness.core.terminal import html_text as e
 from harness.core.trace import Message
 from harness.gui.controller import AppController, ExternalSP
 from harness.gui.models.battery import BatteryModel
+from harness.gui.plain import plain_label, plain_tip
 from harness.gui.views.diff_view import DiffView
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail
@@ -54,16 +53,16 @@ class BatteryView(QWidget):
         self.target.addItem("another SP", EXTERNAL)
         self.target.setToolTip("Attack the harness's own SP, or any SP that trusts this workspace's mock IdP")
         self.subscription = QComboBox()
-        self.subscription_label = QLabel("Subscription:")
+        self.subscription_label = plain_label("Subscription:")
         self.run_btn = QPushButton("Run the battery")
         self.run_btn.setToolTip("Send every attack scenario to the SP, each after a real AuthnRequest when it can")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
-        self.summary = QLabel("")
+        self.summary = plain_label("")
         self.summary.setWordWrap(True)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Attack:"))
+        bar.addWidget(plain_label("Attack:"))
         bar.addWidget(self.target)
         bar.addWidget(self.subscription_label)
         bar.addWidget(self.subscription)
@@ -88,15 +87,15 @@ class BatteryView(QWidget):
         self.external = QWidget()
         grid = QGridLayout(self.external)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(QLabel("Login URL:"), 0, 0)
+        grid.addWidget(plain_label("Login URL:"), 0, 0)
         grid.addWidget(self.login_url, 0, 1, 1, 3)
-        grid.addWidget(QLabel("or ACS URL:"), 1, 0)
+        grid.addWidget(plain_label("or ACS URL:"), 1, 0)
         grid.addWidget(self.acs_url, 1, 1)
-        grid.addWidget(QLabel("SP EntityID:"), 1, 2)
+        grid.addWidget(plain_label("SP EntityID:"), 1, 2)
         grid.addWidget(self.entity_id, 1, 3)
-        grid.addWidget(QLabel("Session URL:"), 2, 0)
+        grid.addWidget(plain_label("Session URL:"), 2, 0)
         grid.addWidget(self.session_url, 2, 1)
-        self.trust_note = QLabel("")
+        self.trust_note = plain_label("")
         self.trust_note.setWordWrap(True)
         self.trust_note.setStyleSheet("color: #607d8b")
         grid.addWidget(self.trust_note, 2, 2, 1, 2)
@@ -118,7 +117,7 @@ class BatteryView(QWidget):
         # the selected row
         self.diff = DiffView()
         self.message = MessageDetail(blank="Select a row above.", tabs=("Summary", "XML", "Signature"))
-        self.message_note = QLabel("")
+        self.message_note = plain_label("")
         self.message_note.setWordWrap(True)
         self.message_note.setStyleSheet("color: #607d8b")
         message_page = QWidget()
@@ -234,7 +233,7 @@ class BatteryView(QWidget):
         self._show()
         return True
 
-    def _result(self, r) -> None:  # noqa: ANN001 - harness.core.battery.Result
+    def _result(self, r) -> None:  # harness.core.battery.Result
         if not self._running:
             return
         self.model.set_rows([*self.model.rows, r])
@@ -242,7 +241,7 @@ class BatteryView(QWidget):
         if len(self.model.rows) == 1:
             self.table.resizeColumnsToContents()
 
-    def _finished(self, report) -> None:  # noqa: ANN001 - Report | str
+    def _finished(self, report) -> None:  # Report | str
         if not self._running:
             return
         self._running = False
@@ -269,7 +268,7 @@ class BatteryView(QWidget):
         else:
             self.summary.setText(f"✔ Every attack was refused{against} ({counts}; {report.seconds:.1f} s)")
             self.summary.setStyleSheet("color: #2e7d32; font-weight: bold")
-        self.summary.setToolTip(f"Against {name}")
+        self.summary.setToolTip(plain_tip(f"Against {name}"))
 
     # -- the selected row ----------------------------------------------------------------------------
 
@@ -294,7 +293,7 @@ class BatteryView(QWidget):
         self._show_message(r)
         self._show_details(r)
 
-    def _show_diff(self, r) -> None:  # noqa: ANN001 - Result
+    def _show_diff(self, r) -> None:  # Result
         if r.family == "baseline":
             diff: MessageDiff | None = None
             blank = "This is the legitimate message itself: the other rows are compared with their own copy of it."
@@ -303,7 +302,7 @@ class BatteryView(QWidget):
             blank = no_diff_reason(r)
         self.diff.set_diff(diff, title=r.scenario, blank=blank)
 
-    def _show_message(self, r) -> None:  # noqa: ANN001 - Result
+    def _show_message(self, r) -> None:  # Result
         if r.xml is None:
             self.message_note.setText("")
             self.message.blank = no_diff_reason(r).replace("to compare", "to decode")
@@ -319,7 +318,7 @@ class BatteryView(QWidget):
         self.message_note.setText(f"{what} of {r.scenario}, as the SP received it; {self._trusted_words}")
         self.message.set_message(self._decoded[key], note="")
 
-    def _show_details(self, r) -> None:  # noqa: ANN001 - Result
+    def _show_details(self, r) -> None:  # Result
         answered = r.observed.short() + (f" → {r.observed.location}" if r.observed.location else "")
         if r.observed.session:
             answered += f"; a session opened{f' for {r.observed.login}' if r.observed.login else ''}"

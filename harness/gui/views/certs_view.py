@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QMenu,
     QMessageBox,
     QPlainTextEdit,
@@ -28,6 +27,7 @@ from harness.core.certs import CertError, describe_cert, format_cert
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
 from harness.gui.models.certs import CertTableModel
+from harness.gui.plain import plain_label, plain_message_box
 from harness.gui.trust import CertRow, cert_rows, signing_key_for_sp, trust_report
 from harness.gui.views.dialogs import MakeKeyPairDialog
 from harness.gui.views.editor_base import title_label
@@ -38,9 +38,9 @@ class CertificatesView(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.model = CertTableModel(self)
-        self.warnings = QLabel("")
+        self.warnings = plain_label("")
         self.warnings.setWordWrap(True)
-        self.signing = QLabel("")
+        self.signing = plain_label("")
         self.signing.setWordWrap(True)
         self.make_btn = QPushButton("Make…")
         self.import_btn = QPushButton("Import…")
@@ -207,13 +207,15 @@ class CertificatesView(QWidget):
         if r is None or not r.name:
             return
         if confirm:
-            answer = QMessageBox.question(
+            answer = plain_message_box(
                 self,
+                QMessageBox.Icon.Question,
                 "Rotate key pair",
                 f"Make a fresh key for '{r.name}' under the same subject?\n\nThe fingerprint changes: every SP "
                 "trusting the old certificate refuses logins until it is updated. Edit ▸ Undo brings the old key "
                 "back.",
-            )
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            ).exec()
             if answer != QMessageBox.StandardButton.Yes:
                 return
         if self.controller.rotate_keypair(r.name):

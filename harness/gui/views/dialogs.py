@@ -14,13 +14,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from harness.gui.plain import form_row, plain_message_box
+
 
 def show_message(parent: QWidget | None, level: str, text: str, title: str = "SAML harness") -> QMessageBox:
     """A window-modal message that does not block the event loop (flows keep running)."""
     icon = {"error": QMessageBox.Icon.Critical, "warning": QMessageBox.Icon.Warning}.get(
         level, QMessageBox.Icon.Information
     )
-    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box = plain_message_box(parent, icon, title, text)
     box.setObjectName("harness-message")
     box.open()
     return box
@@ -41,11 +43,11 @@ class MakeKeyPairDialog(QDialog):
         self.days.setSuffix(" days")
         self.expired = QCheckBox("Already expired (to test how the SP treats it)")
         form = QFormLayout(self)
-        form.addRow("Key pair &name", self.name)
-        form.addRow("&Common name", self.cn)
-        form.addRow("&Key", self.kind)
-        form.addRow("&Valid for", self.days)
-        form.addRow("", self.expired)
+        form_row(form, "Key pair &name", self.name)
+        form_row(form, "&Common name", self.cn)
+        form_row(form, "&Key", self.kind)
+        form_row(form, "&Valid for", self.days)
+        form_row(form, "", self.expired)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

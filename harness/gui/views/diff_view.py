@@ -3,13 +3,13 @@ with a one-line summary of what changed above it (`harness.core.message_diff`)."
 
 from __future__ import annotations
 
-from html import escape as e
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED, MessageDiff
+from harness.core.terminal import html_text as e
+from harness.gui.plain import plain_tip, rich_label
 from harness.gui.views.highlight_guard import GuardedHighlighter
 
 FOREGROUND = {ADDED: "#1b5e20", REMOVED: "#b71c1c", HUNK: "#78909c", HEADER: "#37474f"}
@@ -19,7 +19,7 @@ BACKGROUND = {ADDED: "#e8f5e9", REMOVED: "#ffebee", HUNK: "#f5f7f8"}
 class DiffHighlighter(GuardedHighlighter):  # setFormat leaks None refs in PySide6 6.12
     """Colours each line by its kind (the kinds come with the diff, not guessed from the text)."""
 
-    def __init__(self, document):  # noqa: ANN001 - QTextDocument
+    def __init__(self, document):  # QTextDocument
         super().__init__(document)
         self.kinds: list[str] = []
         self._formats = {}
@@ -30,7 +30,7 @@ class DiffHighlighter(GuardedHighlighter):  # setFormat leaks None refs in PySid
                 f.setFontWeight(QFont.Weight.Bold)
             self._formats[kind] = f
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802
+    def highlightBlock(self, text: str) -> None:
         n = self.currentBlock().blockNumber()
         fmt = self._formats.get(self.kinds[n]) if n < len(self.kinds) else None
         if fmt is not None:
@@ -42,7 +42,7 @@ class DiffView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = QLabel("")
+        self.summary = rich_label("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setAccessibleName("What changed")
@@ -80,7 +80,7 @@ class DiffView(QWidget):
         color = "#2e7d32" if diff.identical else "#263238"
         notes = "".join(f"<br><span style='color:#78909c'>({e(n)})</span>" for n in diff.notes)
         self.summary.setText(f"{head}<span style='color:{color}'>{e(diff.summary)}</span>{notes}")
-        self.summary.setToolTip("\n".join(f"• {c}" for c in diff.changes))
+        self.summary.setToolTip(plain_tip("\n".join(f"• {c}" for c in diff.changes)))
         self._set_lines([line.kind for line in diff.lines], [line.text for line in diff.lines])
 
     def _set_lines(self, kinds: list[str], texts: list[str]) -> None:

@@ -23,20 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from harness.gui.models.base import RowsModel
+from harness.gui.plain import escape, plain_label, rich_label
 from harness.gui.views.forms import Form
 
 
 def title_label(text: str, hint: str = "") -> QLabel:
-    label = QLabel(
-        f"<span style='font-size: 15pt; font-weight: bold'>{text}</span>"
-        + (f"<br><span style='color:#607d8b'>{hint}</span>" if hint else "")
+    label = rich_label(
+        f"<span style='font-size: 15pt; font-weight: bold'>{escape(text)}</span>"
+        + (f"<br><span style='color:#607d8b'>{escape(hint)}</span>" if hint else "")
     )
     label.setWordWrap(True)
     return label
 
 
 def error_label() -> QLabel:
-    label = QLabel("")
+    label = plain_label("")
     label.setWordWrap(True)
     label.setStyleSheet("color: #c62828; font-weight: bold")
     label.hide()
@@ -61,14 +62,14 @@ class FormGrid(QWidget):
         self._pos = [0, 0]
 
     def add(self, label: str, widget: QWidget, column: int = 0, span: int = 1) -> None:
-        row = self._pos[column]
-        lab = QLabel(label)
+        row = max(self._pos) if span > 1 else self._pos[column]  # a wide row goes below both columns
+        lab = plain_label(label)
         lab.setBuddy(widget)
         self.grid.addWidget(lab, row, column * 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.grid.addWidget(widget, row, column * 2 + 1, 1, 1 if span == 1 else 3)
         self._pos[column] += 1
         if span > 1:
-            self._pos = [max(self._pos)] * 2
+            self._pos = [row + 1, row + 1]
 
     def add_wide(self, widget: QWidget) -> None:
         row = max(self._pos)

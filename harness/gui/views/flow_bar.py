@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from harness.core.workspace import Workspace
+from harness.gui.plain import plain_label
 
 
 class FlowBar(QWidget):
@@ -18,7 +19,12 @@ class FlowBar(QWidget):
         self.kind = QComboBox()
         self.kind.addItem("SP-initiated", "sp")
         self.kind.addItem("IdP-initiated", "idp")
-        self.kind.setToolTip("SP-initiated starts at the subscription's unique login URL; IdP-initiated at the IdP")
+        self.kind.addItem("SP-initiated logout", "logout")
+        self.kind.addItem("IdP-initiated logout", "idp-logout")
+        self.kind.setToolTip(
+            "SP-initiated starts at the subscription's unique login URL; IdP-initiated at the IdP. The logouts "
+            "sign in SP-initiated, then Single Logout from the SP or from the IdP"
+        )
         self.subscription = QComboBox()
         self.subscription.setMinimumContentsLength(16)
         self.subscription.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -36,9 +42,9 @@ class FlowBar(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 2)
         lay.addWidget(self.kind)
-        sub_label = QLabel("&subscription:")
+        sub_label = plain_label("&subscription:")
         sub_label.setBuddy(self.subscription)
-        user_label = QLabel("&user:")
+        user_label = plain_label("&user:")
         user_label.setBuddy(self.user)
         lay.addWidget(sub_label)
         lay.addWidget(self.subscription)

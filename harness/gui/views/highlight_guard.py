@@ -19,7 +19,7 @@ _incref.restype = None
 
 
 class GuardedHighlighter(QSyntaxHighlighter):
-    def setFormat(self, *args) -> None:  # noqa: ANN002, N802 - Qt's name
+    def setFormat(self, *args) -> None:
         before = sys.getrefcount(None)
         super().setFormat(*args)
         for _ in range(before - sys.getrefcount(None)):

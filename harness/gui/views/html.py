@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape as e
 from urllib.parse import urlsplit
 
 from harness.core.report import (
@@ -16,6 +15,7 @@ from harness.core.report import (
     signature_rows,
     summary_rows,
 )
+from harness.core.terminal import html_text as e
 from harness.core.trace import Message, Step
 
 PASS, FAIL, GREY = COLORS["ok"], COLORS["refused"], "#78909c"
@@ -82,6 +82,9 @@ def summary_html(step: Step | None, msg: Message | None) -> str:
     if msg.relay_state is not None:
         rows.append(("RelayState", msg.relay_state or "(empty)", "where to go after login"))
     parts.append(_rows([(k, v) for k, v, _ in rows], [m for _, _, m in rows]))
+    if msg.encryption:
+        parts.append("<h4>Encrypted</h4>")
+        parts.append("".join(f"<p>🔒 {e(note)}</p>" for note in msg.encryption))
     if msg.summary.attributes:
         parts.append("<h4>Attributes released</h4>")
         parts.append(_rows([(k or "(no name)", ", ".join(v)) for k, v in msg.summary.attributes.items()]))

@@ -6,15 +6,25 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from harness.core.workspace import IdPForSP
+from harness.core.encryption_config import IDP_FIELDS, checked_idp_encryption
+from harness.core.workspace import IdPForSP, WorkspaceError
 from harness.gui.controller import AppController
 from harness.gui.models.idp import IdPForSPModel
 from harness.gui.views.editor_base import FormGrid, TableWithForm, error_label, show_error, title_label
 from harness.gui.views.forms import Form
 from mock_idp.model import NAMEID_FORMATS, SIGN_CHOICES, STANDARD_ATTRIBUTES
+from samlkit import xmlenc
 
 HASHES = ["sha256", "sha384", "sha512", "sha1"]
 SIGN_WORDS = {"assertion": "the Assertion", "response": "the Response", "both": "both", "none": "nothing"}
+INNER_WORDS = {"": "nothing", "nameid": "the NameID", "attributes": "the attributes", "both": "NameID and attributes"}
+DATA_WORDS = {
+    "aes128-cbc": "AES-128-CBC",
+    "aes256-cbc": "AES-256-CBC",
+    "aes128-gcm": "AES-128-GCM",
+    "aes256-gcm": "AES-256-GCM",
+}
+KEY_WORDS = {"rsa-oaep-mgf1p": "RSA-OAEP (SHA-1)", "rsa-oaep-sha256": "RSA-OAEP SHA-256", "rsa-1_5": "RSA 1.5 (weak)"}
 
 
 class IdPSettingsEditor(QWidget):
@@ -41,11 +51,18 @@ class IdPSettingsEditor(QWidget):
         self.sp_acs = f.line("acs_path")
         self.sp_login = f.line("login_path")
         self.sp_skew = f.spin("clock_skew", 0, 3600, " s", tip="Clock skew the SP allows on every time check")
+        self.sp_https = f.check(
+            "https",
+            "Serve both sides over HTTPS",
+            tip="The SP and the mock IdP answer on https with certificates from the workspace's local CA "
+            "(tls/local-ca.crt.pem: trust it in your browser); the servers restart",
+        )
         g = FormGrid()
         g.add("EntityID", self.sp_entity, 0, span=2)
         g.add("ACS path", self.sp_acs)
         g.add("Login path", self.sp_login, 1)
         g.add("Clock skew", self.sp_skew)
+        g.add_wide(self.sp_https)
         sp_box = QGroupBox("Embedded SP (vendor profile)")
         QVBoxLayout(sp_box).addWidget(g)
 
@@ -55,7 +72,7 @@ class IdPSettingsEditor(QWidget):
             title_label(
                 "IdP settings",
                 "How the mock IdP answers each SP: NameID, attributes, what it signs and with which algorithm, "
-                "assertion lifetime, clock offset. Saved at once; Ctrl+Z undoes.",
+                "what it encrypts, assertion lifetime, clock offset. Saved at once; Ctrl+Z undoes.",
             )
         )
         lay.addWidget(self.error)
@@ -76,7 +93,13 @@ class IdPSettingsEditor(QWidget):
         )
         s = ws.sp_profile()
         self.sp_form.set_values(
-            {"entity_id": s.entity_id, "acs_path": s.acs_path, "login_path": s.login_path, "clock_skew": s.clock_skew}
+            {
+                "entity_id": s.entity_id,
+                "acs_path": s.acs_path,
+                "login_path": s.login_path,
+                "clock_skew": s.clock_skew,
+                "https": s.https,
+            }
         )
         self.per_sp.refresh_choices()
         self.per_sp.set_rows(ws.idp_for_sps())
@@ -130,7 +153,21 @@ class _PerSP(TableWithForm):
             "clock_offset", -86400, 86400, " s", tip="Seconds added to the IdP's clock: test the SP's skew handling"
         )
         self.signing_key = f.combo("signing_key", [])
+        self.encrypt_assertion = f.combo(
+            "encrypt_assertion",
+            [("no", False), ("yes: EncryptedAssertion", True)],
+            tip="Sign the Assertion, then encrypt it to the SP's encryption certificate",
+        )
+        self.encrypt_inner = f.combo("encrypt_inner", [(w, k) for k, w in INNER_WORDS.items()])
+        self.data_alg = f.combo("encryption_data_alg", [(DATA_WORDS[k], k) for k in xmlenc.DATA_ALGS])
+        self.key_alg = f.combo("encryption_key_alg", [(KEY_WORDS[k], k) for k in xmlenc.KEY_ALGS])
+        self.encrypt_to = f.combo("encryption_key", [], tip="The SP's encryption certificate")
         self.relay = f.line("default_relay_state", tip="RelayState sent on IdP-initiated logins")
+        self.slo_url = f.line("slo_url", "{sp}/IdM/saml2/slo", tip="The SP's Single Logout URL (empty: none)")
+        self.slo_binding = f.combo("slo_binding", [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")])
+        self.want_signed = f.check(
+            "want_authn_requests_signed", "Require signed AuthnRequests (checked with the SP's certificate)"
+        )
         g.add("Name", self.name)
         g.add("SP EntityID", self.entity_id)
         g.add("ACS URL", self.acs_url)
@@ -138,16 +175,25 @@ class _PerSP(TableWithForm):
         g.add("NameID from", self.nameid_source)
         g.add("Attributes", self.attributes)
         g.add("Default RelayState", self.relay)
+        g.add("SP SLO URL", self.slo_url)
+        g.add("SLO binding", self.slo_binding)
+        g.add("", self.want_signed)
         g.add("Signs", self.sign, 1)
         g.add("Signature hash", self.sig_hash, 1)
         g.add("Digest hash", self.digest_hash, 1)
         g.add("Signing key", self.signing_key, 1)
         g.add("Lifetime", self.lifetime, 1)
         g.add("Clock offset", self.clock_offset, 1)
+        g.add("Encrypt Assertion", self.encrypt_assertion)
+        g.add("Encrypt inside it", self.encrypt_inner)
+        g.add("Data encryption", self.data_alg, 1)
+        g.add("Key transport", self.key_alg, 1)
+        g.add("Encrypt to", self.encrypt_to, 1)
 
     def refresh_choices(self) -> None:
         names = self.controller.workspace.keypair_names()
         Form.set_choices(self.signing_key, [("the IdP's key", "")] + [(n, n) for n in names])
+        Form.set_choices(self.encrypt_to, [("the certificate in the SP's metadata", "")] + [(n, n) for n in names])
 
     def same(self, a: IdPForSP, b: IdPForSP) -> bool:
         return a.entity_id == b.entity_id
@@ -171,6 +217,16 @@ class _PerSP(TableWithForm):
                 "clock_offset": s.clock_offset,
                 "signing_key": s.signing_key or "",
                 "default_relay_state": s.default_relay_state,
+                "slo_url": s.slo_url,
+                "slo_binding": s.slo_binding,
+                "want_authn_requests_signed": s.want_authn_requests_signed,
+                "encrypt_assertion": s.encrypt_assertion,
+                "encrypt_inner": {(False, False): "", (True, False): "nameid", (False, True): "attributes"}.get(
+                    (s.encrypt_name_id, s.encrypt_attributes), "both"
+                ),
+                "encryption_data_alg": s.encryption_data_alg,
+                "encryption_key_alg": s.encryption_key_alg,
+                "encryption_key": s.encryption_key,
             }
         )
 
@@ -180,7 +236,16 @@ class _PerSP(TableWithForm):
             return
         v["digest_hash"] = v["digest_hash"] or None
         v["signing_key"] = v["signing_key"] or None
-        new = replace(s, **v)
+        inner = v.pop("encrypt_inner")
+        v["encrypt_name_id"], v["encrypt_attributes"] = inner in ("nameid", "both"), inner in ("attributes", "both")
+        enc = {k: v.pop(k) for k in IDP_FIELDS if k in v}
+        try:
+            new = checked_idp_encryption(self.controller.workspace, replace(s, **v), **enc)
+        except WorkspaceError as err:
+            show_error(self.error, str(err))
+            self.load(s)
+            return
+        show_error(self.error, "")
         self.want(lambda x: x.entity_id == new.entity_id)
         if not self.controller.save_idp_for_sp(new, old_entity_id=s.entity_id):
             self.want(lambda x: x.entity_id == s.entity_id)

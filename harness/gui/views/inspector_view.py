@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -24,6 +23,7 @@ from harness.core.inspect_message import inspect
 from harness.core.trace import Message
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
+from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail
@@ -34,10 +34,10 @@ MAX_DROP_BYTES = 4 * 1024 * 1024
 class DropEdit(QPlainTextEdit):
     """Takes pasted text, dropped text, and dropped files (their content)."""
 
-    def canInsertFromMimeData(self, source) -> bool:  # noqa: N802
+    def canInsertFromMimeData(self, source) -> bool:
         return source.hasUrls() or super().canInsertFromMimeData(source)
 
-    def insertFromMimeData(self, source) -> None:  # noqa: N802
+    def insertFromMimeData(self, source) -> None:
         if source.hasUrls():
             for url in source.urls():
                 if url.isLocalFile():
@@ -69,6 +69,9 @@ class InspectorView(QWidget):
         self.cert = QComboBox()
         self.cert.setToolTip("The certificate the signatures are checked against")
         self.cert.activated.connect(self._cert_chosen)
+        self.key = QComboBox()
+        self.key.setToolTip("The private key that decrypts an EncryptedAssertion (an SP's encryption key pair)")
+        self.key.activated.connect(lambda _i: self.decode())
         self.decode_btn = QPushButton("Decode")
         self.decode_btn.setDefault(True)
         self.clear_btn = QPushButton("Clear")
@@ -76,14 +79,16 @@ class InspectorView(QWidget):
         self.edit_btn.setToolTip("Open the message shown in the editor: change, re-sign and send it")
         self.which = QComboBox()
         self.which.setToolTip("The input holds several messages: choose one")
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setWordWrap(True)
         self.detail = MessageDetail(blank="Paste a message above: it is decoded as you type.")
         self.messages: list[Message] = []
         self._file_cert: bytes | None = None
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Check signatures with:"))
+        bar.addWidget(plain_label("Check signatures with:"))
         bar.addWidget(self.cert, 1)
+        bar.addWidget(plain_label("Decrypt with:"))
+        bar.addWidget(self.key, 1)
         bar.addWidget(self.decode_btn)
         bar.addWidget(self.clear_btn)
         bar.addWidget(self.edit_btn)
@@ -136,6 +141,32 @@ class InspectorView(QWidget):
         i = self.cert.findData(current)
         self.cert.setCurrentIndex(i if i >= 0 else (1 if self.cert.count() > 2 else 0))
         self.cert.blockSignals(False)
+        self._reload_keys(ws)
+
+    def _reload_keys(self, ws) -> None:
+        """Subscriptions' encryption key pairs first (what the SP decrypts with), then every key pair."""
+        current = self.key.currentData()
+        self.key.blockSignals(True)
+        self.key.clear()
+        self.key.addItem("no key (say what would decrypt it)", "")
+        names = ws.keypair_names()
+        for s in ws.subscriptions():
+            if s.encryption_key in names:
+                self.key.addItem(f"the encryption key of {s.name or s.idm_key} ({s.idm_key})", s.encryption_key)
+        for name in names:
+            self.key.addItem(f"key pair {name}", name)
+        i = self.key.findData(current)
+        self.key.setCurrentIndex(i if i >= 0 else (1 if self.key.count() > 1 and names else 0))
+        self.key.blockSignals(False)
+
+    def decryption_key(self) -> bytes | None:
+        name = self.key.currentData()
+        if not name:
+            return None
+        try:
+            return self.controller.workspace.keypair(name).key_pem
+        except Exception:
+            return None
 
     def set_text(self, text: str) -> None:
         self.input.setPlainText(text)
@@ -173,7 +204,7 @@ class InspectorView(QWidget):
                 return sub.idp_cert_pem if sub else None
             if kind == "key":
                 return cert_of(ws, key)
-        except Exception:  # noqa: BLE001 - a broken key file: check without a certificate
+        except Exception:  # a broken key file: check without a certificate
             return None
         if kind == "file":
             return self._file_cert
@@ -188,7 +219,7 @@ class InspectorView(QWidget):
             self.status.setText("")
             self.detail.set_message(None)
             return
-        self.messages = inspect(text, self.trusted_cert())
+        self.messages = inspect(text, self.trusted_cert(), self.decryption_key())
         self.which.blockSignals(True)
         self.which.clear()
         for i, m in enumerate(self.messages, 1):

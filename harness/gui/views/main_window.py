@@ -25,7 +25,6 @@ from harness.gui.bridge import Bridge
 from harness.gui.controller import AppController
 from harness.gui.history import HistoryEntry
 from harness.gui.models.workspace_tree import Target
-from harness.gui.onboarding_view import OnboardingView
 from harness.gui.trust import trust_report
 from harness.gui.views.battery_view import BatteryView
 from harness.gui.views.certs_view import CertificatesView
@@ -34,6 +33,7 @@ from harness.gui.views.flow_bar import FlowBar
 from harness.gui.views.idp_settings_editor import IdPSettingsEditor
 from harness.gui.views.inspector_view import InspectorView
 from harness.gui.views.matrix_view import MatrixView
+from harness.gui.views.onboarding import OnboardingView
 from harness.gui.views.status import ServerStatus
 from harness.gui.views.subscriptions_editor import SubscriptionsEditor
 from harness.gui.views.trace_page import TracePage
@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         b.health.connect(self.status.set_health)
         b.flow_started.connect(self.on_flow_started)
         b.step_recorded.connect(self.on_step)
+        b.foreign_recorded.connect(lambda _run_id: self.trace_page.refresh_banner())
         b.flow_finished.connect(self.on_flow_finished)
         b.flow_failed.connect(self.on_flow_failed)
         b.history_changed.connect(self.rebuild_tree)
@@ -243,15 +244,17 @@ class MainWindow(QMainWindow):
         m.addAction(self._action("&About", self._about))
         self.act_stop_capture.setEnabled(False)
 
-    def _shortcuts(self) -> None:
-        show_message(
-            self,
-            "info",
+    def shortcuts_text(self) -> str:
+        """Made from the pages themselves, so a new page is never missing from the help."""
+        pages = "\n".join(f"  Ctrl+{n}  {title}" for n, title in enumerate(PAGE_TITLES.values(), 1))
+        return (
             "Ctrl+R run · F8 step (again: next hop) · Ctrl+B open in browser · Alt+Left/Right previous/next "
-            "step · Ctrl+P play/pause · Ctrl+1…7 pages · Ctrl+F search the XML · Ctrl+Z/Ctrl+Shift+Z undo/redo "
-            "· Ctrl+S save trace · Ctrl+E HTML report",
-            "Keyboard shortcuts",
+            "step · Ctrl+P play/pause · Ctrl+F search the XML · Ctrl+Z/Ctrl+Shift+Z undo/redo "
+            f"· Ctrl+S save trace · Ctrl+E HTML report\n\nPages:\n{pages}"
         )
+
+    def _shortcuts(self) -> None:
+        show_message(self, "info", self.shortcuts_text(), "Keyboard shortcuts")
 
     def _about(self) -> None:
         show_message(
@@ -289,16 +292,7 @@ class MainWindow(QMainWindow):
             self.idp_page.select(t.key)
 
     def _make_onboarding(self, ws: Workspace) -> OnboardingView:
-        view = OnboardingView(ws, self._reload_servers)
-        view.workspace_changed.connect(self.bridge.workspace_changed.emit)
-        return view
-
-    def _reload_servers(self) -> Servers | None:
-        """For the onboarding view: apply workspace edits to the running servers."""
-        servers = self.controller.servers
-        if servers is not None:
-            servers.reload()
-        return servers
+        return OnboardingView(self.controller)  # its edits announce themselves on the Bridge
 
     def _replace_onboarding(self, ws: Workspace) -> None:
         old = self.onboarding_page
@@ -570,7 +564,7 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.trace_page.stop_play()
         self.onboarding_page.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from harness.gui.controller import AppController
 from harness.gui.models.matrix import MatrixModel
+from harness.gui.plain import escape, rich_label
 from harness.gui.trust import trust_report
 from harness.gui.views.editor_base import title_label
 
@@ -22,7 +23,7 @@ class MatrixView(QWidget):
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
-        self.why = QLabel("Select a cell to see why.")
+        self.why = rich_label("Select a cell to see why.")
         self.why.setWordWrap(True)
         self.kind = QComboBox()
         self.kind.addItem("SP-initiated", "sp")
@@ -82,9 +83,9 @@ class MatrixView(QWidget):
             self.why.setText("")
             return
         actual = self.model.actual.get(k)
-        text = f"<b>{k[0]}</b> at subscription <b>{k[1]}</b>: {e.explanation}"
+        text = f"<b>{escape(k[0])}</b> at subscription <b>{escape(k[1])}</b>: {escape(e.explanation)}"
         if actual is not None:
-            text += f"<br>Last run: {'as predicted' if actual[0] else 'NOT as predicted'} ({actual[1]})"
+            text += f"<br>Last run: {'as predicted' if actual[0] else 'NOT as predicted'} ({escape(actual[1])})"
         self.why.setText(text)
 
     def _run_cell(self, index: QModelIndex) -> None:

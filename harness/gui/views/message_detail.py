@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QTableView,
     QTabWidget,
     QTextBrowser,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from harness.core.trace import Message, Step, Trace
 from harness.gui.models.checks import ChecksModel
+from harness.gui.plain import plain_label
 from harness.gui.views import html
 from harness.gui.views.xml_view import XmlView
 
@@ -51,7 +51,7 @@ class MessageDetail(QTabWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.checks_note = QLabel("")
+        self.checks_note = plain_label("")
         self.checks_note.setWordWrap(True)
         checks = QWidget()
         lay = QVBoxLayout(checks)

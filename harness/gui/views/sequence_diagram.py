@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from harness.core.report import HEADER, MARGIN_LEFT, Arrow, Layout, diagram_layout
 from harness.gui.models.steps import StepListModel
+from harness.gui.plain import plain_tip
 
 BAND = QColor(255, 224, 130, 90)
 BODY_TOP = 6.0
@@ -59,7 +60,7 @@ class SequenceDiagram(QWidget):
         self.updateGeometry()
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(640, max(int(self.diagram(640).height) + 8, 120))
 
     def current_row(self) -> int:
@@ -68,7 +69,7 @@ class SequenceDiagram(QWidget):
 
     # -- painting ---------------------------------------------------------------------------------
 
-    def paintEvent(self, _event) -> None:  # noqa: N802
+    def paintEvent(self, _event) -> None:
         p = QPainter(self)
         try:
             self.paint(p, self.width(), self.current_row(), self.height(), header=False)
@@ -178,13 +179,13 @@ class SequenceDiagram(QWidget):
             )
             self.row_clicked.emit(row)
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         row = self.diagram().row_at(event.position().y())
         if row is not None:
             self.select_row(row)
         self.setFocus()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
         row, n = self.current_row(), self.model.rowCount()
         key = event.key()
         if key == Qt.Key.Key_Down:
@@ -204,7 +205,7 @@ class SequenceDiagram(QWidget):
             step = self.model.step(row) if row is not None else None
             if step is not None:
                 tip = f"{step.index}. {step.method} {step.url}\n{step.explanation or step.reason}".strip()
-                QToolTip.showText(ev.globalPos(), tip, self)
+                QToolTip.showText(ev.globalPos(), plain_tip(tip), self)
             else:
                 QToolTip.hideText()
             return True
@@ -253,12 +254,12 @@ class LaneHeader(QWidget):
         self.setFixedHeight(HEADER_HEIGHT)
         diagram.installEventFilter(self)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+    def eventFilter(self, obj, event) -> bool:
         if obj is self.diagram and event.type() in (QEvent.Type.Resize, QEvent.Type.UpdateRequest):
             self.update()
         return False
 
-    def paintEvent(self, _event) -> None:  # noqa: N802
+    def paintEvent(self, _event) -> None:
         p = QPainter(self)
         try:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QWidget
+
+from harness.gui.plain import escape, plain_label, plain_tip, rich_label
 
 STATE = {True: ("#2e7d32", "up"), False: ("#c62828", "down"), None: ("#9e9e9e", "starting")}
 
@@ -10,9 +12,9 @@ STATE = {True: ("#2e7d32", "up"), False: ("#c62828", "down"), None: ("#9e9e9e", 
 class ServerStatus(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.sp = QLabel()
-        self.idp = QLabel()
-        self.workspace = QLabel()
+        self.sp = rich_label()
+        self.idp = rich_label()
+        self.workspace = plain_label()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(110)
@@ -40,13 +42,13 @@ class ServerStatus(QWidget):
 
     def set_workspace(self, path: str) -> None:
         self.workspace.setText(f"  workspace: {path}")
-        self.workspace.setToolTip(path)
+        self.workspace.setToolTip(plain_tip(path))
 
     def _render(self) -> None:
         for key, label, name in (("sp", self.sp, "SP"), ("idp", self.idp, "IdP")):
             color, word = STATE[self.state.get(key)]
             url = self.urls.get(key) or "—"
-            label.setText(f"{name} {url} <span style='color:{color}'>●</span> {word}")
+            label.setText(f"{name} {escape(url)} <span style='color:{color}'>●</span> {word}")
             label.setToolTip(f"The {'embedded SP' if key == 'sp' else 'mock IdP'} is {word}")
 
     def text(self) -> str:

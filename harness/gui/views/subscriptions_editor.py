@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTabWidget,
@@ -23,9 +22,15 @@ from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
 from harness.gui.models.subscriptions import MAPPING_WORDS, AccountTableModel, SubscriptionTableModel
+from harness.gui.plain import plain_label
 from harness.gui.trust import cert_of, keypair_for_cert, signing_key_for_sp, trust_report
 from harness.gui.views.editor_base import TableWithForm, show_error, title_label
+from harness.gui.views.forms import Form
+from harness.gui.views.subscription_extras import RequestOptionsPanel, RolloverPanel
+from sp.contract import Route
 from sp.model import ROLES, Account, Subscription
+
+ENCRYPTION_WORDS = {"accept": "accepted (or plain)", "require": "required", "plain": "refused: plain only"}
 
 IDENTITY_SOURCES = [
     ("the NameID", "nameid"),
@@ -33,6 +38,9 @@ IDENTITY_SOURCES = [
     ("attribute mail", "attribute:mail"),
     ("attribute employeeNumber", "attribute:employeeNumber"),
 ]
+
+
+BINDING_WORDS = [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")]
 
 
 def cert_summary(pem: bytes) -> tuple[str, str]:
@@ -59,8 +67,12 @@ class SubscriptionsEditor(QWidget):
         sl = QVBoxLayout(settings)
         sl.setContentsMargins(0, 0, 0, 0)
         sl.addWidget(self.subs.form_area)
+        self.rollover = RolloverPanel(controller)
+        sl.addWidget(self.rollover)
+        self.request = RequestOptionsPanel(controller)
         self.tabs.addTab(settings, "Settings and trust")
         self.tabs.addTab(self.accounts, "Accounts")
+        self.tabs.addTab(self.request, "AuthnRequest")
         lay = QVBoxLayout(self)
         lay.addWidget(
             title_label(
@@ -82,6 +94,8 @@ class SubscriptionsEditor(QWidget):
         sub = self.subs.selected()
         self.accounts.subscription = sub
         self.accounts.set_rows(list(sub.accounts) if sub else [])
+        self.rollover.load(sub)
+        self.request.load(sub)
         n = len(sub.accounts) if sub else 0
         self.tabs.setTabText(1, f"Accounts ({n})")
 
@@ -120,6 +134,25 @@ class _Subscriptions(TableWithForm):
         )
         self.entity = f.line("idp_entity_id", "https://idp.example/saml", tip="Questionnaire: the IdP EntityID")
         self.sso = f.line("idp_sso_url", "{mock_idp}/sso", tip="Questionnaire: the IdP's SSO URL")
+        self.slo = f.line("idp_slo_url", "{mock_idp}/slo (optional)", tip="Questionnaire: the IdP's Single Logout URL")
+        self.slo_binding = f.combo("slo_binding", BINDING_WORDS, tip="How the SP sends its LogoutRequest")
+        self.sign_requests = f.check("sign_authn_requests", "Sign AuthnRequests (the SP's signing key)")
+        self.request_binding = f.combo(
+            "authn_request_binding", BINDING_WORDS, tip="How the SP sends its AuthnRequest (the vendor: Redirect)"
+        )
+        self.encryption = f.combo(
+            "assertion_encryption",
+            [(w, k) for k, w in ENCRYPTION_WORDS.items()],
+            tip="What the ACS does with an EncryptedAssertion (the metadata publishes the key unless 'plain only')",
+        )
+        self.encryption_key = f.combo(
+            "encryption_key", [], tip="The key pair that decrypts; its certificate is in the metadata"
+        )
+        self.rsa15 = f.combo(
+            "encryption_allow_rsa15",
+            [("refused (weak)", False), ("allowed", True)],
+            tip="RSA 1.5 key transport (PKCS#1 v1.5) is open to Bleichenbacher's attack",
+        )
         self.login_url = QLineEdit(readOnly=True)
         self.login_url.setAccessibleName("Unique login URL")
         self.copy_btn = QPushButton("Copy")
@@ -130,7 +163,7 @@ class _Subscriptions(TableWithForm):
         ul.setContentsMargins(0, 0, 0, 0)
         ul.addWidget(self.login_url, 1)
         ul.addWidget(self.copy_btn)
-        self.cert_label = QLabel("")
+        self.cert_label = plain_label("")
         self.cert_label.setWordWrap(True)
         self.cert_label.setStyleSheet("font-family: monospace")
         self.trust_combo = QComboBox()
@@ -149,7 +182,7 @@ class _Subscriptions(TableWithForm):
         cl.addWidget(self.paste_btn)
         cl.addWidget(self.import_btn)
         cl.addWidget(self.export_btn)
-        self.warning = QLabel("")
+        self.warning = plain_label("")
         self.warning.setWordWrap(True)
 
         g.add("idm_&key", self.idm_key)
@@ -163,6 +196,13 @@ class _Subscriptions(TableWithForm):
         g.add("", self.signed, 1)
         g.add("IdP &EntityID", self.entity, 1)
         g.add("IdP &SSO URL", self.sso, 1)
+        g.add("IdP S&LO URL", self.slo, 1)
+        g.add("SLO binding", self.slo_binding, 1)
+        g.add("", self.sign_requests, 1)
+        g.add("AuthnRequest binding", self.request_binding, 1)
+        g.add("Encrypted assertions", self.encryption)
+        g.add("Encryption key", self.encryption_key)
+        g.add("RSA 1.5 key transport", self.rsa15, 1)
         g.add("Unique login URL", url_row, 0, span=2)
         g.add("Trusted IdP certificate", self.cert_label, 0, span=2)
         g.add("Change it", cert_row, 0, span=2)
@@ -172,6 +212,8 @@ class _Subscriptions(TableWithForm):
         return a.idm_key == b.idm_key
 
     def load(self, s: Subscription | None) -> None:
+        names = self.controller.workspace.keypair_names()
+        Form.set_choices(self.encryption_key, [("none (encrypted assertions refused)", "")] + [(n, n) for n in names])
         if s is None:
             self.form.set_values({k: "" for k in ("idm_key", "name", "primary_contact", "exit_url")})
             self.login_url.clear()
@@ -191,13 +233,20 @@ class _Subscriptions(TableWithForm):
                 "identity_source": s.identity_source,
                 "idp_entity_id": s.idp_entity_id,
                 "idp_sso_url": s.idp_sso_url,
+                "idp_slo_url": s.idp_slo_url,
+                "slo_binding": s.slo_binding,
+                "sign_authn_requests": s.sign_authn_requests,
+                "authn_request_binding": s.authn_request_binding,
+                "assertion_encryption": s.assertion_encryption,
+                "encryption_key": s.encryption_key,
+                "encryption_allow_rsa15": s.encryption_allow_rsa15,
             }
         )
         servers = self.controller.servers
         if servers is not None and servers.sp_app.config.subscription(s.idm_key) is not None:
             self.login_url.setText(servers.login_url(s.idm_key))
         else:
-            self.login_url.setText(f"(servers not running) {{sp}}/fo/login.php?idm_key={s.idm_key}")
+            self.login_url.setText(f"(servers not running) {{sp}}{Route.LOGIN}?idm_key={s.idm_key}")
         text, status = cert_summary(s.idp_cert_pem)
         ws = self.controller.workspace
         kp = keypair_for_cert(ws, s.idp_cert_pem) if s.idp_cert_pem else None
@@ -237,7 +286,7 @@ class _Subscriptions(TableWithForm):
         key = self.controller.unique_idm_key()
         try:
             cert = cert_of(ws, signing_key_for_sp(ws))
-        except Exception:  # noqa: BLE001 - a new subscription may start without trust
+        except Exception:  # a new subscription may start without trust
             cert = b""
         sub = Subscription(
             idm_key=key,

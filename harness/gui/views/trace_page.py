@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -26,12 +25,13 @@ from PySide6.QtWidgets import (
 from harness.core.trace import Step
 from harness.gui.history import HistoryEntry
 from harness.gui.models.steps import StepListModel
+from harness.gui.plain import plain_label
 from harness.gui.views.html import tidy
 from harness.gui.views.message_detail import MessageDetail
 from harness.gui.views.sequence_diagram import LaneHeader, SequenceDiagram
+from sp.contract import SIGNATURE_REASONS
 
 PLAY_INTERVAL_MS = 1400
-SIGNATURE_CODES = ("signature", "weak-algorithm", "algorithm-unsupported", "transform-forbidden", "trust-misconfigured")
 BANNER = {
     "ok": ("#1b5e20", "#e8f5e9"),
     "refused": ("#b71c1c", "#ffebee"),
@@ -53,7 +53,7 @@ def focus_step(steps: list[Step]) -> int:
 
 def tab_for(step: Step) -> str:
     if step.verdict in ("refused", "error"):
-        if step.code.startswith(SIGNATURE_CODES):
+        if step.code in SIGNATURE_REASONS:
             return "Signature"
         return "Checks" if step.checks else "Summary"
     return "Summary"
@@ -70,7 +70,7 @@ class TracePage(QWidget):
         self.model = StepListModel(self)
         self.selection = QItemSelectionModel(self.model, self)
 
-        self.banner = QLabel("No run yet. Choose a flow, a subscription and a user above, then Run (Ctrl+R).")
+        self.banner = plain_label("No run yet. Choose a flow, a subscription and a user above, then Run (Ctrl+R).")
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_btn = QToolButton(text="Export")
@@ -135,8 +135,8 @@ class TracePage(QWidget):
         for b, tip in tips.items():
             b.setToolTip(tip)
             b.setAutoDefault(False)
-        self.position = QLabel("")
-        self.explain = QLabel("")
+        self.position = plain_label("")
+        self.explain = plain_label("")
         self.explain.setWordWrap(True)
         self.explain.setStyleSheet("color: #455a64")
         bar = QHBoxLayout()
@@ -147,7 +147,7 @@ class TracePage(QWidget):
         bar.addWidget(self.inspect_btn)
         bar.addWidget(self.edit_btn)
 
-        self.heading = QLabel("")
+        self.heading = plain_label("")
         self.heading.setWordWrap(True)
         self.heading.setStyleSheet("font-weight: bold")
         self.detail = MessageDetail()
@@ -188,7 +188,7 @@ class TracePage(QWidget):
         self.inspect_btn.clicked.connect(self._inspect)
         self.edit_btn.clicked.connect(lambda: self.current_step() and self.edit_requested.emit(self.current_step()))
         self.selection.currentChanged.connect(self._current_changed)
-        self.model.visible_changed.connect(lambda *_: self._update_bar())
+        self.model.visible_changed.connect(lambda *_: (self._update_bar(), self.refresh_banner()))
         self.detail.clear()
         self._update_bar()
 
@@ -203,9 +203,16 @@ class TracePage(QWidget):
         self.banner.setProperty("level", level)
 
     def refresh_banner(self) -> None:
-        if self.entry is not None:
-            level, text = self.entry.outcome()
-            self._set_banner(level, f"{self.entry.trace.title}\n{text}")
+        if self.entry is None:
+            return
+        shown, total = self.model.rowCount(), self.model.total
+        if self.model.visible is not None and not self.entry.running and shown < total:
+            # Step mode tells the story hop by hop: the outcome waits for the last hop.
+            text = f"Step mode: hop {shown} of {total}. The outcome shows at the last hop (Next, or Last)."
+            self._set_banner("info", f"{self.entry.trace.title}\n{text}")
+            return
+        level, text = self.entry.outcome()
+        self._set_banner(level, f"{self.entry.trace.title}\n{text}")
 
     def show_entry(self, entry: HistoryEntry | None) -> None:
         self.stop_play()

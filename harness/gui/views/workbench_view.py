@@ -152,7 +152,7 @@ class WorkbenchPage(QWidget):
     def open_text(self, text: str, origin: str) -> bool:
         return self._open(lambda: from_text(text, origin))
 
-    def _open(self, make) -> bool:  # noqa: ANN001
+    def _open(self, make) -> bool:
         try:
             self.open_message(make())
         except WorkbenchError as err:
@@ -176,7 +176,7 @@ class WorkbenchPage(QWidget):
     def _field_edited(self, key: str, value: str) -> None:
         self._edit(lambda m: edit.set_fields(m, [(key, value)]), f"{key} set")
 
-    def _edit(self, change, done: str) -> bool:  # noqa: ANN001
+    def _edit(self, change, done: str) -> bool:
         """Apply `change` to the message; on failure say why and keep the text."""
         self.editor.flush()
         before = (self.message.xml, self.message.relay_state)
@@ -246,7 +246,7 @@ class WorkbenchPage(QWidget):
         except WorkbenchError as err:
             self._say(f"✘ {err}", error=True)
             return False
-        except Exception as err:  # noqa: BLE001 - shown in words, never a traceback
+        except Exception as err:
             self._say(f"✘ {in_words(err)}", error=True)
             return False
         self._say(f"✔ Opened in your browser: {opened[:200]}")

@@ -25,7 +25,7 @@ class _Edit(QPlainTextEdit):
         super().__init__()
         self.owner = owner
 
-    def insertFromMimeData(self, source) -> None:  # noqa: ANN001, N802 - Qt's name
+    def insertFromMimeData(self, source) -> None:
         text = source.text() if source.hasText() else ""
         size = len(self.toPlainText()) - len(self.textCursor().selectedText()) + len(text)
         if size > MAX_CHARS:

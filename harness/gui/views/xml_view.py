@@ -19,7 +19,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from harness.core.report import signature_ok
 from harness.core.trace import Message
+from harness.gui.plain import plain_label
 from harness.gui.views.highlight_guard import GuardedHighlighter
 
 SIGNED_BG = {True: QColor("#e8f5e9"), False: QColor("#ffebee"), None: QColor("#eceff1")}
@@ -64,7 +64,7 @@ class XmlHighlighter(GuardedHighlighter):  # setFormat leaks None refs in PySide
         self._ds = _fmt("#8e24aa", bold=True)
         self._ds_re = QRegularExpression(r"</?ds:[\w.-]+")
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802
+    def highlightBlock(self, text: str) -> None:
         for rx, fmt in self._rules:
             it = rx.globalMatch(text)
             while it.hasNext():
@@ -149,8 +149,8 @@ class XmlView(QWidget):
         for b, tip in ((self.prev_btn, "Previous match (Shift+Enter)"), (self.next_btn, "Next match (Enter)")):
             b.setToolTip(tip)
             b.setFixedWidth(32)
-        self.count = QLabel("")
-        self.legend = QLabel("")
+        self.count = plain_label("")
+        self.legend = plain_label("")
         self.legend.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)

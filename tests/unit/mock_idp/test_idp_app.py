@@ -204,9 +204,18 @@ def test_reconfigure_changes_the_trust(world: World) -> None:
 
 
 def test_unexpected_error_is_a_4xx(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(request):  # noqa: ANN001
+    def boom(request):
         raise RuntimeError("x")
 
     monkeypatch.setattr(world.idp, "_index", boom)
     r = Client(world.idp).get("/")
     assert r.status_code == 400 and reason(r) == "bad-request"
+
+
+def test_encryption_without_a_certificate_is_a_4xx_in_words(new_world) -> None:
+    world = new_world(idp_sp={"encrypt_assertion": True})
+    b = world.browser()
+    _, r = b.start()
+    page = b.sign_in(b.idp_get(r.headers["Location"]), "alice", "alice-pw")
+    assert page.status_code == 400 and reason(page) == "encryption-misconfigured"
+    assert "no encryption certificate" in page.get_data(as_text=True)

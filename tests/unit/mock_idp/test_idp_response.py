@@ -165,3 +165,47 @@ def test_ids_are_unique(keys: Keys) -> None:
         i, _, _ = issued(keys)
         ids.update([i.response_id, i.assertion_id])
     assert len(ids) == 40
+
+
+def test_encryption_signs_the_assertion_first_and_the_response_over_the_ciphertext(keys: Keys) -> None:
+    from samlkit import xmlenc
+
+    sp = SPSettings(
+        entity_id="urn:sp",
+        acs_url="https://sp/acs",
+        sign="both",
+        encrypt_assertion=True,
+        encryption_cert_pem=keys.sp_encryption.cert_pem,
+        encryption_data_alg=xmlenc.AES128_GCM,
+    )
+    issued = issue(
+        idp_entity_id="urn:idp",
+        sp=sp,
+        user=USER,
+        key_pem=keys.idp.key_pem,
+        cert_pem=keys.idp.cert_pem,
+        in_response_to=None,
+        now=T0,
+    )
+    root = parse(issued.xml)
+    assert root.find(A("Assertion")) is None and issued.name_id == "alice"
+    assert xmldsig.verify(root, keys.idp.cert_pem)  # the Response signature covers the EncryptedAssertion
+    ea = root.find(A("EncryptedAssertion"))
+    assert xmlenc.describe(ea).data_alg == xmlenc.AES128_GCM
+    _, assertion, _ = xmlenc.decrypt_into(ea, keys.sp_encryption.key_pem)
+    assert assertion.get("ID") == issued.assertion_id and xmldsig.verify(assertion, keys.idp.cert_pem)
+
+
+def test_encryption_without_a_certificate_is_a_clear_error(keys: Keys) -> None:
+    from mock_idp.response import EncryptionNotConfigured
+
+    sp = SPSettings(entity_id="urn:sp", acs_url="https://sp/acs", encrypt_name_id=True)
+    with pytest.raises(EncryptionNotConfigured, match="no encryption certificate is set for it"):
+        issue(
+            idp_entity_id="urn:idp",
+            sp=sp,
+            user=USER,
+            key_pem=keys.idp.key_pem,
+            cert_pem=keys.idp.cert_pem,
+            in_response_to=None,
+        )

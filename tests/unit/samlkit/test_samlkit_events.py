@@ -5,11 +5,18 @@ from __future__ import annotations
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from samlkit.events import Event, emit, http_reporter
+from samlkit.events import Check, Event, emit, http_reporter
 
 
 def test_event_round_trips_through_a_dict() -> None:
-    e = Event(kind="saml", actor="sp", direction="recv", param="SAMLResponse", value="abc", checks=[{"ok": True}])
+    e = Event(
+        kind="saml",
+        actor="sp",
+        direction="recv",
+        param="SAMLResponse",
+        value="abc",
+        checks=[Check("Audience", True, "ok")],
+    )
     d = e.to_dict()
     assert Event.from_dict({**d, "unknown": 1}) == e
 
@@ -25,7 +32,7 @@ def test_a_failing_sink_is_ignored() -> None:
 def test_http_reporter_reports_status_location_and_flow_without_cookies() -> None:
     seen: list[Event] = []
 
-    def app(environ, start_response):  # noqa: ANN001
+    def app(environ, start_response):
         r = Response("x", status=302, headers={"Location": "/there"})
         r.set_cookie("secret", "v")
         return r(environ, start_response)

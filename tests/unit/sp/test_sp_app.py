@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from saml_helpers import IDM_KEY, World
 from werkzeug.test import Client
 
-from sp.app import local_path
 from sp.refusal import Refusal
+from sp.relay_state import local_path
 
 
 @pytest.mark.parametrize("relay", ["/", "/home", "/a/b?c=d&e=f#frag", "/%2F%2Fevil.test"])
@@ -74,7 +74,7 @@ def test_cookies_over_http_are_lax(world: World) -> None:
 
 
 def test_an_unexpected_error_is_a_400_not_a_500(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(request):  # noqa: ANN001
+    def boom(request):
         raise KeyError("internal")
 
     monkeypatch.setattr(world.sp, "_whoami", boom)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sp.mapping import decide
+from sp.mapping import decide, predict
 from sp.model import Account, Subscription
 from sp.refusal import Refusal
 
@@ -101,3 +101,41 @@ def test_matching_is_exact(value: str) -> None:
     except Refusal:
         return
     assert all(a.login == value for a in d.usable)
+
+
+# -- predict: the same decision as data, for tools -------------------------------------------------
+
+
+def test_predict_is_decide_as_data() -> None:
+    p = predict(sub(), "alice", {})
+    assert (p.outcome, p.logins, p.identity, p.account) == ("session", ["alice"], "alice", "alice")
+    assert p.explanation == decide(sub(), "alice", {}).explanation
+    picker = predict(sub("external_id"), "E-9", {})
+    assert (picker.outcome, picker.logins, picker.account) == ("picker", ["ops1", "ops2"], "ops1")
+
+
+def test_predict_names_the_account_the_sp_will_refuse() -> None:
+    p = predict(sub(), "bob", {})
+    assert (p.outcome, p.logins, p.account) == ("saml-disabled-for-user", [], "bob")
+    assert p.explanation == refusal(sub(), "bob", {}).message
+    assert predict(sub(), "carol", {}).outcome == "account-inactive"
+
+
+def test_predict_without_a_match_or_an_identity() -> None:
+    nobody = predict(sub(), "mallory", {})
+    assert (nobody.outcome, nobody.account, nobody.identity) == ("user-not-found", None, "mallory")
+    missing = predict(sub(source="attribute:mail"), "alice", {})
+    assert (missing.outcome, missing.identity) == ("identity-missing", None)
+    two = predict(sub(source="attribute:mail"), "alice", {"mail": ["a@x", "b@x"]})
+    assert two.outcome == "identity-ambiguous"
+
+
+@given(st.text(max_size=12))
+def test_predict_always_agrees_with_decide(value: str) -> None:
+    p = predict(sub("either"), value, {})
+    try:
+        d = decide(sub("either"), value, {})
+    except Refusal as r:
+        assert p.outcome == r.code and p.logins == []
+    else:
+        assert p.logins == [a.login for a in d.usable]

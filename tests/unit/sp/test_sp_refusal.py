@@ -1,5 +1,6 @@
-"""sp.refusal: every code the SP (and the samlkit checks it relays) can raise is documented, and
-every refusal is a 4xx whatever status a caller asks for."""
+"""sp.refusal / sp.contract.reasons: every code the SP (and the samlkit checks it relays) can
+refuse with is a documented `Reason`, README lists exactly those, and every refusal is a 4xx
+whatever status a caller asks for."""
 
 from __future__ import annotations
 
@@ -8,40 +9,47 @@ from pathlib import Path
 
 import pytest
 
-import samlkit
-import sp
-from sp.refusal import CODES, STATUS, Refusal
+from mock_idp.scenarios import CATALOGUE
+from samlkit import safexml, xmldsig
+from sp.contract import Reason
+from sp.refusal import Refusal
 
-CODE_PATTERNS = [
-    r'Refusal\(\s*"([a-z0-9-]+)"',
-    r'fail\(\s*"[^"]+",\s*"([a-z0-9-]+)"',
-    r'SignatureProblem\(\s*"([a-z0-9-]+)"',
-    r'UnsafeXML\(\s*"([a-z0-9-]+)"',
-]
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
-def _raised_codes() -> set[str]:
-    found: set[str] = set()
-    for package in (sp, samlkit):
-        for path in Path(package.__file__).parent.glob("*.py"):
-            text = path.read_text()
-            for pattern in CODE_PATTERNS:
-                found.update(re.findall(pattern, text))
-    return found
-
-
-def test_the_scan_finds_codes() -> None:
-    codes = _raised_codes()
-    assert {"signature-invalid", "replayed", "doctype-forbidden", "unsolicited-not-allowed"} <= codes
-
-
-def test_every_raised_code_is_documented() -> None:
-    missing = sorted(_raised_codes() - set(CODES))
-    assert not missing, f"codes raised but not in sp.refusal.CODES: {missing}"
+def test_every_reason_has_a_sentence_and_a_4xx() -> None:
+    for r in Reason:
+        assert r.doc.endswith(".") and len(r.doc) > 10, r
+        assert 400 <= r.status < 500, r
 
 
 def test_codes_are_stable_kebab_case() -> None:
-    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", c) for c in CODES)
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", c) for c in Reason)
+
+
+def test_the_codes_samlkit_raises_are_reasons() -> None:
+    assert xmldsig.CODES | safexml.CODES <= set(Reason)
+
+
+def test_samlkit_refuses_an_undeclared_code() -> None:
+    with pytest.raises(ValueError, match="undeclared"):
+        xmldsig.SignatureProblem("signature-bogus", "x")
+    with pytest.raises(ValueError, match="undeclared"):
+        safexml.UnsafeXML("xml-bogus", "x")
+
+
+def test_every_scenario_expects_codes_the_sp_has() -> None:
+    expected = {code for s in CATALOGUE for code in s.expect}
+    assert expected and expected <= set(Reason), sorted(expected - set(Reason))
+
+
+def test_readme_lists_exactly_the_reasons_in_order() -> None:
+    text = README.read_text()
+    start = text.index("## What the SP refuses")
+    section = text[start : text.index("\n## ", start + 1)]
+    line = next(line for line in section.splitlines() if line.startswith("`message-missing`"))
+    listed = re.findall(r"`([a-z0-9-]+)`", line)
+    assert listed == [r.value for r in Reason]
 
 
 @pytest.mark.parametrize(
@@ -65,24 +73,23 @@ def test_default_status(code: str, status: int) -> None:
     assert Refusal(code).status == status
 
 
-def test_all_defaults_are_4xx() -> None:
-    assert all(400 <= Refusal(c).status < 500 for c in CODES)
-    assert all(400 <= s < 500 for s in STATUS.values())
-
-
 @pytest.mark.parametrize("asked", [200, 302, 500, 502, 600, 0, -1])
 def test_a_refusal_is_never_anything_but_4xx(asked: int) -> None:
-    r = Refusal("bad-request", "x", asked)
+    r = Refusal(Reason.BAD_REQUEST, "x", asked)
     assert r.status == 400
 
 
 def test_explicit_4xx_is_kept() -> None:
-    assert Refusal("bad-request", "x", 409).status == 409
-    assert Refusal("bad-request", "x", 405).status == 405
+    assert Refusal(Reason.BAD_REQUEST, "x", 409).status == 409
+    assert Refusal(Reason.BAD_REQUEST, "x", 405).status == 405
 
 
 def test_message_defaults_to_the_documented_sentence() -> None:
-    r = Refusal("replayed")
-    assert r.message == CODES["replayed"]
-    assert str(r) == f"replayed: {CODES['replayed']}"
-    assert Refusal("some-new-code").message == "some-new-code"
+    r = Refusal(Reason.REPLAYED)
+    assert r.message == Reason.REPLAYED.doc
+    assert str(r) == f"replayed: {Reason.REPLAYED.doc}"
+
+
+def test_an_unknown_code_is_no_refusal() -> None:
+    with pytest.raises(ValueError):
+        Refusal("some-new-code")

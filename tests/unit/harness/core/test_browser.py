@@ -52,10 +52,91 @@ def test_loopback_requests_ignore_an_environment_proxy(loopback_url: str, monkey
 def test_the_environment_is_read_for_other_hosts_only(url: str, trusted: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[bool] = []
 
-    def fake_request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def fake_request(self, method, url, *args, **kwargs):
         seen.append(self.trust_env)
 
     monkeypatch.setattr(requests.Session, "request", fake_request)
     browser = ScriptedBrowser()
     browser.session.request("GET", url)
     assert seen == [trusted]
+
+
+def _echo(env: dict, sr):
+    """Answers with the client's port (one per connection) and its Cookie header; sets a cookie
+    named after the `set` query value."""
+    headers = [("Content-Type", "text/plain; charset=utf-8")]
+    if "set=" in env.get("QUERY_STRING", ""):
+        headers.append(("Set-Cookie", f"who={env['QUERY_STRING'].split('set=')[1]}; Path=/"))
+    body = f"{env['REMOTE_PORT']} {env.get('HTTP_COOKIE', '')}".encode()
+    sr("200 OK", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.fixture
+def echo_server() -> Iterator[str]:
+    from harness.core.http_server import EmbeddedServer
+
+    srv = EmbeddedServer("127.0.0.1", 0, _echo).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}/"
+    finally:
+        srv.stop()
+
+
+def test_a_browser_reuses_its_connection_and_keeps_its_own_cookies(echo_server: str) -> None:
+    one, two = ScriptedBrowser(timeout=5), ScriptedBrowser(timeout=5)
+    try:
+        first = one.get(echo_server + "?set=one").text.split(" ")[0]
+        two.get(echo_server + "?set=two")
+        pages = [one.get(echo_server) for _ in range(3)]
+        other = two.get(echo_server)
+        assert {p.text for p in pages} == {f"{first} who=one"}  # one connection, its own cookie
+        assert other.text.split(" ")[0] != first and other.text.endswith(" who=two")
+    finally:
+        one.close()
+        two.close()
+
+
+def test_a_connection_the_server_closed_is_reopened() -> None:
+    import time
+
+    from harness.core.http_server import EmbeddedServer, Limits
+
+    srv = EmbeddedServer("127.0.0.1", 0, _echo, limits=Limits(request_timeout=0.2)).start()
+    browser = ScriptedBrowser(timeout=5)
+    try:
+        url = f"http://127.0.0.1:{srv.server_port}/"
+        first = browser.get(url).text
+        time.sleep(1)  # the server drops the idle kept-alive connection
+        again = browser.get(url)
+        assert again.status == 200 and again.text != first
+    finally:
+        browser.close()
+        srv.stop()
+
+
+def test_form_encoding_matches_urlencode() -> None:
+    from urllib.parse import urlencode
+
+    from harness.core.browser_transport import form_encode
+
+    data = {"SAMLResponse": "PD94+bWw/=" * 50, "a b": "ü é~-_.!*()'&=?#%\r\n", "": ""}
+    assert form_encode(data).decode("ascii") == urlencode(data)
+
+
+def test_repeated_headers_are_joined_as_requests_did() -> None:
+    from harness.core.http_server import EmbeddedServer
+
+    def two_cookies(env: dict, sr):
+        sr("200 OK", [("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/"), ("Content-Length", "0")])
+        return [b""]
+
+    srv = EmbeddedServer("127.0.0.1", 0, two_cookies).start()
+    browser = ScriptedBrowser(timeout=5)
+    try:
+        page = browser.get(f"http://127.0.0.1:{srv.server_port}/")
+        assert page.headers["Set-Cookie"] == "a=1; Path=/, b=2; Path=/"
+        assert {c.name: c.value for c in browser.session.cookies} == {"a": "1", "b": "2"}
+    finally:
+        browser.close()
+        srv.stop()

@@ -23,7 +23,7 @@ def ws(tmp_path: Path) -> Workspace:
     w.close()
 
 
-def statuses(report) -> dict[str, str]:  # noqa: ANN001
+def statuses(report) -> dict[str, str]:
     return {s.key: s.status for s in report.steps}
 
 
@@ -34,7 +34,7 @@ def edit_account(ws: Workspace, login: str, **changes: object) -> None:
     )
 
 
-def demo(ws: Workspace, user: str, **kw: object):  # noqa: ANN201
+def demo(ws: Workspace, user: str, **kw: object):
     with Servers(ws, sp_port=0, idp_port=0) as servers:
         return run_demo(servers, idm_key="4711", username=user, **kw)
 
@@ -93,12 +93,26 @@ def test_an_expired_certificate_fails_the_trust_step(ws: Workspace) -> None:
 
 def test_a_wrong_external_id_fails_at_the_external_id_step(ws: Workspace) -> None:
     edit_account(ws, "demo_bb", external_id="bobby")
-    r = demo(ws, "bob")
+    r = demo(ws, "bob", account="demo_bb")
     f = r.first_failure
-    assert r.account == "demo_bb"  # found by e-mail, since neither login nor External ID match
+    assert r.account == "demo_bb"
     assert (f.key, f.side) == ("external-id", "SP")
     assert f.reason == "External ID of demo_bb is 'bobby', but the IdP sends 'bob'"
     assert "sets the External ID of demo_bb to 'bob'" in f.fix
+    assert r.step("session").reason.startswith("the SP refused the Response: user-not-found")
+
+
+def test_the_expected_account_is_the_sps_own_decision(ws: Workspace) -> None:
+    """No account has bob's identity any more: the checklist predicts what the SP decides
+    (no account), never a guess of its own (such as the account with bob's e-mail)."""
+    edit_account(ws, "demo_bb", external_id="bobby")
+    r = demo(ws, "bob")
+    f = r.first_failure
+    assert r.account == ""
+    assert (f.key, f.side) == ("saml-enabled", "SP")
+    assert f.reason.startswith(
+        "no account in subscription Demo Corp corresponds to the test user (bob, identity 'bob')"
+    )
     assert r.step("session").reason.startswith("the SP refused the Response: user-not-found")
 
 
@@ -167,9 +181,13 @@ def test_interactive_mode_records_a_browser_it_does_not_drive(ws: Workspace) -> 
 
     def person(url: str) -> None:
         def go() -> None:
+            assert "/__harness/record?" in url  # the recording's token is handed to this browser first
+            intruder = ScriptedBrowser(Credentials("bob", "bob123"))  # a page in another browser, meanwhile
+            intruder.get(servers.login_url("4711"))
+            intruder.close()
             b = ScriptedBrowser(Credentials("alice", "alice123"))
             b.get(url)
-            b.get(url.split("/fo/")[0] + "/fo/logout.php")
+            b.navigate(servers.sp_base + "/fo/logout.php")  # typed by the person
             b.close()
             done.set()
 
@@ -179,6 +197,9 @@ def test_interactive_mode_records_a_browser_it_does_not_drive(ws: Workspace) -> 
         r = run_interactive(servers, idm_key="4711", timeout=20, logout_timeout=10, opener=person)
     assert done.wait(5)
     assert r.passed, format_report(r)
+    assert r.step("logout").status == PASS
+    assert r.trace.foreign and all("bob" not in (s.login or "") for s in r.trace.steps)
+    assert r.trace.login == "alice" and r.account == "alice"
     assert r.mode == "interactive" and r.account == "alice"
     assert r.step("idp-auth").reason.startswith("the user authenticated at the IdP")
 
@@ -199,11 +220,12 @@ def test_html_report_is_self_contained_with_verdicts_trace_and_fingerprints(ws: 
     assert f"<th>SHA-256 fingerprint</th><td>{ws.keypair('idp-signing').fingerprint_sha256}</td>" in html
     assert "https://idp.demo-corp.example/saml" in html and 'id="step-1"' in html
     assert "saml-disabled-for-user" in html
+    assert "default-src 'none'" in html.split("<title>")[0]  # a strict CSP before anything else
     path = write_report(r, tmp_path / "out" / "report.html")
     assert path.read_text().startswith("<!DOCTYPE html>") and "SAML is not enabled for carol" in path.read_text()
 
 
-def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, capsys) -> None:
     # read-only: it runs beside the open workspace (the app, here the test, holds the writer lock)
     code = main(["--workspace", str(ws.path), "checklist", "--user", "alice", "--report", str(tmp_path / "r.html")])
     out = capsys.readouterr().out
@@ -216,3 +238,28 @@ def test_cli_checklist_exit_codes_and_report(ws: Workspace, tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "Manager: SAML enabled for carol" in out
     ws.__init__(ws.path)
+
+
+def test_cli_interactive_prints_and_opens_the_recording_url(ws: Workspace, capsys, monkeypatch) -> None:
+    """The URL the tester is told to open carries the recording's token (else nothing they do counts)."""
+    import harness.core.commands.checklist as command
+
+    opened: list[str] = []
+
+    def person(url: str) -> None:  # the tester's browser, opened by the command
+        opened.append(url)
+
+        def go() -> None:
+            b = ScriptedBrowser(Credentials("alice", "alice123"))
+            b.get(url)
+            b.navigate(url.split("/__harness/")[0] + "/fo/logout.php")
+            b.close()
+
+        threading.Thread(target=go, daemon=True).start()
+
+    monkeypatch.setattr(command.webbrowser, "open", person)
+    code = main(["--workspace", str(ws.path), "checklist", "--interactive", "--timeout", "20"])
+    out = capsys.readouterr().out
+    assert len(opened) == 1 and "/__harness/record?t=" in opened[0]
+    assert f"open {opened[0]} in your browser" in out
+    assert code == 0, out

@@ -27,7 +27,7 @@ def done(i: int, user: str = "alice", login: str = "alice", *, started: float = 
 
 
 class FakeStore:
-    def __init__(self, seen=(), outstanding=(), sessions=None):  # noqa: ANN001
+    def __init__(self, seen=(), outstanding=(), sessions=None):
         self.seen, self.outstanding, self.sessions = set(seen), set(outstanding), sessions or {}
 
     def seen_assertion(self, a: str) -> bool:

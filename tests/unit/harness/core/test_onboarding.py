@@ -143,7 +143,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], ws: Workspace, *argv: str) -> tu
     return code, out.out, out.err
 
 
-def test_cli_onboard_from_a_questionnaire_prints_the_unique_url(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_onboard_from_a_questionnaire_prints_the_unique_url(ws: Workspace, tmp_path: Path, capsys) -> None:
     path = mock_q(ws).save(tmp_path / "q.toml")
     code, out, _ = run_cli(capsys, ws, "onboard", str(path), "--name", "Acme", "--mapping", "either")
     assert code == 0
@@ -152,7 +152,7 @@ def test_cli_onboard_from_a_questionnaire_prints_the_unique_url(ws: Workspace, t
     assert "API account:   abcd_ef / " in out
 
 
-def test_cli_refuses_an_invalid_questionnaire_with_the_messages(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_refuses_an_invalid_questionnaire_with_the_messages(ws: Workspace, tmp_path: Path, capsys) -> None:
     path = replace(mock_q(ws), idp_certificate="garbage", subscription="").save(tmp_path / "q.toml")
     code, _, err = run_cli(capsys, ws, "onboard", str(path))
     assert code == 2
@@ -161,7 +161,7 @@ def test_cli_refuses_an_invalid_questionnaire_with_the_messages(ws: Workspace, t
     assert code == 1 and "2 problem(s) to fix" in out
 
 
-def test_cli_from_metadata_save_and_export(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_from_metadata_save_and_export(ws: Workspace, tmp_path: Path, capsys) -> None:
     from samlkit.metadata_xml import idp_metadata
 
     md = tmp_path / "idp.xml"
@@ -185,6 +185,11 @@ def test_cli_from_metadata_save_and_export(ws: Workspace, tmp_path: Path, capsys
     )
     assert code == 0, out
     assert Questionnaire.load(tmp_path / "q.toml").idp_entity_id == "urn:x:idp"
+    # Saving the questionnaire creates nothing: onboarding that file is the second step.
+    assert not any(s.idp_entity_id == "urn:x:idp" for s in ws.subscriptions())
+    assert "SP entityID" in (tmp_path / "sp" / "sp-side.txt").read_text()
+    code, out, _ = run_cli(capsys, ws, "onboard", str(tmp_path / "q.toml"), "--export-sp", str(tmp_path / "sp"))
+    assert code == 0, out
     key = next(s.idm_key for s in ws.subscriptions() if s.idp_entity_id == "urn:x:idp")
     assert f"idm_key={key}" in (tmp_path / "sp" / "sp-side.txt").read_text()
     code, _, err = run_cli(
@@ -193,7 +198,7 @@ def test_cli_from_metadata_save_and_export(ws: Workspace, tmp_path: Path, capsys
     assert code == 2 and "does not exist" in err
 
 
-def test_cli_external_sp_and_nothing_to_do(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_external_sp_and_nothing_to_do(ws: Workspace, tmp_path: Path, capsys) -> None:
     md = tmp_path / "sp.xml"
     md.write_text(sp_metadata(entity_id="https://app.example", acs_url="https://app.example/acs"))
     code, out, _ = run_cli(capsys, ws, "onboard", "--external-sp", str(md))
@@ -202,7 +207,7 @@ def test_cli_external_sp_and_nothing_to_do(ws: Workspace, tmp_path: Path, capsys
     assert code == 2 and "nothing to do" in err
 
 
-def test_cli_no_nds_message_reaches_the_user(ws: Workspace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_no_nds_message_reaches_the_user(ws: Workspace, tmp_path: Path, capsys) -> None:
     path = mock_q(ws, "nonds_mgr").save(tmp_path / "q.toml")
     code, out, _ = run_cli(capsys, ws, "onboard", str(path), "--no-nds")
     assert code == 0 and "lacks the New Data Security Model" in out
@@ -211,3 +216,41 @@ def test_cli_no_nds_message_reaches_the_user(ws: Workspace, tmp_path: Path, caps
         capsys, ws, "checklist", "--subscription", key, "--user", "alice", "--account", "nonds_mgr", "--enable-saml"
     )
     assert code == 2 and "SAML cannot be enabled for nonds_mgr" in err and "New Data Security Model" in err
+
+
+def test_the_readmes_two_steps_make_exactly_one_subscription(ws: Workspace, tmp_path: Path, capsys) -> None:
+    before = len(ws.subscriptions())
+    q = tmp_path / "q.toml"
+    code, out, _ = run_cli(
+        capsys, ws, "onboard", "--from-mock-idp", "--subscription", "abcd_ef", "--save-questionnaire", str(q)
+    )
+    assert code == 0 and f"questionnaire written to {q}" in out and "next: saml-harness onboard" in out
+    assert len(ws.subscriptions()) == before
+    code, out, _ = run_cli(capsys, ws, "onboard", str(q), "--name", "Acme", "--mapping", "either")
+    assert code == 0, out
+    assert len(ws.subscriptions()) == before + 1
+
+
+def test_the_unique_url_names_the_port_the_harness_really_serves(ws: Workspace) -> None:
+    """While the workspace's harness serves (on a free port here), onboarding prints its URL."""
+    with Servers(ws, sp_port=0, idp_port=0) as servers:
+        done = onboard(ws, mock_q(ws, "port_mgr"))
+        assert done.login_url == f"{servers.sp_base}/fo/login.php?idm_key={done.subscription.idm_key}"
+        assert not servers.sp_base.endswith(":8443")
+    later = onboard(ws, mock_q(ws, "port_mgr2"))
+    assert later.login_url.startswith("http://127.0.0.1:8443/")  # stopped: the profile's port
+
+
+def test_external_sp_registers_every_http_post_acs_of_its_metadata(tmp_path: Path) -> None:
+    md = (
+        f'<md:EntityDescriptor xmlns:md="{ns.MD}" entityID="https://app.example">'
+        f'<md:SPSSODescriptor protocolSupportEnumeration="{ns.SAMLP}">'
+        f'<md:AssertionConsumerService Binding="{ns.BINDING_POST}" Location="https://app.example/a" index="1"/>'
+        f'<md:AssertionConsumerService Binding="{ns.BINDING_POST}" Location="https://app.example/b" index="2" '
+        'isDefault="true"/>'
+        '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:PAOS" '
+        'Location="https://app.example/ecp" index="3"/>'
+        "</md:SPSSODescriptor></md:EntityDescriptor>"
+    )
+    s = idp_for_sp_from_metadata(md.encode())
+    assert (s.acs_url, s.acs_index, s.acs_others) == ("https://app.example/b", 2, {"1": "https://app.example/a"})

@@ -234,7 +234,7 @@ def test_without_nds_the_api_refuses_saml_accounts(ws: Workspace) -> None:
     assert out.summary().endswith("failed")
 
 
-def test_cli_provision_dry_run_and_apply(ws: Workspace, capsys) -> None:  # noqa: ANN001
+def test_cli_provision_dry_run_and_apply(ws: Workspace, capsys) -> None:
     ws.close()
     argv = ["--workspace", str(ws.path), "provision"]
     assert main([*argv, "--dry-run"]) == 0

@@ -276,7 +276,7 @@ def test_metadata_that_cannot_be_used_says_why(doc: bytes | str, words: str) -> 
 def metadata_server() -> Iterator[str]:
     body = pysaml2_idp_metadata().encode()
 
-    def app(environ, start_response):  # noqa: ANN001, ANN202
+    def app(environ, start_response):
         path = Request(environ).path
         if path == "/big":
             return Response(b"<" + b"x" * 5000, mimetype="text/xml")(environ, start_response)
@@ -332,6 +332,9 @@ def test_sp_side_gives_entity_id_acs_url_login_url_and_metadata(tmp_path: Path) 
     acs = root.find(f".//{{{ns.MD}}}AssertionConsumerService")
     assert root.get("entityID") == side.entity_id and acs.get("Location") == side.acs_url
     assert acs.get("Binding") == ns.BINDING_POST
+    # the subscription's encryption key, as /metadata?idm_key= publishes it (not without an idm_key)
+    kd = [k for k in root.iter(f"{{{ns.MD}}}KeyDescriptor") if k.get("use") == "encryption"]
+    assert len(kd) == 1 and "encryption" not in sp_side(ws).metadata_xml
     written = side.write(tmp_path / "out")
     assert [p.name for p in written] == ["sp-metadata.xml", "sp-side.txt"]
     assert "ACS URL (HTTP-POST):           http://127.0.0.1:8443/IdM/saml2/" in written[1].read_text()

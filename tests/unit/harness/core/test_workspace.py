@@ -15,8 +15,23 @@ def test_demo_has_every_mapping_case(demo):
     assert sub.idm_key == "4711" and sub.nds_enabled and sub.mapping_mode == "either"
     assert sorted(a.login for a in sub.accounts if a.external_id == "dave") == ["demo_dd1", "demo_dd2"]
     assert not next(a for a in sub.accounts if a.login == "carol").saml_enabled
-    assert demo.keypair_names() == ["idp-expired", "idp-old", "idp-signing"]
+    assert demo.keypair_names() == ["idp-expired", "idp-old", "idp-signing", "sp-encryption-4711", "sp-signing"]
     assert demo.keypair("idp-expired").status() == "expired"
+
+
+def test_the_demo_subscription_decrypts_with_its_own_key_pair_kept_out_of_the_document(demo):
+    """The encryption key is a 0600 file in keys/, named by the subscription, filled in for the SP."""
+    (sub,) = demo.subscriptions()
+    assert (sub.encryption_key, sub.assertion_encryption, sub.encryption_allow_rsa15) == (
+        "sp-encryption-4711",
+        "accept",
+        False,
+    )
+    assert (demo.keys_dir / "sp-encryption-4711.key.pem").stat().st_mode & 0o777 == 0o600
+    assert "PRIVATE KEY" not in json.dumps(demo.to_json())
+    (served,) = demo.sp_config("http://sp", "http://idp").subscriptions
+    assert served.encryption_key_pem == demo.keypair("sp-encryption-4711").key_pem
+    assert served.encryption_cert_pem.startswith(b"-----BEGIN CERTIFICATE-----")
 
 
 def test_reopen_sees_saved_state(tmp_path, demo):
@@ -98,3 +113,12 @@ def test_saves_are_transactions(demo):
     with pytest.raises(WorkspaceError):
         demo.save_user(IdPUser("", "pw"))
     assert demo.to_json() == before
+
+
+def test_a_broken_encryption_key_pair_leaves_the_servers_configurable(demo):
+    """The SP then refuses encrypted assertions (no key) and the IdP has no certificate to encrypt to."""
+    (demo.keys_dir / "sp-encryption-4711.key.pem").write_text("not a key")
+    (served,) = demo.sp_config("http://sp", "http://idp").subscriptions
+    assert served.encryption_key_pem == b"" and served.encryption_cert_pem == b""
+    (demo.keys_dir / "sp-encryption-4711.crt.pem").write_text("not a certificate")
+    assert demo.idp_config("http://idp", "http://sp").sps[0].encryption_cert_pem is None

@@ -148,11 +148,11 @@ def keys(tmp_path, pairs) -> tuple[Path, KeyPair, KeyPair]:
     return d, made[0], made[1]
 
 
-def test_save_pair_writes_both_files_private_key_0600(keys):
+def test_save_pair_writes_both_files_owner_only(keys):
     d, old, _ = keys
     assert load_keypair(d, "idp") == old
     assert (d / "idp.key.pem").stat().st_mode & 0o777 == 0o600
-    assert (d / "idp.crt.pem").stat().st_mode & 0o777 == 0o644
+    assert (d / "idp.crt.pem").stat().st_mode & 0o777 == 0o600  # every workspace file is owner-only
     assert not list((d / key_journal.PENDING).iterdir())
 
 

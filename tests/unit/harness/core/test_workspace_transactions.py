@@ -43,7 +43,7 @@ def test_a_failed_rename_keeps_the_user(demo, monkeypatch):
     renamed = IdPUser(**{**alice.__dict__, "username": "alicia"})
     real_put = demo._put
 
-    def failing_put(kind, key, data):  # noqa: ANN001, ANN202 - the crash after the delete
+    def failing_put(kind, key, data):  # the crash after the delete
         if kind == "idp_user":
             raise OSError("disk gone")
         return real_put(kind, key, data)

@@ -31,3 +31,28 @@ def test_show_a_pem_file_and_garbage(tmp_path, capsys):
     assert main(["certs", "show", str(bad)]) == 2
     assert "does not parse" in capsys.readouterr().err
     assert main(["--workspace", ws, "certs", "show", "missing"]) == 2
+
+
+def test_a_hostile_subject_reaches_the_terminal_as_escapes(tmp_path, capsys):
+    """Every command's human output goes through the one filter (cli.main), not only decode's."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp\x1b[2J\x1b]8;;https://evil/\x07\u202eevil\r")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = tmp_path / "hostile.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    assert main(["certs", "show", str(pem)]) == 0
+    out = capsys.readouterr().out
+    assert not any(c in out for c in "\x1b\x07\u202e\r")
+    assert "\\x1b[2J" in out and "\\u202e" in out

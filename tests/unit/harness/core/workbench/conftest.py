@@ -14,7 +14,7 @@ SP_ENTITY = "QualysGuard_SharedPlatformSAML20SP"
 
 
 @pytest.fixture
-def ctx(demo) -> Context:  # noqa: ANN001
+def ctx(demo) -> Context:
     prof = demo.idp_profile()
     kp = demo.keypair(prof.signing_key)
     users = {u.username: u for u in demo.users()}

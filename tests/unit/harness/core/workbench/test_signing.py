@@ -12,16 +12,16 @@ from harness.core.workbench.signing import SigningChoice, apply_signing, first_k
 from samlkit import ns, xmldsig
 
 
-def _assertion(root):  # noqa: ANN001, ANN202
+def _assertion(root):
     return root.find(ns.q(ns.SAML, "Assertion"))
 
 
-def _reparsed(root):  # noqa: ANN001, ANN202
+def _reparsed(root):
     """As the SP reads it: lxml's find() misses nodes libxmlsec1 made inside a parsed tree (FIELD-NOTES)."""
     return parse_xml(serialize(root))
 
 
-def test_resign_with_the_idp_key_verifies_with_the_trusted_cert(demo, signed: OpenMessage) -> None:  # noqa: ANN001
+def test_resign_with_the_idp_key_verifies_with_the_trusted_cert(demo, signed: OpenMessage) -> None:
     root = parse_xml(signed.xml)
     _assertion(root).find(".//{*}NameID").text = "bob"
     choice = SigningChoice(resign={"response", "assertion"}, hash="sha512")
@@ -32,7 +32,7 @@ def test_resign_with_the_idp_key_verifies_with_the_trusted_cert(demo, signed: Op
     xmldsig.verify(root, cert)
 
 
-def test_kept_signature_breaks_on_an_edit(demo, signed: OpenMessage) -> None:  # noqa: ANN001
+def test_kept_signature_breaks_on_an_edit(demo, signed: OpenMessage) -> None:
     root = parse_xml(signed.xml)
     _assertion(root).find(".//{*}NameID").text = "bob"
     apply_signing(root, SigningChoice(), None)
@@ -47,7 +47,7 @@ def test_strip_removes_only_the_chosen_signature(signed: OpenMessage) -> None:
     assert root.find(ns.q(ns.DS, "Signature")) is not None
 
 
-def test_clone_copies_subject_and_serial_with_a_new_key(demo, signed: OpenMessage) -> None:  # noqa: ANN001
+def test_clone_copies_subject_and_serial_with_a_new_key(demo, signed: OpenMessage) -> None:
     original = demo.keypair(demo.idp_profile().signing_key)
     clone = clone_certificate(original.cert_pem)
     a, b = x509.load_pem_x509_certificate(original.cert_pem), x509.load_pem_x509_certificate(clone.cert_pem)
@@ -64,7 +64,7 @@ def test_clone_copies_subject_and_serial_with_a_new_key(demo, signed: OpenMessag
     assert first_keyinfo_cert(root) is not None
 
 
-def test_other_keys_and_bad_choices(demo, signed: OpenMessage) -> None:  # noqa: ANN001
+def test_other_keys_and_bad_choices(demo, signed: OpenMessage) -> None:
     extra = make_keypair("other", kind="ec")
     demo.save_keypair("other", extra)
     root = parse_xml(signed.xml)

@@ -39,7 +39,7 @@ def test_refresh_gives_new_ids_the_new_request_and_keeps_a_relative_shift(signed
     assert root.get("IssueInstant") == "2029-12-31T23:50:00Z"
 
 
-def test_a_scenario_bends_the_open_message(demo, signed: OpenMessage) -> None:  # noqa: ANN001
+def test_a_scenario_bends_the_open_message(demo, signed: OpenMessage) -> None:
     signed_xml = signed.xml
     edit.set_fields(signed, [("attr.groups", "qa")])
     edit.scenario(signed, "tampered-nameid", demo)
@@ -54,7 +54,7 @@ def test_a_scenario_bends_the_open_message(demo, signed: OpenMessage) -> None:  
     assert len(parse_xml(signed.xml).findall(".//" + ns.q(ns.SAML, "Assertion"))) == 2
 
 
-def test_scenarios_that_cannot_apply_say_so_and_leave_the_text(demo, signed: OpenMessage) -> None:  # noqa: ANN001
+def test_scenarios_that_cannot_apply_say_so_and_leave_the_text(demo, signed: OpenMessage) -> None:
     before = signed.xml
     with pytest.raises(WorkbenchError, match="no attack scenario"):
         edit.scenario(signed, "no-such-thing", demo)

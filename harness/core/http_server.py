@@ -1,0 +1,343 @@
+"""One WSGI app on a real socket, served by cheroot in a daemon thread: the embedding seam.
+
+cheroot keeps connections alive (idle ones wait in a selector, not in a thread) and answers
+with a bounded pool of worker threads; it binds in `bind()` so the caller can read the real
+port before the app exists, and `stop()` closes the listening socket and every connection.
+
+Whatever cheroot refuses before the app runs (a request line or headers over the limit, a
+malformed request line, "HTTP/2.0", a TLS handshake spoken to plain HTTP or plain HTTP to
+TLS, a client that goes silent) is a 4xx naming its reason in `X-SAML-Reason`, like every
+refusal of the SP, and never a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cheroot import errors, server, wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+from cheroot.workers import threadpool
+
+from sp.contract import REASON_HEADER, Reason
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost the server before (and while) the app runs."""
+
+    header_bytes: int = 64 * 1024  # request line and headers together
+    body_bytes: int = 8 * 1024 * 1024  # a backstop: the apps cap their own bodies lower (4 MiB)
+    request_timeout: float = 30.0  # silence on a connection (slowloris, idle keep-alive)
+    threads: int = 16  # workers; idle keep-alive connections take none
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    cert_path: str  # the server certificate, then its chain
+    key_path: str
+
+
+# cheroot's status for a refusal -> (status we send, reason code)
+_REFUSALS = {
+    "413": ("413 Request Entity Too Large", Reason.MESSAGE_TOO_LARGE),  # a body over the limit
+    "414": ("414 Request-URI Too Long", Reason.MESSAGE_TOO_LARGE),
+    "408": ("408 Request Timeout", Reason.BAD_REQUEST),  # a client that went silent mid-request
+}
+_HEADERS_TOO_LARGE = ("431 Request Header Fields Too Large", Reason.MESSAGE_TOO_LARGE)
+
+
+class _Buffer:
+    """Collects one response while the app runs, so that it leaves in one send."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, b: bytes) -> int:
+        self.data += b
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Request(server.HTTPRequest):
+    def respond(self) -> None:
+        """cheroot sends the headers and each body chunk separately: on loopback each send wakes
+        the client for a partial response. The apps build whole bodies anyway: send once."""
+        real, self.conn.wfile = self.conn.wfile, _Buffer()
+        try:
+            super().respond()
+        finally:
+            held, self.conn.wfile = self.conn.wfile, real
+            if held.data:
+                real.write(bytes(held.data))
+
+    def simple_response(self, status: str | bytes, msg: str | bytes = "") -> None:
+        """cheroot's own answer to a request the app never sees, with our status and reason."""
+        status = status.decode("latin-1") if isinstance(status, bytes) else str(status)
+        text = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
+        if status.startswith("413") and "headers" in text:
+            status, reason = _HEADERS_TOO_LARGE
+        elif status[:3] in _REFUSALS:
+            status, reason = _REFUSALS[status[:3]]
+        else:
+            status, reason = "400 Bad Request", Reason.BAD_REQUEST
+        self.close_connection = True
+        body = (text or status[4:]).encode("latin-1", "replace")
+        head = (
+            f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+            f"{REASON_HEADER}: {reason}\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            self.conn.wfile.write(head.encode("latin-1") + body)
+        except OSError as err:
+            if err.args and err.args[0] not in errors.socket_errors_to_ignore:
+                raise
+
+
+_PLAIN_HTTP_BODY = b"This port speaks HTTPS: use an https:// URL."
+_PLAIN_HTTP_ON_TLS = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+    b"%s: %s\r\nConnection: close\r\n\r\n%s"
+    % (len(_PLAIN_HTTP_BODY), REASON_HEADER.encode(), Reason.BAD_REQUEST.encode(), _PLAIN_HTTP_BODY)
+)
+
+
+class _Reader:
+    """cheroot's socket reader (read, readline, has_data, bytes_read), with `readline` by
+    `bytearray.find`: cheroot's own is `_pyio`'s, a Python loop per line, ~0.3 ms of a login."""
+
+    def __init__(self, sock: socket.socket, bufsize: int = 65536) -> None:
+        self._sock, self._bufsize = sock, bufsize
+        self._buf = bytearray()
+        self.bytes_read = 0
+        self.closed = False
+
+    def _fill(self) -> bool:
+        data = self._sock.recv(self._bufsize)
+        self._buf += data
+        return bool(data)
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        self.bytes_read += len(out)
+        return out
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            while self._fill():
+                pass
+            return self._take(len(self._buf))
+        while len(self._buf) < size and self._fill():
+            pass
+        return self._take(size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = size if size is not None and size >= 0 else None
+        start = 0
+        while True:
+            end = self._buf.find(b"\n", start)
+            if end >= 0:
+                end += 1
+                break
+            if limit is not None and len(self._buf) >= limit:
+                end = limit
+                break
+            start = len(self._buf)
+            if not self._fill():
+                end = len(self._buf)
+                break
+        return self._take(end if limit is None else min(end, limit))
+
+    def has_data(self) -> bool:
+        return bool(self._buf)
+
+    def __iter__(self) -> _Reader:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _Connection(server.HTTPConnection):
+    RequestHandlerClass = _Request
+    _handshaken = False
+
+    def __init__(self, srv: server.HTTPServer, sock: socket.socket, makefile: Callable = server.MakeFile) -> None:
+        super().__init__(srv, sock, makefile)
+        self.rfile.close()  # cheroot's reader holds a reference that would keep the socket open
+        self.rfile = _Reader(sock)
+
+    def communicate(self) -> bool:
+        """Over TLS, the handshake happens here, in the worker (see _TLSAdapter)."""
+        sock = self.socket
+        if isinstance(sock, ssl.SSLSocket) and not self._handshaken:
+            try:
+                sock.do_handshake()
+            except ssl.SSLError as err:
+                if "http request" in str(err).lower():
+                    _answer_raw(sock, _PLAIN_HTTP_ON_TLS)
+                return False
+            except OSError:
+                return False
+            self._handshaken = True
+        return super().communicate()
+
+
+def _answer_raw(sock: ssl.SSLSocket, data: bytes) -> None:
+    """Plain bytes on a socket whose TLS handshake failed; read what the client still sends
+    (briefly, boundedly) so that closing does not reset the connection before it reads them."""
+    deadline = time.monotonic() + 1.0
+    try:
+        socket.socket.sendall(sock, data)
+        socket.socket.shutdown(sock, socket.SHUT_WR)
+        for _ in range(16):  # at most 1 MiB and one second
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            if not socket.socket.recv(sock, 65536):
+                break
+    except OSError:
+        pass
+
+
+class _TLSAdapter(BuiltinSSLAdapter):
+    """cheroot shakes hands in its accept loop: one client that connects and stays silent
+    stalls every new connection for the whole timeout. Here the handshake is left to the
+    worker that serves the connection, like any slow client."""
+
+    def wrap(self, sock: socket.socket) -> tuple[ssl.SSLSocket, dict]:
+        tls = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return tls, {"wsgi.url_scheme": "https", "HTTPS": "on"}
+
+
+class _DaemonPool(threadpool.ThreadPool):
+    """cheroot's fixed pool, with daemon workers (an app that exits without `stop()` does not
+    hang on them) that are waited for without cheroot's 0.1 s sleep per worker."""
+
+    def _spawn_worker(self) -> threadpool.WorkerThread:
+        worker = threadpool.WorkerThread(self.server)
+        worker.name = f"http-worker-{worker.name}"
+        worker.daemon = True
+        worker.start()
+        while not worker.ready:
+            time.sleep(0.0005)
+        return worker
+
+
+class _Server(wsgi.Server):
+    ConnectionClass = _Connection
+    expiration_interval = 0.1  # how often the accept loop looks at `ready`: bounds stop()'s wait
+
+    def serve(self) -> None:
+        """cheroot's loop, with its helper thread a daemon too."""
+        threading.Thread(target=self._serve_unservicable, daemon=True).start()
+        while self.ready and not self.interrupt:
+            try:
+                self._connections.run(self.expiration_interval)
+            except Exception:
+                log.debug("cheroot serve loop", exc_info=True)
+
+    @classmethod
+    def prepare_socket(cls, bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port=False):
+        """SO_REUSEADDR on port 0 too (cheroot sets it for fixed ports only), as Werkzeug did: a
+        restart on the ports just used works while browsers still hold keep-alive connections."""
+        sock = super().prepare_socket(bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        return sock
+
+    def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
+        """What hostile or broken clients cause stays at debug; an error of the server itself
+        (an app that raised: the client got a 400) is logged as one."""
+        log.log(logging.ERROR if level >= logging.ERROR else logging.DEBUG, "cheroot: %s", msg, exc_info=traceback)
+
+
+class EmbeddedServer:
+    """A cheroot server for `app` on (host, port); port 0 picks a free one."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: Callable,
+        *,
+        limits: Limits = Limits(),
+        tls: TLSFiles | None = None,
+    ) -> None:
+        self.tls = tls
+        self._server = _Server(
+            (host, port),
+            app,
+            timeout=limits.request_timeout,
+            shutdown_timeout=2,
+            request_queue_size=64,
+        )
+        self._server.requests = _DaemonPool(self._server, min=limits.threads, max=limits.threads)
+        self._server.max_request_header_size = limits.header_bytes
+        self._server.max_request_body_size = limits.body_bytes
+        self._server.server_name = "saml-harness"
+        if tls is not None:
+            self._server.ssl_adapter = _TLSAdapter(tls.cert_path, tls.key_path)
+        self._thread: threading.Thread | None = None
+
+    def bind(self) -> EmbeddedServer:
+        """Listen now (so the port is known); requests are answered once `start` runs."""
+        self._server.prepare()
+        return self
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        return self._server.bind_addr[:2]
+
+    @property
+    def server_port(self) -> int:
+        return self._server.bind_addr[1]
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    def start(self) -> EmbeddedServer:
+        if not self._server.ready:
+            self.bind()
+        self._thread = threading.Thread(target=self._serve, name=f"http-{self.server_port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        try:
+            self._server.serve()
+        except Exception:
+            log.debug("server on port %s ended", self.server_port, exc_info=True)
+
+    def stop(self) -> None:
+        """Close the listening socket and every connection; wait for the workers."""
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True

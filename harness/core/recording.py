@@ -1,0 +1,68 @@
+"""Recordings bound to the browser that started them.
+
+"Open in browser" and the interactive checklist record whatever reaches the servers; any web
+page the tester has open could send requests there and so write steps into the tester's trace.
+A recording now has a secret token. The URL the harness opens first passes through both servers
+(`RECORD_PATH`), which set the token as a cookie on each host and redirect on, so every later
+request of that browser carries it (`Event.recording`). Requests without it are foreign: the
+recorder keeps them apart (`Trace.foreign`), shown but never judged as the tester's steps.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from urllib.parse import parse_qs, urlencode
+
+from samlkit.events import RECORDING_COOKIE
+
+RECORD_PATH = "/__harness/record"
+
+
+class Recordings:
+    """The active recording tokens, and the WSGI middleware that hands them to a browser."""
+
+    def __init__(self) -> None:
+        self._active: set[str] = set()
+        self._lock = threading.Lock()
+        self.bases: tuple[str, ...] = ()  # the servers' own base URLs: the only places to redirect to
+
+    def start(self) -> str:
+        token = secrets.token_urlsafe(18)
+        with self._lock:
+            self._active.add(token)
+        return token
+
+    def end(self, token: str) -> None:
+        with self._lock:
+            self._active.discard(token)
+
+    def active(self, token: str) -> bool:
+        with self._lock:
+            return token in self._active
+
+    def url(self, token: str, target: str) -> str:
+        """The URL to open: through every server (each sets the cookie on its host), then `target`."""
+        url = target
+        for base in reversed(self.bases):
+            url = f"{base}{RECORD_PATH}?{urlencode({'t': token, 'next': url})}"
+        return url
+
+    def middleware(self, app: Callable) -> Callable:
+        def wrapped(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            if environ.get("PATH_INFO") != RECORD_PATH:
+                return app(environ, start_response)
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            token, target = (query.get("t") or [""])[0], (query.get("next") or [""])[0]
+            if not self.active(token) or not any(target.startswith(b + "/") for b in self.bases):
+                start_response("404 Not Found", [("Content-Type", "text/plain"), ("Cache-Control", "no-store")])
+                return [b"No such recording."]
+            cookie = f"{RECORDING_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax"
+            start_response(
+                "302 Found",
+                [("Location", target), ("Set-Cookie", cookie), ("Cache-Control", "no-store")],
+            )
+            return [b""]
+
+        return wrapped

@@ -1,0 +1,39 @@
+"""The control API's trace log: one stream per scripted browser, a new trace where a login starts, bounded."""
+
+from __future__ import annotations
+
+from harness.core.control.traces import TraceLog
+from samlkit.events import Event
+
+
+def _log(limit: int = 50) -> TraceLog:
+    return TraceLog(login_path=lambda: "/fo/login.php", trusted_cert=lambda issuer: None, limit=limit)
+
+
+def _http(actor: str, path: str, flow: str | None = None, status: int = 200) -> Event:
+    return Event(kind="http", actor=actor, method="GET", url=f"http://127.0.0.1:1{path}", status=status, flow_id=flow)
+
+
+def test_each_browser_has_its_own_traces_and_a_login_starts_a_new_one():
+    log = _log()
+    log(_http("sp", "/fo/login.php?idm_key=1", "a"))
+    log(_http("sp", "/fo/login.php?idm_key=1", "b"))
+    log(_http("idp", "/sso", "a"))
+    log(_http("idp", "/start", "a"))  # a's second login
+    newest_first = log.last(10)
+    assert [len(t.steps) for t in newest_first] == [1, 1, 2]
+    assert [s.dst for s in newest_first[2].steps] == ["sp", "idp"]
+
+
+def test_requests_of_other_browsers_share_one_stream():
+    log = _log()
+    log(_http("sp", "/whoami", status=401))
+    log(_http("sp", "/home"))
+    assert len(log.last(5)) == 1 and len(log.last(5)[0].steps) == 2
+
+
+def test_only_the_last_traces_are_kept():
+    log = _log(limit=3)
+    for i in range(10):
+        log(_http("sp", "/fo/login.php?idm_key=1", f"browser{i}"))
+    assert len(log.last(50)) == 3

@@ -1,0 +1,125 @@
+"""harness.core.http_server: the cheroot seam binds before it serves, keeps connections alive,
+bounds its workers, refuses transport garbage with a reason, and closes every port on stop."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+
+import pytest
+
+from harness.core.http_server import EmbeddedServer, Limits
+
+
+def _app(env: dict, sr):
+    body = f"{env['REMOTE_PORT']} {len(env['wsgi.input'].read())}".encode()
+    sr("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.fixture
+def server():
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(body_bytes=1000, threads=2)).start()
+    yield srv
+    srv.stop()
+
+
+def test_the_port_is_known_before_serving_and_closed_after_stop() -> None:
+    srv = EmbeddedServer("127.0.0.1", 0, _app).bind()
+    port = srv.server_port
+    assert port and srv.server_address == ("127.0.0.1", port)
+    before = {t.ident for t in threading.enumerate()}
+    srv.start()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", "/")
+    assert conn.getresponse().read()
+    srv.stop()
+    conn.close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], left  # workers, accept loop and helper threads all ended
+
+
+def test_a_connection_is_kept_alive_across_requests(server: EmbeddedServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    ports = set()
+    for _ in range(3):
+        conn.request("POST", "/", body=b"x" * 10)
+        r = conn.getresponse()
+        assert r.status == 200 and not r.will_close
+        ports.add(r.read().split()[0])
+    conn.close()
+    assert len(ports) == 1
+
+
+def test_more_idle_connections_than_workers_are_all_served(server: EmbeddedServer) -> None:
+    """Idle kept-alive connections wait in a selector, not in the (2) worker threads."""
+    conns = [http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5) for _ in range(6)]
+    for _ in range(2):
+        for c in conns:
+            c.request("GET", "/")
+            assert c.getresponse().read()
+    for c in conns:
+        c.close()
+
+
+def test_a_body_over_the_limit_is_refused_with_a_reason_before_the_app(server: EmbeddedServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    conn.request("POST", "/", body=b"x" * 2000)
+    r = conn.getresponse()
+    assert r.status == 413 and r.getheader("X-SAML-Reason") == "message-too-large"
+    conn.close()
+
+
+def test_pipelined_requests_are_all_answered(server: EmbeddedServer) -> None:
+    """Two requests in one send: the second waits in the reader's buffer, not on the socket."""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
+        s.sendall(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    answers = [b"HTTP/1.1 " + x for x in data.split(b"HTTP/1.1 ")[1:]]
+    assert len(answers) == 2 and all(a.startswith(b"HTTP/1.1 200") for a in answers)
+    assert answers[1].endswith(b" 3")  # the second request's body, read whole
+
+
+def test_a_chunked_body_is_read(server: EmbeddedServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
+        s.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            b"4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n"
+        )
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and data.endswith(b" 7")
+
+
+def test_an_app_that_raises_is_a_400_with_a_reason_not_a_500(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(env: dict, sr):
+        raise RuntimeError("a bug")
+
+    srv = EmbeddedServer("127.0.0.1", 0, broken).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=5)
+        conn.request("GET", "/")
+        r = conn.getresponse()
+        assert r.status == 400 and r.getheader("X-SAML-Reason") == "bad-request"
+        conn.close()
+    finally:
+        srv.stop()
+    assert any("a bug" in (rec.exc_text or "") or rec.exc_info for rec in caplog.records if rec.levelname == "ERROR")
+
+
+def test_expect_100_continue_is_answered_before_the_body(server: EmbeddedServer) -> None:
+    """The response buffer must not hold back cheroot's interim 100 Continue."""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        assert s.recv(1000).startswith(b"HTTP/1.1 100 Continue")
+        s.sendall(b"hello")
+        assert s.recv(1000).startswith(b"HTTP/1.1 200 ")

@@ -1,0 +1,53 @@
+"""Bounded work instead of wall-clock limits (a busy 2-core CI must never fail a test for load).
+
+`Counting` stands in for a module inside the code under test and counts the calls that do the
+expensive work (a libxmlsec1 context, an lxml parse, bytes inflated), so a test asserts that an
+attack was refused before that work, or that the work stayed within a bound.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+
+class Counting:
+    """Proxy for `module`; each name in `counted` is called through and counted in `calls`."""
+
+    def __init__(self, module: Any, *counted: str):
+        self._module = module
+        self._counted = set(counted)
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._module, name)
+        if name not in self._counted:
+            return real
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return real(*args, **kwargs)
+
+        return counted
+
+
+def libxmlsec1_runs(monkeypatch: Any) -> Counting:
+    """Counts every libxmlsec1 signing or verification context the SP (samlkit.xmldsig) makes."""
+    import xmlsec
+
+    from samlkit import xmldsig
+
+    counting = Counting(xmlsec, "SignatureContext")
+    monkeypatch.setattr(xmldsig, "xmlsec", counting)
+    return counting
+
+
+def xml_parses(monkeypatch: Any) -> Counting:
+    """Counts every lxml parse of a message (samlkit.safexml)."""
+    from lxml import etree
+
+    from samlkit import safexml
+
+    counting = Counting(etree, "fromstring")
+    monkeypatch.setattr(safexml, "etree", counting)
+    return counting
