@@ -52,9 +52,7 @@ def normalize_cert_pem(text: bytes | str) -> bytes:
     if blocks:
         bodies = [body for label, body in blocks if label == "CERTIFICATE"]
         if not bodies:
-            raise CertError(
-                f"the certificate does not parse: found a {blocks[0][0]} block, not a CERTIFICATE"
-            )
+            raise CertError(f"the certificate does not parse: found a {blocks[0][0]} block, not a CERTIFICATE")
         body = bodies[0]
     elif "-----BEGIN" in text:
         raise CertError("the certificate does not parse: the PEM block has no matching END line")

@@ -13,6 +13,8 @@ _CONTROL = {c: "\ufffd" for c in [*range(0, 9), 11, 12, *range(14, 32), 127, *ra
 def terminal_safe(text: str) -> str:
     """Message-derived text for a terminal: control characters (escape sequences) replaced."""
     return text.translate(_CONTROL)
+
+
 MARK = {True: "✔", False: "✘", None: "–"}
 
 

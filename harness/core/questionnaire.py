@@ -115,9 +115,10 @@ class Questionnaire:
         found = [replace(p, field="idp_certificate_next") for p in found]
         if not found:
             try:
-                if describe_cert(self.idp_certificate_next).fingerprint_sha256 == describe_cert(
-                    self.idp_certificate
-                ).fingerprint_sha256:
+                if (
+                    describe_cert(self.idp_certificate_next).fingerprint_sha256
+                    == describe_cert(self.idp_certificate).fingerprint_sha256
+                ):
                     found.append(Problem("idp_certificate_next", "is the same certificate as the first", "warning"))
             except CertError:
                 pass  # the first one's problem is reported already

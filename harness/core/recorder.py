@@ -155,8 +155,10 @@ def explain_step(step: Step) -> str:
     kind = step.message.summary.kind if step.message else ""
     path = urlsplit(step.url).path
     if step.dst == "sp" and step.headers.get(BOUNCE_HEADER):
-        return ("The IdP's form posted the Response cross-site, so the SP's SameSite cookie stayed behind. The SP "
-                "posts it again from its own page, so that it can check this browser sent the request.")
+        return (
+            "The IdP's form posted the Response cross-site, so the SP's SameSite cookie stayed behind. The SP "
+            "posts it again from its own page, so that it can check this browser sent the request."
+        )
     if step.dst == "sp" and kind == "AuthnRequest":
         return (
             "The browser opens the subscription's unique login URL. The SP answers with a redirect to the "

@@ -20,8 +20,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("what the SP's AuthnRequest asks of the IdP (this run only)")
     g.add_argument("--force-authn", action="store_true", help="ForceAuthn: the IdP asks for credentials again")
     g.add_argument("--passive", action="store_true", help="IsPassive: no login form; NoPassive without an IdP session")
-    g.add_argument("--nameid-format", metavar="FMT", help="NameIDPolicy Format: persistent, transient, emailAddress, "
-                   "unspecified or a URI")
+    g.add_argument(
+        "--nameid-format",
+        metavar="FMT",
+        help="NameIDPolicy Format: persistent, transient, emailAddress, unspecified or a URI",
+    )
     g.add_argument("--no-allow-create", action="store_true", help="NameIDPolicy AllowCreate=false")
     g.add_argument(
         "--authn-context",

@@ -16,8 +16,7 @@ from typing import TextIO
 # Astral-plane format characters (Unicode 15): hieroglyph and shorthand format controls, musical
 # symbol formatting, language tags. The Basic Multilingual Plane is scanned below.
 _ASTRAL_FORMAT = (
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
-    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
 
 

@@ -121,7 +121,7 @@ class Trace:
     outcome_detail: str = ""
     login: str | None = None
     origin: str = ""  # a re-sent message: where it was opened from (the workbench)
-    diff: dict | None = None  # a re-sent message: MessageDiff.to_dict() against the message as opened
+    diff: str = ""  # a re-sent message: what changed against the message as opened, in words, then a unified diff
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

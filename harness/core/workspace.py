@@ -571,6 +571,7 @@ class Workspace:
             return b"", b""
         kp = self.keypair(prof.signing_key)
         return kp.key_pem, kp.cert_pem
+
     def sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
         """The certificate the mock IdP encrypts to for that SP (its metadata's, or a key pair's), or None."""
         if s.encryption_cert.strip():

@@ -15,8 +15,11 @@ pytestmark = pytest.mark.browser
 
 
 def _shape(trace):
-    return [(s.dst, s.method, s.url.split("#")[0], s.status, s.message.summary.kind if s.message else "")
-            for s in trace.steps if not s.url.endswith("/favicon.ico")]
+    return [
+        (s.dst, s.method, s.url.split("#")[0], s.status, s.message.summary.kind if s.message else "")
+        for s in trace.steps
+        if not s.url.endswith("/favicon.ico")
+    ]
 
 
 @pytest.mark.parametrize(("start", "user"), [("sp", "alice"), ("sp", "erin"), ("idp", "bob")])
@@ -35,8 +38,9 @@ def test_chromium_har_imports_into_the_servers_steps(chromium, servers, tmp_path
         context.close()  # writes the HAR
         servers.remove_listener(recorder)
 
-    imported = capture_to_trace(load_capture(har_path),
-                                expectations=expectations_from_workspace(servers.workspace, IDM_KEY))
+    imported = capture_to_trace(
+        load_capture(har_path), expectations=expectations_from_workspace(servers.workspace, IDM_KEY)
+    )
     assert _shape(imported) == _shape(recorder.trace)
     ours = [s for s in imported.steps if s.message is not None]
     assert {s.message.summary.kind for s in ours} >= {"Response"}

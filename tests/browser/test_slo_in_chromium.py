@@ -38,4 +38,3 @@ def test_sp_initiated_single_logout(page, servers, binding):
     finally:
         ws.save_subscription(original)
         servers.reload()
-

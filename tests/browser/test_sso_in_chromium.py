@@ -13,6 +13,7 @@ from browser.pages import IDM_KEY, PASSWORDS, sign_in, wait_for_sp, whoami
 
 pytestmark = pytest.mark.browser
 
+
 def test_sp_initiated_login(page, servers):
     response = page.goto(servers.login_url(IDM_KEY))
     assert response.url.startswith(servers.idp_base + "/sso?SAMLRequest=")

@@ -6,5 +6,4 @@ trust each other, SP state in a temp file), `new_world(...)` (a factory for vari
 opt in with `pytestmark = pytest.mark.usefixtures("no_process_spawned")`).
 """
 
-
 from saml_helpers import keys_fixture, new_world_fixture, no_process_spawned_fixture, world_fixture  # noqa: F401

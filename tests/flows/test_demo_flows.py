@@ -125,8 +125,25 @@ def test_cli_flow_writes_report_and_trace(tmp_path):
 
     report, saved = tmp_path / "run.html", tmp_path / "run.json"
     ws = str(tmp_path / "ws")
-    assert main(["--workspace", ws, "flow", "sp", "--user", "carol", "--expect", "saml-disabled-for-user",
-                 "--report", str(report), "--save-trace", str(saved)]) == 0
+    assert (
+        main(
+            [
+                "--workspace",
+                ws,
+                "flow",
+                "sp",
+                "--user",
+                "carol",
+                "--expect",
+                "saml-disabled-for-user",
+                "--report",
+                str(report),
+                "--save-trace",
+                str(saved),
+            ]
+        )
+        == 0
+    )
     html = report.read_text()
     assert "saml-disabled-for-user" in html and "<script" not in html
     trace = Trace.from_json(saved.read_text())

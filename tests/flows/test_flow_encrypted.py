@@ -266,4 +266,3 @@ def test_hostile_edits_of_the_encrypted_assertion_are_refused_in_words(eworld: W
         assert b.whoami()[1]["login"] == "alice"
         return
     assert 400 <= r.status_code < 500 and reason(r), (r.status_code, edits)
-

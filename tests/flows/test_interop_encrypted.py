@@ -122,7 +122,6 @@ def test_python3_saml_strict_refuses_xmlenc11_oaep_with_an_mgf(onelogin_encrypte
     assert status == 403 and "saml-schema-protocol-2.0.xsd" in body["reason"], body
 
 
-
 def test_python3_saml_refuses_a_plain_assertion_when_it_wants_encryption(onelogin_encrypted, ws):
     """The control: the same strict SP says no when the mock IdP is told not to encrypt."""
     sp, box, servers = onelogin_encrypted

@@ -64,7 +64,7 @@ def _send(world, signing: SigningChoice, *, nameid: str | None = "bob", **option
 def test_each_signing_choice_gets_its_verdict(world, signing, verdict, reason, login) -> None:
     result = _send(world, signing)
     assert (result.verdict, result.reason, result.login) == (verdict, reason, login), result.answer()
-    assert result.trace.flow == "workbench" and result.trace.diff["changes"]
+    assert result.trace.flow == "workbench" and "NameID" in result.trace.diff
     acs = next(s for s in result.trace.steps if s.message is not None and s.message.summary.kind == "Response")
     assert acs.code == (reason or "session")  # the SP's own checks are in the new trace
     assert any("NameID" in c for c in result.diff.changes)
@@ -139,7 +139,7 @@ def test_cli_send_exit_codes_say_accepted_or_refused(capsys, saved, argv, code, 
     result = json.loads(out)
     assert result["reason"] == reason
     assert (result["login"] == "demo_bb") == (code == 0)
-    assert Trace.from_dict(result["trace"]).diff is not None
+    assert "NameID" in Trace.from_dict(result["trace"]).diff
 
 
 def test_cli_send_prints_the_diff_and_the_answer_and_saves_the_trace(capsys, saved, tmp_path) -> None:
@@ -150,10 +150,19 @@ def test_cli_send_prints_the_diff_and_the_answer_and_saves_the_trace(capsys, sav
     assert load(str(out_trace)).kind == "Response"  # the new trace opens in the workbench again
 
 
+def test_cli_send_encrypted_for_the_sp_key_is_accepted_and_for_another_refused(capsys, saved) -> None:
+    base = ["--set", "nameid=bob", "--resign", "idp", "--json"]
+    code, out, err = _cli(capsys, saved, *base, "--encrypt", "sp-encryption-4711")
+    assert code == 0, err
+    assert "EncryptedAssertion" in json.loads(out)["sent_xml"]
+    code, out, _ = _cli(capsys, saved, *base, "--encrypt", "untrusted")
+    assert (code, json.loads(out)["reason"]) == (1, "decryption-failed")
+
+
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["--encrypt", "{cert}"], "not available"),
+        (["--encrypt", "nope"], "no file and no workspace key pair"),
         (["--scenario", "no-such"], "no attack scenario"),
         (["--set", "colour=red"], "no field 'colour'"),
         (["--resign", "nope"], "no key pair 'nope'"),

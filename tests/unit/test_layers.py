@@ -40,9 +40,7 @@ def test_a_lower_layer_never_imports_a_higher_one(package: str) -> None:
     sources = sorted((ROOT / package).rglob("*.py"))
     assert sources, package
     offenders = {
-        str(p.relative_to(ROOT)): sorted(bad)
-        for p in sources
-        if (bad := imported_packages(p) & FORBIDDEN[package])
+        str(p.relative_to(ROOT)): sorted(bad) for p in sources if (bad := imported_packages(p) & FORBIDDEN[package])
     }
     assert offenders == {}
 

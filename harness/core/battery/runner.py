@@ -123,7 +123,7 @@ class Battery:
             result.note = "needs the SP's login URL (--login-url) to obtain an AuthnRequest"
             return
         if NEEDS_ENCRYPTION in needs and not self.context.sp.encryption_cert_pem:
-            result.note = "needs the SP's encryption certificate (a KeyDescriptor use=\"encryption\" in its metadata)"
+            result.note = 'needs the SP\'s encryption certificate (a KeyDescriptor use="encryption" in its metadata)'
             return
         restore = None
         if NEEDS_UNSOLICITED_OFF in needs and t.set_unsolicited is not None:

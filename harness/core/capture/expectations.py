@@ -45,9 +45,18 @@ def _authn_request(msg: Message, exp: Expectations) -> list[Check]:
         checks.append(_equal("issuer", s.issuer, exp.sp_entity_id, "the SP's entity ID", "the SP"))
     if exp.idp_sso_url and s.destination:
         ok = _same_url(s.destination, exp.idp_sso_url)
-        checks.append(Check("destination", ok, f"sent to {s.destination}" if ok else (
-            f"sent to {s.destination}, but the questionnaire's IdP SSO URL is {exp.idp_sso_url}: "
-            "fix the questionnaire's SSO URL")))
+        checks.append(
+            Check(
+                "destination",
+                ok,
+                f"sent to {s.destination}"
+                if ok
+                else (
+                    f"sent to {s.destination}, but the questionnaire's IdP SSO URL is {exp.idp_sso_url}: "
+                    "fix the questionnaire's SSO URL"
+                ),
+            )
+        )
     if exp.acs_url and s.acs_url:
         ok = _same_url(s.acs_url, exp.acs_url)
         checks.append(Check("acs", ok, f"asks for {s.acs_url}" + ("" if ok else f", expected {exp.acs_url}")))
@@ -58,8 +67,15 @@ def _response(msg: Message, exp: Expectations) -> list[Check]:
     s, checks = msg.summary, []
     if exp.idp_entity_id:
         issuer = s.assertion_issuer or s.issuer
-        checks.append(_equal("issuer", issuer, exp.idp_entity_id, "the questionnaire's IdP EntityID",
-                             "the questionnaire (IdP EntityID)"))
+        checks.append(
+            _equal(
+                "issuer",
+                issuer,
+                exp.idp_entity_id,
+                "the questionnaire's IdP EntityID",
+                "the questionnaire (IdP EntityID)",
+            )
+        )
     if exp.acs_url:
         if s.destination:
             checks.append(_url("destination", s.destination, exp.acs_url))
@@ -67,8 +83,14 @@ def _response(msg: Message, exp: Expectations) -> list[Check]:
             checks.append(_url("recipient", s.recipient, exp.acs_url))
     if exp.sp_entity_id:
         ok = exp.sp_entity_id in s.audiences
-        checks.append(Check("audience", ok, f"audience {', '.join(s.audiences) or '(none)'}" + (
-            "" if ok else f"; the SP is {exp.sp_entity_id}: fix the IdP's audience / SP entity ID")))
+        checks.append(
+            Check(
+                "audience",
+                ok,
+                f"audience {', '.join(s.audiences) or '(none)'}"
+                + ("" if ok else f"; the SP is {exp.sp_entity_id}: fix the IdP's audience / SP entity ID"),
+            )
+        )
     if s.status:
         ok = s.status.endswith(":Success")
         checks.append(Check("status", ok, s.status))
@@ -94,9 +116,14 @@ def _certificate(msg: Message, exp: Expectations) -> Check:
     if any(sig.value_ok for sig in msg.signatures):
         return Check("certificate", True, "a signature verifies with the questionnaire's certificate")
     if signed and all(_compact(sig.keyinfo_cert_sha256 or "") not in trusted for sig in signed):
-        return Check("certificate", False, (
-            f"signed with the certificate SHA-256 {signed[0].keyinfo_cert_sha256[:23]}…, which the questionnaire "
-            "does not name: fix the questionnaire's certificate (or the IdP's signing key)"))
+        return Check(
+            "certificate",
+            False,
+            (
+                f"signed with the certificate SHA-256 {signed[0].keyinfo_cert_sha256[:23]}…, which the questionnaire "
+                "does not name: fix the questionnaire's certificate (or the IdP's signing key)"
+            ),
+        )
     return Check("certificate", False, "no signature verifies with the questionnaire's certificate")
 
 

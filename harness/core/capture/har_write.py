@@ -100,8 +100,11 @@ def _auto_post_page(step: Step) -> str:
     inputs = [f'<input type="hidden" name="{html.escape(m.param)}" value="{html.escape(m.raw)}">']
     if m.relay_state is not None:
         inputs.append(f'<input type="hidden" name="RelayState" value="{html.escape(m.relay_state)}">')
-    return (f'<!doctype html><html><body><form method="post" action="{html.escape(action)}">'
-            + "".join(inputs) + "</form></body></html>")
+    return (
+        f'<!doctype html><html><body><form method="post" action="{html.escape(action)}">'
+        + "".join(inputs)
+        + "</form></body></html>"
+    )
 
 
 def _query_pairs(url: str) -> list[tuple[str, str]]:

@@ -56,8 +56,12 @@ def capture_to_trace(
         expectations = expectations(by_role.get("sp", ""), by_role.get("idp", ""))
         if expectations is not None and trusted_cert is None and expectations.idp_certs:
             trusted_cert = expectations.trusted_cert
-            seen = [_Seen(i.exchange, received(i.exchange, trusted_cert), sent(i.exchange, trusted_cert))
-                    if i.received or i.sent else i for i in seen]
+            seen = [
+                _Seen(i.exchange, received(i.exchange, trusted_cert), sent(i.exchange, trusted_cert))
+                if i.received or i.sent
+                else i
+                for i in seen
+            ]
             _infer_posted_pages(seen)
     trace = Trace(title=title or f"Imported {capture.format} capture", flow="capture")
     others = 0

@@ -17,8 +17,11 @@ from harness.core.trace import Trace
 
 
 def register_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--subscription", metavar="IDM_KEY",
-                   help="a capture: check its messages against this subscription's questionnaire (and certificate)")
+    p.add_argument(
+        "--subscription",
+        metavar="IDM_KEY",
+        help="a capture: check its messages against this subscription's questionnaire (and certificate)",
+    )
     p.add_argument("--save-trace", metavar="FILE", help="a capture: save it as a trace (opens in the app)")
     p.add_argument("--save-har", metavar="FILE", help="a capture: write it back as HAR")
 
@@ -39,8 +42,12 @@ def run_capture(args: argparse.Namespace, data: bytes) -> int:
         expectations = expectations_from_workspace(ws, key)
     try:
         capture = read_capture(data)
-        trace = capture_to_trace(capture, trusted_cert=cert, expectations=expectations,
-                                 title=f"{capture.format} capture {Path(args.input).name}")
+        trace = capture_to_trace(
+            capture,
+            trusted_cert=cert,
+            expectations=expectations,
+            title=f"{capture.format} capture {Path(args.input).name}",
+        )
     except CaptureError as err:
         return fail(str(err))
     if args.save_trace:

@@ -61,7 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--sign-part", choices=["response", "assertion", "both"], default="both", help="what to re-sign")
     g.add_argument("--hash", choices=HASHES, default="sha256", help="signature hash (default sha256)")
     g.add_argument("--digest", choices=HASHES, help="digest hash (default: as --hash)")
-    g.add_argument("--encrypt", metavar="CERT", help="encrypt the Assertion for this certificate (PEM file)")
+    g.add_argument(
+        "--encrypt",
+        metavar="CERT",
+        help="encrypt the Assertion for this certificate (a PEM file or a workspace key pair)",
+    )
+    g.add_argument("--encrypt-data", default="aes256-gcm", help="data encryption (default aes256-gcm)")
+    g.add_argument("--encrypt-key", default="rsa-oaep-mgf1p", help="key transport (default rsa-oaep-mgf1p)")
     e = p.add_argument_group("edits")
     e.add_argument("--scenario", metavar="NAME", help="apply an attack scenario of the battery to the message")
     e.add_argument("--shift-time", metavar="S", type=int, help="move every time in the message by S seconds")
@@ -119,13 +125,19 @@ def signing_choice(args: argparse.Namespace) -> SigningChoice:
     return choice
 
 
-def _options(args: argparse.Namespace) -> SendOptions:
+def _options(args: argparse.Namespace, ws: Workspace) -> SendOptions:
     encryption = None
     if args.encrypt:
-        try:
-            encryption = EncryptionChoice(cert_pem=Path(args.encrypt).read_bytes())
-        except OSError as err:
-            raise WorkbenchError(f"cannot read the certificate to encrypt for: {err}") from err
+        if Path(args.encrypt).is_file():
+            try:
+                cert = Path(args.encrypt).read_bytes()
+            except OSError as err:
+                raise WorkbenchError(f"cannot read the certificate to encrypt for: {err}") from err
+        elif args.encrypt in ws.keypair_names():
+            cert = ws.keypair(args.encrypt).cert_pem
+        else:
+            raise WorkbenchError(f"--encrypt: no file and no workspace key pair named {args.encrypt!r}")
+        encryption = EncryptionChoice(cert_pem=cert, data_alg=args.encrypt_data, key_alg=args.encrypt_key)
     return SendOptions(
         signing=signing_choice(args),
         refresh=args.refresh,
@@ -155,11 +167,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         message = load(args.source)
-        options = _options(args)
     except WorkbenchError as err:
         return fail(str(err))
     ws = open_read_only(args)
     try:
+        options = _options(args, ws)
         notes = _edit(args, message, ws)
         if args.to:
             dest = Destination(url=args.to, name=args.to, login_url=args.login_url)

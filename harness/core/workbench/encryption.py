@@ -1,6 +1,6 @@
 """Encrypting the Assertion of an edited message (issue 8's XML Encryption, `samlkit.xmlenc`).
 
-Until `samlkit.xmlenc` lands, asking for encryption is refused with a clear "not available"
+Loaded lazily: a build without `samlkit.xmlenc` refuses the choice with a clear "not available"
 error rather than sending something else than what the tester chose.
 """
 
@@ -24,7 +24,7 @@ NOT_AVAILABLE = (
 class EncryptionChoice:
     cert_pem: bytes
     data_alg: str = "aes256-gcm"
-    key_alg: str = "rsa-oaep"
+    key_alg: str = "rsa-oaep-mgf1p"
 
 
 def available() -> bool:

@@ -114,13 +114,19 @@ def prepare(
         # The Redirect binding signs the query string, not the XML.
         xml_signing = SigningChoice(strip=signing.strip | {"response"}, resign=set(), hash=signing.hash)
         apply_signing(root, xml_signing, None)
+    elif options.encryption is not None:
+        # The Assertion is signed before it is encrypted, the Response over the encrypted form.
+        inner = SigningChoice(strip=signing.strip & {"assertion"}, resign=signing.resign & {"assertion"})
+        outer = SigningChoice(strip=signing.strip & {"response"}, resign=signing.resign & {"response"})
+        inner.hash = outer.hash = signing.hash
+        inner.digest = outer.digest = signing.digest
+        apply_signing(root, inner, signer)
+        encrypt(root, options.encryption)
+        apply_signing(root, outer, signer)
+        notes.append(f"Assertion encrypted ({options.encryption.data_alg}, {options.encryption.key_alg})")
     else:
         apply_signing(root, signing, signer)
-        signer = None if not redirect_request else signer
     notes.append(signing.words())
-    if options.encryption is not None:
-        encrypt(root, options.encryption)
-        notes.append("Assertion encrypted")
     return Prepared(serialize(root).encode("utf-8"), signer if redirect_request else None, notes)
 
 
@@ -242,7 +248,7 @@ def _send(
     sent = prepared.xml.decode("utf-8")
     trace.user = _name_id(sent)
     diff = diff_messages(message.original_xml, sent, names=("as opened", "as sent"))
-    trace.diff = diff.to_dict()
+    trace.diff = diff.summary + "\n\n" + diff.text
     result = SendResult(trace=trace, sent_xml=sent, diff=diff, verdict=ERROR, notes=prepared.notes)
     mark = len(browser.history)
     try:

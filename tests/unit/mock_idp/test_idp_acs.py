@@ -56,7 +56,6 @@ def test_an_index_from_the_sps_metadata_is_registered(new_world) -> None:
     assert sso(w, by_index("3")).status_code == 200
 
 
-
 OTHER_ACS = "http://sp.test/other-acs"
 
 

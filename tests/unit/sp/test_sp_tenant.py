@@ -31,8 +31,16 @@ def sub(key: str, entity: str = IDP) -> Subscription:
 
 @pytest.mark.parametrize(
     ("relay", "key"),
-    [("idm_key=4711", "4711"), (" idm_key=saml2_ab12 ", "saml2_ab12"), ("/home", None), (None, None), ("", None),
-     ("idm_key=", None), ("idm_key=1&x=2", None), ("x=1&idm_key=2", None)],
+    [
+        ("idm_key=4711", "4711"),
+        (" idm_key=saml2_ab12 ", "saml2_ab12"),
+        ("/home", None),
+        (None, None),
+        ("", None),
+        ("idm_key=", None),
+        ("idm_key=1&x=2", None),
+        ("x=1&idm_key=2", None),
+    ],
 )
 def test_chosen_key(relay: str | None, key: str | None) -> None:
     assert chosen_key(relay) == key

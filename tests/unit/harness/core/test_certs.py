@@ -93,9 +93,7 @@ def test_not_yet_valid_window():
 
 
 def test_naive_datetimes_are_utc():
-    kp = certs.make_keypair(
-        "naive", kind="ec", not_before=datetime(2020, 1, 1), not_after=datetime(2021, 1, 1)
-    )
+    kp = certs.make_keypair("naive", kind="ec", not_before=datetime(2020, 1, 1), not_after=datetime(2021, 1, 1))
     assert kp.not_before == datetime(2020, 1, 1, tzinfo=UTC)
     assert kp.status() == "expired"
 

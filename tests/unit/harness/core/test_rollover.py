@@ -125,8 +125,11 @@ def test_the_questionnaire_carries_a_second_certificate_into_the_subscription(ws
     md = idp_metadata(entity_id="urn:x", sso_url="https://idp.x/sso", cert_pem=ws.keypair("idp-signing").cert_pem)
     extra = '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
     body = "".join(ln for ln in nxt.splitlines() if "-----" not in ln)
-    md = md.replace("<md:SingleSignOnService", extra + body + "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
-                    "</md:KeyDescriptor><md:SingleSignOnService", 1)
+    md = md.replace(
+        "<md:SingleSignOnService",
+        extra + body + "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleSignOnService",
+        1,
+    )
     filled = Questionnaire.from_metadata(md.encode())
     assert filled.idp_certificate_next and filled.cert_pem_next == ws.keypair("idp-old").cert_pem
 
@@ -151,8 +154,10 @@ def test_the_idps_metadata_lists_both_certificates_while_the_rollover_overlaps(w
     def published(servers: Servers) -> list[str]:
         with urllib.request.urlopen(servers.idp_base + "/metadata", timeout=30) as r:
             text = r.read().decode()
-        return [cert_sha256(b"-----BEGIN CERTIFICATE-----\n" + c.encode() + b"\n-----END CERTIFICATE-----")
-                for c in (part.split("</")[0] for part in text.split("X509Certificate>")[1::2])]
+        return [
+            cert_sha256(b"-----BEGIN CERTIFICATE-----\n" + c.encode() + b"\n-----END CERTIFICATE-----")
+            for c in (part.split("</")[0] for part in text.split("X509Certificate>")[1::2])
+        ]
 
     old = cert_sha256(ws.keypair("idp-signing").cert_pem)
     with Servers(ws, sp_port=0, idp_port=0) as servers:

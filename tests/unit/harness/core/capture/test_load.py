@@ -68,13 +68,23 @@ def test_saml_tracer_export_is_read(tmp_path):
 
 def test_har_base64_page_and_redirect_url():
     page = f'<html><form method="post"><input name="SAMLRequest" value="{_b64(AUTHN)}"></form></html>'
-    har = _har([
-        _entry("GET", "https://sp.example/login", status=302,
-               headers=[], content={"text": "", "mimeType": "text/html"}),
-        _entry("GET", "https://sp.example/go", status=200,
-               content={"text": base64.b64encode(page.encode()).decode(), "encoding": "base64",
-                        "mimeType": "text/html"}),
-    ])
+    har = _har(
+        [
+            _entry(
+                "GET", "https://sp.example/login", status=302, headers=[], content={"text": "", "mimeType": "text/html"}
+            ),
+            _entry(
+                "GET",
+                "https://sp.example/go",
+                status=200,
+                content={
+                    "text": base64.b64encode(page.encode()).decode(),
+                    "encoding": "base64",
+                    "mimeType": "text/html",
+                },
+            ),
+        ]
+    )
     trace = capture_to_trace(read_capture(har))
     assert [s.dst for s in trace.steps] == ["sp", "sp"]
     assert trace.steps[1].message.summary.kind == "AuthnRequest"
@@ -89,8 +99,10 @@ def test_har_base64_page_and_redirect_url():
         (b'{"log": {"entries": 5}}', "not a list"),
         (b'{"log": {"entries": [5]}}', "not an object"),
         (b'{"log": {"entries": [{"request": {"method": 1, "url": "x"}}]}}', "not text"),
-        (b'{"log": {"entries": [{"request": {"method": "GET", "url": "http://a/"}, "response": {"status": "x"}}]}}',
-         "not a number"),
+        (
+            b'{"log": {"entries": [{"request": {"method": "GET", "url": "http://a/"}, "response": {"status": "x"}}]}}',
+            "not a number",
+        ),
         (b'{"requests": [{"method": "GET", "url": "http://a/", "post": [[1]]}]}', "pair"),
         (b'{"other": 1}', "neither a HAR"),
         (b"[" * 100_000 + b"]" * 100_000, "nests too deeply"),
@@ -113,16 +125,18 @@ def test_hostile_or_wrong_files_are_refused_in_words(data, words):
 )
 def test_hostile_messages_inside_a_capture_become_step_errors(xml):
     value = base64.b64encode(xml.encode("utf-8", "surrogateescape")).decode()
-    har = _har([
-        _entry("GET", "https://sp.example/login?SAMLRequest=" + _b64(AUTHN).replace("+", "%2B"), status=302),
-        _entry("POST", "https://sp.example/acs", post="SAMLResponse=" + value.replace("+", "%2B"), status=400),
-    ])
+    har = _har(
+        [
+            _entry("GET", "https://sp.example/login?SAMLRequest=" + _b64(AUTHN).replace("+", "%2B"), status=302),
+            _entry("POST", "https://sp.example/acs", post="SAMLResponse=" + value.replace("+", "%2B"), status=400),
+        ]
+    )
     trace = capture_to_trace(read_capture(har))
     assert trace.steps[-1].message is not None and trace.steps[-1].message.error
 
 
 def test_markup_and_control_characters_stay_data():
-    hostile = 'https://idp.example/sso?RelayState=%1b%5b2J<script>alert(1)</script>&SAMLRequest='
+    hostile = "https://idp.example/sso?RelayState=%1b%5b2J<script>alert(1)</script>&SAMLRequest="
     har = _har([_entry("GET", hostile + _b64(AUTHN).replace("+", "%2B").replace("/", "%2F"))])
     (step,) = capture_to_trace(read_capture(har)).steps
     assert step.message.relay_state == "\x1b[2J<script>alert(1)</script>"  # data; renderers escape it

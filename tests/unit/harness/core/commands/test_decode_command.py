@@ -76,14 +76,15 @@ def test_a_closed_pipe_ends_quietly_without_a_traceback(tmp_path):
     big = tmp_path / "msg.txt"
     # Far more than a pipe's buffer, so the writer is still writing when the reader leaves.
     big.write_text(base64.b64encode(XML.replace("sp-x", "sp-x" + "y" * 400_000).encode()).decode())
-    script = (
-        "import sys; from harness.core.cli import main; "
-        f"sys.exit(main(['decode', {str(big)!r}, '--xml']))"
-    )
+    script = f"import sys; from harness.core.cli import main; sys.exit(main(['decode', {str(big)!r}, '--xml']))"
     # `head -c1` closes the pipe after one byte, long before decode has printed everything.
     proc = subprocess.run(
-        f"{sys.executable} -c \"{script}\" | head -c1 >/dev/null; echo ${{PIPESTATUS[0]}}",
-        shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=120,
+        f'{sys.executable} -c "{script}" | head -c1 >/dev/null; echo ${{PIPESTATUS[0]}}',
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
 
