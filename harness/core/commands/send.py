@@ -12,6 +12,7 @@ from pathlib import Path
 
 from harness.core.commands.common import fail, open_read_only, pick_subscription
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED
+from harness.core.terminal import visible
 from harness.core.workbench import edit
 from harness.core.workbench.binding import BINDINGS
 from harness.core.workbench.encryption import EncryptionChoice
@@ -216,8 +217,8 @@ def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destina
 
 
 def _clean(text: str) -> str:
-    """Message-derived text for a terminal: control characters replaced."""
-    return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
+    """Message-derived text for a terminal: control and direction characters as visible escapes."""
+    return visible(text)
 
 
 def _report(args: argparse.Namespace, result: SendResult) -> None:

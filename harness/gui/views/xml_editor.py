@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat, QTextOption
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
+from harness.core.terminal import visible
 from harness.core.workbench.validate import Problem, check
 from harness.gui.views.xml_view import XmlHighlighter
 from samlkit import codec
@@ -145,4 +146,4 @@ class XmlEditor(QWidget):
 
 
 def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+    return visible(text, keep_lines=False)
