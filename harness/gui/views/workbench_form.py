@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from harness.core.workbench.fields import BY_KEY, RELAY_STATE, VALUE_SEPARATOR
+from harness.gui.plain import plain_label
 
 TIME_TIP = "An xs:dateTime in UTC, e.g. 2026-01-31T12:00:00Z"
 
@@ -44,7 +44,7 @@ class FieldsForm(QWidget):
         add.addWidget(self.new_name)
         add.addWidget(self.new_value, 1)
         add.addWidget(self.add_btn)
-        self.empty = QLabel("No message open.")
+        self.empty = plain_label("No message open.")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.empty)
@@ -88,7 +88,7 @@ class FieldsForm(QWidget):
                 if field is not None and field.time:
                     edit.setToolTip(TIME_TIP)
             edit.editingFinished.connect(lambda k=key, e=edit: self._finished(k, e))
-            name = QLabel(label)
+            name = plain_label(label)
             name.setTextFormat(Qt.TextFormat.PlainText)
             self.form.addRow(name, edit)
             self.edits[key] = edit

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -26,6 +25,7 @@ from harness.core.workbench.message import WorkbenchError
 from harness.core.workbench.send import SendOptions
 from harness.core.workbench.signing import HASHES, KEY_CLONE, KEY_IDP, KEY_PEM, KEY_PREFIX, SigningChoice
 from harness.core.workspace import Workspace, WorkspaceError
+from harness.gui.plain import plain_label
 from harness.gui.workbench import EMBEDDED_SP, MOCK_IDP, OTHER_URL, TargetChoice
 from mock_idp.scenarios import CATALOGUE
 
@@ -68,7 +68,7 @@ class WorkbenchOptions(QWidget):
         g.addWidget(self.sig_mode, 0, 0, 1, 2)
         g.addWidget(self.on_response, 0, 2)
         g.addWidget(self.on_assertion, 0, 3)
-        g.addWidget(QLabel("with"), 1, 0)
+        g.addWidget(plain_label("with"), 1, 0)
         g.addWidget(self.key, 1, 1, 1, 2)
         g.addWidget(self.hash, 1, 3)
         g.addWidget(self.refresh, 2, 0, 1, 2)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -26,6 +25,7 @@ from harness.core.workbench.send import SendResult
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
 from harness.gui.history import HistoryEntry
+from harness.gui.plain import plain_label
 from harness.gui.views.diff_view import DiffView
 from harness.gui.views.editor_base import title_label
 from harness.gui.views.message_detail import MessageDetail
@@ -53,7 +53,7 @@ class WorkbenchPage(QWidget):
         self.last_result: SendResult | None = None
         self.last_entry: HistoryEntry | None = None
 
-        self.origin = QLabel("No message open.")
+        self.origin = plain_label("No message open.")
         self.origin.setTextFormat(Qt.TextFormat.PlainText)
         self.origin.setWordWrap(True)
         self.origin.setStyleSheet("color: #607d8b")
@@ -63,11 +63,11 @@ class WorkbenchPage(QWidget):
         self.revert_btn = QPushButton("Revert to as opened")
         self.pretty_btn = QPushButton("Pretty-print")
         self.pretty_btn.setToolTip("Indent the XML for reading. Whitespace is signed content: kept signatures break.")
-        self.notice = QLabel("")
+        self.notice = plain_label("")
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setAccessibleName("Workbench notice")
-        self.banner = QLabel("Send the message: the SP's answer and what changed appear here.")
+        self.banner = plain_label("Send the message: the SP's answer and what changed appear here.")
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(BANNER["info"])

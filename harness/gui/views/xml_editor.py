@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat, QTextOption
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from harness.core.terminal import visible
 from harness.core.workbench.validate import Problem, check
+from harness.gui.plain import plain_label
 from harness.gui.views.xml_view import XmlHighlighter
 from samlkit import codec
 
@@ -59,7 +60,7 @@ class XmlEditor(QWidget):
             "inspector or a battery row, or paste one here."
         )
         self.highlighter = XmlHighlighter(self.edit.document())
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setAccessibleName("XML validation")
