@@ -196,3 +196,18 @@ def test_cli_send_hostile_files_get_a_clear_error(capsys, saved, tmp_path, conte
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("saml-harness: ") and "Traceback" not in err
     assert "\x1b" not in err
+
+
+def test_a_step_of_an_imported_har_opens_and_resends_like_the_harness_own(world) -> None:
+    from harness.core.capture.har_write import trace_to_har
+    from harness.core.capture.load import read_capture
+    from harness.core.capture.to_trace import capture_to_trace
+
+    ws, servers, trace = world
+    imported = capture_to_trace(read_capture(json.dumps(trace_to_har(trace)).encode()))
+    own, theirs = from_trace(trace), from_trace(imported)
+    assert theirs.xml == own.xml  # the Response exactly as it travelled: its signatures still hold
+    edit.set_fields(theirs, [("nameid", "bob")])
+    signing = SigningChoice(resign=BOTH)
+    result = send(theirs, SendOptions(signing=signing), _destination(servers, theirs), ws=ws, servers=servers)
+    assert (result.verdict, result.login) == ("accepted", "demo_bb")

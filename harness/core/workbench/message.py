@@ -104,7 +104,10 @@ def from_text(text: str | bytes, origin: str = "pasted text") -> OpenMessage:
 def from_message(msg: Message, where: str) -> OpenMessage:
     """A decoded message (a trace step's, the inspector's), as it travelled."""
     if msg.raw:
-        text = urlencode({msg.param: msg.raw}) if msg.param else msg.raw
+        # The recorder keeps the value decoded; a browser capture keeps it as the query or form body
+        # spelled it (URL-encoded: base64 never holds a '%').
+        encoded = "%" in msg.raw
+        text = (f"{msg.param}={msg.raw}" if encoded else urlencode({msg.param: msg.raw})) if msg.param else msg.raw
         opened = from_text(text, where)
     elif msg.xml:
         opened = from_text(msg.xml, where + ", from its pretty-printed XML: signatures will not verify")
