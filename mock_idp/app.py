@@ -19,16 +19,18 @@ import pyotp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from mock_idp import request_policy
+from mock_idp import request_policy, request_signature, slo
 from mock_idp.armed import Armed, NextResponses, Override, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
 from mock_idp.metadata_rollover import with_other_certificate
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from mock_idp.request_policy import RequestPolicy
-from mock_idp.response import issue
+from mock_idp.response import issue, new_id
+from mock_idp.sessions import Participant, SessionRegistry
 from mock_idp.status_response import error_response
 from samlkit import ns
+from samlkit.binding import raw_url
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
 from samlkit.html import REASON_HEADER, auto_post_form, esc, page
@@ -55,7 +57,8 @@ class IdPApp:
         self.sink = sink
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, Pending] = OrderedDict()
-        self._sessions: dict[str, tuple[str, float]] = {}
+        self.sessions = SessionRegistry()  # who is signed in, and at which SPs (Single Logout reads it)
+        self.slo_runs = slo.Runs()
         self._honouring = request_policy.Honouring()  # NameIDPolicy (AllowCreate) and RequestedAuthnContext
         self.armed: NextResponses[Armed] = NextResponses()  # attack scenarios for the next Responses to an SP
         self.overrides: NextResponses[Override] = NextResponses()  # other settings for the next Responses
@@ -73,8 +76,9 @@ class IdPApp:
             sso_url=config.sso_url,
             key_pem=config.key_pem,
             cert_pem=config.cert_pem,
-            sps=[(s.entity_id, s.acs_url) for s in config.sps],
+            sps=[(s.entity_id, s.acs_url, s.sp_cert_pem) for s in config.sps],
             accepted_time_diff=config.accepted_time_diff,
+            slo_url=config.slo_url,
         )
         with self._lock:
             self.config = config
@@ -114,7 +118,8 @@ class IdPApp:
             IdPRoute.LOGIN: self._login,
             IdPRoute.MFA: self._mfa,
             IdPRoute.START: self._start,
-            IdPRoute.LOGOUT: self._logout,
+            IdPRoute.LOGOUT: lambda r: slo.idp_logout(self, r),
+            IdPRoute.SLO: lambda r: slo.endpoint(self, r),
         }
         handler = routes.get(path)
         if handler is None:
@@ -134,14 +139,8 @@ class IdPApp:
         return r
 
     def _session_user(self, request: Request) -> IdPUser | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        with self._lock:
-            entry = self._sessions.get(token)
-        if entry is None or entry[1] < time.time():
-            return None
-        return self.config.user(entry[0])
+        session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
+        return self.config.user(session.username) if session else None
 
     def _add_pending(self, p: Pending) -> str:
         token = secrets.token_urlsafe(18)
@@ -173,6 +172,7 @@ class IdPApp:
             f"<p>EntityID <code>{esc(self.config.entity_id)}</code>. "
             f'SSO URL <code>{esc(self.config.sso_url)}</code>. <a href="{IdPRoute.METADATA}">Metadata</a>.</p>'
             f"<h2>Sign in to a service (IdP-initiated)</h2><ul>{sps or '<li>No SP configured.</li>'}</ul>"
+            f'<p><a href="{IdPRoute.LOGOUT}">Sign out of every service (Single Logout)</a></p>'
         )
         return self._html(page("Mock identity provider", body, actor="Mock IdP"))
 
@@ -189,6 +189,8 @@ class IdPApp:
         if not value:
             return self._error("request-missing", "No SAMLRequest was sent to the SSO endpoint.")
         short = "HTTP-POST" if binding == ns.BINDING_POST else "HTTP-Redirect"
+        # Before pysaml2 reads it: a bad signature is answered with a SAML error Response, not a page.
+        refused = request_signature.check(self.config, short, value, request.query_string.decode("latin-1"))
         problem: RequestProblem | None = None
         try:
             parsed = read_authn_request(self.server, value, binding)
@@ -201,13 +203,15 @@ class IdPApp:
                 actor="idp",
                 direction="recv",
                 binding=short,
-                url=request.url,
+                url=raw_url(request.base_url, request.query_string.decode("latin-1")),
                 param="SAMLRequest",
                 value=value,
                 relay_state=relay,
-                request_id=parsed.id if problem is None else None,
+                request_id=parsed.id if problem is None else (refused.request_id if refused else None),
             ),
         )
+        if refused is not None:
+            return self._refuse_request(refused.sp, refused.request_id, relay, refused.reason)
         if problem is not None:
             return self._error(problem.code, problem.message)
         sp = self.config.sp(parsed.issuer)
@@ -225,7 +229,7 @@ class IdPApp:
         except request_policy.PolicyError as err:
             return self._post_error(pending, sp, err)
         if user is not None and not request_policy.shows_login_form(parsed.policy, has_session=True):
-            return self._answer(pending, user)
+            return self._answer(pending, user, session_token=request.cookies.get(SESSION_COOKIE))
         return self._login_form(self._add_pending(pending), request)
 
     def _start(self, request: Request) -> Response:
@@ -240,7 +244,7 @@ class IdPApp:
         pending = Pending(sp.entity_id, None, relay, time.time())
         user = self._session_user(request)
         if user is not None and request.values.get("user") in (None, "", user.username):
-            return self._answer(pending, user)
+            return self._answer(pending, user, session_token=request.cookies.get(SESSION_COOKIE))
         return self._login_form(self._add_pending(pending), request, username=request.values.get("user", ""))
 
     def _login_form(
@@ -314,24 +318,17 @@ class IdPApp:
         self._take_pending(token)
         return self._answer(pending, user, new_session=True, mfa=True)
 
-    def _logout(self, request: Request) -> Response:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            with self._lock:
-                self._sessions.pop(token, None)
-        r = self._html(
-            page(
-                "Signed out",
-                '<p>You are signed out of the mock IdP.</p><p><a href="/">Home</a></p>',
-                actor="Mock IdP",
-            )
-        )
-        r.delete_cookie(SESSION_COOKIE, path="/", secure=self._secure)
-        return r
-
     # -- the answer -----------------------------------------------------------------------
 
-    def _answer(self, pending: Pending, user: IdPUser, *, new_session: bool = False, mfa: bool = False) -> Response:
+    def _answer(
+        self,
+        pending: Pending,
+        user: IdPUser,
+        *,
+        new_session: bool = False,
+        mfa: bool = False,
+        session_token: str | None = None,
+    ) -> Response:
         config = self.config
         sp: SPSettings | None = config.sp(pending.sp_entity_id)
         if sp is None:
@@ -346,6 +343,7 @@ class IdPApp:
             return self._error(err.code, err.message)
         except request_policy.PolicyError as err:
             return self._post_error(pending, sp, err, session_for=user if new_session else None)
+        session_index = new_id()
         try:
             issued = issue(
                 idp_entity_id=config.entity_id,
@@ -355,6 +353,7 @@ class IdPApp:
                 cert_pem=config.cert_pem,
                 in_response_to=pending.request_id,
                 authn_context=context,
+                session_index=session_index,
             )
         except ValueError as err:  # encryption asked for without a usable certificate or algorithm
             return self._error("encryption-misconfigured", f"The IdP cannot answer this SP: {err}.")
@@ -372,7 +371,13 @@ class IdPApp:
                 relay_state=pending.relay_state,
             ).fields
             return self._post(pending, sp, fields, session_for=user if new_session else None)
-        return self._post(pending, sp, issued.b64, session_for=user if new_session else None)
+        r = self._post(pending, sp, issued.b64, session_for=None)
+        token = None if new_session else session_token
+        if token is None or self.sessions.get(token) is None:
+            token = self._new_session(r, user)
+        fmt = ns.NAMEID_FORMATS.get(sp.nameid_format, sp.nameid_format)
+        self.sessions.add_participant(token, Participant(sp.entity_id, issued.name_id, fmt, session_index))
+        return r
 
     def _post_error(
         self, pending: Pending, sp: SPSettings, err: request_policy.PolicyError, *, session_for: IdPUser | None = None
@@ -390,12 +395,17 @@ class IdPApp:
         )
         return self._post(pending, sp, value, session_for=session_for)
 
+    def _refuse_request(self, sp: SPSettings, request_id: str, relay_state: str | None, reason: str) -> Response:
+        """An AuthnRequest refused for its signature: a RequestDenied error Response stating why."""
+        pending = Pending(sp.entity_id, request_id or None, relay_state, time.time())
+        refusal = request_policy.PolicyError("RequestDenied", f"AuthnRequest refused: {reason}.")
+        return self._post_error(pending, sp, refusal)
+
     def _post(
         self, pending: Pending, sp: SPSettings, value: str | dict[str, str], *, session_for: IdPUser | None
     ) -> Response:
         """The self-posting form that carries a Response (or an armed scenario's whole form) to the SP's ACS,
         and the new IdP session."""
-        config = self.config
         user = session_for
         if isinstance(value, dict):
             fields = value
@@ -419,14 +429,14 @@ class IdPApp:
         )
         r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
         if user is not None:
-            token = secrets.token_urlsafe(24)
-            with self._lock:
-                now = time.time()
-                if len(self._sessions) > MAX_PENDING:
-                    self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}
-                self._sessions[token] = (user.username, now + config.session_lifetime)
-            r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/", secure=self._secure)
+            self._new_session(r, user)
         return r
+
+    def _new_session(self, r: Response, user: IdPUser) -> str:
+        """A new IdP session for `user`, its cookie set on `r`."""
+        token = self.sessions.create(user.username, self.config.session_lifetime)
+        r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/", secure=self._secure)
+        return token
 
 
 def create_idp_app(config: IdPConfig, sink: Sink | None = None) -> IdPApp:

@@ -23,7 +23,8 @@ class IdPRoute(StrEnum):
     LOGIN = "/login"  # POST username and password (401 when wrong)
     MFA = "/mfa"  # POST the TOTP code (401 when wrong)
     START = "/start"  # GET ?sp=ENTITY[&user=NAME]: IdP-initiated login
-    LOGOUT = "/logout"
+    LOGOUT = "/logout"  # IdP-initiated Single Logout: every SP of the session, then the IdP's
+    SLO = "/slo"  # GET (HTTP-Redirect) or POST: a LogoutRequest or LogoutResponse
 
 
 SESSION_COOKIE = "mockidp_session"  # differs from the SP's: browsers share cookies across ports

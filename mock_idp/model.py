@@ -63,6 +63,10 @@ class SPSettings:
     key_pem: bytes | None = None  # signing key for this SP; None: the IdP's key
     cert_pem: bytes | None = None
     default_relay_state: str = ""
+    slo_url: str = ""  # the SP's SingleLogoutService; empty: the IdP cannot log the user out there
+    slo_binding: str = "redirect"  # how the IdP sends LogoutRequests/Responses to it: redirect | post
+    sp_cert_pem: bytes | None = None  # the SP's signing certificate (from its metadata)
+    want_authn_requests_signed: bool = False  # refuse unsigned or badly signed AuthnRequests
     # Encryption to the SP's certificate (its metadata's use="encryption" key), signing first.
     encrypt_assertion: bool = False
     encrypt_name_id: bool = False  # EncryptedID inside the (signed) Assertion
@@ -91,6 +95,10 @@ class IdPConfig:
     @property
     def sso_url(self) -> str:
         return self.base_url + IdPRoute.SSO
+
+    @property
+    def slo_url(self) -> str:
+        return self.base_url + IdPRoute.SLO
 
     def user(self, username: str) -> IdPUser | None:
         for u in self.users:

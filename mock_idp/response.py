@@ -174,6 +174,7 @@ def issue(
     in_response_to: str | None,
     now: dt.datetime | None = None,
     authn_context: str = ns.AC_PASSWORD_PROTECTED,
+    session_index: str | None = None,
 ) -> Issued:
     resp, assertion = build_unsigned(
         idp_entity_id=idp_entity_id,
@@ -182,6 +183,7 @@ def issue(
         in_response_to=in_response_to,
         now=now,
         authn_context=authn_context,
+        session_index=session_index,
     )
     name_id_el = assertion.find(f"{ns.q(ns.SAML, 'Subject')}/{ns.q(ns.SAML, 'NameID')}")
     name_id = name_id_el.text or "" if name_id_el is not None else ""

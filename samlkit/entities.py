@@ -94,10 +94,11 @@ def make_idp_server(
     sso_url: str,
     key_pem: bytes,
     cert_pem: bytes,
-    sps: list[tuple[str, str]],
+    sps: list[tuple[str, str]] | list[tuple[str, str, bytes | None]],
     accepted_time_diff: int = 60,
+    slo_url: str = "",
 ) -> Server:
-    """`sps` lists (entity_id, acs_url) of each SP the IdP serves."""
+    """`sps` lists (entity_id, acs_url[, signing cert PEM]) of each SP the IdP serves."""
     files = pem_files(key_pem, cert_pem)
     conf = _IdPConfig()
     conf.load(
@@ -109,14 +110,21 @@ def make_idp_server(
                         "single_sign_on_service": [
                             (sso_url, BINDING_HTTP_REDIRECT),
                             (sso_url, BINDING_HTTP_POST),
-                        ]
+                        ],
+                        **(
+                            {"single_logout_service": [(slo_url, BINDING_HTTP_REDIRECT), (slo_url, BINDING_HTTP_POST)]}
+                            if slo_url
+                            else {}
+                        ),
                     },
                     "want_authn_requests_signed": False,
                     "signing_algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
                     "digest_algorithm": "http://www.w3.org/2001/04/xmlenc#sha256",
                 }
             },
-            "metadata": {"inline": [sp_metadata(entity_id=e, acs_url=a) for e, a in sps]} if sps else {},
+            "metadata": {"inline": [sp_metadata(entity_id=s[0], acs_url=s[1], cert_pem=_cert(s)) for s in sps]}
+            if sps
+            else {},
             "key_file": files.key_file,
             "cert_file": files.cert_file,
             "xmlsec_binary": pysaml2_backend.PLACEHOLDER_BINARY,
@@ -126,6 +134,10 @@ def make_idp_server(
     server = Server(config=conf)
     pysaml2_backend.install(server, files.key_file, files.cert_file)
     return server
+
+
+def _cert(sp: tuple) -> bytes | None:
+    return sp[2] if len(sp) > 2 else None
 
 
 def metadata_of(entity: Saml2Client | Server) -> str:

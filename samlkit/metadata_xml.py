@@ -27,17 +27,35 @@ def idp_metadata(*, entity_id: str, sso_url: str, cert_pem: bytes) -> str:
     )
 
 
-def sp_metadata(*, entity_id: str, acs_url: str, cert_pem: bytes | None = None) -> str:
+def slo_services(slo_url: str) -> str:
+    """SingleLogoutService elements for both bindings at one URL (or nothing without a URL)."""
+    if not slo_url:
+        return ""
+    return "".join(
+        f'<md:SingleLogoutService Binding="{b}" Location={quoteattr(slo_url)}/>'
+        for b in (ns.BINDING_REDIRECT, ns.BINDING_POST)
+    )
+
+
+def sp_metadata(
+    *,
+    entity_id: str,
+    acs_url: str,
+    cert_pem: bytes | None = None,
+    slo_url: str = "",
+    authn_requests_signed: bool = False,
+) -> str:
     key = ""
     if cert_pem:
         key = (
             f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
             f"{cert_b64(cert_pem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
         )
+    signed = "true" if authn_requests_signed else "false"
     return (
         f'<md:EntityDescriptor xmlns:md="{ns.MD}" xmlns:ds="{ns.DS}" entityID={quoteattr(entity_id)}>'
-        f'<md:SPSSODescriptor protocolSupportEnumeration="{ns.SAMLP}" AuthnRequestsSigned="false" '
-        f'WantAssertionsSigned="true">{key}'
+        f'<md:SPSSODescriptor protocolSupportEnumeration="{ns.SAMLP}" AuthnRequestsSigned="{signed}" '
+        f'WantAssertionsSigned="true">{key}{slo_services(slo_url)}'
         f'<md:AssertionConsumerService Binding="{ns.BINDING_POST}" Location={quoteattr(acs_url)} index="0" '
         'isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>'
     )

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
-from sp import api, logout, tenant
+from sp import api, logout, slo, tenant
 from sp.authn_request import Clients
 from sp.bounce import answers_a_waiting_request, same_site_form
 from sp.contract.http import (
@@ -39,7 +39,7 @@ from sp.pages import home_page, logged_out_page, picker_page, refusal_page
 from sp.relay_state import local_path
 from sp.store import SPStore
 from sp.throttle import ApiThrottle
-from sp.validate import Validator
+from sp.validate import Identity, Validator
 
 
 class SPApp:
@@ -128,6 +128,8 @@ class SPApp:
             return self._login(request)
         if path.rstrip("/") == c.acs_path.rstrip("/"):
             return self._acs(request)
+        if path.rstrip("/") == c.slo_path.rstrip("/"):
+            return slo.endpoint(self, request)
         routes = {
             Route.ROOT: self._home,
             Route.HOME: self._home,
@@ -177,7 +179,7 @@ class SPApp:
                 kind="saml",
                 actor="sp",
                 direction="send",
-                binding="HTTP-Redirect",
+                binding=redirect.binding,
                 url=redirect.location,
                 param="SAMLRequest",
                 value=redirect.saml_request,
@@ -186,7 +188,10 @@ class SPApp:
                 subscription=sub.idm_key,
             ),
         )
-        resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
+        if redirect.form_html:  # the HTTP-POST binding
+            resp = self._html(redirect.form_html)
+        else:
+            resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
         self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
         return resp
 
@@ -217,7 +222,7 @@ class SPApp:
             chosen = tenant.chosen_key(relay_raw)  # "idm_key=KEY": the subscription, not a place to go
             relay = local_path(relay_raw) if chosen is None else None
             validator, root, assertion = self._verify_trust(value, request, chosen)
-            decision = self._accept(validator, root, assertion)
+            decision, saml = self._accept(validator, root, assertion)
         except Refusal as r:
             checks = r.checks if r.checks is not None else (validator.checks if validator else [])
             self._verdict(
@@ -231,7 +236,7 @@ class SPApp:
             return self.refuse(r, checks)
         relay = relay or (validator.request or {}).get("relay_state")
         if len(decision.usable) > 1:
-            return self._offer_accounts(request, validator, decision, relay)
+            return self._offer_accounts(request, validator, decision, relay, saml)
         account = decision.usable[0]
         self._verdict(
             ok=True,
@@ -242,10 +247,13 @@ class SPApp:
             subscription=validator.sub.idm_key,
         )
         identity_text = f"{decision.source} {decision.value}"
-        return self._open_session(validator.sub, account, identity_text, relay or Route.HOME)
+        return self._open_session(validator.sub, account, identity_text, relay or Route.HOME, saml)
 
-    def _accept(self, validator: Validator, root: etree._Element, assertion: etree._Element) -> MappingDecision:
-        """The rest of the checks on a trusted Response, the replay cache, then the account mapping."""
+    def _accept(
+        self, validator: Validator, root: etree._Element, assertion: etree._Element
+    ) -> tuple[MappingDecision, dict]:
+        """The rest of the checks on a trusted Response, the replay cache, then the account mapping;
+        with the mapping, what Single Logout needs to name the session (NameID, SessionIndex)."""
         sub = validator.sub
         identity = validator.finish(root, assertion)
         if not self.store.remember_assertion(identity.assertion_id, sub.idm_key, identity.expires):
@@ -258,10 +266,10 @@ class SPApp:
             r.checks = validator.checks
             raise
         validator.ok("Mapping", decision.explanation)
-        return decision
+        return decision, _saml_session(identity)
 
     def _offer_accounts(
-        self, request: Request, validator: Validator, decision: MappingDecision, relay: str | None
+        self, request: Request, validator: Validator, decision: MappingDecision, relay: str | None, saml: dict
     ) -> Response:
         """Two or more accounts match: the user picks one on the SP's picker page."""
         sub = validator.sub
@@ -273,6 +281,7 @@ class SPApp:
             "browser": browser,
             "relay": relay,
             "identity": f"{decision.source} {decision.value}",
+            "saml": saml,
         }
         self.store.put_pick(token, pick, 600)
         self._verdict(
@@ -336,7 +345,9 @@ class SPApp:
                 refusals.append(r)
         raise refusals[0]  # tenant.candidates never returns an empty list
 
-    def _open_session(self, sub: Subscription, account: Account, identity: str, target: str) -> Response:
+    def _open_session(
+        self, sub: Subscription, account: Account, identity: str, target: str, saml: dict | None = None
+    ) -> Response:
         token = secrets.token_urlsafe(32)
         self.store.put_session(
             token,
@@ -348,6 +359,7 @@ class SPApp:
                 "role": account.role,
                 "scope": account.scope,
                 "identity": identity,
+                **(saml or {}),
             },
             self.config.session_lifetime,
         )
@@ -382,7 +394,7 @@ class SPApp:
             login=account.login,
             subscription=sub.idm_key,
         )
-        return self._open_session(sub, account, pick["identity"], pick.get("relay") or Route.HOME)
+        return self._open_session(sub, account, pick["identity"], pick.get("relay") or Route.HOME, pick.get("saml"))
 
     # -- session pages --------------------------------------------------------------------
 
@@ -405,17 +417,23 @@ class SPApp:
         return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     def _logout(self, request: Request) -> Response:
-        return logout.handle(self, request)
+        return logout.handle(
+            self, request, single_logout=lambda session, sub: slo.start_logout(self, request, session, sub)
+        )
 
     def _metadata(self, request: Request) -> Response:
         key = request.args.get("idm_key")
         sub = self.config.subscription(key) if key else None
         if key and sub is None:
             raise Refusal(Reason.UNKNOWN_SUBSCRIPTION, f"No subscription has the idm_key {key!r}.")
-        if sub is not None and sub.saml_ready:
-            xml = self.clients.metadata(self.config, sub)
-        else:
-            xml = sp_metadata(entity_id=self.config.entity_id, acs_url=self.config.acs_url)
+        c = self.config
+        xml = sp_metadata(
+            entity_id=c.entity_id,
+            acs_url=c.acs_url,
+            cert_pem=c.cert_pem or None,
+            slo_url=c.slo_url if c.key_pem else "",
+            authn_requests_signed=bool(sub and sub.sign_authn_requests and c.key_pem),
+        )
         if sub is not None and sub.encryption_cert_pem and sub.assertion_encryption != "plain":
             xml = with_encryption_key(xml, sub.encryption_cert_pem)
         return Response(xml, mimetype="application/samlmetadata+xml")
@@ -429,6 +447,15 @@ class SPApp:
             config = self.config
         if self.on_accounts_changed:
             self.on_accounts_changed(config)
+
+
+def _saml_session(identity: Identity) -> dict:
+    """What Single Logout needs to name this session to the IdP."""
+    return {
+        "name_id": identity.name_id,
+        "name_id_format": identity.name_id_format,
+        "session_index": identity.session_index,
+    }
 
 
 def create_sp_app(

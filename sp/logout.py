@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Protocol
 
 from werkzeug.wrappers import Request, Response
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from samlkit.html import esc, page
 from sp.contract.http import SESSION_COOKIE, Route
 from sp.contract.reasons import Reason, Refusal
-from sp.model import SPConfig
+from sp.model import SPConfig, Subscription
 from sp.store import SPStore
 
 OWN_SITE = ("same-origin", "none")
@@ -41,7 +42,11 @@ class SessionHost(Protocol):
     def store(self) -> SPStore: ...
 
 
-def handle(app: SessionHost, request: Request) -> Response:
+# After the SP session ended: Single Logout's LogoutRequest to the IdP, or None to go to the exit URL.
+SingleLogout = Callable[[dict | None, Subscription | None], Response | None]
+
+
+def handle(app: SessionHost, request: Request, single_logout: SingleLogout | None = None) -> Response:
     """GET or POST /fo/logout.php (see the module doc)."""
     token = request.cookies.get(SESSION_COOKIE) or ""
     session = app.store.get_session(token) if token else None
@@ -57,7 +62,9 @@ def handle(app: SessionHost, request: Request) -> Response:
         app.store.end_session(token)
     sub = app.config.subscription(session["subscription"]) if session else None
     target = sub.exit_url if sub and sub.exit_url else Route.LOGGED_OUT
-    resp = Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
+    resp = (single_logout(session, sub) if single_logout else None) or Response(
+        status=302, headers={"Location": target, "Cache-Control": "no-store"}
+    )
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
 

@@ -11,6 +11,8 @@ MAPPING_MODES = ("login", "external_id", "either")  # either: External ID first,
 DEFAULT_ENTITY_ID = "QualysGuard_SharedPlatformSAML20SP"
 DEFAULT_ACS_PATH = str(Route.ACS)
 DEFAULT_LOGIN_PATH = str(Route.LOGIN)
+DEFAULT_SLO_PATH = str(Route.SLO)
+SLO_BINDINGS = ("redirect", "post")
 # What the ACS does with an EncryptedAssertion: accept plain or encrypted (the vendor guide never
 # asks IdPs to encrypt), accept plain ones only, or require encryption.
 ENCRYPTION_POLICIES = ("accept", "plain", "require")
@@ -47,6 +49,10 @@ class Subscription:
     mapping_mode: str = "login"  # login | external_id | either
     identity_source: str = "nameid"  # "nameid" or "attribute:<Name>"
     require_signed_assertion: bool = True
+    idp_slo_url: str = ""  # the IdP's SingleLogoutService; empty: logout ends the SP session only
+    slo_binding: str = "redirect"  # how the SP sends its LogoutRequest: redirect | post
+    sign_authn_requests: bool = False  # sign AuthnRequests with the SP's key (the vendor's default: off)
+    authn_request_binding: str = "redirect"  # redirect (the vendor's) | post
     assertion_encryption: str = "accept"  # one of ENCRYPTION_POLICIES
     encryption_key: str = ""  # the name of the workspace key pair that decrypts (published in metadata)
     encryption_allow_rsa15: bool = False  # RSA 1.5 key transport (Bleichenbacher-prone): refused unless set
@@ -77,6 +83,13 @@ class SPConfig:
     session_lifetime: int = 8 * 3600
     request_lifetime: int = 600  # how long an AuthnRequest may stay unanswered
     max_body: int = 4 * 1024 * 1024  # bytes of request body; a 1.1 MB Response posts as ~1.5 MB
+    slo_path: str = DEFAULT_SLO_PATH
+    key_pem: bytes = b""  # the SP's signing key (AuthnRequests, Single Logout); empty: it cannot sign
+    cert_pem: bytes = b""
+
+    @property
+    def slo_url(self) -> str:
+        return self.base_url + self.slo_path
 
     @property
     def acs_url(self) -> str:

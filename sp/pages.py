@@ -61,5 +61,6 @@ def picker_page(token: str, value: str, accounts: list[dict]) -> str:
     return page("Choose an account", body, actor=ACTOR)
 
 
-def logged_out_page() -> str:
-    return page("Logged out", '<p>You are logged out.</p><p><a href="/">Home</a></p>', actor=ACTOR)
+def logged_out_page(note: str = "") -> str:
+    why = f'<p id="slo-note">{esc(note)}</p>' if note else ""
+    return page("Logged out", f'<p>You are logged out.</p>{why}<p><a href="/">Home</a></p>', actor=ACTOR)

@@ -20,6 +20,10 @@ CREATE TABLE IF NOT EXISTS outstanding (id TEXT PRIMARY KEY, browser TEXT NOT NU
 CREATE TABLE IF NOT EXISTS replay (assertion_id TEXT PRIMARY KEY, idm_key TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS picks (token TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS logouts (token TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS saml_sessions (token TEXT PRIMARY KEY, idm_key TEXT NOT NULL, name_id TEXT NOT NULL,
+    session_index TEXT NOT NULL, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS saml_sessions_by_name ON saml_sessions (idm_key, name_id);
 """
 
 # Anyone may GET the login URL, and each GET leaves an outstanding request for `request_lifetime`
@@ -52,7 +56,7 @@ class SPStore:
         if now - self._last_purge < 30:
             return
         self._last_purge = now
-        for table in ("outstanding", "replay", "sessions", "picks"):
+        for table in ("outstanding", "replay", "sessions", "picks", "logouts", "saml_sessions"):
             self._db.execute(f"DELETE FROM {table} WHERE expires < ?", (now,))
 
     # -- outstanding requests -------------------------------------------------------------
@@ -132,13 +136,45 @@ class SPStore:
             self._db.execute(f"DELETE FROM {table} WHERE token=?", (token,))
 
     def put_session(self, token: str, data: dict[str, Any], ttl: float) -> None:
+        """A session; one opened by SAML (with a `name_id`) is also indexed for Single Logout."""
         self._put("sessions", token, data, ttl)
+        if data.get("name_id"):
+            with self._lock:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO saml_sessions VALUES (?,?,?,?,?)",
+                    (token, data["subscription"], data["name_id"], data.get("session_index") or "", time.time() + ttl),
+                )
+
+    def sessions_of(self, idm_key: str, name_id: str) -> list[tuple[str, str]]:
+        """(token, SessionIndex) of each live SAML session of `name_id` in the subscription."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT token, session_index FROM saml_sessions WHERE idm_key=? AND name_id=? AND expires>=?",
+                (idm_key, name_id, time.time()),
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     def get_session(self, token: str) -> dict[str, Any] | None:
         return self._get("sessions", token)
 
     def end_session(self, token: str) -> None:
         self._delete("sessions", token)
+        self._delete("saml_sessions", token)
+
+    # -- Single Logout requests the SP sent and awaits an answer to ---------------------------
+
+    def put_logout(self, request_id: str, data: dict[str, Any], ttl: float) -> None:
+        self._put("logouts", request_id, data, ttl)
+
+    def take_logout(self, request_id: str) -> dict[str, Any] | None:
+        """Remove and return an unexpired outstanding LogoutRequest: each is answered once."""
+        with self._lock:
+            row = self._db.execute(
+                "DELETE FROM logouts WHERE token=? RETURNING data, expires", (request_id,)
+            ).fetchone()
+        if row is None or row[1] < time.time():
+            return None
+        return json.loads(row[0])
 
     def put_pick(self, token: str, data: dict[str, Any], ttl: float) -> None:
         self._put("picks", token, data, ttl)

@@ -45,6 +45,7 @@ class Keys:
     idp: KeyPair  # the IdP's signing key, trusted by the default subscription
     foreign: KeyPair  # an attacker's key: its certificate travels in KeyInfo, never trusted
     ec: KeyPair  # an EC P-256 key for the ECDSA paths
+    sp: KeyPair  # the SP's signing key (signed AuthnRequests, Single Logout)
     sp_encryption: KeyPair  # the default subscription's encryption key pair (EncryptedAssertion)
 
 
@@ -55,6 +56,7 @@ def keys() -> Keys:
         idp=make_keypair("idp.test"),
         foreign=make_keypair("evil.test"),
         ec=make_keypair("ec-idp.test", kind="ec"),
+        sp=make_keypair("sp.test"),
         sp_encryption=make_keypair("sp-encryption.test"),
     )
 

@@ -1,7 +1,9 @@
 """Let the mock IdP serve an external SP, from that SP's SAML metadata.
 
 The metadata gives the SP's entityID and its HTTP-POST AssertionConsumerService; a NameIDFormat
-it asks for picks the NameID the mock IdP sends (an email address for emailAddress). External
+it asks for picks the NameID the mock IdP sends (an email address for emailAddress). Its
+SingleLogoutService, signing certificate and AuthnRequestsSigned set up Single Logout and the
+check of signed AuthnRequests. External
 SPs vary in what they insist on, so by default both the Response and the Assertion are signed.
 An SP that publishes a `KeyDescriptor use="encryption"` gets its Assertions encrypted to that
 certificate, with the first data and key algorithms it lists that the mock IdP can use.
@@ -39,6 +41,8 @@ def idp_for_sp_from_metadata(
         if fmt in _FORMATS:
             nameid_format = _FORMATS[fmt]
             break
+    slo = {b: url for b, url in reversed(role.slo_endpoints) if url}
+    slo_binding = "redirect" if ns.BINDING_REDIRECT in slo or not slo else "post"
     settings = IdPForSP(
         entity_id=role.entity_id,
         acs_url=acs,
@@ -48,6 +52,11 @@ def idp_for_sp_from_metadata(
         nameid_format=nameid_format,
         nameid_source=_SOURCE[nameid_format],
         sign="both",
+        # Single Logout and signed AuthnRequests, as the SP's metadata offers them
+        slo_url=slo.get(ns.BINDING_REDIRECT) or slo.get(ns.BINDING_POST) or "",
+        slo_binding=slo_binding,
+        sp_certificate=role.signing_certs[0].decode("ascii") if role.signing_certs else "",
+        want_authn_requests_signed=bool(role.authn_requests_signed),
         **_encryption(role.encryption_certs, role.encryption_methods),
     )
     return replace(settings, **overrides) if overrides else settings

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from harness.core import runner
+from harness.core.browser import ScriptedBrowser
+from harness.core.logout_flow import LOGOUT_KINDS, LogoutOutcome, check_sessions, log_out
 from harness.core.recorder import StepCallback
-from harness.core.runner import credentials_for
+from harness.core.runner import Observations, credentials_for
 from harness.core.servers import Servers
 from harness.core.trace import Trace
 from mock_idp.contract import IdPRoute, name_id_for, released_attributes
@@ -61,6 +63,7 @@ class FlowResult:
     final_reason: str
     expected: Expectation
     seconds: float
+    logout: LogoutOutcome | None = None  # the logout kinds: how the logout went
 
     @property
     def session_login(self) -> str | None:
@@ -74,6 +77,8 @@ class FlowResult:
     @property
     def as_expected(self) -> bool:
         e = self.expected
+        if self.logout is not None:
+            return self.session_login in e.logins and self.logout.ok
         if e.outcome in (SESSION, "picker"):
             return self.session_login in e.logins
         return self.session_login is None and self.final_reason == e.outcome
@@ -87,6 +92,7 @@ class FlowResult:
             "expected": self.expected.__dict__,
             "as_expected": self.as_expected,
             "seconds": self.seconds,
+            "logout": self.logout.to_dict() if self.logout else None,
         }
 
 
@@ -102,17 +108,29 @@ def run_flow(
     logout: bool = False,
     idp_session: bool = False,
 ) -> FlowResult:
-    """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page)."""
+    """kind: "sp" (start at the unique login URL) or "idp" (start at the IdP's start page); "logout"
+    and "idp-logout" sign in SP-initiated, then log out at the SP (Single Logout) or at the IdP."""
     sub = servers.sp_app.config.subscription(idm_key)
     trace = Trace(
-        title=f"{'SP' if kind == 'sp' else 'IdP'}-initiated login: {username} → {sub.name if sub else idm_key}",
+        title=f"{TITLES.get(kind, kind)}: {username} → {sub.name if sub else idm_key}",
         flow=kind,
         subscription=idm_key,
         user=username,
     )
-    start = servers.login_url(idm_key) if kind == "sp" else servers.idp_start_url(user=username, idm_key=idm_key)
+    start = servers.idp_start_url(user=username, idm_key=idm_key) if kind == "idp" else servers.login_url(idm_key)
     creds = credentials_for(servers, username, password=password, pick=pick)
     session_url = servers.idp_start_url(user=username, idm_key=idm_key) if idp_session else None
+    outcomes: list[LogoutOutcome] = []
+
+    def then_log_out(browser: ScriptedBrowser, seen: Observations) -> None:
+        if seen.whoami.get("authenticated"):
+            outcome, page = log_out(servers, browser, kind)
+            check_sessions(servers, browser, idm_key, outcome)  # another browser id: not recorded
+            if page is not None:
+                seen.final_status, seen.final_reason = page.status, page.reason_code
+            outcomes.append(outcome)
+
+    after = then_log_out if kind in LOGOUT_KINDS else None
     done = runner.run(
         servers,
         start,
@@ -122,8 +140,28 @@ def run_flow(
         on_step=on_step,
         idp_session_url=session_url,
         decryption_key=sub.encryption_key_pem if sub else None,
+        after=after,
     )
-    return judge(done, expect(servers, idm_key, username))
+    result = judge(done, expect(servers, idm_key, username))
+    if outcomes:
+        result.logout = outcomes[0]
+        _logout_outcome(result.trace, outcomes[0])
+    return result
+
+
+TITLES = {
+    "sp": "SP-initiated login",
+    "idp": "IdP-initiated login",
+    "logout": "SP-initiated logout",
+    "idp-logout": "IdP-initiated logout",
+}
+
+
+def _logout_outcome(trace: Trace, outcome: LogoutOutcome) -> None:
+    if outcome.ok:
+        trace.outcome, trace.outcome_detail = "logged-out", "both sessions ended (SP and IdP)"
+    else:
+        trace.outcome, trace.outcome_detail = "refused" if outcome.reason else "incomplete", outcome.detail
 
 
 def judge(done: runner.Run, expected: Expectation) -> FlowResult:

@@ -99,6 +99,7 @@ class RoleDescriptor:
     encryption_certs: list[bytes] = field(default_factory=list)  # PEM of KeyDescriptor use="encryption" only
     encryption_methods: list[str] = field(default_factory=list)  # their EncryptionMethod Algorithms, in order
     endpoints: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (binding, url, index, default)
+    slo_endpoints: list[tuple[str, str]] = field(default_factory=list)  # SingleLogoutService (binding, url)
     nameid_formats: list[str] = field(default_factory=list)
     want_assertions_signed: bool | None = None
     authn_requests_signed: bool | None = None
@@ -149,6 +150,10 @@ def roles(root: etree._Element, kind: str) -> list[RoleDescriptor]:
                         _bool(ep.get("isDefault")) is True,
                     )
                 )
+            rd.slo_endpoints = [
+                (ep.get("Binding") or "", (ep.get("Location") or "").strip())
+                for ep in desc.findall(ns.q(ns.MD, "SingleLogoutService"))
+            ]
             rd.nameid_formats = [(el.text or "").strip() for el in desc.findall(ns.q(ns.MD, "NameIDFormat"))]
             rd.want_assertions_signed = _bool(desc.get("WantAssertionsSigned"))
             rd.authn_requests_signed = _bool(desc.get("AuthnRequestsSigned"))

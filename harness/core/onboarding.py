@@ -96,6 +96,7 @@ def onboard(
         idp_cert_pem=questionnaire.cert_pem,
         idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
+        idp_slo_url=questionnaire.idp_slo_url.strip(),
         allow_idp_initiated=allow_idp_initiated,
         mapping_mode=mapping,
         accounts=[Account(login=contact, role="Manager", scope=["All"], password=password)],
@@ -126,6 +127,7 @@ def update_trust(workspace: Workspace, idm_key: str, questionnaire: Questionnair
         idp_cert_pem_next=questionnaire.cert_pem_next,
         idp_sso_url=questionnaire.idp_sso_url.strip(),
         exit_url=questionnaire.exit_url.strip(),
+        idp_slo_url=questionnaire.idp_slo_url.strip(),
     )
     workspace.save_subscription(new)
     return new

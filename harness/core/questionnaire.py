@@ -21,6 +21,7 @@ from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
 from samlkit import ns
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
+from sp.model import DEFAULT_SLO_PATH
 
 if TYPE_CHECKING:
     from harness.core.workspace import Workspace
@@ -34,6 +35,7 @@ FIELD_LABELS = {
     "subscription": "Subscription (primary contact)",
     "exit_url": "Exit URL",
     "idp_certificate_next": "IdP next certificate (rollover)",
+    "idp_slo_url": "IdP SLO URL",
 }
 
 
@@ -62,6 +64,7 @@ class Questionnaire:
     exit_url: str = ""
     # Optional: during a rollover, the IdP's next signing certificate, trusted beside the first.
     idp_certificate_next: str = ""
+    idp_slo_url: str = ""  # optional: the IdP's SingleLogoutService (Single Logout when the SP logs out)
 
     # -- validation -----------------------------------------------------------------------
 
@@ -100,6 +103,7 @@ class Questionnaire:
         elif any(c.isspace() for c in contact):
             found.append(Problem("subscription", f"{contact!r} contains spaces; a username (such as abcd_ef) has none"))
         found.extend(_url_problems("exit_url", self.exit_url, required=False))
+        found.extend(_url_problems("idp_slo_url", self.idp_slo_url, required=False))
         return sorted(found, key=lambda p: p.level != "error")
 
     def errors(self, *, now: datetime | None = None) -> list[Problem]:
@@ -195,6 +199,7 @@ class Questionnaire:
             subscription=sub.primary_contact,
             exit_url=sub.exit_url,
             idp_certificate_next=sub.idp_cert_pem_next.decode("ascii", "replace") if sub.idp_cert_pem_next else "",
+            idp_slo_url=sub.idp_slo_url,
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -217,6 +222,9 @@ class Questionnaire:
             "",
             "# Optional: where users land after logging out (for instance your corporate web site)",
             f"exit_url = {_toml_str(self.exit_url)}",
+            "",
+            "# Optional: your IdP's Single Logout URL (SingleLogoutService); logging out of the SP then logs out there",
+            f"idp_slo_url = {_toml_str(self.idp_slo_url)}",
             "",
             "# Public key certificate of the IdP (PEM)",
             f"idp_certificate = {_toml_multiline(self.idp_certificate)}",
@@ -312,6 +320,7 @@ class Questionnaire:
             subscription=subscription,
             exit_url=exit_url,
             idp_certificate_next=nxt,
+            idp_slo_url=_slo_url(role.slo_endpoints),
         )
 
     @classmethod
@@ -334,6 +343,7 @@ class Questionnaire:
             idp_entity_id=prof.entity_id,
             idp_certificate=cert.decode("ascii"),
             idp_sso_url=f"{base}/sso",
+            idp_slo_url=f"{base}/slo",
             subscription=subscription,
             exit_url=exit_url.replace("{mock_idp}", idp_base) if idp_base else exit_url,
             idp_certificate_next=nxt,
@@ -352,6 +362,7 @@ class SPSide:
     login_url: str | None
     metadata_xml: str
     relay_state: str = ""  # what IdP-initiated logins send to reach this subscription (idm_key=KEY)
+    slo_url: str = ""  # the SP's Single Logout endpoint (both bindings), when it has a signing key
 
     def text(self) -> str:
         rows = [
@@ -362,6 +373,8 @@ class SPSide:
         ]
         if self.login_url:
             rows.append(f"Unique login URL:              {self.login_url}")
+        if self.slo_url:
+            rows.append(f"Single Logout URL:             {self.slo_url} (HTTP-Redirect or HTTP-POST, signed)")
         rows += [
             "",
             "SP-initiated: the SP sends the AuthnRequest by HTTP-Redirect and expects the Response by HTTP-POST.",
@@ -401,20 +414,31 @@ def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | 
     base = (sp_base or sp_base_url(workspace)).rstrip("/")
     acs = base + prof.acs_path
     login = f"{base}{prof.login_path}?idm_key={idm_key}" if idm_key else None
-    md = sp_metadata(entity_id=prof.entity_id, acs_url=acs)
     sub = workspace.subscription(idm_key) if idm_key else None
+    cert = workspace.keypair(prof.signing_key).cert_pem if prof.signing_key in workspace.keypair_names() else None
+    slo = base + DEFAULT_SLO_PATH if cert else ""
+    signed = bool(cert and sub and sub.sign_authn_requests)
+    md = sp_metadata(entity_id=prof.entity_id, acs_url=acs, cert_pem=cert, slo_url=slo, authn_requests_signed=signed)
     if sub is not None and sub.assertion_encryption != "plain" and sub.encryption_key in workspace.keypair_names():
         md = with_encryption_key(md, workspace.keypair(sub.encryption_key).cert_pem)  # as /metadata publishes it
     xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + md + "\n"
     relay = f"idm_key={idm_key}" if idm_key else ""
-    return SPSide(entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml, relay_state=relay)
+    return SPSide(
+        entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml, relay_state=relay, slo_url=slo
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def _slo_url(endpoints: list[tuple[str, str]]) -> str:
+    """The IdP's SLO URL, the HTTP-Redirect one first (the SP sends by Redirect by default)."""
+    by_binding = {b: url for b, url in reversed(endpoints) if url}
+    return by_binding.get(ns.BINDING_REDIRECT) or by_binding.get(ns.BINDING_POST) or ""
+
+
 def _url_problems(name: str, value: str, *, required: bool) -> list[Problem]:
-    label = "SSO URL" if name == "idp_sso_url" else "exit URL"
+    label = {"idp_sso_url": "SSO URL", "idp_slo_url": "SLO URL"}.get(name, "exit URL")
     if not value.strip():
         if required:
             return [

@@ -17,10 +17,14 @@ from samlkit.events import Event
 from sp.contract import BOUNCE_HEADER, REASON_HEADER, SESSION, Route
 
 StepCallback = Callable[[Trace, Step], None]
+LOGOUT_MESSAGES = ("LogoutRequest", "LogoutResponse")
 
 
 def decode_event(event: Event, trusted_cert: TrustedCert, decryption_key: bytes | None = None) -> Message:
-    msgs = inspect(urlencode({event.param: event.value}), trusted_cert, decryption_key)
+    """Decode and check the event's message; a signed Redirect URL is read whole, SigAlg and Signature too."""
+    query = urlsplit(event.url).query if event.binding == "HTTP-Redirect" else ""
+    signed = "Signature=" in query and f"{event.param}=" in query
+    msgs = inspect(query if signed else urlencode({event.param: event.value}), trusted_cert, decryption_key)
     msg = msgs[0]
     msg.param, msg.binding, msg.raw, msg.relay_state = event.param, event.binding, event.value, event.relay_state
     msg.direction = event.direction
@@ -100,12 +104,14 @@ class TraceRecorder:
             headers=http.headers,
             label=http_label(http.method, http.url),
         )
+        received = None
         for ev in attached:
             if ev.kind == "saml":
-                msg = decode_event(
-                    ev, self.trusted_cert, self.decryption_key
-                )  # decoded once; the issuer picks the cert
-                step.message = msg
+                # decoded once; the issuer picks the cert
+                msg = decode_event(ev, self.trusted_cert, self.decryption_key)
+                if ev.direction == "recv" and msg.summary.kind in LOGOUT_MESSAGES:
+                    received = msg  # the verdict's checks are about the message received
+                step.message = received or msg
                 kind = msg.summary.kind or ev.param
                 if ev.direction == "send":
                     step.label += f" → {http.status} + {kind}"
@@ -170,6 +176,8 @@ def explain_step(step: Step) -> str:
                 f"{step.reason.rstrip('.')}."
             )
         return f"The SP refused the Response: {(step.reason or step.code).rstrip('.')}."
+    if kind in ("LogoutRequest", "LogoutResponse"):
+        return _explain_logout(step, kind)
     if step.dst == "idp" and path.endswith(IdPRoute.START):
         return "IdP-initiated: the user starts at the IdP and picks the service to sign in to."
     if step.dst == "idp" and path.endswith(IdPRoute.LOGIN):
@@ -180,8 +188,32 @@ def explain_step(step: Step) -> str:
         return "Two accounts match this identity: the SP lets the user pick one."
     if step.dst == "sp" and path.endswith(Route.LOGOUT):
         return "Logout ends the SP session and sends the browser to the subscription's exit URL."
+    if step.dst == "idp" and path.endswith(IdPRoute.LOGOUT):
+        return "IdP-initiated logout: the IdP ends its session and sends a LogoutRequest to each SP in it, in turn."
     if step.dst == "sp" and path in (Route.HOME, Route.ROOT):
         return "The browser lands on the SP's home page inside the new session."
     if step.dst == "sp" and path == Route.WHOAMI:
         return "The harness asks the SP who is logged in."
     return ""
+
+
+def _explain_logout(step: Step, kind: str) -> str:
+    """Single Logout hops: who sends what to whom, and what the receiver checked."""
+    who = "SP" if step.dst == "sp" else "IdP"
+    other = "IdP" if who == "SP" else "SP"
+    if urlsplit(step.url).path.endswith((Route.LOGOUT, IdPRoute.LOGOUT)):
+        return (
+            f"The {who} ends its session and sends a signed LogoutRequest naming the session's NameID and "
+            f"SessionIndex to the {other}'s SLO endpoint."
+        )
+    if step.verdict == "refused":
+        return f"The {who} refused the {kind}: {(step.reason or step.code).rstrip('.')}."
+    if kind == "LogoutRequest":
+        return (
+            f"The {who} checked the {other}'s LogoutRequest (signature, Destination, NameID and SessionIndex), "
+            "ended the matching session, and passes the logout on with a signed message."
+        )
+    return (
+        f"The {who} checked the LogoutResponse (signature, Destination, InResponseTo, Status): "
+        f"{(step.reason or 'the logout is complete').rstrip('.')}."
+    )

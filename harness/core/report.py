@@ -118,9 +118,24 @@ def message_sentence(msg: Message) -> str:
         else:
             text += " Nothing in it is signed."
         return text
+    if s.kind in ("LogoutRequest", "LogoutResponse"):
+        return _logout_sentence(msg, how)
     if s.kind:
         return f"A {s.kind}{' from ' + s.issuer if s.issuer else ''}{how}."
     return "Not a SAML message the harness recognises."
+
+
+def _logout_sentence(msg: Message, how: str) -> str:
+    """Single Logout: who asks whom to end which session, or how the logout went."""
+    s = msg.summary
+    sender = s.issuer or "an unnamed party"
+    to = f", addressed to {s.destination}" if s.destination else ""
+    signed = " Signed." if s.signed_elements or msg.signatures else " Not signed."
+    if s.kind == "LogoutRequest":
+        index = f", session {s.session_index}" if s.session_index else ", every session"
+        return f"A logout request from {sender}{how}{to}: end the session of {s.name_id or '?'!r}{index}.{signed}"
+    status = _short_uri(s.status.split(" / ")[0]) if s.status else "missing"
+    return f"A logout response from {sender}{how}{to}, answering {s.in_response_to or '?'}, status {status}.{signed}"
 
 
 def signature_rows(sig: SignatureInfo) -> list[tuple[str, str, bool | None]]:
@@ -183,6 +198,8 @@ def outcome_line(trace: Trace, expected: object | None = None, as_expected: bool
     fail = trace.first_failure()
     if trace.outcome == SESSION:
         level, text = "ok", f"{OK} Session opened for {trace.login}."
+    elif trace.outcome == "logged-out":
+        level, text = "ok", f"{OK} Logged out: {trace.outcome_detail}."
     elif trace.outcome == "refused" or (fail is not None and trace.outcome != "error"):
         level = "refused"
         if fail is not None:
@@ -194,6 +211,8 @@ def outcome_line(trace: Trace, expected: object | None = None, as_expected: bool
             text = f"{FAIL} Refused: {trace.outcome_detail or 'no session'}"
     elif trace.outcome == "error":
         level, text = "error", f"{FAIL} The flow broke off: {trace.outcome_detail or 'unknown error'}"
+    elif trace.outcome == "incomplete" and trace.flow in ("logout", "idp-logout"):
+        level, text = "refused", f"{FAIL} The logout did not complete: {trace.outcome_detail or 'see the trace'}"
     elif trace.outcome == "incomplete":
         level, text = "info", "The flow ended without a session."
     else:

@@ -55,11 +55,19 @@ class Run:
 
 
 def trusted_cert(servers: Servers) -> Callable[[str], list[bytes] | None]:
-    """IdP EntityID -> the certificates subscriptions trust for it (two during a rollover), for the
-    recorder's signature checks, read from the running SP's configuration at each call."""
+    """Issuer -> the certificates its messages are checked with, for the recorder, read from the running
+    servers at each call: an IdP EntityID's are those subscriptions trust (two during a rollover); an
+    SP's (its LogoutRequests, signed AuthnRequests) the embedded SP's own, or the one the mock IdP has."""
 
     def lookup(issuer: str) -> list[bytes] | None:
-        return trusted_by_issuer(servers.sp_app.config)(issuer)
+        found = trusted_by_issuer(servers.sp_app.config)(issuer)
+        if found:
+            return found
+        sp = servers.sp_app.config
+        if sp.cert_pem and issuer == sp.entity_id:
+            return [sp.cert_pem]
+        other = servers.idp_app.config.sp(issuer)
+        return [other.sp_cert_pem] if other is not None and other.sp_cert_pem else None
 
     return lookup
 
@@ -198,20 +206,26 @@ def run(
     on_step: StepCallback | None = None,
     idp_session_url: str | None = None,
     decryption_key: bytes | None = None,
+    after: Callable[[ScriptedBrowser, Observations], None] | None = None,
 ) -> Run:
     """One login by a fresh scripted browser, recorded into `trace`. `idp_session_url`: first log
-    in there (unrecorded) and out of the SP, so the flow starts with a live IdP session."""
+    in there (unrecorded) and forget the SP session, so the flow starts with a live IdP session.
+    `after`: what the same browser does next, still recorded (a logout)."""
     browser = ScriptedBrowser(credentials)
     if idp_session_url:
         try:
             browser.get(idp_session_url)
-            browser.navigate(servers.sp_base + Route.LOGOUT)
         except BrowserError:
             pass  # the flow itself then shows what fails
+        # Forgotten rather than logged out: the SP's logout would end the IdP session too (Single Logout).
+        for cookie in [c for c in browser.session.cookies if c.name == SESSION_COOKIE]:
+            browser.session.cookies.clear(cookie.domain, cookie.path, cookie.name)
     started = time.perf_counter()
     try:
         with recording(servers, trace, flow_id=browser.flow_id, on_step=on_step, decryption_key=decryption_key):
             observed = walk(browser, start_url, servers.sp_base, logout=logout)
+            if after is not None and not observed.error:
+                after(browser, observed)
     finally:
         browser.close()
     if observed.error and not trace.outcome:

@@ -30,7 +30,15 @@ from harness.core.certs import CertError, KeyPair, load_keypair
 from harness.core.durable import PRIVATE_DIR, private_file, private_tree
 from harness.core.workspace_lock import WorkspaceLock, WorkspaceLocked
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
-from sp.model import DEFAULT_ACS_PATH, DEFAULT_ENTITY_ID, DEFAULT_LOGIN_PATH, Account, SPConfig, Subscription
+from sp.model import (
+    DEFAULT_ACS_PATH,
+    DEFAULT_ENTITY_ID,
+    DEFAULT_LOGIN_PATH,
+    DEFAULT_SLO_PATH,
+    Account,
+    SPConfig,
+    Subscription,
+)
 
 DB_NAME = "workspace.sqlite"
 SP_STATE_NAME = "sp_state.sqlite"
@@ -67,6 +75,7 @@ class SPProfile:
     login_path: str = DEFAULT_LOGIN_PATH
     port: int = 8443
     clock_skew: int = 60
+    signing_key: str = "sp-signing"  # signs AuthnRequests (when a subscription says so) and Single Logout
     https: bool = False  # serve both the SP and the mock IdP over HTTPS (harness.core.tls)
 
 
@@ -89,6 +98,10 @@ class IdPForSP:
     clock_offset: int = 0
     signing_key: str | None = None  # None: the IdP's key
     default_relay_state: str = ""
+    slo_url: str = "{sp}" + DEFAULT_SLO_PATH  # the SP's SingleLogoutService ("" : none)
+    slo_binding: str = "redirect"
+    sp_certificate: str = ""  # the SP's signing certificate, PEM; "" for the embedded SP: its own
+    want_authn_requests_signed: bool = False
     encrypt_assertion: bool = False
     encrypt_name_id: bool = False
     encrypt_attributes: bool = False
@@ -221,6 +234,8 @@ class Workspace:
         ws = cls(p)
         if not (p / KEYS_DIR / "idp-signing.key.pem").exists():
             ws.save_keypair("idp-signing", make_keypair("Mock IdP signing", organization="Demo Corp"))
+        if not (p / KEYS_DIR / "sp-signing.key.pem").exists():
+            ws.save_keypair("sp-signing", make_keypair("Vendor SP signing", organization="Vendor"))
         ws.set_idp_profile(IdPProfile())
         ws.set_sp_profile(SPProfile())
         return ws
@@ -491,6 +506,7 @@ class Workspace:
     def idp_config(self, idp_base: str, sp_base: str) -> IdPConfig:
         prof = self.idp_profile()
         kp = self.keypair(prof.signing_key)
+        sp_prof = self.sp_profile()
         sps = []
         for s in self.idp_for_sps():
             d = asdict(s)
@@ -500,7 +516,12 @@ class Workspace:
             d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
             d["acs_others"] = {k: resolve(v, sp_base, idp_base) for k, v in s.acs_others.items()}
             d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
+            d["slo_url"] = resolve(s.slo_url, sp_base, idp_base)
             settings = _from(SPSettings, d)
+            cert = s.sp_certificate.encode("ascii", "replace") if s.sp_certificate.strip() else None
+            if cert is None and settings.entity_id == sp_prof.entity_id:
+                cert = self._sp_keys(sp_prof)[1] or None  # the embedded SP: its own signing certificate
+            settings = replace(settings, sp_cert_pem=cert)
             if key_name:
                 other = self.keypair(key_name)
                 settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
@@ -528,10 +549,14 @@ class Workspace:
                     idp_sso_url=resolve(s.idp_sso_url, sp_base, idp_base),
                     exit_url=resolve(s.exit_url, sp_base, idp_base),
                     idp_entity_id=resolve(s.idp_entity_id, sp_base, idp_base),
+                    idp_slo_url=resolve(s.idp_slo_url, sp_base, idp_base),
                     **self._encryption_pems(s),
                 )
             )
+        key_pem, cert_pem = self._sp_keys(prof)
         return SPConfig(
+            key_pem=key_pem,
+            cert_pem=cert_pem,
             base_url=sp_base,
             entity_id=prof.entity_id,
             acs_path=prof.acs_path,
@@ -540,6 +565,12 @@ class Workspace:
             clock_skew=prof.clock_skew,
         )
 
+    def _sp_keys(self, prof: SPProfile) -> tuple[bytes, bytes]:
+        """The embedded SP's signing key pair, or empty when the workspace has none (it then cannot sign)."""
+        if not prof.signing_key or prof.signing_key not in self.keypair_names():
+            return b"", b""
+        kp = self.keypair(prof.signing_key)
+        return kp.key_pem, kp.cert_pem
     def sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
         """The certificate the mock IdP encrypts to for that SP (its metadata's, or a key pair's), or None."""
         if s.encryption_cert.strip():

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QUndoStack
 
 from harness.core.control import ControlHandle, start_control
-from harness.core.flow import FlowResult, expect, run_flow
+from harness.core.flow import TITLES, FlowResult, expect, run_flow
 from harness.core.report import render_html
 from harness.core.runner import RealBrowserCapture
 from harness.core.servers import Servers
@@ -32,6 +32,8 @@ from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
 from harness.gui.trust import cert_of
+from mock_idp.contract import IdPRoute
+from sp.contract import Route
 
 HEALTH_INTERVAL_MS = 3000
 
@@ -266,8 +268,8 @@ class AppController(WorkspaceEdits, QObject):
             self.bridge.error("Choose a subscription and a user first.")
             return None
         run_id = uuid.uuid4().hex[:10]
-        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
-        trace = Trace(title=f"{words} login: {username} → {idm_key}", flow=kind, subscription=idm_key, user=username)
+        words = TITLES.get(kind, kind)
+        trace = Trace(title=f"{words}: {username} → {idm_key}", flow=kind, subscription=idm_key, user=username)
         entry = HistoryEntry(run_id, trace, kind, running=True, step_mode=step_mode)
         self.history.append(entry)
         self._running = run_id
@@ -418,6 +420,10 @@ class AppController(WorkspaceEdits, QObject):
             return None
         if kind == "sp":
             return self.servers.login_url(idm_key)
+        if kind == "logout":  # the browser's own SP session, logged out with Single Logout
+            return self.servers.sp_base + Route.LOGOUT
+        if kind == "idp-logout":
+            return self.servers.idp_base + IdPRoute.LOGOUT
         return self.servers.idp_start_url(user=username or None, idm_key=idm_key or None)
 
     def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
@@ -428,7 +434,7 @@ class AppController(WorkspaceEdits, QObject):
             return None
         self.stop_capture()
         run_id = uuid.uuid4().hex[:10]
-        words = "SP-initiated" if kind == "sp" else "IdP-initiated"
+        words = TITLES.get(kind, kind)
         trace = Trace(
             title=f"Real browser, {words}: {username or 'any user'} → {idm_key}",
             flow="browser",

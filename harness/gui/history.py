@@ -8,7 +8,14 @@ from harness.core.flow import Expectation
 from harness.core.report import outcome_line
 from harness.core.trace import Trace
 
-KIND_WORDS = {"sp": "SP-initiated", "idp": "IdP-initiated", "browser": "Real browser", "file": "Opened"}
+KIND_WORDS = {
+    "sp": "SP-initiated",
+    "idp": "IdP-initiated",
+    "logout": "SP-initiated logout",
+    "idp-logout": "IdP-initiated logout",
+    "browser": "Real browser",
+    "file": "Opened",
+}
 
 
 @dataclass

@@ -21,7 +21,8 @@ class Route(StrEnum):
     HOME = "/home"  # the signed-in page (or the list of unique login URLs)
     WHOAMI = "/whoami"  # JSON: the session's login, subscription, role; 401 without one
     PICK = "/fo/pick"  # the account picker (GET ?t=TOKEN, POST login)
-    LOGOUT = "/fo/logout.php"  # 302 to the subscription's exit URL (or LOGGED_OUT)
+    LOGOUT = "/fo/logout.php"  # 302 to the exit URL (or LOGGED_OUT), first to the IdP's SLO URL when it has one
+    SLO = "/IdM/saml2/slo"  # Single Logout: LogoutRequest or LogoutResponse, HTTP-Redirect (GET) or HTTP-POST
     LOGGED_OUT = "/fo/logged-out"
     METADATA = "/metadata"  # ?idm_key=KEY: the SP's metadata for that trust
     USER_API = "/api/2.0/fo/user/"  # HTTP Basic only: action=list|add|edit|deactivate
@@ -36,12 +37,14 @@ BOUNCE_FIELD = "SameSiteBounce"  # the form field that marks the SP's own re-pos
 # Verdict codes of an accepted Response (refusals use `Reason`).
 SESSION = "session"
 ACCOUNT_PICKER = "account-picker"
+LOGGED_OUT = "logged-out"  # Single Logout completed (a LogoutResponse or LogoutRequest accepted)
 
 __all__ = [
     "ACCOUNT_PICKER",
     "BOUNCE_FIELD",
     "BOUNCE_HEADER",
     "BROWSER_COOKIE",
+    "LOGGED_OUT",
     "REASON_HEADER",
     "SESSION",
     "SESSION_COOKIE",

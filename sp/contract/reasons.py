@@ -106,6 +106,9 @@ class Reason(StrEnum):
     API_AUTH_REQUIRED = "api-auth-required", "The API needs HTTP Basic authentication.", 401
     API_LOCKED_OUT = "api-locked-out", "The login is locked after too many wrong passwords.", 429
     API_RATE_LIMITED = "api-rate-limited", "Too many failed logins from this client.", 429
+    NOT_A_LOGOUT_MESSAGE = "not-a-logout-message", "The SLO endpoint takes LogoutRequest and LogoutResponse only."
+    LOGOUT_SESSION_UNKNOWN = "logout-session-unknown", "The LogoutRequest names no session of this SP."
+    SESSION_INDEX_MISMATCH = "session-index-mismatch", "The LogoutRequest's SessionIndex is not the session's."
 
 
 # Refusals about a signature: a tester reads the Signature tab for these.

@@ -67,7 +67,10 @@ def test_logout_goes_to_exit_url(servers):
     r = run_flow(servers, kind="sp", idm_key="4711", username="alice", logout=True)
     logout = [s for s in r.trace.steps if s.url.endswith("/fo/logout.php")]
     assert logout and logout[0].status == 302
-    assert logout[0].location == servers.idp_base + "/"
+    # the demo trusts an IdP with an SLO URL: Single Logout first, then the exit URL
+    assert logout[0].location.startswith(servers.idp_base + "/slo?SAMLRequest=")
+    landing = [s for s in r.trace.steps if s.dst == "sp" and s.url.split("?")[0].endswith("/IdM/saml2/slo")]
+    assert landing and landing[0].location == servers.idp_base + "/"
 
 
 def test_wrong_password_opens_no_session(servers):

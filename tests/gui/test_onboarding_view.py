@@ -106,6 +106,8 @@ def test_fill_from_metadata_file_and_url(qtbot, view, ws, tmp_path, servers) -> 
     form.fetch_metadata(servers.idp_base + "/metadata")  # the mock IdP's metadata over HTTP, in a worker
     qtbot.waitUntil(lambda: form.entity_id.text() == ws.idp_profile().entity_id, timeout=10000)
     assert form.sso_url.text() == servers.idp_base + "/sso"
+    assert form.slo_url.text() == servers.idp_base + "/slo"  # its SingleLogoutService
+    assert form.questionnaire().idp_slo_url == servers.idp_base + "/slo"
 
 
 def test_checklist_runs_against_the_mock_idp_and_saves_the_report(qtbot, view, tmp_path) -> None:

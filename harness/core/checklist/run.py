@@ -129,15 +129,21 @@ def run_demo(
 def _decides(step: Step, ctx: Expectation) -> tuple[bool, bool]:
     """(the login is decided, the browser logged out) once a real browser made this request."""
     path = path_of(step)
+    kind = step.message.summary.kind if step.message else ""
     if step.dst == "sp":
+        if path == Route.LOGOUT and kind == "LogoutRequest":
+            return True, False  # Single Logout: the IdP's LogoutResponse (or refusal) ends it
         if path == Route.LOGOUT:  # the confirmation page (200) is not a logout: the session ended on a redirect
             return (True, True) if step.status in (301, 302, 303, 307) else (False, False)
+        if kind == "LogoutResponse":
+            return True, True
         if path.rstrip("/") == ctx.acs_path.rstrip("/") and (step.verdict == "refused" or step.code == SESSION):
             return True, False
         if path == Route.PICK and step.verdict == "ok":
             return True, False
         return path == ctx.login_path and step.status >= 400, False
-    return step.dst == "idp" and step.status >= 400 and not path.endswith(IDP_RETRY_PAGES), False
+    refused = step.dst == "idp" and step.status >= 400 and not path.endswith(IDP_RETRY_PAGES)
+    return refused, refused and kind.startswith("Logout")  # a refused LogoutRequest: nothing more will come
 
 
 def run_interactive(

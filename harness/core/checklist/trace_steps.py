@@ -318,6 +318,11 @@ def judge_logout(report: ChecklistReport, ctx: Expectation, *, interactive: bool
     else:
         s = logouts[0]
         target = urljoin(s.url, s.location or "")
+        if s.message is not None and s.message.summary.kind == "LogoutRequest":
+            s, target, problem = single_logout_landing(steps, s)
+            if problem:
+                out.set(FAIL, problem, IDP, "Single Logout with the IdP did not complete (see the trace).", [s.index])
+                return
         if sub.exit_url:
             if s.status in (301, 302, 303, 307) and target == sub.exit_url:
                 out.set(PASS, f"logout redirected to the exit URL {sub.exit_url}", evidence=[s.index])
@@ -336,6 +341,23 @@ def judge_logout(report: ChecklistReport, ctx: Expectation, *, interactive: bool
                 "gives no exit URL",
                 evidence=[s.index],
             )
+
+
+def single_logout_landing(steps: list[Step], start: Step) -> tuple[Step, str, str]:
+    """After the SP sent a LogoutRequest: the SP's step that took the IdP's LogoutResponse, where it sent
+    the browser, and what went wrong when it did not complete."""
+    after = [x for x in steps if x.index > start.index]
+    answers = [x for x in after if x.dst == "sp" and x.message and x.message.summary.kind == "LogoutResponse"]
+    if not answers:
+        refused = [x for x in after if x.dst == "idp" and x.verdict == "refused"]
+        if refused:
+            x = refused[0]
+            return x, "", f"the IdP refused the SP's LogoutRequest: {x.code} — {x.reason}"
+        return start, "", "the SP sent a LogoutRequest to the IdP, but no LogoutResponse came back"
+    x = answers[0]
+    if x.verdict == "refused":
+        return x, "", f"the SP refused the IdP's LogoutResponse: {x.code} — {x.reason}"
+    return x, urljoin(x.url, x.location or ""), ""
 
 
 def read_identity(report: ChecklistReport, ctx: Expectation, acs_step: Step) -> None:

@@ -1,4 +1,5 @@
-"""`saml-harness flow sp|idp`: one login with the scripted browser, printed step by step.
+"""`saml-harness flow sp|idp|logout|idp-logout`: one login (then a logout) with the scripted browser,
+printed step by step.
 
 With `--repeat N` (and `--concurrency C`) it becomes a load run: N logins across C concurrent
 fresh browsers, reporting latency percentiles, throughput, errors, whose session each browser
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from harness.core import request_flags
 from harness.core.commands.common import fail, no_such_user, open_read_only, pick_subscription, workspace_path
-from harness.core.flow import run_flow
+from harness.core.flow import FlowResult, run_flow
 from harness.core.format import format_step, terminal_safe
 from harness.core.load import Login, run_load
 from harness.core.servers import Servers
@@ -23,8 +24,15 @@ from sp.request_options import OptionError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("flow", help="run an SP- or IdP-initiated login with the scripted browser (or many: --repeat)")
-    p.add_argument("kind", choices=["sp", "idp"], help="sp: start at the unique login URL; idp: start at the IdP")
+    p = sub.add_parser(
+        "flow", help="run an SP- or IdP-initiated login or logout with the scripted browser (or many: --repeat)"
+    )
+    p.add_argument(
+        "kind",
+        choices=["sp", "idp", "logout", "idp-logout"],
+        help="sp: start at the unique login URL; idp: start at the IdP; logout / idp-logout: sign in "
+        "SP-initiated, then Single Logout from the SP / from the IdP",
+    )
     p.add_argument("--user", help="IdP username (password taken from the workspace)")
     p.add_argument("--users", help="load runs: comma-separated IdP usernames, used round-robin")
     p.add_argument("--password", help="override the password (e.g. to test a wrong one)")
@@ -61,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         return fail("name the IdP user with --user (or --users a,b,c for a load run)")
     if load and (args.password or args.expect or args.logout or args.xml):
         return fail("--password, --expect, --logout and --xml apply to a single flow, not to a load run")
+    if load and args.kind not in ("sp", "idp"):
+        return fail("load runs are logins: use flow sp or flow idp with --repeat")
     if (args.repeat is not None and args.repeat < 1) or (args.concurrency is not None and args.concurrency < 1):
         return fail("--repeat and --concurrency must be at least 1")
     ws = _open(args)
@@ -139,7 +149,9 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
             print(format_step(step, xml=args.xml, shown=shown))
         login = result.session_login
         print()
-        if login:
+        if result.logout is not None:
+            print(_logout_line(result))
+        elif login:
             print(f"RESULT: session opened for {login} (subscription {result.whoami.get('subscription')}, via saml)")
         else:
             print(f"RESULT: no session — {result.final_reason or result.trace.outcome_detail or 'refused'}")
@@ -152,3 +164,16 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
     if args.expect:
         return 0 if (result.session_login is None and result.final_reason == args.expect) else 1
     return 0 if result.session_login and result.as_expected else 1
+
+
+def _logout_line(result: FlowResult) -> str:
+    out = result.logout
+    if result.session_login is None:
+        return f"RESULT: no session to log out of — {result.final_reason or result.trace.outcome_detail or 'refused'}"
+    if out.ok:
+        landing = out.landing_url.split("?")[0]
+        return f"RESULT: {result.session_login} logged out of the SP and the IdP; landed on {landing}"
+    sides = f"SP session {'ended' if out.sp_session_ended else 'OPEN'}, IdP session " + (
+        "ended" if out.idp_session_ended else "OPEN"
+    )
+    return f"RESULT: the logout did not complete — {out.detail} ({sides})"

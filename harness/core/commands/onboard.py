@@ -97,6 +97,8 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"the mock IdP now serves {s.entity_id}")
         print(f"  ACS (HTTP-POST): {s.acs_url}")
         print(f"  NameID: {s.nameid_format} from the user's {s.nameid_source}; signs: {s.sign}")
+        print(f"  Single Logout: {s.slo_url or 'none (no SingleLogoutService in its metadata)'}")
+        print(f"  signed AuthnRequests: {'required' if s.want_authn_requests_signed else 'not required'}")
         if s.encrypt_assertion:
             print(
                 f"  encrypts the Assertion ({s.encryption_data_alg}, key {s.encryption_key_alg}) to the encryption "
@@ -155,6 +157,8 @@ def _print_created(created, ws: Workspace) -> None:
     print(f"onboarded subscription {sub.name} with idm_key {sub.idm_key}")
     print(f"  IdP EntityID:  {sub.idp_entity_id}")
     print(f"  IdP SSO URL:   {sub.idp_sso_url}")
+    if sub.idp_slo_url:
+        print(f"  IdP SLO URL:   {sub.idp_slo_url}")
     try:
         info = describe_cert(sub.idp_cert_pem)
         print(f"  certificate:   {info.subject}  (until {info.not_after:%Y-%m-%d}, SHA-256 {info.fingerprint_sha256})")

@@ -62,14 +62,14 @@ class FormGrid(QWidget):
         self._pos = [0, 0]
 
     def add(self, label: str, widget: QWidget, column: int = 0, span: int = 1) -> None:
-        row = self._pos[column]
+        row = max(self._pos) if span > 1 else self._pos[column]  # a wide row goes below both columns
         lab = plain_label(label)
         lab.setBuddy(widget)
         self.grid.addWidget(lab, row, column * 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.grid.addWidget(widget, row, column * 2 + 1, 1, 1 if span == 1 else 3)
         self._pos[column] += 1
         if span > 1:
-            self._pos = [max(self._pos)] * 2
+            self._pos = [row + 1, row + 1]
 
     def add_wide(self, widget: QWidget) -> None:
         row = max(self._pos)

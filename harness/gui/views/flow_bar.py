@@ -19,7 +19,12 @@ class FlowBar(QWidget):
         self.kind = QComboBox()
         self.kind.addItem("SP-initiated", "sp")
         self.kind.addItem("IdP-initiated", "idp")
-        self.kind.setToolTip("SP-initiated starts at the subscription's unique login URL; IdP-initiated at the IdP")
+        self.kind.addItem("SP-initiated logout", "logout")
+        self.kind.addItem("IdP-initiated logout", "idp-logout")
+        self.kind.setToolTip(
+            "SP-initiated starts at the subscription's unique login URL; IdP-initiated at the IdP. The logouts "
+            "sign in SP-initiated, then Single Logout from the SP or from the IdP"
+        )
         self.subscription = QComboBox()
         self.subscription.setMinimumContentsLength(16)
         self.subscription.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

@@ -163,6 +163,11 @@ class _PerSP(TableWithForm):
         self.key_alg = f.combo("encryption_key_alg", [(KEY_WORDS[k], k) for k in xmlenc.KEY_ALGS])
         self.encrypt_to = f.combo("encryption_key", [], tip="The SP's encryption certificate")
         self.relay = f.line("default_relay_state", tip="RelayState sent on IdP-initiated logins")
+        self.slo_url = f.line("slo_url", "{sp}/IdM/saml2/slo", tip="The SP's Single Logout URL (empty: none)")
+        self.slo_binding = f.combo("slo_binding", [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")])
+        self.want_signed = f.check(
+            "want_authn_requests_signed", "Require signed AuthnRequests (checked with the SP's certificate)"
+        )
         g.add("Name", self.name)
         g.add("SP EntityID", self.entity_id)
         g.add("ACS URL", self.acs_url)
@@ -170,6 +175,9 @@ class _PerSP(TableWithForm):
         g.add("NameID from", self.nameid_source)
         g.add("Attributes", self.attributes)
         g.add("Default RelayState", self.relay)
+        g.add("SP SLO URL", self.slo_url)
+        g.add("SLO binding", self.slo_binding)
+        g.add("", self.want_signed)
         g.add("Signs", self.sign, 1)
         g.add("Signature hash", self.sig_hash, 1)
         g.add("Digest hash", self.digest_hash, 1)
@@ -209,6 +217,9 @@ class _PerSP(TableWithForm):
                 "clock_offset": s.clock_offset,
                 "signing_key": s.signing_key or "",
                 "default_relay_state": s.default_relay_state,
+                "slo_url": s.slo_url,
+                "slo_binding": s.slo_binding,
+                "want_authn_requests_signed": s.want_authn_requests_signed,
                 "encrypt_assertion": s.encrypt_assertion,
                 "encrypt_inner": {(False, False): "", (True, False): "nameid", (False, True): "attributes"}.get(
                     (s.encrypt_name_id, s.encrypt_attributes), "both"

@@ -40,6 +40,9 @@ IDENTITY_SOURCES = [
 ]
 
 
+BINDING_WORDS = [("HTTP-Redirect", "redirect"), ("HTTP-POST", "post")]
+
+
 def cert_summary(pem: bytes) -> tuple[str, str]:
     """(text, status) for a trusted certificate."""
     if not pem:
@@ -131,6 +134,12 @@ class _Subscriptions(TableWithForm):
         )
         self.entity = f.line("idp_entity_id", "https://idp.example/saml", tip="Questionnaire: the IdP EntityID")
         self.sso = f.line("idp_sso_url", "{mock_idp}/sso", tip="Questionnaire: the IdP's SSO URL")
+        self.slo = f.line("idp_slo_url", "{mock_idp}/slo (optional)", tip="Questionnaire: the IdP's Single Logout URL")
+        self.slo_binding = f.combo("slo_binding", BINDING_WORDS, tip="How the SP sends its LogoutRequest")
+        self.sign_requests = f.check("sign_authn_requests", "Sign AuthnRequests (the SP's signing key)")
+        self.request_binding = f.combo(
+            "authn_request_binding", BINDING_WORDS, tip="How the SP sends its AuthnRequest (the vendor: Redirect)"
+        )
         self.encryption = f.combo(
             "assertion_encryption",
             [(w, k) for k, w in ENCRYPTION_WORDS.items()],
@@ -187,6 +196,10 @@ class _Subscriptions(TableWithForm):
         g.add("", self.signed, 1)
         g.add("IdP &EntityID", self.entity, 1)
         g.add("IdP &SSO URL", self.sso, 1)
+        g.add("IdP S&LO URL", self.slo, 1)
+        g.add("SLO binding", self.slo_binding, 1)
+        g.add("", self.sign_requests, 1)
+        g.add("AuthnRequest binding", self.request_binding, 1)
         g.add("Encrypted assertions", self.encryption)
         g.add("Encryption key", self.encryption_key)
         g.add("RSA 1.5 key transport", self.rsa15, 1)
@@ -220,6 +233,10 @@ class _Subscriptions(TableWithForm):
                 "identity_source": s.identity_source,
                 "idp_entity_id": s.idp_entity_id,
                 "idp_sso_url": s.idp_sso_url,
+                "idp_slo_url": s.idp_slo_url,
+                "slo_binding": s.slo_binding,
+                "sign_authn_requests": s.sign_authn_requests,
+                "authn_request_binding": s.authn_request_binding,
                 "assertion_encryption": s.assertion_encryption,
                 "encryption_key": s.encryption_key,
                 "encryption_allow_rsa15": s.encryption_allow_rsa15,

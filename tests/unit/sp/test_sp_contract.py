@@ -31,6 +31,7 @@ def test_the_vendor_profile_and_the_sps_own_pages() -> None:
         "/whoami",
         "/fo/pick",
         "/fo/logout.php",
+        "/IdM/saml2/slo",
         "/fo/logged-out",
         "/metadata",
         "/api/2.0/fo/user/",

@@ -73,6 +73,8 @@ class QuestionnaireForm(QWidget):
         self.subscription.setPlaceholderText("abcd_ef (the Manager primary contact's username)")
         self.exit_url = QLineEdit()
         self.exit_url.setPlaceholderText("optional: https://www.example.com/")
+        self.slo_url = QLineEdit()
+        self.slo_url.setPlaceholderText("optional: https://idp.example.com/slo (Single Logout)")
         self.name = QLineEdit()
         self.name.setPlaceholderText("display name (default: the primary contact)")
         self.mapping = QComboBox()
@@ -104,6 +106,7 @@ class QuestionnaireForm(QWidget):
         form_row(form, "IdP SSO URL", self.sso_url)
         form_row(form, "Subscription (primary contact)", self.subscription)
         form_row(form, "Exit URL", self.exit_url)
+        form_row(form, "IdP SLO URL", self.slo_url)
         fill = QHBoxLayout()
         fill.addWidget(self.from_mock)
         fill.addWidget(self.from_file)
@@ -129,7 +132,7 @@ class QuestionnaireForm(QWidget):
         layout.addStretch(1)
 
     def _connect(self) -> None:
-        for w in (self.entity_id, self.sso_url, self.subscription, self.exit_url):
+        for w in (self.entity_id, self.sso_url, self.subscription, self.exit_url, self.slo_url):
             w.textChanged.connect(self.revalidate)
         self.certificate.textChanged.connect(self.revalidate)
         self.certificate_next.textChanged.connect(self.revalidate)
@@ -150,6 +153,7 @@ class QuestionnaireForm(QWidget):
             idp_sso_url=self.sso_url.text(),
             subscription=self.subscription.text(),
             exit_url=self.exit_url.text(),
+            idp_slo_url=self.slo_url.text(),
             idp_certificate_next=self.certificate_next.toPlainText(),
         )
 
@@ -160,6 +164,7 @@ class QuestionnaireForm(QWidget):
         self.sso_url.setText(q.idp_sso_url)
         self.subscription.setText(q.subscription or keep)
         self.exit_url.setText(q.exit_url)
+        self.slo_url.setText(q.idp_slo_url)
         self.certificate_next.setPlainText(q.idp_certificate_next)
         self.revalidate()
 

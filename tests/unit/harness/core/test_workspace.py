@@ -15,7 +15,7 @@ def test_demo_has_every_mapping_case(demo):
     assert sub.idm_key == "4711" and sub.nds_enabled and sub.mapping_mode == "either"
     assert sorted(a.login for a in sub.accounts if a.external_id == "dave") == ["demo_dd1", "demo_dd2"]
     assert not next(a for a in sub.accounts if a.login == "carol").saml_enabled
-    assert demo.keypair_names() == ["idp-expired", "idp-old", "idp-signing", "sp-encryption-4711"]
+    assert demo.keypair_names() == ["idp-expired", "idp-old", "idp-signing", "sp-encryption-4711", "sp-signing"]
     assert demo.keypair("idp-expired").status() == "expired"
 
 

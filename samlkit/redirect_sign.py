@@ -1,0 +1,147 @@
+"""The HTTP-Redirect binding's detached signature: SigAlg and Signature in the query string.
+
+SAML bindings §3.4.4.1: the signature covers the octets `SAMLRequest=…&RelayState=…&SigAlg=…`
+(or SAMLResponse) exactly as they appear URL-encoded in the query. Signing and verifying are
+done in-process with `cryptography` (RSA PKCS#1 v1.5 or ECDSA), never with the xmlsec1 program.
+A verifier rebuilds the signed octets from the raw query it received, never from re-encoded
+values, so a different but equivalent encoding does not verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from urllib.parse import quote_plus, unquote_plus
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from samlkit import ns
+from samlkit.xmldsig import SignatureProblem
+
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha1": hashes.SHA1(),
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
+_BY_URI = {uri: name for name, uri in ns.SIG_ALGS.items()}
+MAX_SIGNATURE_CHARS = 4096  # base64 of a 16,384-bit RSA signature is ~2,730 characters
+
+
+@functools.lru_cache(maxsize=32)
+def _private_key(key_pem: bytes) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    key = load_pem_private_key(key_pem, password=None, unsafe_skip_rsa_key_validation=True)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError("only RSA and EC keys can sign SAML messages")
+    return key
+
+
+@functools.lru_cache(maxsize=64)
+def _public_key(cert_pem: bytes) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
+    key = x509.load_pem_x509_certificate(cert_pem).public_key()
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise ValueError("only RSA and EC certificates can verify SAML messages")
+    return key
+
+
+def _alg_of(key: object, hash_name: str) -> str:
+    return f"{'ecdsa' if isinstance(key, ec.EllipticCurvePrivateKey) else 'rsa'}-{hash_name}"
+
+
+def signed_octets(param: str, value: str, relay_state: str | None, sig_alg_uri: str) -> str:
+    """The URL-encoded query a Redirect signature covers (RelayState only when there is one)."""
+    parts = [f"{param}={quote_plus(value)}"]
+    if relay_state:
+        parts.append(f"RelayState={quote_plus(relay_state)}")
+    parts.append(f"SigAlg={quote_plus(sig_alg_uri)}")
+    return "&".join(parts)
+
+
+def sign_query(param: str, value: str, relay_state: str | None, key_pem: bytes, hash_name: str = "sha256") -> str:
+    """The whole signed query string for `param` (SAMLRequest or SAMLResponse) = `value` (deflated base64)."""
+    key = _private_key(key_pem)
+    alg = _alg_of(key, hash_name)
+    query = signed_octets(param, value, relay_state, ns.SIG_ALGS[alg])
+    data = query.encode("ascii")
+    if isinstance(key, rsa.RSAPrivateKey):
+        raw = key.sign(data, padding.PKCS1v15(), _HASHES[hash_name])
+    else:  # XML-DSig's ECDSA value is r || s, each the curve's size (RFC 4050)
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(_HASHES[hash_name])))
+        size = (key.curve.key_size + 7) // 8
+        raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    return f"{query}&Signature={quote_plus(base64.b64encode(raw).decode('ascii'))}"
+
+
+def _raw_params(raw_query: str) -> dict[str, str]:
+    """The first raw (still URL-encoded) value of each parameter, as the browser sent it."""
+    found: dict[str, str] = {}
+    for piece in raw_query.split("&"):
+        name, _, value = piece.partition("=")
+        found.setdefault(name, value)
+    return found
+
+
+def verify_query(raw_query: str, cert_pem: bytes, *, allow_sha1: bool = False) -> str:
+    """Check the SigAlg/Signature of a received Redirect query; returns the algorithm's short name.
+
+    Raises SignatureProblem (signature-missing, algorithm-unsupported, weak-algorithm,
+    signature-invalid, trust-misconfigured).
+    """
+    params = _raw_params(raw_query)
+    param = next((p for p in ("SAMLRequest", "SAMLResponse") if p in params), None)
+    if param is None:
+        raise SignatureProblem("signature-invalid", "the query carries no SAMLRequest or SAMLResponse")
+    if "Signature" not in params or "SigAlg" not in params:
+        raise SignatureProblem("signature-missing", "the query string has no SigAlg and Signature")
+    sig_alg = unquote_plus(params["SigAlg"])
+    name = _BY_URI.get(sig_alg)
+    if name is None:
+        raise SignatureProblem("algorithm-unsupported", f"the signature algorithm {sig_alg!r} is not accepted")
+    if sig_alg in ns.WEAK_ALGS and not allow_sha1:
+        raise SignatureProblem("weak-algorithm", "the query string is signed with SHA-1, which is refused")
+    pieces = [f"{param}={params[param]}"]
+    if "RelayState" in params:
+        pieces.append(f"RelayState={params['RelayState']}")
+    pieces.append(f"SigAlg={params['SigAlg']}")
+    # the query string arrives as latin-1-decoded bytes: encode it back to exactly those octets
+    data = "&".join(pieces).encode("latin-1", "replace")
+    text = unquote_plus(params["Signature"])
+    if len(text) > MAX_SIGNATURE_CHARS:
+        raise SignatureProblem("signature-invalid", "the Signature parameter is too long to be a signature")
+    try:
+        raw = base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:
+        raise SignatureProblem("signature-invalid", "the Signature parameter is not base64") from None
+    try:
+        public = _public_key(cert_pem)
+    except ValueError as err:
+        raise SignatureProblem("trust-misconfigured", "the trusted certificate cannot be loaded") from err
+    key_type, _, hash_name = name.partition("-")
+    if not _verifies(public, key_type, hash_name, raw, data):
+        raise SignatureProblem(
+            "signature-invalid", "the query-string signature does not verify with the trusted certificate"
+        )
+    return name
+
+
+def _verifies(public: object, key_type: str, hash_name: str, raw: bytes, data: bytes) -> bool:
+    algorithm = _HASHES[hash_name]
+    try:
+        if key_type == "rsa" and isinstance(public, rsa.RSAPublicKey):
+            public.verify(raw, data, padding.PKCS1v15(), algorithm)
+            return True
+        if key_type == "ecdsa" and isinstance(public, ec.EllipticCurvePublicKey):
+            size = (public.curve.key_size + 7) // 8
+            if len(raw) != 2 * size:
+                return False
+            der = encode_dss_signature(int.from_bytes(raw[:size], "big"), int.from_bytes(raw[size:], "big"))
+            public.verify(der, data, ec.ECDSA(algorithm))
+            return True
+    except InvalidSignature:
+        return False
+    return False

@@ -1,0 +1,41 @@
+"""SP-initiated Single Logout in headless Chromium: the SP's Log out link, a signed LogoutRequest to
+the mock IdP, the signed LogoutResponse back, the exit URL; both sessions are gone afterwards."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+import pytest
+from browser.pages import IDM_KEY, PASSWORDS, sign_in, wait_for_sp, whoami
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("binding", ["redirect", "post"])
+def test_sp_initiated_single_logout(page, servers, binding):
+    ws = servers.workspace
+    original = ws.subscription(IDM_KEY)
+    ws.save_subscription(replace(original, slo_binding=binding))  # POST: the page's script posts it on
+    servers.reload()
+    try:
+        page.goto(servers.login_url(IDM_KEY))
+        sign_in(page, "alice", PASSWORDS["alice"])
+        wait_for_sp(page, servers)
+        seen: list[tuple[str, str]] = []
+        page.on("request", lambda r: seen.append((r.method, r.url)))
+        with page.expect_navigation():
+            page.get_by_role("link", name="Log out").click()
+        page.wait_for_url(servers.idp_base + "/")  # the exit URL, after the LogoutResponse
+        assert page.title() == "Mock identity provider"
+        hops = [(m, urlsplit(u).path) for m, u in seen if urlsplit(u).path in ("/slo", "/IdM/saml2/slo")]
+        method = "POST" if binding == "post" else "GET"
+        assert hops == [(method, "/slo"), ("GET", "/IdM/saml2/slo")], seen
+        status, who = whoami(page, servers)
+        assert status == 401 and not who["authenticated"]
+        page.goto(servers.login_url(IDM_KEY))  # the IdP session ended too: it asks for the password
+        assert page.title() == "Sign in"
+    finally:
+        ws.save_subscription(original)
+        servers.reload()
+
