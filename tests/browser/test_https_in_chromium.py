@@ -37,3 +37,25 @@ def test_sp_initiated_login_over_https_in_chromium(https_page, https_servers: Se
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["sp_browser"]["secure"] and cookies["sp_browser"]["sameSite"] == "None"
     assert cookies["sp_session"]["secure"] and cookies["mockidp_session"]["secure"]
+
+
+def test_idp_initiated_single_logout_over_https_in_chromium(https_page, https_servers: Servers) -> None:
+    """The mock IdP's "sign out of every service": its LogoutRequest reaches the SP on another
+    site over TLS (a top-level navigation: the SP's Lax session cookie comes along), the SP's
+    LogoutResponse comes back, and both sessions end."""
+    page = https_page
+    page.goto(https_servers.login_url(IDM_KEY))
+    if page.title() == "Sign in":
+        sign_in(page, "alice", PASSWORDS["alice"])
+    wait_for_sp(page, https_servers)
+    assert whoami(page, https_servers)[1]["login"] == "alice"
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(https_servers.idp_base + "/logout")
+    page.wait_for_load_state()
+    assert "Signed out" in page.inner_text("body"), page.inner_text("body")
+    assert any(u.startswith(https_servers.sp_base) for u in seen), seen  # the SP was told, over TLS
+    assert all(u.startswith("https://") for u in seen), seen
+    status, who = whoami(page, https_servers)
+    assert status == 401 and not who["authenticated"]
+    assert https_servers.idp_app.sessions.count() == 0
