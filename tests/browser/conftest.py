@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.core.servers import Servers
+from harness.core.tls import TRUST_NICKNAME
 from harness.core.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +121,44 @@ def page(context: object) -> object:
 def nojs_context(chromium: object, request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh profile with JavaScript switched off."""
     yield from _context(chromium, request, java_script_enabled=False)
+
+
+# -- both sides over HTTPS, the workspace's CA trusted as the README says ------------------------
+
+
+@pytest.fixture(scope="module")
+def https_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    ws = Workspace.demo(tmp_path_factory.mktemp("https") / "ws")
+    with Servers(ws, sp_port=0, idp_port=0, idp_host_name="localhost", https=True) as s:
+        yield s
+    ws.close()
+
+
+def _home_trusting(ca_file: str, home: Path) -> Path:
+    """A HOME whose NSS database (~/.pki/nssdb, read by Chromium on Linux) trusts the CA."""
+    certutil = shutil.which("certutil")
+    if not certutil:
+        pytest.fail(f"certutil (Debian: libnss3-tools) is not installed: {FIX}", pytrace=False)
+    db = home / ".pki" / "nssdb"
+    db.mkdir(parents=True)
+    subprocess.run([certutil, "-d", f"sql:{db}", "-N", "--empty-password"], check=True, timeout=60)
+    subprocess.run(
+        [certutil, "-d", f"sql:{db}", "-A", "-t", "C,,", "-n", TRUST_NICKNAME, "-i", ca_file], check=True, timeout=60
+    )
+    return home
+
+
+@pytest.fixture(scope="module")
+def https_page(https_servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    home = _home_trusting(https_servers.ca_file, tmp_path_factory.mktemp("chromium-home"))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium_path(), args=ARGS, env={"HOME": str(home)})
+        context = browser.new_context()
+        context.set_default_timeout(10_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()

@@ -1,17 +1,16 @@
 """SP-initiated Single Logout in real Chromium over HTTPS between two sites (the SP on 127.0.0.1,
-the mock IdP on localhost), the workspace's CA trusted as the README says (the fixtures of
-test_https_in_chromium): the Redirect binding's top-level navigations carry the IdP's cookie."""
+the mock IdP on localhost), the workspace's CA trusted as the README says (the fixtures in
+conftest.py): the Redirect binding's top-level navigations carry the IdP's cookie."""
 
 from __future__ import annotations
 
 import pytest
 from browser.pages import IDM_KEY, PASSWORDS, sign_in, wait_for_sp, whoami
-from browser.test_https_in_chromium import https_page, https_servers  # noqa: F401 - fixtures (HTTPS, trusted CA)
 
 pytestmark = pytest.mark.browser
 
 
-def test_sp_initiated_single_logout_over_https_between_two_sites(https_page, https_servers):  # noqa: F811
+def test_sp_initiated_single_logout_over_https_between_two_sites(https_page, https_servers):
     """Both sides on HTTPS, the IdP on another site (localhost) than the SP (127.0.0.1): the
     Redirect binding's top-level navigations carry the IdP's SameSite=Lax session cookie."""
     page = https_page
