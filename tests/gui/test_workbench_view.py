@@ -141,7 +141,7 @@ def test_hostile_text_gets_an_inline_error_and_a_failed_send_loses_nothing(qtbot
     assert wb.options.send_btn.isEnabled()
 
 
-def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, window) -> None:
+def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, window, opened_urls) -> None:
     from mock_idp.scenarios import by_name
 
     entry = tester.run("sp", "4711", "alice")
@@ -153,6 +153,8 @@ def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, windo
     assert wb.options.target_choice().kind == "idp"  # a request goes to the mock IdP
     result = _send(qtbot, tester, wb)
     assert result.verdict == "accepted" and result.trace.steps[0].url.startswith(window.controller.servers.idp_base)
+    tester.click(wb.options.browser_btn)  # your own browser gets the same request, by Redirect
+    assert opened_urls[-1].startswith(window.controller.servers.idp_base + "/sso?SAMLRequest=")
 
     battery = window.battery_page
     window.show_page("battery")
@@ -164,3 +166,5 @@ def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, windo
     qtbot.mouseClick(battery.edit_btn, Qt.MouseButton.LeftButton)
     assert window.current_page() == "workbench" and "tampered-nameid" in wb.origin.text()
     assert wb.form.edits["nameid"].text()  # the forged message, field by field
+    tester.click(wb.options.browser_btn)  # a Response: a page that posts itself to the ACS
+    assert opened_urls[-1].startswith("file://") and opened_urls[-1].endswith(".html")
