@@ -13,6 +13,7 @@ import warnings
 # pysaml2 imports a cipher mode that `cryptography` deprecates; a user should not see that.
 warnings.filterwarnings("ignore", message=".*CFB.*")
 
+from harness.core.commands.common import OutputFileError  # noqa: E402
 from harness.core.terminal import VisibleWriter  # noqa: E402
 from harness.core.workspace import WorkspaceError  # noqa: E402
 
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             return code
         except WorkspaceError as err:
+            print(f"saml-harness: {err}", file=sys.stderr)
+            return 2
+        except OutputFileError as err:
             print(f"saml-harness: {err}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

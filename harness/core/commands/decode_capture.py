@@ -11,7 +11,7 @@ from harness.core.capture.from_workspace import expectations_from_workspace
 from harness.core.capture.har_write import trace_to_har
 from harness.core.capture.load import read_capture
 from harness.core.capture.to_trace import capture_to_trace
-from harness.core.commands.common import fail, open_read_only, pick_subscription
+from harness.core.commands.common import fail, open_read_only, pick_subscription, write_output
 from harness.core.format import format_step
 from harness.core.trace import Trace
 
@@ -51,9 +51,9 @@ def run_capture(args: argparse.Namespace, data: bytes) -> int:
     except CaptureError as err:
         return fail(str(err))
     if args.save_trace:
-        Path(args.save_trace).write_text(trace.to_json(), encoding="utf-8")
+        write_output(args.save_trace, trace.to_json())
     if args.save_har:
-        Path(args.save_har).write_text(json.dumps(trace_to_har(trace), indent=1), encoding="utf-8")
+        write_output(args.save_har, json.dumps(trace_to_har(trace), indent=1))
     if args.json:
         print(trace.to_json())
     else:

@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.core.commands.common import fail, open_read_only, pick_subscription
+from harness.core.commands.common import fail, open_read_only, pick_subscription, write_output
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED
 from harness.core.terminal import visible
 from harness.core.workbench import edit
@@ -223,7 +223,7 @@ def _clean(text: str) -> str:
 
 def _report(args: argparse.Namespace, result: SendResult) -> None:
     if args.save_trace:
-        Path(args.save_trace).write_text(result.trace.to_json(), encoding="utf-8")
+        write_output(args.save_trace, result.trace.to_json())
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return
