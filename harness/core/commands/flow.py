@@ -168,7 +168,11 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
             asked = "yes" if result.idp_asked_credentials else "no"
             print(f"AuthnRequest asked for: {asks}; the IdP asked for credentials: {asked}")
     if args.expect:
-        return 0 if (result.session_login is None and result.final_reason == args.expect) else 1
+        met = result.session_login is None and result.final_reason == args.expect
+        if not args.json:
+            got = f"a session for {login}" if login else f"refused {result.final_reason or 'with no reason code'}"
+            print(f"--expect {args.expect}: " + ("met" if met else f"NOT met: the login ended in {got}"))
+        return 0 if met else 1
     return 0 if result.session_login and result.as_expected else 1
 
 
