@@ -16,7 +16,8 @@ from harness.core.terminal import visible
 from harness.core.workbench import edit
 from harness.core.workbench.binding import BINDINGS
 from harness.core.workbench.encryption import EncryptionChoice
-from harness.core.workbench.message import OpenMessage, WorkbenchError, load
+from harness.core.workbench.fields import read_field
+from harness.core.workbench.message import OpenMessage, WorkbenchError, load, parse_xml
 from harness.core.workbench.send import Destination, SendOptions, SendResult, send
 from harness.core.workbench.signing import HASHES, KEY_CLONE, KEY_IDP, KEY_PEM, KEY_PREFIX, SigningChoice
 from harness.core.workbench.transforms import scenario_names
@@ -204,7 +205,15 @@ def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destina
     certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
     if message.is_request:
         path = "/logout" if message.kind == "LogoutRequest" else "/sso"
-        return Destination(url=servers.idp_base + path, name="the mock IdP", trusted_cert=certs.get, embedded=True)
+        config = servers.sp_app.config
+        own = message.kind == "AuthnRequest" and _issuer(message) == config.entity_id
+        return Destination(
+            url=servers.idp_base + path,
+            name="the mock IdP",
+            trusted_cert=certs.get,
+            embedded=True,
+            reply_to=config.acs_url if own else "",
+        )
     return Destination(
         url=servers.sp_app.config.acs_url,
         name=f"the embedded SP (subscription {idm_key})",
@@ -214,6 +223,13 @@ def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destina
         trusted_cert=certs.get,
         embedded=True,
     )
+
+
+def _issuer(message: OpenMessage) -> str | None:
+    try:
+        return read_field(parse_xml(message.xml), "issuer")
+    except WorkbenchError:
+        return None
 
 
 def _clean(text: str) -> str:
