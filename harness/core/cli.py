@@ -87,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         except BrokenPipeError:
             return _reader_went_away()
+        except OSError as err:
+            if err.filename is None:
+                raise
+            # A file the user named (a questionnaire to write, an export directory): say which, and why.
+            print(f"saml-harness: {err.filename}: {err.strerror or err}", file=sys.stderr)
+            return 2
 
 
 @contextlib.contextmanager

@@ -40,3 +40,19 @@ def test_send_says_which_file_it_cannot_write(ws_dir: Path, tmp_path: Path, caps
     target = tmp_path / "nope" / "sent.json"
     code = main(["--workspace", str(ws_dir), "send", str(run), "--save-trace", str(target)])
     assert code == 2 and f"cannot write {target}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["onboard", "--from-mock-idp", "--subscription", "ab_cd", "--save-questionnaire", "{bad}/q.toml"],
+        ["onboard", "--export-sp", "{bad}/out"],
+    ],
+)
+def test_onboard_names_the_path_it_cannot_write(ws_dir: Path, tmp_path: Path, capsys, argv: list[str]) -> None:
+    bad = tmp_path / "a-file"
+    bad.write_text("not a directory")
+    argv = [a.replace("{bad}", str(bad)) for a in argv]
+    assert main(["--workspace", str(ws_dir), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"saml-harness: {bad}/") and "Not a directory" in err and "Traceback" not in err
