@@ -168,3 +168,10 @@ def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, windo
     assert wb.form.edits["nameid"].text()  # the forged message, field by field
     tester.click(wb.options.browser_btn)  # a Response: a page that posts itself to the ACS
     assert opened_urls[-1].startswith("file://") and opened_urls[-1].endswith(".html")
+
+
+def test_the_main_window_fits_a_1024_pixel_wide_screen(window) -> None:
+    """Long scenario and key pair names in the Edit and send page's combo boxes widened every page."""
+    for name in window.pages:
+        window.show_page(name)
+        assert window.minimumSizeHint().width() <= 1024, name

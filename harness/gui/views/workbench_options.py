@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -94,8 +95,6 @@ class WorkbenchOptions(QWidget):
         t.addWidget(self.shift_btn, 1, 1)
         # target
         self.target = QComboBox()
-        self.target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.target.setMinimumContentsLength(24)
         self.url = QLineEdit(placeholderText="https://sp.example/acs, or an IdP's SSO URL")
         self.login_url = QLineEdit(placeholderText="optional: the SP's login URL (a fresh request to answer)")
         self.binding = QComboBox()
@@ -113,6 +112,11 @@ class WorkbenchOptions(QWidget):
         tl.addWidget(self.binding, 3, 0, 1, 2)
         tl.addWidget(self.send_btn, 4, 0)
         tl.addWidget(self.browser_btn, 4, 1)
+        for combo in (self.key, self.encrypt_cert, self.scenario, self.target):
+            # long item texts (scenario and key pair names) must not widen the main window past a small screen
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(sig, 3)
