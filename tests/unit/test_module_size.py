@@ -38,6 +38,10 @@ SPLIT = [
     "harness/core/report_diagram.py",
     "harness/core/report_html.py",
     "harness/core/onboarding_report.py",
+    "harness/core/workspace.py",
+    "harness/core/workspace_files.py",
+    "harness/core/workspace_records.py",
+    "harness/core/workspace_servers.py",
 ]
 
 
