@@ -1,0 +1,111 @@
+"""Fourth red team: the round's new surface (encrypted assertions, Single Logout, tenants, control API).
+
+Hole found: the Redirect binding's signature was checked over the raw query's first parameter of
+each raw name, while the message was read from Werkzeug's parsed query, which URL-decodes names.
+`SAML%52equest=<forged>&SAMLRequest=<signed>&SigAlg=…&Signature=…` verified the IdP's signature
+over the signed value and acted on the forged one: any captured IdP-signed LogoutRequest let an
+attacker end anyone's session. Now the Redirect binding reads the message from the same raw
+parameters the signature covers, and a query naming a SAML parameter twice is refused.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, quote_plus, urlsplit
+
+import pytest
+from lxml import etree
+from saml_helpers import SP_BASE, assert_refused, forms, keys, saml_form
+from slo_helpers import SLO_PATH, slo_world
+
+from samlkit import binding, codec, logout, ns
+
+pytestmark = pytest.mark.usefixtures("no_process_spawned")
+
+
+@pytest.fixture
+def two_sessions(new_world):
+    """alice and dave are logged in at the SP (each in their own browser); dave is the attacker."""
+    world = slo_world(new_world)
+    victim = world.browser()
+    assert victim.login("alice").status_code == 303
+    attacker = world.browser()
+    assert attacker.login("dave").status_code == 303
+    return world, victim, attacker
+
+
+def _signed_query(world, name_id: str, index: str = "") -> str:
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, name_id=name_id, session_index=index
+    )
+    out = binding.send(
+        root,
+        param="SAMLRequest",
+        binding="redirect",
+        relay_state=None,
+        key_pem=keys().idp.key_pem,
+        cert_pem=keys().idp.cert_pem,
+    )
+    return out.location.split("?", 1)[1]
+
+
+def _forged_value(world, name_id: str) -> str:
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, name_id=name_id, session_index=""
+    )
+    return codec.encode_redirect(etree.tostring(root))
+
+
+@pytest.mark.parametrize("spelling", ["SAML%52equest", "SAMLReques%74", "%53AMLRequest", "SAMLRequest"])
+def test_an_encoded_parameter_name_cannot_smuggle_an_unsigned_logout_request(two_sessions, spelling) -> None:
+    """The IdP signed a LogoutRequest for dave (the attacker's own logout, captured); an unsigned one
+    for alice rides in front of it under a URL-encoded parameter name."""
+    world, victim, attacker = two_sessions
+    signed = _signed_query(world, "dave")
+    forged = _forged_value(world, "alice")
+    query = f"{spelling}={quote_plus(forged)}&{signed}"
+    r = attacker.sp.get(SLO_PATH, query_string=query)
+    assert_refused(r, "signature-invalid")
+    assert victim.whoami()[0] == 200, "alice's session was ended by an unsigned LogoutRequest"
+    assert attacker.whoami()[0] == 200  # nothing was acted on
+
+
+def test_a_relay_state_smuggled_under_an_encoded_name_is_refused(two_sessions) -> None:
+    world, _, attacker = two_sessions
+    signed = _signed_query(world, "dave")
+    r = attacker.sp.get(SLO_PATH, query_string=f"Relay%53tate={quote_plus('https://evil.example/')}&{signed}")
+    assert_refused(r, "signature-invalid")
+    assert attacker.whoami()[0] == 200
+
+
+def test_the_captured_signed_logout_request_alone_ends_only_its_own_session(two_sessions) -> None:
+    """The control: the signed query as sent works, and ends dave's session only."""
+    world, victim, attacker = two_sessions
+    r = attacker.sp.get(SLO_PATH, query_string=_signed_query(world, "dave"))
+    assert r.status_code in (200, 302), (r.status_code, r.headers.get("X-SAML-Reason"))
+    assert attacker.whoami()[0] == 401 and victim.whoami()[0] == 200
+
+
+def test_the_idp_reads_the_authn_request_its_signature_covers(new_world) -> None:
+    """The same smuggle at the mock IdP: an unsigned AuthnRequest under `SAML%52equest` in front of
+    the SP's signed one is refused with the signature error Response, not served a login form."""
+    kp = keys().sp
+    world = slo_world(
+        new_world,
+        sub={"sign_authn_requests": True},
+        idp_sp={"want_authn_requests_signed": True},
+        sp_config={"key_pem": kp.key_pem, "cert_pem": kp.cert_pem},
+    )
+    b = world.browser()
+    _, start = b.start()
+    location = start.headers["Location"]
+    unsigned = etree.fromstring(codec.decode_redirect(parse_qs(urlsplit(location).query)["SAMLRequest"][0]))
+    unsigned.set("ID", "_smuggled")
+    forged = codec.encode_redirect(etree.tostring(unsigned))
+    base, query = location.split("?", 1)
+    page = b.idp_get(f"{base}?SAML%52equest={quote_plus(forged)}&{query}")
+    body = page.get_data(as_text=True)
+    assert not any(f.action == "/login" for f in forms(body))  # no login form for the unsigned one
+    resp = etree.fromstring(codec.decode_post(saml_form(body).fields["SAMLResponse"]))
+    status = resp.find(f"{ns.q(ns.SAMLP, 'Status')}/{ns.q(ns.SAMLP, 'StatusCode')}")
+    assert status[0].get("Value") == "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
+    assert "signature-invalid" in "".join(resp.itertext())
