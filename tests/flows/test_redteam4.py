@@ -10,6 +10,7 @@ parameters the signature covers, and a query naming a SAML parameter twice is re
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
@@ -109,3 +110,57 @@ def test_the_idp_reads_the_authn_request_its_signature_covers(new_world) -> None
     status = resp.find(f"{ns.q(ns.SAMLP, 'Status')}/{ns.q(ns.SAMLP, 'StatusCode')}")
     assert status[0].get("Value") == "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
     assert "signature-invalid" in "".join(resp.itertext())
+
+
+# -- replaying an IdP-signed LogoutRequest after the replay cache forgot it ------------------------
+
+
+def _signed_old_request(world, name_id: str, *, age: dt.timedelta, drop_not_on_or_after: bool) -> str:
+    """An IdP-signed LogoutRequest for every session of `name_id` (no SessionIndex), issued `age` ago."""
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id,
+        destination=SP_BASE + SLO_PATH,
+        name_id=name_id,
+        session_index="",
+        now=dt.datetime.now(dt.UTC) - age,
+    )
+    if drop_not_on_or_after:
+        del root.attrib["NotOnOrAfter"]  # optional in SAML; its absence must not make it valid forever
+    else:
+        root.set("NotOnOrAfter", "2999-01-01T00:00:00Z")
+    out = binding.send(
+        root, param="SAMLRequest", binding="redirect", relay_state=None,
+        key_pem=keys().idp.key_pem, cert_pem=keys().idp.cert_pem,
+    )  # fmt: skip
+    return out.location.split("?", 1)[1]
+
+
+@pytest.mark.parametrize("drop", [True, False], ids=["no-NotOnOrAfter", "NotOnOrAfter-far-away"])
+def test_a_captured_logout_request_issued_long_ago_ends_no_session(two_sessions, drop) -> None:
+    """The replay cache keeps a LogoutRequest ID for minutes; a signed one captured a day ago (with
+    no NotOnOrAfter, or a far one) must not end alice's new session once the cache forgot it."""
+    world, victim, attacker = two_sessions
+    query = _signed_old_request(world, "alice", age=dt.timedelta(days=1), drop_not_on_or_after=drop)
+    assert_refused(attacker.sp.get(SLO_PATH, query_string=query), "expired")
+    assert victim.whoami()[0] == 200
+
+
+def test_a_logout_request_issued_in_the_future_is_refused(two_sessions) -> None:
+    world, victim, attacker = two_sessions
+    query = _signed_old_request(world, "alice", age=-dt.timedelta(days=1), drop_not_on_or_after=False)
+    assert_refused(attacker.sp.get(SLO_PATH, query_string=query), "not-yet-valid")
+    assert victim.whoami()[0] == 200
+
+
+def test_a_logout_request_without_issue_instant_is_refused(two_sessions) -> None:
+    world, victim, attacker = two_sessions
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, name_id="alice", session_index=""
+    )
+    del root.attrib["IssueInstant"]
+    out = binding.send(
+        root, param="SAMLRequest", binding="redirect", relay_state=None,
+        key_pem=keys().idp.key_pem, cert_pem=keys().idp.cert_pem,
+    )  # fmt: skip
+    assert_refused(attacker.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1]), "time-missing")
+    assert victim.whoami()[0] == 200
