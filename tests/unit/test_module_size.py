@@ -29,7 +29,6 @@ SPLIT = [
     "sp/api.py",
     "sp/relay_state.py",
     "sp/trust.py",
-    "sp/candidates.py",
     "sp/bounce.py",
     "harness/core/runner.py",
     "harness/core/flow.py",
