@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 from lxml import etree
-from saml_helpers import SP_BASE, assert_refused, forms, keys, saml_form
+from saml_helpers import SP_BASE, assert_refused, forms, keys, reason, saml_form
 from slo_helpers import SLO_PATH, slo_world
 
-from samlkit import binding, codec, logout, ns
+from samlkit import binding, codec, logout, ns, xmlenc
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
@@ -164,3 +164,35 @@ def test_a_logout_request_without_issue_instant_is_refused(two_sessions) -> None
     )  # fmt: skip
     assert_refused(attacker.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1]), "time-missing")
     assert victim.whoami()[0] == 200
+
+
+# -- encrypted identifiers where no signature covers them ------------------------------------------
+
+
+def _enc_world(new_world):
+    k = keys().sp_encryption
+    return new_world(
+        sub={"encryption_key_pem": k.key_pem, "encryption_cert_pem": k.cert_pem}, idp_sp={"sign": "assertion"}
+    )
+
+
+@pytest.mark.parametrize("where", ["KeyInfo", "Object"])
+def test_encrypted_identifiers_inside_the_assertions_signature_are_refused_not_decrypted(new_world, where) -> None:
+    """The enveloped signature covers the Assertion minus its own ds:Signature: an EncryptedID (or
+    256 of them, each an RSA decryption) added there after signing is attacker content, refused."""
+    world = _enc_world(new_world)
+
+    def inject(_resp: etree._Element, a: etree._Element) -> None:
+        sig = a.find(ns.q(ns.DS, "Signature"))
+        tag = ns.q(ns.DS, where)
+        holder = sig.find(tag) if sig.find(tag) is not None else etree.SubElement(sig, tag)
+        for _ in range(3):
+            name_id = etree.SubElement(holder, ns.q(ns.SAML, "NameID"))
+            name_id.text = "dave"
+            xmlenc.encrypt_name_id(name_id, keys().sp_encryption.cert_pem)
+
+    b = world.browser()
+    r = b.post_acs(world.forge(user="alice", after_sign=inject))
+    assert 400 <= r.status_code < 500 and reason(r) in ("encrypted-malformed", "signature-invalid"), reason(r)
+    assert b.whoami()[0] == 401
+    assert b.post_acs(world.forge(user="alice")).status_code == 303  # the control: untouched, it logs in
