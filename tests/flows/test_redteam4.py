@@ -196,3 +196,23 @@ def test_encrypted_identifiers_inside_the_assertions_signature_are_refused_not_d
     assert 400 <= r.status_code < 500 and reason(r) in ("encrypted-malformed", "signature-invalid"), reason(r)
     assert b.whoami()[0] == 401
     assert b.post_acs(world.forge(user="alice")).status_code == 303  # the control: untouched, it logs in
+
+
+# -- a LogoutRequest names its NameID exactly --------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["alice ", " alice", "\nalice\n", "alice\t"])
+def test_a_signed_logout_request_for_another_spelling_of_the_name_id_ends_no_session(two_sessions, spelling) -> None:
+    """NameIDs are opaque and matched exactly at login (no trimming, `sp.mapping`); the SLO endpoint
+    trimmed them, so the IdP's LogoutRequest for the principal 'alice ' (say, an e-mail NameID a user
+    can edit) ended the sessions of 'alice'."""
+    world, victim, attacker = two_sessions
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, name_id=spelling, session_index=""
+    )
+    out = binding.send(
+        root, param="SAMLRequest", binding="redirect", relay_state=None,
+        key_pem=keys().idp.key_pem, cert_pem=keys().idp.cert_pem,
+    )  # fmt: skip
+    assert_refused(attacker.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1]), "logout-session-unknown")
+    assert victim.whoami()[0] == 200
