@@ -223,7 +223,8 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
     """The IdP's answer to our LogoutRequest; the SP session ended already, this decides the landing."""
     config = app.config
     view = logout.read_response(msg.root)
-    pending = app.store.take_logout(view.in_response_to) if view.in_response_to else None
+    # Looked at, not taken: a forged answer must not use up the request the IdP's answer will name.
+    pending = app.store.peek_logout(view.in_response_to) if view.in_response_to else None
     if pending is None:
         raise checks.fail(
             "InResponseTo",
@@ -243,6 +244,8 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
     checks.ok("Issuer", view.issuer)
     _check_signature(checks, msg, sub)
     _check_destination(checks, config, view.destination)
+    if app.store.take_logout(view.in_response_to) is None:  # answered meanwhile: each is answered once
+        raise checks.fail("Replay", Reason.REPLAYED, f"The LogoutRequest {view.in_response_to} was already answered.")
     if view.status != ns.STATUS_SUCCESS:
         raise checks.fail(
             "Status",

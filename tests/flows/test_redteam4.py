@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 import pytest
 from lxml import etree
 from saml_helpers import SP_BASE, assert_refused, forms, keys, reason, saml_form
-from slo_helpers import SLO_PATH, slo_world
+from slo_helpers import SLO_PATH, redirect_message, slo_world
 
 from samlkit import binding, codec, logout, ns, xmlenc
 
@@ -216,3 +216,29 @@ def test_a_signed_logout_request_for_another_spelling_of_the_name_id_ends_no_ses
     )  # fmt: skip
     assert_refused(attacker.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1]), "logout-session-unknown")
     assert victim.whoami()[0] == 200
+
+
+# -- a forged LogoutResponse does not use up the pending LogoutRequest ------------------------------
+
+
+def test_a_forged_logout_response_does_not_use_up_the_request_it_names(new_world) -> None:
+    """The SP waits for the IdP's answer to its LogoutRequest; an unsigned LogoutResponse naming that
+    request is refused, and the IdP's genuine answer still completes the logout afterwards."""
+    world = slo_world(new_world)
+    b = world.browser()
+    assert b.login("alice").status_code == 303
+    r = b.sp.get("/fo/logout.php", headers={"Sec-Fetch-Site": "none"})
+    request_id = redirect_message(r.headers["Location"])[0].get("ID")
+    answer = logout.logout_response(
+        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, in_response_to=request_id
+    )
+    forged = codec.encode_redirect(etree.tostring(answer))
+    assert_refused(b.sp.get(SLO_PATH, query_string={"SAMLResponse": forged}), "signature-missing")
+    out = binding.send(
+        answer, param="SAMLResponse", binding="redirect", relay_state=None,
+        key_pem=keys().idp.key_pem, cert_pem=keys().idp.cert_pem,
+    )  # fmt: skip
+    done = b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1])
+    assert done.status_code == 302 and done.headers["Location"] == world.sub.exit_url, done.headers
+    again = b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1])
+    assert_refused(again, "in-response-to-unknown")  # answered once
