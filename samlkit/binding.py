@@ -108,6 +108,13 @@ def verify(msg: Received, cert_pem: bytes) -> str:
     """
     if msg.binding == REDIRECT:
         alg = redirect_sign.verify_query(msg.raw_query, cert_pem)
+        # The signature covers the raw query; the message was read from the parsed one: the same?
+        param, value, relay = redirect_sign.signed_message(msg.raw_query)
+        relay_differs = msg.relay_state is not None and relay != msg.relay_state
+        if (param, value) != (msg.param, msg.value) or relay_differs:
+            raise xmldsig.SignatureProblem(
+                "signature-invalid", "the signed query string carries another message than the one read"
+            )
         return f"query-string signature ({alg}) verifies with the trusted certificate"
     found = xmldsig.verify(msg.root, cert_pem)
     return f"enveloped signature ({found.sig_alg}) verifies with the trusted certificate"

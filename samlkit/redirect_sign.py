@@ -77,13 +77,41 @@ def sign_query(param: str, value: str, relay_state: str | None, key_pem: bytes, 
     return f"{query}&Signature={quote_plus(base64.b64encode(raw).decode('ascii'))}"
 
 
+SAML_PARAMS = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
+
+
+def _decoded(raw: str) -> str:
+    """A raw query piece as Werkzeug's parser reads it (the query arrives latin-1-decoded)."""
+    return unquote_plus(raw.encode("latin-1", "replace").decode("utf-8", "replace"), errors="replace")
+
+
 def _raw_params(raw_query: str) -> dict[str, str]:
-    """The first raw (still URL-encoded) value of each parameter, as the browser sent it."""
+    """The raw (still URL-encoded) value of each parameter, by its decoded name, as the browser sent it.
+
+    Names are decoded as the web framework decodes them: `SAML%52equest` is SAMLRequest to the
+    reader, so it must be to the verifier too, or a second, unsigned message could ride in front
+    of the signed one. A SAML parameter named twice (or both SAMLRequest and SAMLResponse) is
+    refused: which one counts would depend on who reads the query.
+    """
     found: dict[str, str] = {}
     for piece in raw_query.split("&"):
-        name, _, value = piece.partition("=")
+        raw_name, _, value = piece.partition("=")
+        name = _decoded(raw_name)
+        if name in found and name in SAML_PARAMS:
+            raise SignatureProblem("signature-invalid", f"the query string carries {name} more than once")
         found.setdefault(name, value)
+    if "SAMLRequest" in found and "SAMLResponse" in found:
+        raise SignatureProblem("signature-invalid", "the query string carries both SAMLRequest and SAMLResponse")
     return found
+
+
+def signed_message(raw_query: str) -> tuple[str | None, str, str | None]:
+    """(SAMLRequest or SAMLResponse, its decoded value, the decoded RelayState) of a raw query: what
+    a verified query signature vouches for, to compare with what the reader took."""
+    params = _raw_params(raw_query)
+    param = next((p for p in ("SAMLRequest", "SAMLResponse") if p in params), None)
+    relay = params.get("RelayState")
+    return param, _decoded(params[param]) if param else "", _decoded(relay) if relay is not None else None
 
 
 def verify_query(raw_query: str, cert_pem: bytes, *, allow_sha1: bool = False) -> str:
