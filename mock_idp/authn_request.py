@@ -1,11 +1,16 @@
-"""Read an incoming AuthnRequest: our XML safety rules first, then pysaml2's own checks."""
+"""Read an incoming AuthnRequest: our XML safety rules first, then pysaml2's own checks.
+
+The plain, unsigned request of every day is read by `plain_authn_request` (the same checks,
+without pysaml2's object tree); any other goes through pysaml2's parse_authn_request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from saml2.server import Server
 
+from mock_idp.plain_authn_request import read_plain
 from mock_idp.request_policy import RequestPolicy, from_message
 from samlkit import codec, ns
 from samlkit.safexml import UnsafeXML, parse
@@ -39,13 +44,21 @@ def read_authn_request(server: Server, value: str, binding: str) -> ParsedReques
         raise RequestProblem("not-an-authn-request", "the SAMLRequest is not an AuthnRequest")
     if root.get("Version") != "2.0":
         raise RequestProblem("not-saml2", "only SAML 2.0 requests are accepted")
+    if root.find(ns.q(ns.DS, "Signature")) is None:
+        plain = read_plain(root, server.config.endpoint("single_sign_on_service", binding, "idp"))
+        if plain is not None:
+            return _parsed(plain)
     try:
         req = server.parse_authn_request(value, binding)
     except Exception as err:  # pysaml2 raises bare Exceptions
         raise RequestProblem("authn-request-invalid", f"the AuthnRequest was refused: {err}") from err
     if req is None:
         raise RequestProblem("authn-request-invalid", "the AuthnRequest was refused")
-    msg = req.message
+    return _parsed(req.message)
+
+
+def _parsed(msg: Any) -> ParsedRequest:
+    """pysaml2's AuthnRequest, or the plain reader's view with the same attribute names."""
     issuer = msg.issuer.text.strip() if msg.issuer is not None and msg.issuer.text else ""
     return ParsedRequest(
         id=msg.id,
