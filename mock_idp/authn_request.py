@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
 from saml2.server import Server
 
 from mock_idp.plain_authn_request import read_plain
@@ -32,14 +33,21 @@ class ParsedRequest:
     policy: RequestPolicy  # NameIDPolicy, IsPassive, ForceAuthn, RequestedAuthnContext, ACS
 
 
-def read_authn_request(server: Server, value: str, binding: str) -> ParsedRequest:
+def decode(value: str, binding: str) -> etree._Element:
+    """The SAMLRequest's XML, decoded and parsed under our safety rules (or RequestProblem)."""
     try:
         xml = codec.decode_redirect(value) if binding == ns.BINDING_REDIRECT else codec.decode_post(value)
-        root = parse(xml)
+        return parse(xml)
     except codec.DecodeError as err:
         raise RequestProblem("malformed-message", f"the SAMLRequest cannot be decoded: {err}") from err
     except UnsafeXML as err:
         raise RequestProblem(err.code, f"the SAMLRequest was refused: {err.message}") from err
+
+
+def read_authn_request(server: Server, value: str, binding: str, root: etree._Element | None = None) -> ParsedRequest:
+    """`root`: the value already decoded by `decode` (the caller parsed it once for both readers)."""
+    if root is None:
+        root = decode(value, binding)
     if root.tag != ns.q(ns.SAMLP, "AuthnRequest"):
         raise RequestProblem("not-an-authn-request", "the SAMLRequest is not an AuthnRequest")
     if root.get("Version") != "2.0":
