@@ -62,7 +62,7 @@ LOGIN_STAGES = [
     ("sp.app", "SPApp._open_session", "    session (SQLite) + 303"),
     ("mock_idp.app", "IdPApp._dispatch", "IdP app, all requests"),
     ("mock_idp.app", "IdPApp._sso", "  GET SSO (AuthnRequest -> login form)"),
-    ("mock_idp.authn_request", "read_authn_request", "    safe parse + read the AuthnRequest (lxml; pysaml2 when unusual)"),
+    ("mock_idp.authn_request", "read_authn_request", "    safe parse + read the AuthnRequest (lxml)"),
     ("mock_idp.app", "IdPApp._login", "  POST login -> Response form"),
     ("mock_idp.response", "build_unsigned", "    build the Response (lxml)"),
     ("samlkit.xmldsig", "sign", "    xmldsig.sign x2 (c14n, digest, RSA-2048)"),
