@@ -116,13 +116,19 @@ def _text(el: etree._Element | None) -> str:
     return "".join(el.itertext()).strip() if el is not None else ""
 
 
+def _exact(el: etree._Element | None) -> str:
+    """XPath string(): every text node as sent, comments skipped, nothing trimmed."""
+    return str(el.xpath("string()")) if el is not None else ""
+
+
 def read_request(root: etree._Element) -> LogoutRequestView:
     name_id = root.find(ns.q(ns.SAML, "NameID"))
     return LogoutRequestView(
         id=root.get("ID") or "",
         issuer=_text(root.find(ns.q(ns.SAML, "Issuer"))),
         destination=root.get("Destination") or "",
-        name_id=_text(name_id),
+        # Exactly, as the Assertion's NameID is read at login: NameIDs are opaque, 'alice ' is not 'alice'.
+        name_id=_exact(name_id),
         name_id_format=name_id.get("Format", "") if name_id is not None else "",
         session_indexes=[_text(e) for e in root.findall(ns.q(ns.SAMLP, "SessionIndex"))],
         not_on_or_after=root.get("NotOnOrAfter") or "",

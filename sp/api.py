@@ -46,19 +46,27 @@ def _authenticate(app: AccountsHolder, request: Request) -> tuple[Subscription, 
             )
         raise Refusal(Reason.API_AUTH_REQUIRED, "The API needs HTTP Basic authentication with a login and password.")
     login, client = auth.username or "", request.remote_addr or "?"
-    app.api_throttle.check(login, client)  # locked or too fast: 429 before any password is compared
+    with app.api_throttle.attempt:  # check, compare and count as one step (see ApiThrottle.attempt)
+        app.api_throttle.check(login, client)  # locked or too fast: 429 before any password is compared
+        found = _account(app, login, auth.password or "")
+        if found is not None:
+            app.api_throttle.succeeded(login)
+            return found
+        app.api_throttle.failed(login, client)
+    raise Refusal(Reason.API_AUTH_REQUIRED, "The login or password is wrong (or the account has no API password).")
+
+
+def _account(app: AccountsHolder, login: str, password: str) -> tuple[Subscription, Account] | None:
     for sub in app.config.subscriptions:
         for acct in sub.accounts:
             if (
                 acct.login == login
                 and acct.password
                 and acct.active
-                and hmac.compare_digest(acct.password.encode(), (auth.password or "").encode())
+                and hmac.compare_digest(acct.password.encode(), password.encode())
             ):
-                app.api_throttle.succeeded(login)
                 return sub, acct
-    app.api_throttle.failed(login, client)
-    raise Refusal(Reason.API_AUTH_REQUIRED, "The login or password is wrong (or the account has no API password).")
+    return None
 
 
 def _public(a: Account) -> dict:

@@ -87,6 +87,14 @@ def open_identifiers(v: Validator, assertion: etree._Element) -> None:
     inner = [el for el in assertion.iter(*_ENCRYPTED_INSIDE)]
     if not inner:
         return
+    signature = assertion.find(ns.q(ns.DS, "Signature"))
+    if signature is not None and any(True for _ in signature.iter(*_ENCRYPTED_INSIDE)):
+        # The enveloped signature covers everything but itself: what sits in it is anyone's.
+        raise v.fail(
+            "Decryption",
+            "encrypted-malformed",
+            "The Assertion's Signature holds an EncryptedID or EncryptedAttribute, which no signature covers.",
+        )
     if len(inner) > MAX_INNER:
         raise v.fail(
             "Decryption",

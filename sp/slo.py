@@ -11,6 +11,7 @@ a signed LogoutResponse. Every refusal is a 4xx page with a reason code, like th
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from sp.contract.http import LOGGED_OUT, SESSION_COOKIE, Route
 from sp.contract.reasons import Reason, Refusal
 from sp.model import SPConfig, Subscription
 from sp.pages import logged_out_page
+from sp.saml_read import parse_instant
 
 if TYPE_CHECKING:
     from sp.app import SPApp
@@ -221,7 +223,8 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
     """The IdP's answer to our LogoutRequest; the SP session ended already, this decides the landing."""
     config = app.config
     view = logout.read_response(msg.root)
-    pending = app.store.take_logout(view.in_response_to) if view.in_response_to else None
+    # Looked at, not taken: a forged answer must not use up the request the IdP's answer will name.
+    pending = app.store.peek_logout(view.in_response_to) if view.in_response_to else None
     if pending is None:
         raise checks.fail(
             "InResponseTo",
@@ -241,6 +244,8 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
     checks.ok("Issuer", view.issuer)
     _check_signature(checks, msg, sub)
     _check_destination(checks, config, view.destination)
+    if app.store.take_logout(view.in_response_to) is None:  # answered meanwhile: each is answered once
+        raise checks.fail("Replay", Reason.REPLAYED, f"The LogoutRequest {view.in_response_to} was already answered.")
     if view.status != ns.STATUS_SUCCESS:
         raise checks.fail(
             "Status",
@@ -269,9 +274,14 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
     if logout.expired(view.not_on_or_after, config.clock_skew):
         raise checks.fail("NotOnOrAfter", Reason.EXPIRED, f"The LogoutRequest expired at {view.not_on_or_after}.")
     checks.ok("NotOnOrAfter", view.not_on_or_after or "absent")
+    _check_issue_instant(checks, msg.root.get("IssueInstant"), config.clock_skew)
     tokens = _matching_sessions(app, checks, sub, view)
-    # A LogoutRequest is acted on once (the replay cache keeps its ID as long as it could be valid).
-    if not app.store.remember_assertion(f"logout:{view.id}", sub.idm_key, time.time() + logout.LOGOUT_LIFETIME * 2):
+    # A LogoutRequest is acted on once: the replay cache keeps its ID as long as its IssueInstant
+    # keeps it valid (issued at most the skew ahead, refused once LOGOUT_LIFETIME + skew old).
+    keep = logout.LOGOUT_LIFETIME + 2 * config.clock_skew + 60
+    if not app.store.remember_assertion(
+        f"logout:{view.id}", sub.idm_key, time.time() + max(keep, logout.LOGOUT_LIFETIME * 2)
+    ):
         raise checks.fail("Replay", Reason.REPLAYED, f"The LogoutRequest {view.id} was already acted on.")
     checks.ok("Replay", "LogoutRequest ID not seen before")
     for token in tokens:
@@ -303,6 +313,28 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
     if request.cookies.get(SESSION_COOKIE) in tokens:
         resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
+
+
+def _check_issue_instant(checks: Checks, value: str | None, skew: int) -> None:
+    """A LogoutRequest is valid for LOGOUT_LIFETIME seconds after its IssueInstant, whatever its
+    optional NotOnOrAfter says: a signed one captured long ago (none, or a far NotOnOrAfter, and no
+    SessionIndex) would otherwise end the NameID's new sessions once the replay cache forgot its ID."""
+    issued = parse_instant(value)
+    if issued is None:
+        raise checks.fail(
+            "IssueInstant", Reason.TIME_MISSING, f"The LogoutRequest's IssueInstant {value!r} is not a time."
+        )
+    now = dt.datetime.now(dt.UTC)
+    tolerance = dt.timedelta(seconds=skew)
+    if issued > now + tolerance:
+        raise checks.fail("IssueInstant", Reason.NOT_YET_VALID, f"The LogoutRequest is issued in the future ({value}).")
+    if now - tolerance > issued + dt.timedelta(seconds=logout.LOGOUT_LIFETIME):
+        raise checks.fail(
+            "IssueInstant",
+            Reason.EXPIRED,
+            f"The LogoutRequest was issued at {value}, more than {logout.LOGOUT_LIFETIME} s ago.",
+        )
+    checks.ok("IssueInstant", value or "")
 
 
 def _verified_subscription(config: SPConfig, checks: Checks, msg: binding.Received, issuer: str) -> Subscription:

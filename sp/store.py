@@ -166,6 +166,10 @@ class SPStore:
     def put_logout(self, request_id: str, data: dict[str, Any], ttl: float) -> None:
         self._put("logouts", request_id, data, ttl)
 
+    def peek_logout(self, request_id: str) -> dict[str, Any] | None:
+        """An unexpired outstanding LogoutRequest, left in place (taken once its answer holds)."""
+        return self._get("logouts", request_id)
+
     def take_logout(self, request_id: str) -> dict[str, Any] | None:
         """Remove and return an unexpired outstanding LogoutRequest: each is answered once."""
         with self._lock:

@@ -32,6 +32,10 @@ class ApiThrottle:
     _logins: OrderedDict[str, tuple[int, float]] = field(default_factory=OrderedDict)  # failures, locked until
     _clients: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # One password check at a time (check, compare, failed/succeeded): concurrent guesses would
+    # otherwise all pass `check` before the first `failed` counted, and a threaded server would
+    # compare as many passwords as the attacker sends at once. A comparison takes microseconds.
+    attempt: threading.Lock = field(default_factory=threading.Lock)
 
     def check(self, login: str, client: str) -> None:
         """Refuse (429) before the password is even compared, when the login or client is held back."""

@@ -54,15 +54,23 @@ def _login(servers: Servers, stage: str, detail: str, idm_key: str, username: st
 
 
 def rehearse(
-    servers: Servers, *, idm_key: str, username: str, on_stage: Callable[[StageLogin], None] | None = None
+    servers: Servers,
+    *,
+    idm_key: str,
+    username: str,
+    on_stage: Callable[[StageLogin], None] | None = None,
+    every_subscription: bool = False,
 ) -> list[StageLogin]:
-    """Log in, then add / switch / remove with a login after each; stops at the first failure."""
+    """Log in to `idm_key`, then add / switch / remove with a login after each; stops at the first failure.
+    With `every_subscription` the stages change every subscription trusting the IdP, as `rollover add`
+    does: the switch is refused while another subscription would lose its logins."""
     ws = servers.workspace
+    keys = None if every_subscription else [idm_key]
     done = [_login(servers, "before", "the subscription trusts the IdP's current certificate", idm_key, username)]
     steps = (
-        ("add", lambda: rollover.add(ws, [idm_key])),
+        ("add", lambda: rollover.add(ws, keys)),
         ("switch", lambda: rollover.switch(ws)),
-        ("remove", lambda: rollover.remove(ws, [idm_key])),
+        ("remove", lambda: rollover.remove(ws, keys)),
     )
     if on_stage:
         on_stage(done[-1])

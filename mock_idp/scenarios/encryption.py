@@ -190,6 +190,23 @@ def another_audience(ctx: Context) -> Message:
     return ctx.message(resp)
 
 
+@_s(
+    "encrypted-id-in-signature",
+    rule="Only what a signature covers is decrypted: an EncryptedID in the Assertion's own ds:Signature is not.",
+    expect={"encrypted-malformed", "signature-invalid"},
+    harm=HARM_IMPERSONATION,
+)
+def id_in_signature(ctx: Context) -> Message:
+    """The attacker's genuine signed Assertion, with an EncryptedID naming the victim added to its
+    ds:Signature (in a ds:Object), the one part of it the enveloped signature does not cover."""
+    resp, assertion = ctx.signed("assertion")
+    obj = etree.SubElement(assertion.find(ns.q(ns.DS, "Signature")), ns.q(ns.DS, "Object"))
+    name_id = etree.SubElement(obj, q("NameID"))
+    name_id.text = ctx.victim_name_id
+    xmlenc.encrypt_name_id(name_id, _sp_cert(ctx))
+    return ctx.message(resp)
+
+
 SCENARIOS = [
     wrong_key,
     swapped_key,
@@ -202,4 +219,5 @@ SCENARIOS = [
     cipher_reference,
     cbc_bitflip,
     another_audience,
+    id_in_signature,
 ]

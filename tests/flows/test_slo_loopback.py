@@ -72,6 +72,7 @@ def test_idp_initiated_logout_logs_the_user_out_of_the_sp(new_world, sp_binding)
         "Signature",
         "Destination",
         "NotOnOrAfter",
+        "IssueInstant",
         "NameID",
         "SessionIndex",
         "Replay",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 from werkzeug.test import Client
@@ -94,3 +95,42 @@ def test_the_tables_stay_bounded(api, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(200):
         app.api_throttle.failed(f"made-up-{i}", f"10.1.{i // 250}.{i % 250}")
     assert len(app.api_throttle._logins) == 50 and len(app.api_throttle._clients) == 50
+
+
+class GatedClock(Clock):
+    """A clock that holds each caller until `parties` callers arrived (or a hang-catching timeout):
+    concurrent guesses line up inside the throttle, as they would on a busy threaded server."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(parties)
+
+    def __call__(self) -> float:
+        try:
+            self.barrier.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass  # serialised callers never line up: let them on
+        return self.now
+
+
+def test_concurrent_guesses_cannot_all_slip_past_the_lockout() -> None:
+    """12 wrong guesses at once for one login: at most 5 (max_failures) are compared, the rest 429."""
+    sub = Subscription(idm_key="1001", name="Acme", accounts=[Account(login="ann", password="ann-pass")])
+    app = SPApp(SPConfig(base_url="http://sp.test", subscriptions=[sub]))
+    app.api_throttle = ApiThrottle(max_failures=5, client_failures=1000, clock=GatedClock(12))
+    statuses: list[int] = []
+
+    def guess(i: int) -> None:
+        token = base64.b64encode(f"ann:guess-{i}".encode()).decode()
+        r = Client(app).get(API, headers={"Authorization": f"Basic {token}"})
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(statuses) == 12
+    assert statuses.count(401) <= 5, statuses
+    assert statuses.count(429) >= 7 and set(statuses) <= {401, 429}, statuses
+    app.close()

@@ -177,3 +177,16 @@ def test_the_idps_metadata_lists_both_certificates_while_the_rollover_overlaps(w
         servers.reload()
         assert published(servers) == [new]
     assert ws.idp_profile().rollover_key == ""
+
+
+def test_cli_rehearse_without_a_subscription_rolls_over_every_subscription_on_that_idp(ws: Workspace, capsys) -> None:
+    """Two subscriptions trusting the IdP: the rehearsal must not stop at the switch with one left behind."""
+    from dataclasses import replace
+
+    ws.save_subscription(replace(ws.subscription("4711"), idm_key="5000", name="Globex", accounts=[]))
+    ws.close()
+    assert main(["--workspace", str(ws.path), "rollover", "rehearse", "--user", "alice"]) == 0
+    assert "RESULT: rollover rehearsed with no failed login" in capsys.readouterr().out
+    ws.__init__(ws.path)
+    new = ws.keypair("idp-signing-2").cert_pem
+    assert [ws.subscription(k).idp_cert_pem for k in ("4711", "5000")] == [new, new]
