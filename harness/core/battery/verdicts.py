@@ -49,7 +49,11 @@ class Observed:
             return self.error
         if self.closed:
             return "connection closed (oversized body)"
-        return f"{self.status} {self.reason or '-'}"
+        if self.reason:
+            return f"{self.status} {self.reason}"
+        if self.session:
+            return f"{self.status} session" + (f" for {self.login}" if self.login else "")
+        return f"{self.status} (no reason code)"
 
 
 @dataclass

@@ -74,3 +74,12 @@ def test_without_a_session_page_a_2xx_3xx_without_a_code_counts_as_accepted() ->
     assert accepted(Observed(status=302))
     assert not accepted(Observed(status=302, reason="replayed"))
     assert not accepted(Observed(status=400))
+
+
+def test_what_the_sp_answered_reads_as_words() -> None:
+    from harness.core.battery.verdicts import Observed
+
+    assert Observed(status=403, reason="signature-invalid").short() == "403 signature-invalid"
+    assert Observed(status=303, session=True, login="alice").short() == "303 session for alice"
+    assert Observed(status=200).short() == "200 (no reason code)"
+    assert Observed(error="connection error").short() == "connection error"
