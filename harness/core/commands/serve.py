@@ -11,10 +11,11 @@ import json
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 from harness.core import tls
-from harness.core.commands.common import open_workspace
+from harness.core.commands.common import fail, open_workspace
 from harness.core.control import start_control
 from harness.core.control.info import describe
 from harness.core.durable import atomic_write
@@ -24,8 +25,8 @@ from harness.core.servers import Servers
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the SP and the mock IdP and print their URLs")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
-    p.add_argument("--sp-port", type=int, default=None, help="SP port (default from the workspace, 8443)")
-    p.add_argument("--idp-port", type=int, default=None, help="mock IdP port (default from the workspace, 8444)")
+    p.add_argument("--sp-port", type=_port, default=None, help="SP port (default from the workspace, 8443)")
+    p.add_argument("--idp-port", type=_port, default=None, help="mock IdP port (default from the workspace, 8444)")
     p.add_argument(
         "--https",
         action=argparse.BooleanOptionalAction,
@@ -35,6 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON line (URLs, entity IDs, control URL and token)")
     p.add_argument("--ready-file", metavar="FILE", help="write that JSON to FILE once both servers listen")
     p.set_defaults(run=run)
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535: said in words by argparse, not an OverflowError at bind."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (a number from 0, any free port, to 65535)")
+    return port
 
 
 def _print_text(servers: Servers, control_url: str, token: str) -> None:
@@ -60,7 +72,14 @@ def run(args: argparse.Namespace) -> int:
     servers = Servers(ws, host=args.host, sp_port=args.sp_port, idp_port=args.idp_port, https=args.https)
     control = None
     try:
-        servers.start()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RuntimeWarning)
+                servers.start()
+        except OSError as err:  # an address this machine does not have, a privileged port...
+            return fail(f"cannot listen on {args.host}: {err}")
+        for w in caught:  # a sentence for the user, not Python's warning format with a source line
+            print(f"warning: {w.message}", file=sys.stderr)
         control = start_control(servers)
         info = describe(servers, {"url": control.info.url, "token": control.info.token})
         line = json.dumps(info)
