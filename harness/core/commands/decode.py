@@ -31,7 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", nargs="?", default="-", help="the message, a file containing it, or - for stdin")
+    p.add_argument(
+        "input",
+        nargs="?",
+        default="-",
+        help="the message, a file containing it (or a HAR, SAML-tracer export, saved trace), or - for stdin",
+    )
     p.add_argument("--cert", help="PEM certificate to check signatures against")
     p.add_argument("--key", help="PEM private key that decrypts an EncryptedAssertion (the SP's encryption key)")
     p.add_argument("--xml", action="store_true", help="print the pretty XML too")
