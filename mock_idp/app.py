@@ -362,6 +362,12 @@ class IdPApp:
                 session_index=session_index,
             )
         except ValueError as err:  # encryption asked for without a usable certificate or algorithm
+            if "XML compatible" in str(err):  # lxml: a control character in the user's name or attributes
+                return self._error(
+                    "user-data-invalid",
+                    "The user's name or an attribute holds a character XML cannot carry (a control character "
+                    "or NUL): correct the user at the IdP.",
+                )
             return self._error("encryption-misconfigured", f"The IdP cannot answer this SP: {err}.")
         armed = self.armed.take(sp.entity_id)
         if armed is not None:  # the scenario's bad message, made from this very login, instead

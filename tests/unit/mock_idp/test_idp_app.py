@@ -219,3 +219,14 @@ def test_encryption_without_a_certificate_is_a_4xx_in_words(new_world) -> None:
     page = b.sign_in(b.idp_get(r.headers["Location"]), "alice", "alice-pw")
     assert page.status_code == 400 and reason(page) == "encryption-misconfigured"
     assert "no encryption certificate" in page.get_data(as_text=True)
+
+
+def test_a_user_whose_data_xml_cannot_carry_gets_a_page_naming_the_user_not_encryption(world: World) -> None:
+    """An attribute with ESC (saved by a script or the control API) is a 400 that says what to fix."""
+    alice = next(u for u in world.idp_config.users if u.username == "alice")
+    world.idp_config.users[world.idp_config.users.index(alice)] = replace(alice, first_name="Al\x1bice")
+    c = Client(world.idp)
+    form = forms(redirect(c, authn_request(world)).get_data(as_text=True))[0]
+    r = c.post("/login", data={**form.fields, "username": "alice", "password": "alice-pw"})
+    assert r.status_code == 400 and reason(r) == "user-data-invalid"
+    assert "correct the user at the IdP" in r.get_data(as_text=True)
