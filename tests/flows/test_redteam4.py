@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 from lxml import etree
-from saml_helpers import SP_BASE, assert_refused, forms, keys, reason, saml_form
+from saml_helpers import IDP_BASE, SP_BASE, assert_refused, forms, keys, reason, saml_form, subscription
 from slo_helpers import SLO_PATH, redirect_message, slo_world
 
 from samlkit import binding, codec, logout, ns, xmlenc
@@ -242,3 +242,43 @@ def test_a_forged_logout_response_does_not_use_up_the_request_it_names(new_world
     assert done.status_code == 302 and done.headers["Location"] == world.sub.exit_url, done.headers
     again = b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1])
     assert_refused(again, "in-response-to-unknown")  # answered once
+
+
+# -- one IdP onboarded by two subscriptions: its LogoutRequest ends the session wherever it is ------
+
+
+def test_an_idp_logout_ends_the_session_in_the_second_subscription_that_trusts_it(new_world) -> None:
+    """Both subscriptions trust the same IdP (EntityID and certificate): the IdP's signed
+    LogoutRequest verifies for the first one, but the user's session is in the second. It ended
+    nothing (logout-session-unknown), so the session outlived the user's logout at the IdP."""
+    second = subscription(idm_key="2002", name="Globex", idp_slo_url=IDP_BASE + "/slo")
+    world = slo_world(new_world)
+    world.sp_config.subscriptions.append(second)
+    b = world.browser()
+    assert b.login("alice", idm_key="2002").status_code == 303
+    index = world.idp.sessions.snapshot()[0].participants[world.sp_config.entity_id].session_index
+    query = _signed_query(world, "alice", index)
+    r = b.sp.get(SLO_PATH, query_string=query)
+    assert r.status_code in (200, 302), (r.status_code, reason(r))
+    assert b.whoami()[0] == 401
+    again = b.sp.get(SLO_PATH, query_string=query)  # acted on once: nothing is left to end
+    assert 400 <= again.status_code < 500 and reason(again) in ("replayed", "logout-session-unknown")
+
+
+def test_another_tenants_idp_with_the_same_entity_id_ends_no_session_here(new_world) -> None:
+    """Subscription 2002 trusts the same EntityID with its own IdP's certificate: that IdP's signed
+    LogoutRequest verifies for 2002 only, and ends nothing in 1001."""
+    other = subscription(idm_key="2002", name="Globex", idp_cert_pem=keys().foreign.cert_pem)
+    world = slo_world(new_world)
+    world.sp_config.subscriptions.append(other)
+    b = world.browser()
+    assert b.login("alice").status_code == 303  # a session in 1001
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, name_id="alice", session_index=""
+    )
+    out = binding.send(
+        root, param="SAMLRequest", binding="redirect", relay_state=None,
+        key_pem=keys().foreign.key_pem, cert_pem=keys().foreign.cert_pem,
+    )  # fmt: skip
+    assert_refused(b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1]), "logout-session-unknown")
+    assert b.whoami()[0] == 200
