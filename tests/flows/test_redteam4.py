@@ -1,11 +1,18 @@
-"""Fourth red team: the round's new surface (encrypted assertions, Single Logout, tenants, control API).
+"""Fourth red team: the round's new surface (encrypted assertions, Single Logout, tenants, the user API).
 
-Hole found: the Redirect binding's signature was checked over the raw query's first parameter of
-each raw name, while the message was read from Werkzeug's parsed query, which URL-decodes names.
-`SAML%52equest=<forged>&SAMLRequest=<signed>&SigAlg=…&Signature=…` verified the IdP's signature
-over the signed value and acted on the forged one: any captured IdP-signed LogoutRequest let an
-attacker end anyone's session. Now the Redirect binding reads the message from the same raw
-parameters the signature covers, and a query naming a SAML parameter twice is refused.
+Holes found and fixed (each test below failed before its fix):
+- Redirect binding: the signature was checked over the raw query's parameters by raw name, the
+  message read from Werkzeug's parsed query, which URL-decodes names: `SAML%52equest=<forged>&
+  SAMLRequest=<signed>&SigAlg=…&Signature=…` ended anyone's session with any captured IdP-signed
+  LogoutRequest, and smuggled unsigned AuthnRequests past the mock IdP's signature requirement.
+- A LogoutRequest without NotOnOrAfter (optional), or with a far one, stayed valid forever once
+  the replay cache forgot its ID: its IssueInstant now bounds it.
+- A LogoutRequest's NameID was trimmed ('alice ' ended alice's sessions); login matches exactly.
+- A forged LogoutResponse naming the pending LogoutRequest used it up before any check.
+- An EncryptedID inside the Assertion's own ds:Signature (not covered by it) was decrypted.
+- One IdP onboarded by two subscriptions: its LogoutRequest ended nothing when the session was in
+  the second one.
+(The user API throttle's race is in tests/unit/sp/test_sp_api_throttle.py.)
 """
 
 from __future__ import annotations
