@@ -8,7 +8,8 @@ Holes found and fixed (each test below failed before its fix):
 - A LogoutRequest without NotOnOrAfter (optional), or with a far one, stayed valid forever once
   the replay cache forgot its ID: its IssueInstant now bounds it.
 - A LogoutRequest's NameID was trimmed ('alice ' ended alice's sessions); login matches exactly.
-- A forged LogoutResponse naming the pending LogoutRequest used it up before any check.
+- A forged LogoutResponse naming the pending LogoutRequest used it up before any check (at the
+  SP, and at the mock IdP, whose logout run then stopped).
 - An EncryptedID inside the Assertion's own ds:Signature (not covered by it) was decrypted.
 - One IdP onboarded by two subscriptions: its LogoutRequest ended nothing when the session was in
   the second one.
@@ -23,7 +24,7 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 import pytest
 from lxml import etree
 from saml_helpers import IDP_BASE, SP_BASE, assert_refused, forms, keys, reason, saml_form, subscription
-from slo_helpers import SLO_PATH, redirect_message, slo_world
+from slo_helpers import SLO_PATH, Walker, redirect_message, slo_world
 
 from samlkit import binding, codec, logout, ns, xmlenc
 
@@ -289,3 +290,23 @@ def test_another_tenants_idp_with_the_same_entity_id_ends_no_session_here(new_wo
     )  # fmt: skip
     assert_refused(b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1]), "logout-session-unknown")
     assert b.whoami()[0] == 200
+
+
+def test_the_idp_keeps_its_logout_run_when_a_forged_logout_response_names_it(new_world) -> None:
+    """IdP-initiated logout waits for the SP's LogoutResponse; an unsigned one naming the same request
+    is refused at the IdP's /slo, and the SP's genuine answer still completes the run."""
+    world = slo_world(new_world)
+    b = world.browser()
+    assert b.login("alice").status_code == 303
+    start = b.idp.get("/logout")
+    assert start.status_code == 302, start.status_code
+    request_id = redirect_message(start.headers["Location"])[0].get("ID")
+    forged = logout.logout_response(
+        issuer=world.sp_config.entity_id, destination=world.idp_config.slo_url, in_response_to=request_id
+    )
+    refused = b.idp.get("/slo", query_string={"SAMLResponse": codec.encode_redirect(etree.tostring(forged))})
+    assert refused.status_code == 400 and refused.headers["X-SAML-Reason"] == "signature-missing"
+    page = Walker(b).go(start.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Signed out" in text and "✔ logged out" in text, text[-400:]
+    assert b.whoami()[0] == 401
