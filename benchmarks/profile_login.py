@@ -51,7 +51,7 @@ def _wrap(module: str, qualname: str, label: str, also_in: tuple[str, ...] = ())
 LOGIN_STAGES = [
     ("sp.app", "SPApp._dispatch", "SP app, all requests"),
     ("sp.app", "SPApp._login", "  GET login URL"),
-    ("sp.authn_request", "Clients.redirect", "    pysaml2 AuthnRequest (prepare_for_authenticate)"),
+    ("sp.authn_request", "redirect", "    build + deflate the AuthnRequest (lxml)"),
     ("sp.store", "SPStore.add_request", "    SQLite: remember the request"),
     ("sp.app", "SPApp._acs", "  POST ACS"),
     ("sp.validate", "Validator.read", "    decode + safe parse"),
@@ -62,7 +62,7 @@ LOGIN_STAGES = [
     ("sp.app", "SPApp._open_session", "    session (SQLite) + 303"),
     ("mock_idp.app", "IdPApp._dispatch", "IdP app, all requests"),
     ("mock_idp.app", "IdPApp._sso", "  GET SSO (AuthnRequest -> login form)"),
-    ("mock_idp.authn_request", "read_authn_request", "    safe parse + pysaml2 parse_authn_request"),
+    ("mock_idp.authn_request", "read_authn_request", "    safe parse + read the AuthnRequest (lxml)"),
     ("mock_idp.app", "IdPApp._login", "  POST login -> Response form"),
     ("mock_idp.response", "build_unsigned", "    build the Response (lxml)"),
     ("samlkit.xmldsig", "sign", "    xmldsig.sign x2 (c14n, digest, RSA-2048)"),
@@ -87,9 +87,7 @@ def profile_login(runs: int, cprofile: bool) -> None:
     total = (time.perf_counter() - t) / runs * 1000
     apps = (_acc["SP app, all requests"] + _acc["IdP app, all requests"]) / runs * 1000
     rows = [["whole login (minimal WSGI browser, 4 requests)", f"{total:.2f}", "100%"]]
-    rows.append(
-        ["  the driver (outside the apps)", f"{total - apps:.2f}", f"{(total - apps) / total:.0%}"]
-    )
+    rows.append(["  the driver (outside the apps)", f"{total - apps:.2f}", f"{(total - apps) / total:.0%}"])
     for _module, _qual, label in LOGIN_STAGES:
         ms = _acc[label] / runs * 1000
         rows.append([label, f"{ms:.3f}", f"{ms / total:.0%}"])

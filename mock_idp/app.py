@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from mock_idp import request_policy, request_signature, slo
 from mock_idp.armed import Armed, NextResponses, Override, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
+from mock_idp.authn_request import decode as decode_authn_request
 from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
 from mock_idp.metadata_rollover import with_other_certificate
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
@@ -190,12 +191,17 @@ class IdPApp:
             return self._error("request-missing", "No SAMLRequest was sent to the SSO endpoint.")
         short = "HTTP-POST" if binding == ns.BINDING_POST else "HTTP-Redirect"
         # Before pysaml2 reads it: a bad signature is answered with a SAML error Response, not a page.
-        refused = request_signature.check(self.config, short, value, request.query_string.decode("latin-1"))
         problem: RequestProblem | None = None
         try:
-            parsed = read_authn_request(self.server, value, binding)
+            root = decode_authn_request(value, binding)  # once, for both readers below
         except RequestProblem as err:
-            problem = err
+            root, problem = None, err
+        refused = request_signature.check(self.config, short, value, request.query_string.decode("latin-1"), root)
+        if problem is None:
+            try:
+                parsed = read_authn_request(self.server, value, binding, root)
+            except RequestProblem as err:
+                problem = err
         emit(
             self.sink,
             Event(

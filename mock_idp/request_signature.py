@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lxml import etree
+
 from mock_idp.model import IdPConfig, SPSettings
 from samlkit import binding, codec, ns
 from samlkit.safexml import UnsafeXML, parse
@@ -22,13 +24,14 @@ class SignatureRefusal:
     reason: str
 
 
-def _read(value: str, binding_name: str) -> tuple[str, str, bool] | None:
+def _read(value: str, binding_name: str, root: etree._Element | None) -> tuple[str, str, bool] | None:
     """(ID, Issuer, has an enveloped Signature) of an AuthnRequest, or None when unreadable."""
-    try:
-        xml = codec.decode_redirect(value) if binding_name == binding.REDIRECT else codec.decode_post(value)
-        root = parse(xml)
-    except (codec.DecodeError, UnsafeXML):
-        return None  # the normal path refuses it with its precise reason
+    if root is None:
+        try:
+            xml = codec.decode_redirect(value) if binding_name == binding.REDIRECT else codec.decode_post(value)
+            root = parse(xml)
+        except (codec.DecodeError, UnsafeXML):
+            return None  # the normal path refuses it with its precise reason
     if root.tag != ns.q(ns.SAMLP, "AuthnRequest"):
         return None
     issuer = root.find(ns.q(ns.SAML, "Issuer"))
@@ -36,9 +39,14 @@ def _read(value: str, binding_name: str) -> tuple[str, str, bool] | None:
     return root.get("ID") or "", text, root.find(ns.q(ns.DS, "Signature")) is not None
 
 
-def check(config: IdPConfig, binding_name: str, value: str, raw_query: str) -> SignatureRefusal | None:
-    """A refusal when the SP's AuthnRequest must be signed and is not, or carries a signature that fails."""
-    found = _read(value, binding_name)
+def check(
+    config: IdPConfig, binding_name: str, value: str, raw_query: str, root: etree._Element | None = None
+) -> SignatureRefusal | None:
+    """A refusal when the SP's AuthnRequest must be signed and is not, or carries a signature that fails.
+
+    `root`: the value already decoded and safely parsed, when the caller has it (read, not changed).
+    """
+    found = _read(value, binding_name, root)
     if found is None:
         return None
     request_id, issuer, enveloped = found

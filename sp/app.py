@@ -19,8 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
-from sp import api, logout, slo, tenant
-from sp.authn_request import Clients
+from sp import api, authn_request, logout, slo, tenant
 from sp.bounce import answers_a_waiting_request, same_site_form
 from sp.contract.http import (
     ACCOUNT_PICKER,
@@ -53,7 +52,6 @@ class SPApp:
     ):
         self.sink = sink
         self.store = SPStore(state_path)
-        self.clients = Clients()
         self.api_throttle = ApiThrottle()
         self.on_accounts_changed = on_accounts_changed
         self.lock = threading.RLock()
@@ -171,7 +169,7 @@ class SPApp:
             )
         relay = local_path(request.args.get("RelayState"))
         browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
-        redirect = self.clients.redirect(self.config, sub, relay)
+        redirect = authn_request.redirect(self.config, sub, relay)
         self.store.add_request(redirect.request_id, browser, sub.idm_key, relay, self.config.request_lifetime)
         emit(
             self.sink,

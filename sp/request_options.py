@@ -38,6 +38,14 @@ def problems(sub: Subscription) -> list[str]:
     return found
 
 
+def nameid_policy(sub: Subscription) -> tuple[str, str | None] | None:
+    """(Format URI, AllowCreate "true"/"false" or None for transient) of the NameIDPolicy, or None."""
+    if not sub.request_nameid_format:
+        return None
+    fmt = nameid_format_uri(sub.request_nameid_format)
+    return fmt, None if fmt == ns.NAMEID_FORMATS["transient"] else str(sub.request_allow_create).lower()
+
+
 def authn_request_kwargs(sub: Subscription) -> dict[str, Any]:
     """Keyword arguments for pysaml2's prepare_for_authenticate; empty for a bare AuthnRequest."""
     kw: dict[str, Any] = {}
@@ -45,10 +53,9 @@ def authn_request_kwargs(sub: Subscription) -> dict[str, Any]:
         kw["force_authn"] = "true"
     if sub.request_passive:
         kw["is_passive"] = "true"
-    if sub.request_nameid_format:
-        fmt = nameid_format_uri(sub.request_nameid_format)
-        allow = None if fmt == ns.NAMEID_FORMATS["transient"] else str(sub.request_allow_create).lower()
-        kw["name_id_policy"] = NameIDPolicy(format=fmt, allow_create=allow)
+    policy = nameid_policy(sub)
+    if policy is not None:
+        kw["name_id_policy"] = NameIDPolicy(format=policy[0], allow_create=policy[1])
     if sub.request_authn_context:
         kw["requested_authn_context"] = RequestedAuthnContext(
             authn_context_class_ref=[AuthnContextClassRef(ac.expand(c)) for c in sub.request_authn_context],

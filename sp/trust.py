@@ -69,7 +69,7 @@ def verify(element: etree._Element, sub: Subscription) -> tuple[xmldsig.Verified
     certs = trusted_certs(sub)
     if not certs:
         raise xmldsig.SignatureProblem("trust-misconfigured", "the subscription trusts no certificate")
-    hint = _keyinfo_sha256(element)
+    hint = _keyinfo_sha256(element) if len(certs) > 1 else None  # only orders a rollover's two
     ordered = sorted(certs, key=lambda c: c.sha256 != hint) if hint else certs
     problems: dict[TrustedCert, xmldsig.SignatureProblem] = {}
     for cert in ordered:

@@ -184,7 +184,8 @@ class Validator:
             msg_el = root.find(f"{q('Status', ns.SAMLP)}/{q('StatusMessage', ns.SAMLP)}")
             extra = f" ({sub_code.get('Value')})" if sub_code is not None else ""
             text = f": {msg_el.text}" if msg_el is not None and msg_el.text else ""
-            raise self.fail("Status", Reason.STATUS_NOT_SUCCESS, f"The IdP answered {status}{extra}{text}.")
+            end = "" if text.endswith(".") else "."  # an IdP's own message usually ends its sentence
+            raise self.fail("Status", Reason.STATUS_NOT_SUCCESS, f"The IdP answered {status}{extra}{text}{end}")
         self.ok("Status", "Success")
 
     def _single_assertion(self, root: etree._Element) -> etree._Element:

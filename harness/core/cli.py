@@ -13,6 +13,7 @@ import warnings
 # pysaml2 imports a cipher mode that `cryptography` deprecates; a user should not see that.
 warnings.filterwarnings("ignore", message=".*CFB.*")
 
+from harness.core.commands.common import OutputFileError  # noqa: E402
 from harness.core.terminal import VisibleWriter  # noqa: E402
 from harness.core.workspace import WorkspaceError  # noqa: E402
 
@@ -79,10 +80,19 @@ def main(argv: list[str] | None = None) -> int:
         except WorkspaceError as err:
             print(f"saml-harness: {err}", file=sys.stderr)
             return 2
+        except OutputFileError as err:
+            print(f"saml-harness: {err}", file=sys.stderr)
+            return 2
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:
             return _reader_went_away()
+        except OSError as err:
+            if err.filename is None:
+                raise
+            # A file the user named (a questionnaire to write, an export directory): say which, and why.
+            print(f"saml-harness: {err.filename}: {err.strerror or err}", file=sys.stderr)
+            return 2
 
 
 @contextlib.contextmanager

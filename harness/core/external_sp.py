@@ -75,7 +75,14 @@ def _encryption(certs: list[bytes], methods: list[str]) -> dict[str, Any]:
 
 
 def add_external_sp(workspace: Workspace, source: bytes | str | Path, **kw: Any) -> IdPForSP:
-    """Read the SP's metadata and save the mock IdP's settings for it (replacing earlier ones)."""
+    """Read the SP's metadata and save the mock IdP's settings for it (replacing earlier ones).
+    The embedded SP's own metadata (`onboard --export-sp`) is refused: its ports change from run to
+    run, so its fixed URLs would break every later embedded login with `acs-mismatch`."""
     settings = idp_for_sp_from_metadata(source, **kw)
+    if settings.entity_id == workspace.sp_profile().entity_id:
+        raise ExternalSPError(
+            f"{settings.entity_id!r} is the embedded SP's own entityID: the mock IdP already serves it, "
+            "at whatever ports it runs on (IdP settings for 'Vendor SP (embedded)'); give the metadata of another SP"
+        )
     workspace.save_idp_for_sp(settings)
     return settings

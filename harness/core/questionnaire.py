@@ -3,54 +3,44 @@
 Five fields: the IdP's EntityID, its signing certificate (PEM), its SSO URL, the subscription
 (the Manager primary contact's username, such as abcd_ef) and an optional exit URL. A
 questionnaire is kept as a small TOML file, can be filled from any IdP's SAML metadata or from
-the mock IdP, and is validated with messages that say what to change. The SP's side (its
-entityID, ACS URL and metadata) is what the vendor hands back to the customer.
+the mock IdP, and is validated with messages that say what to change (`questionnaire_checks`).
+The SP's side (its entityID, ACS URL and metadata) is what the vendor hands back to the customer
+(`sp_side`).
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from harness.core.certs import CertError, describe_cert, normalize_cert_pem
 from harness.core.metadata_read import MetadataError, load_source, parse_metadata, pick_role
+from harness.core.questionnaire_checks import FIELD_LABELS, PLACEHOLDERS, Problem, problems
+from harness.core.sp_side import SPSide, sp_base_url, sp_side
 from samlkit import ns
-from samlkit.metadata_xml import sp_metadata, with_encryption_key
-from sp.model import DEFAULT_SLO_PATH
 
 if TYPE_CHECKING:
     from harness.core.workspace import Workspace
     from sp.model import Subscription
 
-PLACEHOLDERS = ("{sp}", "{mock_idp}")
-FIELD_LABELS = {
-    "idp_entity_id": "IdP EntityID",
-    "idp_certificate": "IdP certificate",
-    "idp_sso_url": "IdP SSO URL",
-    "subscription": "Subscription (primary contact)",
-    "exit_url": "Exit URL",
-    "idp_certificate_next": "IdP next certificate (rollover)",
-    "idp_slo_url": "IdP SLO URL",
-}
+__all__ = [
+    "FIELD_LABELS",
+    "PLACEHOLDERS",
+    "Problem",
+    "Questionnaire",
+    "QuestionnaireError",
+    "SPSide",
+    "sp_base_url",
+    "sp_side",
+]
 
 
 class QuestionnaireError(ValueError):
     """A questionnaire file or metadata that cannot be read at all."""
-
-
-@dataclass
-class Problem:
-    field: str
-    message: str
-    level: str = "error"  # "error" | "warning"
-
-    def __str__(self) -> str:
-        return f"{self.level}: {FIELD_LABELS.get(self.field, self.field)}: {self.message}"
 
 
 @dataclass
@@ -66,118 +56,14 @@ class Questionnaire:
     idp_certificate_next: str = ""
     idp_slo_url: str = ""  # optional: the IdP's SingleLogoutService (Single Logout when the SP logs out)
 
-    # -- validation -----------------------------------------------------------------------
+    # -- validation (harness.core.questionnaire_checks) ------------------------------------
 
     def validate(self, *, now: datetime | None = None) -> list[Problem]:
         """Every problem, errors first; an empty list means the vendor can configure the trust."""
-        found: list[Problem] = []
-        eid = self.idp_entity_id
-        if not eid.strip():
-            found.append(
-                Problem(
-                    "idp_entity_id",
-                    "is empty: copy the entityID attribute of your IdP's metadata "
-                    "(it often looks like urn:mace:incommon:example.com or an https URL)",
-                )
-            )
-        elif eid != eid.strip():
-            found.append(
-                Problem(
-                    "idp_entity_id",
-                    f"{eid!r} has leading or trailing spaces; the SP compares the "
-                    "Issuer of each Response with it exactly",
-                )
-            )
-        found.extend(self._cert_problems(now))
-        if self.idp_certificate_next.strip():
-            found.extend(self._next_cert_problems(now))
-        found.extend(_url_problems("idp_sso_url", self.idp_sso_url, required=True))
-        contact = self.subscription
-        if not contact.strip():
-            found.append(
-                Problem(
-                    "subscription",
-                    "is empty: give the username of the subscription's Manager primary contact (such as abcd_ef)",
-                )
-            )
-        elif any(c.isspace() for c in contact):
-            found.append(Problem("subscription", f"{contact!r} contains spaces; a username (such as abcd_ef) has none"))
-        found.extend(_url_problems("exit_url", self.exit_url, required=False))
-        found.extend(_url_problems("idp_slo_url", self.idp_slo_url, required=False))
-        return sorted(found, key=lambda p: p.level != "error")
+        return problems(self, now=now)
 
     def errors(self, *, now: datetime | None = None) -> list[Problem]:
         return [p for p in self.validate(now=now) if p.level == "error"]
-
-    def _next_cert_problems(self, now: datetime | None) -> list[Problem]:
-        """The rollover's second certificate: the same rules, and not the first one again."""
-        found = replace(self, idp_certificate=self.idp_certificate_next)._cert_problems(now)
-        found = [replace(p, field="idp_certificate_next") for p in found]
-        if not found:
-            try:
-                if (
-                    describe_cert(self.idp_certificate_next).fingerprint_sha256
-                    == describe_cert(self.idp_certificate).fingerprint_sha256
-                ):
-                    found.append(Problem("idp_certificate_next", "is the same certificate as the first", "warning"))
-            except CertError:
-                pass  # the first one's problem is reported already
-        return found
-
-    def _cert_problems(self, now: datetime | None) -> list[Problem]:
-        if not self.idp_certificate.strip():
-            return [
-                Problem(
-                    "idp_certificate",
-                    "is empty: paste your IdP's signing certificate (PEM, -----BEGIN CERTIFICATE----- …)",
-                )
-            ]
-        if "PRIVATE KEY" in self.idp_certificate:
-            return [
-                Problem(
-                    "idp_certificate",
-                    "is a private key: send only the public certificate, and replace "
-                    "that key at once since it has been shared",
-                )
-            ]
-        try:
-            info = describe_cert(self.idp_certificate, now=now)
-        except CertError as err:
-            return [Problem("idp_certificate", f"{err}; paste the whole PEM block of the IdP's signing certificate")]
-        stamp = "%Y-%m-%d"
-        when = now or datetime.now(UTC)
-        if info.status == "expired":
-            return [
-                Problem(
-                    "idp_certificate",
-                    f"expired on {info.not_after.strftime(stamp)} ({info.subject}): "
-                    "the SP would refuse every signature; send the IdP's current signing certificate",
-                )
-            ]
-        if info.status == "not-yet-valid":
-            return [
-                Problem(
-                    "idp_certificate",
-                    f"is not valid before {info.not_before.strftime(stamp)} "
-                    f"({info.subject}); send the certificate the IdP signs with today",
-                )
-            ]
-        found = []
-        if info.status == "expires-soon":
-            days = max(0, (info.not_after - when.astimezone(UTC)).days)
-            found.append(
-                Problem(
-                    "idp_certificate",
-                    f"expires on {info.not_after.strftime(stamp)}, in {days} days: "
-                    "plan the rollover with the vendor now, or logins stop that day",
-                    "warning",
-                )
-            )
-        if info.algorithm.startswith("RSA-") and int(info.algorithm[4:]) < 2048:
-            found.append(
-                Problem("idp_certificate", f"uses a weak {info.algorithm} key; use RSA-2048 or more", "warning")
-            )
-        return found
 
     # -- conversions ----------------------------------------------------------------------
 
@@ -351,120 +237,13 @@ class Questionnaire:
         )
 
 
-# -- the SP's side --------------------------------------------------------------------------
-
-
-@dataclass
-class SPSide:
-    """What the vendor tells the customer (Appendix 1, "Operations has provided the following")."""
-
-    entity_id: str
-    acs_url: str
-    login_url: str | None
-    metadata_xml: str
-    relay_state: str = ""  # what IdP-initiated logins send to reach this subscription (idm_key=KEY)
-    slo_url: str = ""  # the SP's Single Logout endpoint (both bindings), when it has a signing key
-
-    def text(self) -> str:
-        rows = [
-            "Service Provider details for your IdP administrator",
-            "",
-            f"SP entityID (Audience):        {self.entity_id}",
-            f"ACS URL (HTTP-POST):           {self.acs_url}",
-        ]
-        if self.login_url:
-            rows.append(f"Unique login URL:              {self.login_url}")
-        if self.slo_url:
-            rows.append(f"Single Logout URL:             {self.slo_url} (HTTP-Redirect or HTTP-POST, signed)")
-        rows += [
-            "",
-            "SP-initiated: the SP sends the AuthnRequest by HTTP-Redirect and expects the Response by HTTP-POST.",
-            "IdP-initiated: post an unsolicited Response to the ACS URL" + self._relay_words(),
-            "Sign the Assertion (RSA-SHA256 or stronger; SHA-1 is refused). SAML 2.0 only.",
-            "The SP maps the NameID to the account's login name or to its External ID.",
-            "",
-        ]
-        return "\n".join(rows)
-
-    def _relay_words(self) -> str:
-        if not self.relay_state:
-            return "."
-        return f", with the RelayState {self.relay_state} (the IdP's default RelayState for this application)."
-
-    def write(self, directory: str | Path) -> list[Path]:
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        md, txt = d / "sp-metadata.xml", d / "sp-side.txt"
-        md.write_text(self.metadata_xml, encoding="utf-8")
-        txt.write_text(self.text(), encoding="utf-8")
-        return [md, txt]
-
-
-def sp_base_url(workspace: Workspace) -> str:
-    """The SP's base URL: where the harness holding this workspace serves, else loopback on the
-    SP profile's port (where `serve` and the app listen unless that port is taken)."""
-    from harness.core.serving import current
-
-    found = current(workspace.path)
-    return found.sp_base if found is not None else f"http://127.0.0.1:{workspace.sp_profile().port}"
-
-
-def sp_side(workspace: Workspace, *, sp_base: str | None = None, idm_key: str | None = None) -> SPSide:
-    """The SP's entityID, ACS URL, unique login URL (when `idm_key` is given) and metadata."""
-    prof = workspace.sp_profile()
-    base = (sp_base or sp_base_url(workspace)).rstrip("/")
-    acs = base + prof.acs_path
-    login = f"{base}{prof.login_path}?idm_key={idm_key}" if idm_key else None
-    sub = workspace.subscription(idm_key) if idm_key else None
-    cert = workspace.keypair(prof.signing_key).cert_pem if prof.signing_key in workspace.keypair_names() else None
-    slo = base + DEFAULT_SLO_PATH if cert else ""
-    signed = bool(cert and sub and sub.sign_authn_requests)
-    md = sp_metadata(entity_id=prof.entity_id, acs_url=acs, cert_pem=cert, slo_url=slo, authn_requests_signed=signed)
-    if sub is not None and sub.assertion_encryption != "plain" and sub.encryption_key in workspace.keypair_names():
-        md = with_encryption_key(md, workspace.keypair(sub.encryption_key).cert_pem)  # as /metadata publishes it
-    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + md + "\n"
-    relay = f"idm_key={idm_key}" if idm_key else ""
-    return SPSide(
-        entity_id=prof.entity_id, acs_url=acs, login_url=login, metadata_xml=xml, relay_state=relay, slo_url=slo
-    )
-
-
-# -- helpers ---------------------------------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------
 
 
 def _slo_url(endpoints: list[tuple[str, str]]) -> str:
     """The IdP's SLO URL, the HTTP-Redirect one first (the SP sends by Redirect by default)."""
     by_binding = {b: url for b, url in reversed(endpoints) if url}
     return by_binding.get(ns.BINDING_REDIRECT) or by_binding.get(ns.BINDING_POST) or ""
-
-
-def _url_problems(name: str, value: str, *, required: bool) -> list[Problem]:
-    label = {"idp_sso_url": "SSO URL", "idp_slo_url": "SLO URL"}.get(name, "exit URL")
-    if not value.strip():
-        if required:
-            return [
-                Problem(
-                    name,
-                    f"is empty: give the IdP's {label} for SP-initiated logins "
-                    "(its SingleSignOnService with the HTTP-Redirect binding)",
-                )
-            ]
-        return []
-    probe = value
-    for ph in PLACEHOLDERS:
-        probe = probe.replace(ph, "http://127.0.0.1:1")
-    parts = urlsplit(probe.strip())
-    if parts.scheme.lower() not in ("http", "https"):
-        return [
-            Problem(name, f"{value!r} is not an http(s) URL" + (f" (it is {parts.scheme}:)" if parts.scheme else ""))
-        ]
-    if not parts.hostname:
-        return [Problem(name, f"{value!r} has no host name")]
-    if value != value.strip() or any(c.isspace() for c in value.strip()):
-        return [Problem(name, f"{value!r} contains spaces")]
-    if parts.scheme.lower() == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        return [Problem(name, f"{value} is plain http: a real deployment uses https", "warning")]
-    return []
 
 
 def _toml_str(value: str) -> str:

@@ -10,172 +10,58 @@ beside the writer without the lock and refuses every save.
 
 Values may carry two placeholders resolved when the servers start, because ports are only
 known then: `{sp}` (the embedded SP's base URL) and `{mock_idp}` (the mock IdP's base URL).
+
+The records and their JSON form are in `workspace_records`, the files on disk in
+`workspace_files`, the servers' configuration built from a workspace in `workspace_servers`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from harness.core import key_journal
+from harness.core import key_journal, workspace_files, workspace_servers
 from harness.core.certs import CertError, KeyPair, load_keypair
-from harness.core.durable import PRIVATE_DIR, private_file, private_tree
+from harness.core.durable import private_tree
+from harness.core.workspace_files import DB_NAME, FIXTURES, KEYS_DIR, SCHEMA_VERSION, SP_STATE_NAME
 from harness.core.workspace_lock import WorkspaceLock, WorkspaceLocked
-from mock_idp.model import IdPConfig, IdPUser, SPSettings
-from sp.model import (
-    DEFAULT_ACS_PATH,
-    DEFAULT_ENTITY_ID,
-    DEFAULT_LOGIN_PATH,
-    DEFAULT_SLO_PATH,
-    Account,
-    SPConfig,
-    Subscription,
+from harness.core.workspace_records import (
+    IdPForSP,
+    IdPProfile,
+    Rule,
+    SPProfile,
+    WorkspaceBusy,
+    WorkspaceError,
+    _checked,
+    _from,
+    _sub_from_json,
+    _sub_to_json,
+    resolve,
 )
+from mock_idp.model import IdPConfig, IdPUser
+from sp.model import SPConfig, Subscription
 
-DB_NAME = "workspace.sqlite"
-SP_STATE_NAME = "sp_state.sqlite"
-KEYS_DIR = "keys"
-SCHEMA_VERSION = 1
-FIXTURES = Path(__file__).resolve().parent / "demo"  # fixtures/demo, also inside a built wheel
-
-
-class WorkspaceError(Exception):
-    """A workspace that cannot be opened or a value that cannot be saved, in plain words."""
-
-
-class WorkspaceBusy(WorkspaceError):
-    """Another harness holds the writer lock (`pid`): route the change through its control API."""
-
-    def __init__(self, message: str, pid: int | None):
-        super().__init__(message)
-        self.pid = pid
-
-
-@dataclass
-class IdPProfile:
-    entity_id: str = "https://idp.demo-corp.example/saml"
-    signing_key: str = "idp-signing"
-    rollover_key: str = ""  # during a rollover: the other key pair, whose certificate metadata lists too
-    port: int = 8444
-    accepted_time_diff: int = 60
-
-
-@dataclass
-class SPProfile:
-    entity_id: str = DEFAULT_ENTITY_ID
-    acs_path: str = DEFAULT_ACS_PATH
-    login_path: str = DEFAULT_LOGIN_PATH
-    port: int = 8443
-    clock_skew: int = 60
-    signing_key: str = "sp-signing"  # signs AuthnRequests (when a subscription says so) and Single Logout
-    https: bool = False  # serve both the SP and the mock IdP over HTTPS (harness.core.tls)
-
-
-@dataclass
-class IdPForSP:
-    """The mock IdP's settings for one SP (SPSettings without key material: keys are named)."""
-
-    entity_id: str = DEFAULT_ENTITY_ID
-    acs_url: str = "{sp}" + DEFAULT_ACS_PATH
-    name: str = "Vendor SP (embedded)"
-    acs_index: int = 0  # the index of acs_url in the SP's metadata
-    acs_others: dict[str, str] = field(default_factory=dict)  # more HTTP-POST ACS of its metadata: index -> URL
-    nameid_format: str = "unspecified"
-    nameid_source: str = "username"
-    attributes: list[str] = field(default_factory=lambda: ["uid", "mail", "givenName", "sn", "groups"])
-    sign: str = "assertion"
-    sig_hash: str = "sha256"
-    digest_hash: str | None = None
-    lifetime: int = 300
-    clock_offset: int = 0
-    signing_key: str | None = None  # None: the IdP's key
-    default_relay_state: str = ""
-    slo_url: str = "{sp}" + DEFAULT_SLO_PATH  # the SP's SingleLogoutService ("" : none)
-    slo_binding: str = "redirect"
-    sp_certificate: str = ""  # the SP's signing certificate, PEM; "" for the embedded SP: its own
-    want_authn_requests_signed: bool = False
-    encrypt_assertion: bool = False
-    encrypt_name_id: bool = False
-    encrypt_attributes: bool = False
-    encryption_data_alg: str = "aes256-gcm"
-    encryption_key_alg: str = "rsa-oaep-mgf1p"
-    # The SP's encryption certificate: PEM text (from an external SP's metadata), else the
-    # certificate of a workspace key pair (the embedded SP's subscription key, e.g. sp-encryption-4711).
-    encryption_cert: str = ""
-    encryption_key: str = ""
-
-
-@dataclass
-class Rule:
-    """Provisioning: members of `group` get `role` and `scope` (first matching rule wins)."""
-
-    group: str
-    role: str
-    scope: list[str] = field(default_factory=list)
-
-
-def _from(cls: type, data: dict[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
-_PLAIN = {"str": str, "bool": bool, "int": int}
-
-
-def _checked(obj: Any) -> Any:
-    """Refuse an imported entry whose fields have the wrong JSON types (a None URL, a list for a name)."""
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        kind = _PLAIN.get(f.type) or (
-            list if f.type.startswith("list[") else dict if f.type.startswith("dict[") else None
-        )
-        items = value if kind is list and isinstance(value, list) else []
-        if (kind is not None and not isinstance(value, kind)) or (
-            f.type == "list[str]" and not all(isinstance(x, str) for x in items)
-        ):
-            shown = repr(value)[:60]
-            raise WorkspaceError(f"the workspace file has a malformed {type(obj).__name__}: {f.name} is {shown}")
-        for x in items:
-            if hasattr(x, "__dataclass_fields__"):
-                _checked(x)
-    return obj
-
-
-# PEM fields of a subscription, kept as text in JSON. A workspace written before a field existed
-# reads it as empty: that is its migration (idp_cert_pem_next: no rollover in progress).
-_SUB_PEMS = ("idp_cert_pem", "idp_cert_pem_next")
-
-
-def _sub_to_json(s: Subscription) -> dict[str, Any]:
-    d = asdict(s)
-    for name in _SUB_PEMS:
-        d[name] = d[name].decode("ascii", "replace") if d[name] else ""
-    # The encryption key pair lives in keys/ (0600), named by `encryption_key`; never in the document.
-    d.pop("encryption_key_pem", None)
-    d.pop("encryption_cert_pem", None)
-    return d
-
-
-def _sub_from_json(d: dict[str, Any]) -> Subscription:
-    d = dict(d)
-    for name in _SUB_PEMS:
-        d[name] = (d.get(name) or "").encode("ascii")
-    d["accounts"] = [_from(Account, a) for a in d.get("accounts", [])]
-    d.pop("encryption_key_pem", None)
-    d.pop("encryption_cert_pem", None)
-    return _from(Subscription, d)
-
-
-def resolve(value: str, sp_base: str, idp_base: str) -> str:
-    return value.replace("{sp}", sp_base).replace("{mock_idp}", idp_base)
+__all__ = [
+    "DB_NAME",
+    "FIXTURES",
+    "KEYS_DIR",
+    "IdPForSP",
+    "IdPProfile",
+    "Rule",
+    "SPProfile",
+    "Workspace",
+    "WorkspaceBusy",
+    "WorkspaceError",
+    "default_workspace_dir",
+    "resolve",
+]
 
 
 class Workspace:
@@ -213,24 +99,7 @@ class Workspace:
         """An empty workspace (IdP and SP profiles with defaults, an IdP signing key)."""
         from harness.core.certs import make_keypair
 
-        p = Path(path).expanduser().resolve()
-        if (p / DB_NAME).exists():
-            raise WorkspaceError(f"{p} already holds a workspace.")
-        p.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-        private_tree(p)
-        tmp = p / (DB_NAME + ".new")
-        tmp.unlink(missing_ok=True)
-        private_file(tmp)
-        db = sqlite3.connect(str(tmp))
-        db.executescript(
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-            "CREATE TABLE doc (kind TEXT NOT NULL, key TEXT NOT NULL, pos INTEGER NOT NULL DEFAULT 0, "
-            "data TEXT NOT NULL, PRIMARY KEY (kind, key));"
-        )
-        db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        db.commit()
-        db.close()
-        os.replace(tmp, p / DB_NAME)
+        p = workspace_files.new_database(path)
         ws = cls(p)
         if not (p / KEYS_DIR / "idp-signing.key.pem").exists():
             ws.save_keypair("idp-signing", make_keypair("Mock IdP signing", organization="Demo Corp"))
@@ -243,26 +112,11 @@ class Workspace:
     @classmethod
     def from_json(cls, path: str | Path, data: dict[str, Any], keys_from: Path | None = None) -> Workspace:
         """Build a workspace from the JSON form (fixtures, exports); writes into a temp dir first."""
-        target = Path(path).expanduser().resolve()
-        if (target / DB_NAME).exists():
-            raise WorkspaceError(f"{target} already holds a workspace.")
-        staging = target.with_name(target.name + ".staging")
-        shutil.rmtree(staging, ignore_errors=True)
-        if keys_from is not None and keys_from.is_dir():
-            shutil.copytree(keys_from, staging / KEYS_DIR)
-            for f in (staging / KEYS_DIR).glob("*.key.pem"):
-                f.chmod(0o600)
+        target, staging = workspace_files.staging_for(path, keys_from)
         ws = cls.create(staging)
         ws.load_json(data)
         ws.close()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        private_tree(staging)
-        if target.exists():
-            if any(target.iterdir()):
-                shutil.rmtree(staging, ignore_errors=True)
-                raise WorkspaceError(f"{target} exists and is not empty.")
-            target.rmdir()
-        os.replace(staging, target)
+        workspace_files.move_into_place(staging, target)
         return cls(target)
 
     @classmethod
@@ -502,97 +356,17 @@ class Workspace:
             raise WorkspaceError(f"the workspace file has a malformed entry ({err})") from err
 
     # -- server configuration -----------------------------------------------------------------------
+    # -- server configuration (harness.core.workspace_servers) ------------------------------------
 
     def idp_config(self, idp_base: str, sp_base: str) -> IdPConfig:
-        prof = self.idp_profile()
-        kp = self.keypair(prof.signing_key)
-        sp_prof = self.sp_profile()
-        sps = []
-        for s in self.idp_for_sps():
-            d = asdict(s)
-            key_name = d.pop("signing_key")
-            d.pop("encryption_cert")
-            d.pop("encryption_key")
-            d["acs_url"] = resolve(s.acs_url, sp_base, idp_base)
-            d["acs_others"] = {k: resolve(v, sp_base, idp_base) for k, v in s.acs_others.items()}
-            d["entity_id"] = resolve(s.entity_id, sp_base, idp_base)
-            d["slo_url"] = resolve(s.slo_url, sp_base, idp_base)
-            settings = _from(SPSettings, d)
-            cert = s.sp_certificate.encode("ascii", "replace") if s.sp_certificate.strip() else None
-            if cert is None and settings.entity_id == sp_prof.entity_id:
-                cert = self._sp_keys(sp_prof)[1] or None  # the embedded SP: its own signing certificate
-            settings = replace(settings, sp_cert_pem=cert)
-            if key_name:
-                other = self.keypair(key_name)
-                settings = replace(settings, key_pem=other.key_pem, cert_pem=other.cert_pem)
-            sps.append(replace(settings, encryption_cert_pem=self.sp_encryption_cert(s)))
-        return IdPConfig(
-            entity_id=prof.entity_id,
-            base_url=idp_base,
-            key_pem=kp.key_pem,
-            cert_pem=kp.cert_pem,
-            users=self.users(),
-            sps=sps,
-            accepted_time_diff=prof.accepted_time_diff,
-            other_cert_pem=(
-                self.keypair(prof.rollover_key).cert_pem if prof.rollover_key in self.keypair_names() else None
-            ),
-        )
+        return workspace_servers.idp_config(self, idp_base, sp_base)
 
     def sp_config(self, sp_base: str, idp_base: str) -> SPConfig:
-        prof = self.sp_profile()
-        subs = []
-        for s in self.subscriptions():
-            subs.append(
-                replace(
-                    s,
-                    idp_sso_url=resolve(s.idp_sso_url, sp_base, idp_base),
-                    exit_url=resolve(s.exit_url, sp_base, idp_base),
-                    idp_entity_id=resolve(s.idp_entity_id, sp_base, idp_base),
-                    idp_slo_url=resolve(s.idp_slo_url, sp_base, idp_base),
-                    **self._encryption_pems(s),
-                )
-            )
-        key_pem, cert_pem = self._sp_keys(prof)
-        return SPConfig(
-            key_pem=key_pem,
-            cert_pem=cert_pem,
-            base_url=sp_base,
-            entity_id=prof.entity_id,
-            acs_path=prof.acs_path,
-            login_path=prof.login_path,
-            subscriptions=subs,
-            clock_skew=prof.clock_skew,
-        )
-
-    def _sp_keys(self, prof: SPProfile) -> tuple[bytes, bytes]:
-        """The embedded SP's signing key pair, or empty when the workspace has none (it then cannot sign)."""
-        if not prof.signing_key or prof.signing_key not in self.keypair_names():
-            return b"", b""
-        kp = self.keypair(prof.signing_key)
-        return kp.key_pem, kp.cert_pem
+        return workspace_servers.sp_config(self, sp_base, idp_base)
 
     def sp_encryption_cert(self, s: IdPForSP) -> bytes | None:
         """The certificate the mock IdP encrypts to for that SP (its metadata's, or a key pair's), or None."""
-        if s.encryption_cert.strip():
-            return s.encryption_cert.encode("ascii", "replace")
-        if s.encryption_key and s.encryption_key in self.keypair_names():
-            try:
-                return self.keypair(s.encryption_key).cert_pem
-            except WorkspaceError:  # a broken key pair file: the IdP then says encryption lacks a certificate
-                return None
-        return None
-
-    def _encryption_pems(self, s: Subscription) -> dict[str, bytes]:
-        """The subscription's encryption key pair, read from keys/ (none when it is not there or broken:
-        the SP then refuses encrypted assertions, `encrypted-assertion-unsupported`, and still serves)."""
-        if not s.encryption_key or s.encryption_key not in self.keypair_names():
-            return {}
-        try:
-            kp = self.keypair(s.encryption_key)
-        except WorkspaceError:
-            return {}
-        return {"encryption_key_pem": kp.key_pem, "encryption_cert_pem": kp.cert_pem}
+        return workspace_servers.sp_encryption_cert(self, s)
 
     def store_accounts(self, config: SPConfig) -> None:
         """Persist accounts changed through the SP's user API."""

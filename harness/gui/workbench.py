@@ -98,7 +98,8 @@ class WorkbenchSender:
         URL (Redirect). Returns what was opened."""
         dest = self.destination(message, target)
         options = replace(options, refresh=False if options.refresh is None else options.refresh)
-        prepared = prepare(message, options, self.controller.workspace, address=dest.url if dest.embedded else None)
+        address = dest.url if dest.embedded else None
+        prepared = prepare(message, options, self.controller.workspace, address=address, reply_to=dest.reply_to)
         if binding_of(message, options) == REDIRECT:
             url = redirect_url(dest.url, message.param, prepared.xml, message.relay_state, signer=prepared.signer)
         else:

@@ -142,6 +142,16 @@ def test_cli_send_exit_codes_say_accepted_or_refused(capsys, saved, argv, code, 
     assert "NameID" in Trace.from_dict(result["trace"]).diff
 
 
+def test_cli_send_of_a_saved_authn_request_follows_the_embedded_sps_new_acs(capsys, saved) -> None:
+    """The servers of the command run on new ports: the SP's own AuthnRequest, its ACS URL left as
+    opened, is re-addressed to the SP's ACS of this run, so the mock IdP takes it (no acs-mismatch)."""
+    ws_path, trace = saved
+    code = main(["--workspace", str(ws_path), "send", f"{trace}:1", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["verdict"] == "accepted" and result["reason"] == ""
+    assert any("(acs_url)" in note for note in result["notes"])
+
+
 def test_cli_send_prints_the_diff_and_the_answer_and_saves_the_trace(capsys, saved, tmp_path) -> None:
     out_trace = tmp_path / "sent.json"
     code, out, _ = _cli(capsys, saved, "--set", "nameid=bob", "--resign", "idp", "--save-trace", str(out_trace))

@@ -196,3 +196,24 @@ def test_no_label_is_built_outside_the_plain_text_helpers():
         )
     ]
     assert offenders == []
+
+
+def test_names_with_control_characters_are_escaped_in_every_combo_box(qtbot, window):
+    """Subscription and user names (onboarding, the control API) can hold bidi overrides: no combo
+    box shows them raw, and the checklist still runs the user chosen."""
+    from dataclasses import replace
+
+    from PySide6.QtWidgets import QComboBox
+
+    ws = window.controller.workspace
+    evil = "Evil\u202eX\x1b[31m"
+    ws.save_subscription(replace(ws.subscription("4711"), idm_key="5000", name=evil, accounts=[]))
+    ws.save_user(replace(ws.user("alice"), username="u" + evil))
+    window.bridge.workspace_changed.emit("all")
+    panel = window.onboarding_page.checklist
+    panel.refresh()  # it reloads when shown
+    items = [c.itemText(i) for c in window.findChildren(QComboBox) for i in range(c.count())]
+    assert visible(evil) + " (5000)" in items and "u" + visible(evil) in items
+    assert not [t for t in items if "\u202e" in t or "\x1b" in t]
+    panel.user.setCurrentIndex(panel.user.findData("u" + evil))
+    assert panel.user.currentData() == "u" + evil

@@ -38,6 +38,23 @@ SPLIT = [
     "harness/core/report_diagram.py",
     "harness/core/report_html.py",
     "harness/core/onboarding_report.py",
+    "harness/core/explain.py",
+    "harness/core/explain_redirect.py",
+    "harness/core/explain_terms.py",
+    "harness/core/explain_verdict.py",
+    "harness/core/message_changes.py",
+    "harness/core/message_diff.py",
+    "harness/core/message_render.py",
+    "harness/core/provision.py",
+    "harness/core/provision_api.py",
+    "harness/core/provision_plan.py",
+    "harness/core/questionnaire.py",
+    "harness/core/questionnaire_checks.py",
+    "harness/core/sp_side.py",
+    "harness/core/workspace.py",
+    "harness/core/workspace_files.py",
+    "harness/core/workspace_records.py",
+    "harness/core/workspace_servers.py",
 ]
 
 

@@ -181,7 +181,11 @@ def format_summary(report: Report) -> str:
     skipped = [r for r in report.results if r.verdict == "skipped"]
     for r in skipped:
         lines.append(f"  skipped {r.scenario}: {r.note}")
-    lines.append("RESULT: " + ("every scenario was handled safely" if not report.bad else "the SP is NOT safe"))
+    sent = [r for r in report.results if r.verdict != "skipped"]
+    if sent and all(r.observed.error == "connection error" for r in sent):
+        lines.append("RESULT: the SP could not be reached (connection error): nothing was judged; is it running?")
+    else:
+        lines.append("RESULT: " + ("every scenario was handled safely" if not report.bad else "the SP is NOT safe"))
     return "\n".join(lines)
 
 

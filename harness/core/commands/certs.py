@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from harness.core.certs import CertError, describe_cert, format_cert, load_cert, make_keypair, rotate
-from harness.core.commands.common import WorkspaceError, fail, open_workspace
+from harness.core.commands.common import WorkspaceError, fail, open_read_only, open_workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         except CertError as err:
             return fail(str(err))
         return 0
-    ws = open_workspace(args)
+    ws = open_read_only(args) if args.certs_cmd in ("list", "show") else open_workspace(args)
     try:
         if args.certs_cmd == "list":
             for name in ws.keypair_names():

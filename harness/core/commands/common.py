@@ -58,6 +58,18 @@ def no_such_user(ws: Workspace, username: str) -> str:
     return f"the mock IdP has no user {username!r} (have: {', '.join(u.username for u in ws.users())})"
 
 
+class OutputFileError(Exception):
+    """A file the user asked for (--report, --save-trace, --save-har) could not be written."""
+
+
+def write_output(path: str, text: str) -> None:
+    """Write a file the user named; a bad path is an error in words (the CLI exits 2), not a traceback."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise OutputFileError(f"cannot write {path}: {err.strerror or err}") from err
+
+
 def fail(message: str, code: int = 2) -> int:
     print(f"saml-harness: {message}", file=sys.stderr)
     return code
@@ -65,11 +77,13 @@ def fail(message: str, code: int = 2) -> int:
 
 __all__ = [
     "NO_SUBSCRIPTION",
+    "OutputFileError",
     "WorkspaceError",
     "fail",
     "no_such_user",
     "open_read_only",
     "open_workspace",
     "pick_subscription",
+    "write_output",
     "workspace_path",
 ]

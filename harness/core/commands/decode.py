@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.core.capture.load import looks_like_capture
 from harness.core.commands.common import fail
-from harness.core.commands.decode_capture import register_options, run_capture
+from harness.core.commands.decode_capture import looks_like_saved_trace, register_options, run_capture, run_saved_trace
 from harness.core.inspect_message import format_message, inspect
 from harness.core.report import signature_ok
 from harness.core.trace import Message
@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         data = Path(args.input).read_bytes()
         if looks_like_capture(data):
             return run_capture(args, data)
+        if looks_like_saved_trace(data):
+            return run_saved_trace(args, data)
         text = data.decode("utf-8", "replace")
     else:
         text = args.input

@@ -11,9 +11,10 @@ from harness.core.capture.from_workspace import expectations_from_workspace
 from harness.core.capture.har_write import trace_to_har
 from harness.core.capture.load import read_capture
 from harness.core.capture.to_trace import capture_to_trace
-from harness.core.commands.common import fail, open_read_only, pick_subscription
+from harness.core.commands.common import fail, open_read_only, pick_subscription, write_output
 from harness.core.format import format_step
 from harness.core.trace import Trace
+from harness.core.trace_check import MAX_FILE_BYTES, TraceFileError
 
 
 def register_options(p: argparse.ArgumentParser) -> None:
@@ -50,10 +51,33 @@ def run_capture(args: argparse.Namespace, data: bytes) -> int:
         )
     except CaptureError as err:
         return fail(str(err))
+    return _print_trace(args, trace)
+
+
+def looks_like_saved_trace(data: bytes) -> bool:
+    """A trace this harness saved (`--save-trace`, the app's File > Save trace): JSON with steps."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{") and b'"steps"' in data[:MAX_FILE_BYTES]
+
+
+def run_saved_trace(args: argparse.Namespace, data: bytes) -> int:
+    """A saved trace is shown as it was recorded (its checks as the servers made them)."""
+    if args.cert or args.key or args.subscription:
+        return fail(
+            "a saved trace is shown as recorded; to check a step again, re-send it: saml-harness send FILE:STEP"
+        )
+    try:
+        trace = Trace.from_json(data.decode("utf-8", "replace"))
+    except TraceFileError as err:
+        return fail(str(err))
+    return _print_trace(args, trace)
+
+
+def _print_trace(args: argparse.Namespace, trace: Trace) -> int:
     if args.save_trace:
-        Path(args.save_trace).write_text(trace.to_json(), encoding="utf-8")
+        write_output(args.save_trace, trace.to_json())
     if args.save_har:
-        Path(args.save_har).write_text(json.dumps(trace_to_har(trace), indent=1), encoding="utf-8")
+        write_output(args.save_har, json.dumps(trace_to_har(trace), indent=1))
     if args.json:
         print(trace.to_json())
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.core.commands.common import WorkspaceError, fail, open_workspace
+from harness.core.commands.common import WorkspaceError, fail, open_read_only, open_workspace
 from harness.core.encryption_config import (
     describe_idp,
     describe_sub,
@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        ws = open_workspace(args)
+        ws = open_read_only(args) if args.enc_cmd == "show" else open_workspace(args)
     except WorkspaceError as err:
         return fail(str(err))
     try:

@@ -11,10 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from harness.core import request_flags
-from harness.core.commands.common import fail, no_such_user, open_read_only, pick_subscription, workspace_path
+from harness.core.commands.common import (
+    fail,
+    no_such_user,
+    open_read_only,
+    pick_subscription,
+    workspace_path,
+    write_output,
+)
 from harness.core.flow import FlowResult, run_flow
 from harness.core.format import format_step, terminal_safe
 from harness.core.load import Login, run_load
@@ -133,13 +139,13 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
         from harness.core.report import render_html
 
         html = render_html(result.trace, expected=result.expected, as_expected=result.as_expected)
-        Path(args.report).write_text(html, encoding="utf-8")
+        write_output(args.report, html)
     if args.save_trace:
-        Path(args.save_trace).write_text(result.trace.to_json(), encoding="utf-8")
+        write_output(args.save_trace, result.trace.to_json())
     if args.save_har:
         from harness.core.capture.har_write import trace_to_har
 
-        Path(args.save_har).write_text(json.dumps(trace_to_har(result.trace), indent=1), encoding="utf-8")
+        write_output(args.save_har, json.dumps(trace_to_har(result.trace), indent=1))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -162,7 +168,11 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
             asked = "yes" if result.idp_asked_credentials else "no"
             print(f"AuthnRequest asked for: {asks}; the IdP asked for credentials: {asked}")
     if args.expect:
-        return 0 if (result.session_login is None and result.final_reason == args.expect) else 1
+        met = result.session_login is None and result.final_reason == args.expect
+        if not args.json:
+            got = f"a session for {login}" if login else f"refused {result.final_reason or 'with no reason code'}"
+            print(f"--expect {args.expect}: " + ("met" if met else f"NOT met: the login ended in {got}"))
+        return 0 if met else 1
     return 0 if result.session_login and result.as_expected else 1
 
 

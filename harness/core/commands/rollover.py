@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from harness.core import rollover
-from harness.core.commands.common import fail, no_such_user, open_workspace, pick_subscription
+from harness.core.commands.common import fail, no_such_user, open_read_only, open_workspace, pick_subscription
 from harness.core.servers import Servers
 
 
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
+    ws = open_read_only(args) if args.stage == "status" else open_workspace(args)
     try:
         keys = [args.idm_key] if args.idm_key else None
         if args.stage == "status":

@@ -10,13 +10,14 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.core.commands.common import fail, open_read_only, pick_subscription
+from harness.core.commands.common import fail, open_read_only, pick_subscription, write_output
 from harness.core.message_diff import ADDED, HEADER, HUNK, REMOVED
 from harness.core.terminal import visible
 from harness.core.workbench import edit
 from harness.core.workbench.binding import BINDINGS
 from harness.core.workbench.encryption import EncryptionChoice
-from harness.core.workbench.message import OpenMessage, WorkbenchError, load
+from harness.core.workbench.fields import read_field
+from harness.core.workbench.message import OpenMessage, WorkbenchError, load, parse_xml
 from harness.core.workbench.send import Destination, SendOptions, SendResult, send
 from harness.core.workbench.signing import HASHES, KEY_CLONE, KEY_IDP, KEY_PEM, KEY_PREFIX, SigningChoice
 from harness.core.workbench.transforms import scenario_names
@@ -204,7 +205,15 @@ def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destina
     certs = {s.idp_entity_id: s.idp_cert_pem for s in servers.sp_app.config.subscriptions}
     if message.is_request:
         path = "/logout" if message.kind == "LogoutRequest" else "/sso"
-        return Destination(url=servers.idp_base + path, name="the mock IdP", trusted_cert=certs.get, embedded=True)
+        config = servers.sp_app.config
+        own = message.kind == "AuthnRequest" and _issuer(message) == config.entity_id
+        return Destination(
+            url=servers.idp_base + path,
+            name="the mock IdP",
+            trusted_cert=certs.get,
+            embedded=True,
+            reply_to=config.acs_url if own else "",
+        )
     return Destination(
         url=servers.sp_app.config.acs_url,
         name=f"the embedded SP (subscription {idm_key})",
@@ -216,6 +225,13 @@ def embedded_destination(servers, idm_key: str, message: OpenMessage) -> Destina
     )
 
 
+def _issuer(message: OpenMessage) -> str | None:
+    try:
+        return read_field(parse_xml(message.xml), "issuer")
+    except WorkbenchError:
+        return None
+
+
 def _clean(text: str) -> str:
     """Message-derived text for a terminal: control and direction characters as visible escapes."""
     return visible(text)
@@ -223,7 +239,7 @@ def _clean(text: str) -> str:
 
 def _report(args: argparse.Namespace, result: SendResult) -> None:
     if args.save_trace:
-        Path(args.save_trace).write_text(result.trace.to_json(), encoding="utf-8")
+        write_output(args.save_trace, result.trace.to_json())
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return

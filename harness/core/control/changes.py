@@ -15,17 +15,8 @@ from cryptography.hazmat.primitives import serialization
 
 from harness.core.certs import CertError, KeyPair, describe_cert
 from harness.core.control.errors import bad
-from harness.core.workspace import (
-    IdPForSP,
-    IdPProfile,
-    Rule,
-    SPProfile,
-    Workspace,
-    WorkspaceError,
-    _checked,
-    _from,
-    _sub_from_json,
-)
+from harness.core.workspace import IdPForSP, IdPProfile, Rule, SPProfile, Workspace, WorkspaceError
+from harness.core.workspace_records import _checked, _from, _sub_from_json
 from mock_idp.model import IdPUser
 
 MAX_CHANGES = 1000

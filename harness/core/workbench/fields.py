@@ -127,6 +127,15 @@ def unknown(key: str) -> str:
 
 def set_field(root: etree._Element, key: str, value: str) -> None:
     """Write `value` into the tree (InResponseTo goes to the SubjectConfirmationData too)."""
+    probe = etree.Element("probe")
+    try:  # checked before the tree is touched, so a refused value changes nothing
+        probe.text = value
+    except ValueError:  # lxml: a control character or NUL, which XML 1.0 cannot carry
+        raise WorkbenchError(f"{key}: XML cannot carry that value (a control character or NUL in it)") from None
+    _set_field(root, key, value)
+
+
+def _set_field(root: etree._Element, key: str, value: str) -> None:
     f = BY_KEY.get(key)
     if f is None:
         if key.startswith("attr.") and key[5:]:

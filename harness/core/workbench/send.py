@@ -43,6 +43,7 @@ class Destination:
     trusted_cert: Callable[[str], bytes | None] | None = None  # issuer -> PEM, to check signatures in the trace
     subscription: str = ""  # the embedded SP's idm_key, for the trace
     embedded: bool = False  # the harness's own servers (on ports that change from run to run)
+    reply_to: str = ""  # embedded mock IdP: the embedded SP's ACS, for its own AuthnRequest's ACS URL
 
     def check(self) -> None:
         parts = urlsplit(self.url)
@@ -70,19 +71,23 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
 
 
-def readdress(message: OpenMessage, root: etree._Element, url: str) -> list[str]:
+def readdress(message: OpenMessage, root: etree._Element, url: str, reply_to: str = "") -> list[str]:
     """Address the message to `url` where the tester left the address as opened (Destination, and a
-    Response's Recipient): the embedded servers listen on new ports each run, so an old message is
-    otherwise refused for its address before the check the tester means to test. An address the
-    tester edited is left alone."""
+    Response's Recipient; with `reply_to`, a request's AssertionConsumerServiceURL): the embedded
+    servers listen on new ports each run, so an old message is otherwise refused for its address
+    before the check the tester means to test. An address the tester edited is left alone."""
     original = parse_xml(message.original_xml)
-    changed = []
-    for key in ("destination", "recipient"):
-        now, then = read_field(root, key), read_field(original, key)
-        if now is not None and now == then and now != url:
-            set_field(root, key, url)
-            changed.append(key)
-    return [f"re-addressed to {url} ({' and '.join(changed)})"] if changed else []
+    notes = []
+    for keys, target in ((("destination", "recipient"), url), (("acs_url",), reply_to)):
+        changed = []
+        for key in keys if target else ():
+            now, then = read_field(root, key), read_field(original, key)
+            if now is not None and now == then and now != target:
+                set_field(root, key, target)
+                changed.append(key)
+        if changed:
+            notes.append(f"re-addressed to {target} ({' and '.join(changed)})")
+    return notes
 
 
 def prepare(
@@ -92,6 +97,7 @@ def prepare(
     *,
     request_id: str | None = None,
     address: str | None = None,
+    reply_to: str = "",
 ) -> Prepared:
     """The bytes to send: the editor's XML, made current and re-addressed if asked, then stripped,
     re-signed, encrypted."""
@@ -99,7 +105,7 @@ def prepare(
         root = parse_xml(message.xml)
     except WorkbenchError as err:
         return _as_written(message, options, err)
-    notes: list[str] = readdress(message, root, address) if address else []
+    notes: list[str] = readdress(message, root, address, reply_to) if address else []
     if options.refreshes():
         issued = parse_xml(message.original_xml).get("IssueInstant")
         refresh(root, request_id=request_id, now=dt.datetime.now(dt.UTC), issued=issued)
@@ -244,7 +250,8 @@ def _send(
 ) -> SendResult:
     request_id = _fresh_request(message, options, destination, browser)
     readdressing = destination.embedded if options.readdress is None else options.readdress
-    prepared = prepare(message, options, ws, request_id=request_id, address=destination.url if readdressing else None)
+    address = destination.url if readdressing else None
+    prepared = prepare(message, options, ws, request_id=request_id, address=address, reply_to=destination.reply_to)
     sent = prepared.xml.decode("utf-8")
     trace.user = _name_id(sent)
     diff = diff_messages(message.original_xml, sent, names=("as opened", "as sent"))

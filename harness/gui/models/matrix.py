@@ -6,6 +6,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from harness.core.flow import Expectation
+from harness.core.terminal import visible
 from harness.gui.models.base import Index, ObjectRole
 from harness.gui.plain import plain_tip
 from sp.contract import SESSION
@@ -67,8 +68,8 @@ class MatrixModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal:
             key, name = self.subs[section]
-            return f"{name} ({key})" if name else key
-        return self.users[section]
+            return visible(f"{name} ({key})" if name else key)  # no bidi override reorders the header
+        return visible(self.users[section])
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         k = self.key(index)
@@ -84,7 +85,7 @@ class MatrixModel(QAbstractTableModel):
                 text += f"   ({e.explanation})"
             if actual is not None:
                 text += "   ✔ ran as predicted" if actual[0] else f"   ✘ ran: {actual[1]}"
-            return text
+            return visible(text)
         if role == Qt.ItemDataRole.ToolTipRole and e is not None:
             tip = e.explanation
             if actual is not None:

@@ -26,6 +26,7 @@ from harness.core.battery import no_diff_reason, result_diff
 from harness.core.inspect_message import inspect
 from harness.core.message_diff import MessageDiff, render
 from harness.core.terminal import html_text as e
+from harness.core.terminal import visible
 from harness.core.trace import Message
 from harness.gui.controller import AppController, ExternalSP
 from harness.gui.models.battery import BatteryModel
@@ -177,7 +178,7 @@ class BatteryView(QWidget):
         current = self.subscription.currentData()
         self.subscription.clear()
         for s in self.controller.workspace.subscriptions():
-            self.subscription.addItem(f"{s.name or s.idm_key} ({s.idm_key})", s.idm_key)
+            self.subscription.addItem(visible(f"{s.name or s.idm_key} ({s.idm_key})"), s.idm_key)
         i = self.subscription.findData(current)
         self.subscription.setCurrentIndex(max(i, 0))
         prof = self.controller.workspace.idp_profile()

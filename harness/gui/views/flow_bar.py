@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
+from harness.core.terminal import visible
 from harness.core.workspace import Workspace
 from harness.gui.plain import plain_label
 
@@ -79,7 +80,7 @@ class FlowBar(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for label, value in items:
-                combo.addItem(label, value)
+                combo.addItem(visible(label), value)  # names may hold bidi overrides
             i = combo.findData(current)
             combo.setCurrentIndex(i if i >= 0 else 0)
             combo.blockSignals(False)

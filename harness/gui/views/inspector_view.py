@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from harness.core.certs import CertError, normalize_cert_pem
 from harness.core.inspect_message import inspect
+from harness.core.terminal import visible
 from harness.core.trace import Message
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
@@ -132,7 +133,9 @@ class InspectorView(QWidget):
         self.cert.addItem("no certificate (show, don't verify)", "none:")
         for s in ws.subscriptions():
             if s.idp_cert_pem:
-                self.cert.addItem(f"the certificate {s.name or s.idm_key} ({s.idm_key}) trusts", f"sub:{s.idm_key}")
+                self.cert.addItem(
+                    visible(f"the certificate {s.name or s.idm_key} ({s.idm_key}) trusts"), f"sub:{s.idm_key}"
+                )
         for name in ws.keypair_names():
             self.cert.addItem(f"key pair {name}", f"key:{name}")
         if self._file_cert is not None:
@@ -152,7 +155,9 @@ class InspectorView(QWidget):
         names = ws.keypair_names()
         for s in ws.subscriptions():
             if s.encryption_key in names:
-                self.key.addItem(f"the encryption key of {s.name or s.idm_key} ({s.idm_key})", s.encryption_key)
+                self.key.addItem(
+                    visible(f"the encryption key of {s.name or s.idm_key} ({s.idm_key})"), s.encryption_key
+                )
         for name in names:
             self.key.addItem(f"key pair {name}", name)
         i = self.key.findData(current)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from harness.core.terminal import visible
 from harness.core.workbench import encryption
 from harness.core.workbench.binding import POST, REDIRECT
 from harness.core.workbench.encryption import EncryptionChoice
@@ -138,7 +139,8 @@ class WorkbenchOptions(QWidget):
             self.encrypt_cert.addItem(f"the certificate of {name}", name)
         self.target.clear()
         for s in ws.subscriptions():
-            self.target.addItem(f"the embedded SP, {s.name or s.idm_key} ({s.idm_key})", f"{EMBEDDED_SP}:{s.idm_key}")
+            label = visible(f"the embedded SP, {s.name or s.idm_key} ({s.idm_key})")
+            self.target.addItem(label, f"{EMBEDDED_SP}:{s.idm_key}")
         self.target.addItem("the mock IdP (requests)", f"{MOCK_IDP}:")
         self.target.addItem("another URL…", f"{OTHER_URL}:")
         for combo, value in ((self.key, key), (self.target, target), (self.encrypt_cert, cert)):

@@ -41,6 +41,7 @@ from harness.core.checklist import (
     run_interactive,
 )
 from harness.core.onboarding_report import write_report
+from harness.core.terminal import visible
 from harness.core.trace import Step, Trace
 from harness.core.workspace import Workspace
 from harness.gui.errors import in_words
@@ -138,22 +139,23 @@ class ChecklistPanel(QWidget):
 
     def refresh(self) -> None:
         """Reload the subscription and user lists from the workspace."""
-        keep_sub, keep_user = self.subscription.currentData(), self.user.currentText()
+        keep_sub, keep_user = self.subscription.currentData(), self.user.currentData()
         self.subscription.clear()
         for s in self.workspace.subscriptions():
-            self.subscription.addItem(f"{s.name or s.idm_key} ({s.idm_key})", s.idm_key)
+            self.subscription.addItem(visible(f"{s.name or s.idm_key} ({s.idm_key})"), s.idm_key)
         self.user.clear()
-        self.user.addItems([u.username for u in self.workspace.users()])
+        for u in self.workspace.users():
+            self.user.addItem(visible(u.username), u.username)
         if keep_sub is not None and (i := self.subscription.findData(keep_sub)) >= 0:
             self.subscription.setCurrentIndex(i)
-        if keep_user and (i := self.user.findText(keep_user)) >= 0:
+        if keep_user and (i := self.user.findData(keep_user)) >= 0:
             self.user.setCurrentIndex(i)
 
     def select(self, idm_key: str, user: str | None = None) -> None:
         self.refresh()
         self.subscription.setCurrentIndex(max(0, self.subscription.findData(idm_key)))
         if user is not None:
-            self.user.setCurrentIndex(max(0, self.user.findText(user)))
+            self.user.setCurrentIndex(max(0, self.user.findData(user)))
 
     def _reset_rows(self) -> None:
         for row, key in enumerate(ORDER):
@@ -188,7 +190,7 @@ class ChecklistPanel(QWidget):
         if idm_key is None:
             self.verdict.setText("The workspace has no subscription: create one in the Questionnaire tab.")
             return
-        user, account = self.user.currentText(), self.account.text().strip() or None
+        user, account = self.user.currentData(), self.account.text().strip() or None
         interactive, pace, step_through = self.interactive.isChecked(), self.pace.value(), self.step_through.isChecked()
         self._reset_rows()
         self.report = None

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from harness.core.checklist import FAIL, PASS
 from harness.core.provision import ProvisionError, UserAPI, default_mode, make_plan, manager_credentials, sync
+from harness.core.terminal import visible
 from harness.core.workspace import Rule, Workspace
 from harness.gui.errors import in_words
 from harness.gui.plain import plain_label
@@ -109,7 +110,7 @@ class RulesEditor(QWidget):
             self.add_rule(rule)
         self.subscription.clear()
         for s in self.workspace.subscriptions():
-            self.subscription.addItem(f"{s.name or s.idm_key} ({s.idm_key})", s.idm_key)
+            self.subscription.addItem(visible(f"{s.name or s.idm_key} ({s.idm_key})"), s.idm_key)
 
     def add_rule(self, rule: Rule) -> None:
         row = self.table.rowCount()

@@ -132,6 +132,19 @@ def test_add_external_sp_saves_it_beside_the_embedded_sp(ws: Workspace) -> None:
     assert [s.entity_id for s in ws.idp_for_sps()] == ["QualysGuard_SharedPlatformSAML20SP", "https://other.example"]
 
 
+def test_the_embedded_sps_own_metadata_is_refused_and_its_registration_kept(
+    ws: Workspace, tmp_path: Path, capsys
+) -> None:
+    """`onboard --export-sp` then `--external-sp` on that file would pin the embedded SP to one run's ports."""
+    assert run_cli(capsys, ws, "onboard", "--export-sp", str(tmp_path / "out"), "--idm-key", "4711")[0] == 0
+    before = ws.idp_for_sps()
+    code, _, err = run_cli(capsys, ws, "onboard", "--external-sp", str(tmp_path / "out" / "sp-metadata.xml"))
+    assert code == 2 and "is the embedded SP's own entityID" in err
+    assert ws.idp_for_sps() == before
+    with Servers(ws, sp_port=0, idp_port=0) as servers:
+        assert run_flow(servers, kind="sp", idm_key="4711", username="alice").session_login == "alice"
+
+
 # -- the command (it opens the workspace itself, as the writer: the test's copy is closed first) -------------
 
 

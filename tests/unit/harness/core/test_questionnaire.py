@@ -1,9 +1,8 @@
-"""The onboarding questionnaire: TOML both ways, filled from metadata (file, text, URL), validation, SP side."""
+"""The onboarding questionnaire: TOML both ways, filled from metadata (file, text, URL) and from the mock IdP."""
 
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -11,13 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from lxml import etree
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from harness.core.certs import KeyPair, fingerprint_sha256, make_keypair
 from harness.core.metadata_read import MetadataError, fetch
-from harness.core.questionnaire import Questionnaire, QuestionnaireError, sp_side
+from harness.core.questionnaire import Questionnaire, QuestionnaireError
 from harness.core.workspace import Workspace
 from samlkit import ns
 from samlkit.entities import make_idp_server, metadata_of
@@ -36,11 +34,6 @@ def expired() -> KeyPair:
     return make_keypair("old.example", not_before=NOW - timedelta(days=400), not_after=NOW - timedelta(days=2))
 
 
-@functools.cache
-def soon() -> KeyPair:
-    return make_keypair("soon.example", not_before=NOW - timedelta(days=300), not_after=NOW + timedelta(days=10))
-
-
 def good(**kw: str) -> Questionnaire:
     base = dict(
         idp_entity_id="urn:mace:incommon:example.com",
@@ -51,13 +44,6 @@ def good(**kw: str) -> Questionnaire:
     )
     base.update(kw)
     return Questionnaire(**base)
-
-
-def messages(q: Questionnaire) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {}
-    for p in q.validate():
-        out.setdefault(p.field, []).append((p.level, p.message))
-    return out
 
 
 # -- TOML ------------------------------------------------------------------------------------
@@ -98,72 +84,6 @@ def test_unreadable_questionnaires_say_why(text: str, words: str) -> None:
 def test_a_missing_file_is_a_questionnaire_error(tmp_path: Path) -> None:
     with pytest.raises(QuestionnaireError, match="does not exist"):
         Questionnaire.load(tmp_path / "nope.toml")
-
-
-# -- validation ------------------------------------------------------------------------------
-
-
-def test_a_complete_questionnaire_has_no_problem() -> None:
-    assert good().validate() == []
-
-
-def test_each_field_is_checked_with_a_clear_message() -> None:
-    q = Questionnaire(
-        idp_entity_id="",
-        idp_certificate="not a certificate",
-        idp_sso_url="ftp://idp.example.com/sso",
-        subscription="",
-        exit_url="javascript:alert(1)",
-    )
-    m = messages(q)
-    assert m["idp_entity_id"][0][1].startswith("is empty")
-    assert "does not parse" in m["idp_certificate"][0][1]
-    assert "is not an http(s) URL" in m["idp_sso_url"][0][1]
-    assert "primary contact" in m["subscription"][0][1]
-    assert "is not an http(s) URL" in m["exit_url"][0][1]
-    assert all(level == "error" for v in m.values() for level, _ in v)
-
-
-def test_an_expired_certificate_is_an_error_naming_the_date() -> None:
-    m = messages(good(idp_certificate=expired().cert_pem.decode()))
-    level, text = m["idp_certificate"][0]
-    assert level == "error" and text.startswith("expired on ") and (NOW - timedelta(days=2)).strftime("%Y") in text
-
-
-def test_a_certificate_expiring_within_30_days_is_a_warning() -> None:
-    q = good(idp_certificate=soon().cert_pem.decode())
-    m = messages(q)
-    level, text = m["idp_certificate"][0]
-    assert level == "warning"
-    assert re.search(r"^expires on \S+, in (9|10) days", text)
-    assert q.errors() == []
-
-
-def test_a_not_yet_valid_certificate_is_an_error() -> None:
-    future = make_keypair("later.example", not_before=NOW + timedelta(days=3), not_after=NOW + timedelta(days=300))
-    assert "is not valid before" in messages(good(idp_certificate=future.cert_pem.decode()))["idp_certificate"][0][1]
-
-
-def test_a_private_key_is_refused_with_advice() -> None:
-    text = messages(good(idp_certificate=kp().key_pem.decode()))["idp_certificate"][0][1]
-    assert "private key" in text and "replace" in text
-
-
-def test_a_bare_base64_certificate_as_in_metadata_is_accepted() -> None:
-    assert good(idp_certificate=cert_b64(kp().cert_pem)).validate() == []
-
-
-def test_entity_id_with_spaces_and_urls_without_host() -> None:
-    m = messages(good(idp_entity_id=" urn:x ", idp_sso_url="https:///sso", exit_url="https://x.example/a b"))
-    assert "leading or trailing spaces" in m["idp_entity_id"][0][1]
-    assert "no host" in m["idp_sso_url"][0][1]
-    assert "spaces" in m["exit_url"][0][1]
-
-
-def test_plain_http_is_a_warning_except_on_loopback_and_placeholders_are_fine() -> None:
-    assert messages(good(idp_sso_url="http://idp.example.com/sso"))["idp_sso_url"][0][0] == "warning"
-    assert good(idp_sso_url="http://127.0.0.1:8444/sso").validate() == []
-    assert good(idp_sso_url="{mock_idp}/sso", exit_url="{mock_idp}/").validate() == []
 
 
 # -- from metadata ---------------------------------------------------------------------------
@@ -319,27 +239,6 @@ def test_from_mock_idp_uses_its_entity_id_and_signing_certificate(tmp_path: Path
     assert q.validate() == []
     running = Questionnaire.from_mock_idp(ws, subscription="abcd_ef", idp_base="http://127.0.0.1:1234")
     assert running.idp_sso_url == "http://127.0.0.1:1234/sso" and running.exit_url == "http://127.0.0.1:1234/"
-    ws.close()
-
-
-def test_sp_side_gives_entity_id_acs_url_login_url_and_metadata(tmp_path: Path) -> None:
-    ws = Workspace.demo(tmp_path / "ws")
-    side = sp_side(ws, idm_key="4711")
-    assert side.entity_id == "QualysGuard_SharedPlatformSAML20SP"
-    assert side.acs_url == "http://127.0.0.1:8443/IdM/saml2/"
-    assert side.login_url == "http://127.0.0.1:8443/fo/login.php?idm_key=4711"
-    root = etree.fromstring(side.metadata_xml.encode())
-    acs = root.find(f".//{{{ns.MD}}}AssertionConsumerService")
-    assert root.get("entityID") == side.entity_id and acs.get("Location") == side.acs_url
-    assert acs.get("Binding") == ns.BINDING_POST
-    # the subscription's encryption key, as /metadata?idm_key= publishes it (not without an idm_key)
-    kd = [k for k in root.iter(f"{{{ns.MD}}}KeyDescriptor") if k.get("use") == "encryption"]
-    assert len(kd) == 1 and "encryption" not in sp_side(ws).metadata_xml
-    written = side.write(tmp_path / "out")
-    assert [p.name for p in written] == ["sp-metadata.xml", "sp-side.txt"]
-    assert "ACS URL (HTTP-POST):           http://127.0.0.1:8443/IdM/saml2/" in written[1].read_text()
-    other = sp_side(ws, sp_base="https://sp.example")
-    assert other.acs_url == "https://sp.example/IdM/saml2/" and other.login_url is None
     ws.close()
 
 

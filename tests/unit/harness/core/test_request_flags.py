@@ -26,6 +26,7 @@ def flow(capsys, ws_path: Path, *argv: str) -> tuple[int, str, str]:
 def test_passive_without_and_with_an_idp_session(capsys, ws_path: Path) -> None:
     code, out, _ = flow(capsys, ws_path, "--user", "alice", "--passive", "--expect", "status-not-success")
     assert code == 0 and "status:NoPassive" in out and "the IdP asked for credentials: no" in out
+    assert "the user has no session at the IdP." in out and "IdP.." not in out  # one full stop
     code, out, _ = flow(capsys, ws_path, "--user", "alice", "--passive", "--idp-session")
     assert code == 0 and "RESULT: session opened for alice" in out and "asked for: IsPassive" in out
     assert "credentials: no" in out

@@ -69,3 +69,20 @@ def test_a_control_file_of_another_process_is_not_trusted(saml_harness, saml_wor
 def test_serve_never_routes(saml_harness, saml_workspace_dir):
     with pytest.raises(WorkspaceBusy):
         open_workspace(_args(saml_workspace_dir), route=False)
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["certs", "list"], "idp-signing"),
+        (["certs", "show", "idp-signing"], "SHA-256"),
+        (["rollover", "status"], "the mock IdP signs with"),
+        (["encryption", "show"], "policy accept"),
+    ],
+)
+def test_commands_that_only_read_run_beside_the_harness_without_the_routing_note(
+    saml_harness, saml_workspace_dir, capsys, argv, shown
+):
+    assert main(["--workspace", str(saml_workspace_dir), *argv]) == 0
+    out = capsys.readouterr()
+    assert shown in out.out and "changes go through it" not in out.err

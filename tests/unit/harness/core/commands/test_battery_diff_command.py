@@ -28,3 +28,18 @@ def test_json_carries_the_diff_or_why_there_is_none(tmp_path, capsys):
 def test_an_unknown_scenario_is_named_with_a_suggestion(tmp_path, capsys):
     assert main(["--workspace", str(tmp_path / "ws"), "battery", "--diff", "signature-removed-asertion"]) == 2
     assert "did you mean signature-removed-assertion" in capsys.readouterr().err
+
+
+def test_an_unreachable_sp_is_said_to_be_unreachable_not_unsafe(tmp_path, capsys) -> None:
+    import socket
+
+    from harness.core.workspace import Workspace
+
+    Workspace.demo(tmp_path / "ws").close()
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = ["--workspace", str(tmp_path / "ws"), "battery", "--only", "xsw3"]
+    main([*argv, "--sp-acs", f"http://127.0.0.1:{port}/acs", "--sp-entity-id", "https://sp.example"])
+    out = capsys.readouterr().out
+    assert "RESULT: the SP could not be reached (connection error)" in out and "NOT safe" not in out

@@ -130,3 +130,22 @@ def test_help_lists_the_exit_codes(capsys):
         main(["decode", "--help"])
     out = capsys.readouterr().out
     assert "exit codes:" in out and "3  with --cert: a signature does not hold" in out
+
+
+def test_decode_shows_a_saved_trace_as_recorded_and_refuses_a_bad_one(tmp_path, capsys) -> None:
+    """`flow --save-trace run.json` then `decode run.json` (it said the "URL" had no SAML parameter)."""
+    from harness.core.workspace import Workspace
+
+    Workspace.demo(tmp_path / "ws").close()
+    run, har = tmp_path / "run.json", tmp_path / "run.har"
+    assert main(["--workspace", str(tmp_path / "ws"), "flow", "sp", "--user", "alice", "--save-trace", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["decode", str(run), "--save-har", str(har)]) == 0
+    out = capsys.readouterr().out
+    assert "POST /IdM/saml2/ (Response)" in out and "outcome: session" in out and har.exists()
+    assert main(["decode", str(run), "--cert", str(run)]) == 2
+    assert "saml-harness send FILE:STEP" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"steps": 5}')
+    assert main(["decode", str(bad)]) == 2
+    assert "trace.steps: expected a list" in capsys.readouterr().err

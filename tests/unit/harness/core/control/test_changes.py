@@ -8,7 +8,7 @@ import pytest
 
 from harness.core.control.changes import apply_changes
 from harness.core.control.errors import ApiError
-from harness.core.workspace import _sub_to_json
+from harness.core.workspace_records import _sub_to_json
 
 
 def test_put_delete_rules_and_keys_are_applied(demo):

@@ -43,3 +43,14 @@ def test_unknown_or_absent_fields_are_errors_in_words(signed: OpenMessage) -> No
         fields.set_field(root, "colour", "red")
     with pytest.raises(WorkbenchError, match="has no ACS URL"):
         fields.set_field(root, "acs_url", "https://x")
+
+
+@pytest.mark.parametrize(("key", "value"), [("nameid", "ev\x1b[31mil"), ("attr.mail", "a\x00b"), ("audience", "x\x07")])
+def test_a_value_xml_cannot_carry_is_refused_in_words_and_changes_nothing(signed: OpenMessage, key, value) -> None:
+    from lxml import etree
+
+    root = parse_xml(signed.xml)
+    before = etree.tostring(root)
+    with pytest.raises(WorkbenchError, match=f"{key}: XML cannot carry that value"):
+        fields.set_field(root, key, value)
+    assert etree.tostring(root) == before
