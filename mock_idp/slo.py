@@ -71,6 +71,12 @@ class Runs:
             run = self._runs.pop(request_id, None)
         return run if run is not None and run.created > time.time() - RUN_TTL else None
 
+    def peek(self, request_id: str) -> LogoutRun | None:
+        """The run, left in place: it is taken once the answer naming it holds."""
+        with self._lock:
+            run = self._runs.get(request_id)
+        return run if run is not None and run.created > time.time() - RUN_TTL else None
+
 
 class Checks:
     def __init__(self) -> None:
@@ -311,7 +317,8 @@ def _session_problem(mine: Participant | None, view: logout.LogoutRequestView) -
 def _on_response(app: IdPApp, msg: binding.Received, checks: Checks) -> Response:
     """An SP's answer to our LogoutRequest: note how it went, then go on to the next SP."""
     view = logout.read_response(msg.root)
-    run = app.slo_runs.take(view.in_response_to) if view.in_response_to else None
+    # Looked at, not taken: a forged answer must not end the run the SP's genuine answer will name.
+    run = app.slo_runs.peek(view.in_response_to) if view.in_response_to else None
     if run is None:
         raise checks.fail(
             "InResponseTo",
@@ -326,6 +333,8 @@ def _on_response(app: IdPApp, msg: binding.Received, checks: Checks) -> Response
             f"The LogoutResponse comes from {view.issuer!r}, but {run.waiting_for!r} was asked.",
         )
     sp = _trusted_sp(app, checks, msg, view.issuer)
+    if app.slo_runs.take(view.in_response_to) is not run:  # answered meanwhile: each answer counts once
+        raise checks.fail("InResponseTo", "in-response-to-unknown", f"{view.in_response_to} was answered already.")
     ok = view.status == ns.STATUS_SUCCESS
     checks.items.append(Check("Status", ok, logout.status_text(view)))
     run.results.append((sp.name or sp.entity_id, ok, logout.status_text(view)))

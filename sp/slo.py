@@ -269,13 +269,13 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
     """The IdP logs the user out of this SP (IdP-initiated, or another SP started it)."""
     config = app.config
     view = logout.read_request(msg.root)
-    sub = _verified_subscription(config, checks, msg, view.issuer)
+    trusting = _verified_subscriptions(config, checks, msg, view.issuer)
     _check_destination(checks, config, view.destination)
     if logout.expired(view.not_on_or_after, config.clock_skew):
         raise checks.fail("NotOnOrAfter", Reason.EXPIRED, f"The LogoutRequest expired at {view.not_on_or_after}.")
     checks.ok("NotOnOrAfter", view.not_on_or_after or "absent")
     _check_issue_instant(checks, msg.root.get("IssueInstant"), config.clock_skew)
-    tokens = _matching_sessions(app, checks, sub, view)
+    sub, tokens = _matching_sessions(app, checks, trusting, view)  # `sub` answers (its SLO URL)
     # A LogoutRequest is acted on once: the replay cache keeps its ID as long as its IssueInstant
     # keeps it valid (issued at most the skew ahead, refused once LOGOUT_LIFETIME + skew old).
     keep = logout.LOGOUT_LIFETIME + 2 * config.clock_skew + 60
@@ -337,29 +337,36 @@ def _check_issue_instant(checks: Checks, value: str | None, skew: int) -> None:
     checks.ok("IssueInstant", value or "")
 
 
-def _verified_subscription(config: SPConfig, checks: Checks, msg: binding.Received, issuer: str) -> Subscription:
-    """The subscription that trusts the Issuer and whose certificate verifies the signature (the first
-    that does, when several subscriptions trust the same IdP)."""
+def _verified_subscriptions(config: SPConfig, checks: Checks, msg: binding.Received, issuer: str) -> list[Subscription]:
+    """Every subscription that trusts the Issuer and whose certificate verifies the signature: one IdP
+    onboarded by two subscriptions is trusted by both, and its logout ends the session in either."""
     candidates = [s for s in config.subscriptions if s.saml_ready and s.idp_entity_id == issuer]
     if not candidates:
         raise checks.fail("Issuer", Reason.ISSUER_MISMATCH, f"No subscription trusts the Issuer {issuer!r}.")
     checks.ok("Issuer", issuer)
     problems: list[SignatureProblem] = []
+    verified: list[Subscription] = []
     for candidate in candidates:
         try:
             detail = _verify_with_trust(msg, candidate)
         except SignatureProblem as p:
             problems.append(p)
             continue
-        checks.ok("Signature", detail)
-        return candidate
+        if not verified:
+            checks.ok("Signature", detail)
+        verified.append(candidate)
+    if verified:
+        return verified
     first = problems[0]
     raise checks.fail("Signature", first.code, f"The LogoutRequest signature does not hold: {first.message}.")
 
 
-def _matching_sessions(app: SPApp, checks: Checks, sub: Subscription, view: logout.LogoutRequestView) -> list[str]:
-    """The sessions the LogoutRequest names: its NameID, and one of its SessionIndexes when it gives any."""
-    sessions = app.store.sessions_of(sub.idm_key, view.name_id)
+def _matching_sessions(
+    app: SPApp, checks: Checks, subs: list[Subscription], view: logout.LogoutRequestView
+) -> tuple[Subscription, list[str]]:
+    """(the subscription of the first session, the sessions) the LogoutRequest names in `subs`: its
+    NameID, and one of its SessionIndexes when it gives any."""
+    sessions = [(sub, t, index) for sub in subs for t, index in app.store.sessions_of(sub.idm_key, view.name_id)]
     if not sessions:
         raise checks.fail(
             "NameID",
@@ -367,15 +374,15 @@ def _matching_sessions(app: SPApp, checks: Checks, sub: Subscription, view: logo
             f"No session of this subscription belongs to the NameID {view.name_id!r}.",
         )
     checks.ok("NameID", f"{view.name_id}: {len(sessions)} session(s)")
-    if not view.session_indexes:
+    if view.session_indexes:
+        sessions = [found for found in sessions if found[2] in view.session_indexes]
+        if not sessions:
+            raise checks.fail(
+                "SessionIndex",
+                Reason.SESSION_INDEX_MISMATCH,
+                f"No session of {view.name_id!r} has the SessionIndex {', '.join(view.session_indexes)!r}.",
+            )
+        checks.ok("SessionIndex", ", ".join(view.session_indexes))
+    else:
         checks.ok("SessionIndex", "none given: every session of this NameID ends")
-        return [t for t, _ in sessions]
-    tokens = [t for t, index in sessions if index in view.session_indexes]
-    if not tokens:
-        raise checks.fail(
-            "SessionIndex",
-            Reason.SESSION_INDEX_MISMATCH,
-            f"No session of {view.name_id!r} has the SessionIndex {', '.join(view.session_indexes)!r}.",
-        )
-    checks.ok("SessionIndex", ", ".join(view.session_indexes))
-    return tokens
+    return sessions[0][0], [t for _, t, _ in sessions]

@@ -1,11 +1,19 @@
-"""Fourth red team: the round's new surface (encrypted assertions, Single Logout, tenants, control API).
+"""Fourth red team: the round's new surface (encrypted assertions, Single Logout, tenants, the user API).
 
-Hole found: the Redirect binding's signature was checked over the raw query's first parameter of
-each raw name, while the message was read from Werkzeug's parsed query, which URL-decodes names.
-`SAML%52equest=<forged>&SAMLRequest=<signed>&SigAlg=…&Signature=…` verified the IdP's signature
-over the signed value and acted on the forged one: any captured IdP-signed LogoutRequest let an
-attacker end anyone's session. Now the Redirect binding reads the message from the same raw
-parameters the signature covers, and a query naming a SAML parameter twice is refused.
+Holes found and fixed (each test below failed before its fix):
+- Redirect binding: the signature was checked over the raw query's parameters by raw name, the
+  message read from Werkzeug's parsed query, which URL-decodes names: `SAML%52equest=<forged>&
+  SAMLRequest=<signed>&SigAlg=…&Signature=…` ended anyone's session with any captured IdP-signed
+  LogoutRequest, and smuggled unsigned AuthnRequests past the mock IdP's signature requirement.
+- A LogoutRequest without NotOnOrAfter (optional), or with a far one, stayed valid forever once
+  the replay cache forgot its ID: its IssueInstant now bounds it.
+- A LogoutRequest's NameID was trimmed ('alice ' ended alice's sessions); login matches exactly.
+- A forged LogoutResponse naming the pending LogoutRequest used it up before any check (at the
+  SP, and at the mock IdP, whose logout run then stopped).
+- An EncryptedID inside the Assertion's own ds:Signature (not covered by it) was decrypted.
+- One IdP onboarded by two subscriptions: its LogoutRequest ended nothing when the session was in
+  the second one.
+(The user API throttle's race is in tests/unit/sp/test_sp_api_throttle.py.)
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 from lxml import etree
-from saml_helpers import SP_BASE, assert_refused, forms, keys, reason, saml_form
-from slo_helpers import SLO_PATH, redirect_message, slo_world
+from saml_helpers import IDP_BASE, SP_BASE, assert_refused, forms, keys, reason, saml_form, subscription
+from slo_helpers import SLO_PATH, Walker, redirect_message, slo_world
 
 from samlkit import binding, codec, logout, ns, xmlenc
 
@@ -242,3 +250,63 @@ def test_a_forged_logout_response_does_not_use_up_the_request_it_names(new_world
     assert done.status_code == 302 and done.headers["Location"] == world.sub.exit_url, done.headers
     again = b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1])
     assert_refused(again, "in-response-to-unknown")  # answered once
+
+
+# -- one IdP onboarded by two subscriptions: its LogoutRequest ends the session wherever it is ------
+
+
+def test_an_idp_logout_ends_the_session_in_the_second_subscription_that_trusts_it(new_world) -> None:
+    """Both subscriptions trust the same IdP (EntityID and certificate): the IdP's signed
+    LogoutRequest verifies for the first one, but the user's session is in the second. It ended
+    nothing (logout-session-unknown), so the session outlived the user's logout at the IdP."""
+    second = subscription(idm_key="2002", name="Globex", idp_slo_url=IDP_BASE + "/slo")
+    world = slo_world(new_world)
+    world.sp_config.subscriptions.append(second)
+    b = world.browser()
+    assert b.login("alice", idm_key="2002").status_code == 303
+    index = world.idp.sessions.snapshot()[0].participants[world.sp_config.entity_id].session_index
+    query = _signed_query(world, "alice", index)
+    r = b.sp.get(SLO_PATH, query_string=query)
+    assert r.status_code in (200, 302), (r.status_code, reason(r))
+    assert b.whoami()[0] == 401
+    again = b.sp.get(SLO_PATH, query_string=query)  # acted on once: nothing is left to end
+    assert 400 <= again.status_code < 500 and reason(again) in ("replayed", "logout-session-unknown")
+
+
+def test_another_tenants_idp_with_the_same_entity_id_ends_no_session_here(new_world) -> None:
+    """Subscription 2002 trusts the same EntityID with its own IdP's certificate: that IdP's signed
+    LogoutRequest verifies for 2002 only, and ends nothing in 1001."""
+    other = subscription(idm_key="2002", name="Globex", idp_cert_pem=keys().foreign.cert_pem)
+    world = slo_world(new_world)
+    world.sp_config.subscriptions.append(other)
+    b = world.browser()
+    assert b.login("alice").status_code == 303  # a session in 1001
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id, destination=SP_BASE + SLO_PATH, name_id="alice", session_index=""
+    )
+    out = binding.send(
+        root, param="SAMLRequest", binding="redirect", relay_state=None,
+        key_pem=keys().foreign.key_pem, cert_pem=keys().foreign.cert_pem,
+    )  # fmt: skip
+    assert_refused(b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1]), "logout-session-unknown")
+    assert b.whoami()[0] == 200
+
+
+def test_the_idp_keeps_its_logout_run_when_a_forged_logout_response_names_it(new_world) -> None:
+    """IdP-initiated logout waits for the SP's LogoutResponse; an unsigned one naming the same request
+    is refused at the IdP's /slo, and the SP's genuine answer still completes the run."""
+    world = slo_world(new_world)
+    b = world.browser()
+    assert b.login("alice").status_code == 303
+    start = b.idp.get("/logout")
+    assert start.status_code == 302, start.status_code
+    request_id = redirect_message(start.headers["Location"])[0].get("ID")
+    forged = logout.logout_response(
+        issuer=world.sp_config.entity_id, destination=world.idp_config.slo_url, in_response_to=request_id
+    )
+    refused = b.idp.get("/slo", query_string={"SAMLResponse": codec.encode_redirect(etree.tostring(forged))})
+    assert refused.status_code == 400 and refused.headers["X-SAML-Reason"] == "signature-missing"
+    page = Walker(b).go(start.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Signed out" in text and "✔ logged out" in text, text[-400:]
+    assert b.whoami()[0] == 401
