@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QMainWindow,
-    QMenu,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -32,6 +28,8 @@ from harness.gui.views.dialogs import show_message
 from harness.gui.views.flow_bar import FlowBar
 from harness.gui.views.idp_settings_editor import IdPSettingsEditor
 from harness.gui.views.inspector_view import InspectorView
+from harness.gui.views.main_window_files import MAX_RECENT, FileActions
+from harness.gui.views.main_window_menus import PAGE_TITLES, MenuActions
 from harness.gui.views.matrix_view import MatrixView
 from harness.gui.views.onboarding import OnboardingView
 from harness.gui.views.status import ServerStatus
@@ -41,22 +39,12 @@ from harness.gui.views.users_editor import UsersEditor
 from harness.gui.views.workbench_view import WorkbenchPage
 from harness.gui.views.workspace_tree import WorkspaceTree
 
-MAX_RECENT = 8
-PAGE_TITLES = {
-    "flow": "Flow",
-    "users": "IdP users",
-    "subscriptions": "SP subscriptions",
-    "matrix": "User/account matrix",
-    "certs": "Certificates",
-    "idp": "IdP settings",
-    "inspector": "Inspector",
-    "battery": "Attack battery",
-    "onboarding": "Onboarding",
-    "workbench": "Edit and send",
-}
+__all__ = ["MAX_RECENT", "PAGE_TITLES", "MainWindow"]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(MenuActions, FileActions, QMainWindow):
+    """The window; its actions and menus live in MenuActions, its file actions in FileActions."""
+
     def __init__(
         self,
         workspace: Workspace,
@@ -165,104 +153,6 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self.status.set_starting()
         self.controller.start_servers()
-
-    # -- actions and menus ------------------------------------------------------------------------------
-
-    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        if tip:
-            act.setStatusTip(tip)
-            act.setToolTip(tip)
-        act.triggered.connect(lambda _checked=False: slot())
-        return act
-
-    def _build_actions(self) -> None:
-        self.act_new = self._action("&New workspace…", self.new_workspace, QKeySequence.StandardKey.New)
-        self.act_new_demo = self._action("New &demo workspace…", lambda: self.new_workspace(demo=True))
-        self.act_open = self._action("&Open workspace…", self.open_workspace, QKeySequence.StandardKey.Open)
-        self.act_save_as = self._action("Save workspace &as…", self.save_workspace_as, QKeySequence.StandardKey.SaveAs)
-        self.act_open_trace = self._action("Open &trace…", self.open_trace, "Ctrl+Shift+O")
-        self.act_save_trace = self._action("&Save trace (JSON)…", self.save_trace, QKeySequence.StandardKey.Save)
-        self.act_report = self._action("Export HTML &report…", self.export_report, "Ctrl+E")
-        self.act_import_capture = self._action(
-            "&Import browser capture (HAR, SAML-tracer)…", self.import_capture, "Ctrl+I",
-            "Every SAML message a real browser saw, checked against the chosen subscription")
-        self.act_export_har = self._action("Export trace as &HAR…", self.export_har)
-        self.act_export_png = self._action("Export diagram as &PNG…", lambda: self.export_diagram("png"))
-        self.act_export_svg = self._action("Export diagram as S&VG…", lambda: self.export_diagram("svg"))
-        self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.act_run = self._action("&Run", lambda: self.run(*self.flow_bar.choice()), "Ctrl+R")
-        self.act_step = self._action("&Step", lambda: self.step(*self.flow_bar.choice()), "F8")
-        self.act_browser = self._action(
-            "Open in &browser", lambda: self.open_in_browser(*self.flow_bar.choice()), "Ctrl+B"
-        )
-        self.act_stop_capture = self._action("Stop &recording the browser", self.controller_stop_capture)
-        self.act_next = self._action("&Next step", lambda: self.trace_page.next(), "Alt+Right")
-        self.act_prev = self._action("&Previous step", lambda: self.trace_page.prev(), "Alt+Left")
-        self.act_play = self._action("&Play / pause", lambda: self.trace_page.toggle_play(), "Ctrl+P")
-        self.act_restart = self._action("Restart the &servers", lambda: self.controller.restart_servers())
-
-        m = self.menuBar().addMenu("&File")
-        for a in (self.act_new, self.act_new_demo, self.act_open):
-            m.addAction(a)
-        self.recent_menu = QMenu("Recent &workspaces", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        m.addMenu(self.recent_menu)
-        m.addAction(self.act_save_as)
-        m.addSeparator()
-        for a in (self.act_open_trace, self.act_import_capture, self.act_save_trace, self.act_report,
-                  self.act_export_har, self.act_export_png, self.act_export_svg):
-            m.addAction(a)
-        m.addSeparator()
-        m.addAction(self.act_quit)
-
-        m = self.menuBar().addMenu("&Edit")
-        self.act_undo = self.controller.undo_stack.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
-        self.act_redo = self.controller.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcut(QKeySequence.StandardKey.Redo)
-        m.addAction(self.act_undo)
-        m.addAction(self.act_redo)
-
-        m = self.menuBar().addMenu("F&low")
-        for a in (self.act_run, self.act_step, self.act_browser, self.act_stop_capture):
-            m.addAction(a)
-        m.addSeparator()
-        for a in (self.act_prev, self.act_next, self.act_play):
-            m.addAction(a)
-
-        m = self.menuBar().addMenu("&Tools")
-        for n, (page, title) in enumerate(PAGE_TITLES.items(), 1):
-            m.addAction(self._action(title, lambda p=page: self.show_page(p), f"Ctrl+{n}" if n < 10 else None))
-        m.addSeparator()
-        m.addAction(self.act_restart)
-
-        m = self.menuBar().addMenu("&Help")
-        m.addAction(self._action("&Keyboard shortcuts", self._shortcuts, QKeySequence.StandardKey.HelpContents))
-        m.addAction(self._action("&About", self._about))
-        self.act_stop_capture.setEnabled(False)
-
-    def shortcuts_text(self) -> str:
-        """Made from the pages themselves, so a new page is never missing from the help."""
-        pages = "\n".join(f"  Ctrl+{n}  {title}" for n, title in enumerate(PAGE_TITLES.values(), 1))
-        return (
-            "Ctrl+R run · F8 step (again: next hop) · Ctrl+B open in browser · Alt+Left/Right previous/next "
-            "step · Ctrl+P play/pause · Ctrl+F search the XML · Ctrl+Z/Ctrl+Shift+Z undo/redo "
-            f"· Ctrl+S save trace · Ctrl+E HTML report\n\nPages:\n{pages}"
-        )
-
-    def _shortcuts(self) -> None:
-        show_message(self, "info", self.shortcuts_text(), "Keyboard shortcuts")
-
-    def _about(self) -> None:
-        show_message(
-            self,
-            "info",
-            "SAML harness: a vendor-style SP and a mock IdP on loopback, every message decoded and checked.",
-            "About",
-        )
 
     # -- pages ------------------------------------------------------------------------------------------
 
@@ -453,114 +343,6 @@ class MainWindow(QMainWindow):
     def _run_from_matrix(self, kind: str, idm_key: str, username: str) -> None:
         self.flow_bar.set_choice(kind, idm_key, username)
         self.run(kind, idm_key, username)
-
-    # -- files ---------------------------------------------------------------------------------------------
-
-    def _ask_dir(self, title: str) -> str:
-        return QFileDialog.getExistingDirectory(self, title, str(self.controller.workspace.path.parent))
-
-    def new_workspace(self, demo: bool = False, path: str | None = None) -> bool:
-        path = path or self._ask_dir("Folder for the new workspace")
-        return bool(path) and self.controller.new_workspace(path, demo=demo)
-
-    def open_workspace(self, path: str | None = None) -> bool:
-        path = path or self._ask_dir("Open a workspace folder")
-        return bool(path) and self.controller.open_workspace(path)
-
-    def save_workspace_as(self, path: str | None = None) -> bool:
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Save the workspace as (a new folder)", str(self.controller.workspace.path) + "-copy"
-            )
-        return bool(path) and self.controller.save_workspace_as(path)
-
-    def _remember(self, path: str) -> None:
-        recent = [p for p in self.recent_workspaces() if p != path]
-        self.settings.setValue("recent_workspaces", [path, *recent][:MAX_RECENT])
-
-    def recent_workspaces(self) -> list[str]:
-        value = self.settings.value("recent_workspaces") or []
-        return [value] if isinstance(value, str) else [str(v) for v in value]
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        current = str(self.controller.workspace.path)
-        for p in self.recent_workspaces():
-            act = self.recent_menu.addAction(p)
-            act.setEnabled(p != current and Path(p).is_dir())
-            act.triggered.connect(lambda _c=False, p=p: self.open_workspace(p))
-        if not self.recent_menu.actions():
-            self.recent_menu.addAction("(none)").setEnabled(False)
-
-    def _current_entry(self) -> HistoryEntry | None:
-        entry = self.trace_page.entry
-        if entry is None:
-            self.on_message("warning", "Run a flow or open a trace first.")
-        return entry
-
-    def open_trace(self, path: str | None = None) -> HistoryEntry | None:
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open a trace", "", "Traces (*.json);;All files (*)")
-        if not path:
-            return None
-        entry = self.controller.open_trace(path)
-        if entry is not None:
-            self.trace_page.show_entry(entry)
-            self.show_page("flow")
-        return entry
-
-    def import_capture(self, path: str | None = None) -> None:
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Import a browser capture", "", "Captures (*.har *.json);;All files (*)")
-        if path:
-            self.controller.captures.import_capture(path, self.flow_bar.choice()[1] or None)
-
-    def _show_imported(self, _trace: object, _source: str) -> None:
-        if self.controller.history:
-            self.trace_page.show_entry(self.controller.history[-1])
-            self.show_page("flow")
-
-    def export_har(self, path: str | None = None) -> bool:
-        entry = self._current_entry()
-        if entry is None:
-            return False
-        path = path or self._save_path("Export the trace as HAR", "har", "HAR (*.har)")
-        return bool(path) and self.controller.captures.export_har(entry, path)
-
-    def _save_path(self, title: str, suffix: str, filt: str) -> str:
-        entry = self.trace_page.entry
-        stem = f"trace-{entry.trace.user or 'run'}-{entry.trace.id}" if entry else "trace"
-        path, _ = QFileDialog.getSaveFileName(self, title, f"{stem}.{suffix}", filt)
-        return path
-
-    def save_trace(self, path: str | None = None) -> bool:
-        entry = self._current_entry()
-        if entry is None:
-            return False
-        path = path or self._save_path("Save the trace", "json", "Traces (*.json)")
-        return bool(path) and self.controller.save_trace(entry, path)
-
-    def export_report(self, path: str | None = None) -> bool:
-        entry = self._current_entry()
-        if entry is None:
-            return False
-        path = path or self._save_path("Export an HTML report", "html", "HTML (*.html)")
-        return bool(path) and self.controller.export_report(entry, path)
-
-    def export_diagram(self, fmt: str, path: str | None = None) -> bool:
-        if self._current_entry() is None:
-            return False
-        path = path or self._save_path(f"Export the diagram as {fmt.upper()}", fmt, f"{fmt.upper()} (*.{fmt})")
-        if not path:
-            return False
-        d = self.trace_page.diagram
-        ok = d.export_png(path) if fmt == "png" else d.export_svg(path)
-        if ok:
-            self.on_message("info", f"Diagram written to {path}.")
-        else:
-            self.on_message("error", f"Cannot write the diagram to {path}.")
-        return ok
 
     # -- closing ---------------------------------------------------------------------------------------------
 
