@@ -55,6 +55,10 @@ SPLIT = [
     "harness/core/workspace_files.py",
     "harness/core/workspace_records.py",
     "harness/core/workspace_servers.py",
+    "harness/gui/controller.py",
+    "harness/gui/battery_runs.py",
+    "harness/gui/browser_capture.py",
+    "harness/gui/trace_files.py",
 ]
 
 
