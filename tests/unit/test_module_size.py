@@ -30,6 +30,8 @@ SPLIT = [
     "sp/relay_state.py",
     "sp/trust.py",
     "sp/bounce.py",
+    "sp/app.py",
+    "sp/picker.py",
     "harness/core/runner.py",
     "harness/core/flow.py",
     "harness/core/load.py",
