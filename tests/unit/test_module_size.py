@@ -32,6 +32,7 @@ SPLIT = [
     "sp/bounce.py",
     "sp/app.py",
     "sp/picker.py",
+    "mock_idp/sign_in.py",
     "harness/core/runner.py",
     "harness/core/flow.py",
     "harness/core/load.py",
