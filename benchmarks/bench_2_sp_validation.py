@@ -26,10 +26,8 @@ import common as c
 
 
 def main() -> None:
-    from onelogin.saml2.response import OneLogin_Saml2_Response
     from werkzeug.test import Client
 
-    from sp.validate import Validator
 
     spc = c.sp_config()
     sub = spc.subscriptions[0]
@@ -43,23 +41,10 @@ def main() -> None:
         request_data = c.onelogin_request_data(spc, issued.b64)
 
         def onelogin(b64: str = issued.b64, rd: dict = request_data) -> int:
-            r = OneLogin_Saml2_Response(settings, b64)
-            if not r.is_valid(rd, request_id=request_id, raise_exceptions=True):
-                raise RuntimeError("python3-saml refused the Response")
-            return len(r.get_attributes())
+            return c.onelogin_read(settings, b64, rd, request_id)
 
         def ours(b64: str = issued.b64) -> int:
-            v = Validator(
-                sub=sub,
-                sp_entity_id=spc.entity_id,
-                acs_url=spc.acs_url,
-                skew=spc.clock_skew,
-                take_request=lambda _id: {"idm_key": sub.idm_key, "browser": "bench-browser"},
-                peek_request=lambda _id: {"idm_key": sub.idm_key, "browser": "bench-browser"},
-                seen=lambda _id: False,
-                browser="bench-browser",
-                max_bytes=spc.max_body,
-            )
+            v = c.bench_validator(sub, spc)
             return len(v.run(b64).attributes)
 
         # Fresh unsolicited Responses for the whole ACS, made before timing (each is new to the replay cache).

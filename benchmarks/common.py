@@ -472,6 +472,34 @@ def onelogin_settings(spc: SPConfig, *, encryption: KeyPair | None = None):
     )
 
 
+def onelogin_read(settings, b64: str, request_data: dict, request_id: str) -> int:
+    """python3-saml strict: validate the Response and read its attributes (their count)."""
+    from onelogin.saml2.response import OneLogin_Saml2_Response
+
+    r = OneLogin_Saml2_Response(settings, b64)
+    if not r.is_valid(request_data, request_id=request_id, raise_exceptions=True):
+        raise RuntimeError("python3-saml refused the Response")
+    return len(r.get_attributes())
+
+
+def bench_validator(sub: Subscription, spc: SPConfig):  # -> sp.validate.Validator
+    """Our Validator as the ACS builds it, for one Response answering the benchmark's request."""
+    from sp.validate import Validator
+
+    request = {"idm_key": sub.idm_key, "browser": "bench-browser"}
+    return Validator(
+        sub=sub,
+        sp_entity_id=spc.entity_id,
+        acs_url=spc.acs_url,
+        skew=spc.clock_skew,
+        take_request=lambda _id: request,
+        peek_request=lambda _id: request,
+        seen=lambda _id: False,
+        browser="bench-browser",
+        max_bytes=spc.max_body,
+    )
+
+
 def onelogin_request_data(spc: SPConfig, b64: str) -> dict:
     parts = urlsplit(spc.acs_url)
     return {

@@ -6,7 +6,6 @@ SP-initiated SSO over HTTP-Redirect and HTTP-POST, IdP-initiated SSO, metadata.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import threading
 import time
@@ -15,15 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-import pyotp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from mock_idp import request_policy, request_signature, slo
+from mock_idp import request_policy, request_signature, sign_in, slo
 from mock_idp.armed import Armed, NextResponses, Override, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.authn_request import decode as decode_authn_request
-from mock_idp.contract import CSRF_COOKIE, SESSION_COOKIE, IdPRoute
+from mock_idp.contract import SESSION_COOKIE, IdPRoute
 from mock_idp.metadata_rollover import with_other_certificate
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from mock_idp.request_policy import RequestPolicy
@@ -116,8 +114,8 @@ class IdPApp:
             IdPRoute.ROOT: self._index,
             IdPRoute.METADATA: self._metadata_view,
             IdPRoute.SSO: self._sso,
-            IdPRoute.LOGIN: self._login,
-            IdPRoute.MFA: self._mfa,
+            IdPRoute.LOGIN: lambda r: sign_in.login(self, r),
+            IdPRoute.MFA: lambda r: sign_in.mfa(self, r),
             IdPRoute.START: self._start,
             IdPRoute.LOGOUT: lambda r: slo.idp_logout(self, r),
             IdPRoute.SLO: lambda r: slo.endpoint(self, r),
@@ -236,7 +234,7 @@ class IdPApp:
             return self._post_error(pending, sp, err)
         if user is not None and not request_policy.shows_login_form(parsed.policy, has_session=True):
             return self._answer(pending, user, session_token=request.cookies.get(SESSION_COOKIE))
-        return self._login_form(self._add_pending(pending), request)
+        return sign_in.login_form(self, self._add_pending(pending), request)
 
     def _start(self, request: Request) -> Response:
         """IdP-initiated: pick the SP here, then the user at the login form."""
@@ -251,78 +249,7 @@ class IdPApp:
         user = self._session_user(request)
         if user is not None and request.values.get("user") in (None, "", user.username):
             return self._answer(pending, user, session_token=request.cookies.get(SESSION_COOKIE))
-        return self._login_form(self._add_pending(pending), request, username=request.values.get("user", ""))
-
-    def _login_form(
-        self, token: str, request: Request, *, username: str = "", error: str = "", status: int = 200
-    ) -> Response:
-        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(18)
-        err = f'<div class="refusal" role="alert"><p>{esc(error)}</p></div>' if error else ""
-        body = (
-            f"{err}<p>Sign in with your corporate account.</p>"
-            f'<form method="post" action="{IdPRoute.LOGIN}"><input type="hidden" name="t" value="{esc(token)}">'
-            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
-            f'<label for="username">Username</label><input type="text" id="username" name="username" '
-            f'value="{esc(username)}" autocomplete="username" autofocus required>'
-            '<label for="password">Password</label><input type="password" id="password" name="password" '
-            'autocomplete="current-password" required>'
-            '<div><button type="submit">Sign in</button></div></form>'
-        )
-        r = self._html(page("Sign in", body, actor="Mock IdP"), status)
-        r.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path="/", secure=self._secure)
-        return r
-
-    def _check_csrf(self, request: Request) -> bool:
-        cookie = request.cookies.get(CSRF_COOKIE, "")
-        return bool(cookie) and hmac.compare_digest(cookie, request.form.get("csrf", ""))
-
-    def _login(self, request: Request) -> Response:
-        if request.method != "POST":
-            return self._error("method-not-allowed", "Sign in through the form.", 405)
-        token = request.form.get("t", "")
-        pending = self._take_pending(token, remove=False)
-        if pending is None:
-            return self._error("login-expired", "This sign-in has expired or was already used; start again.")
-        if not self._check_csrf(request):
-            return self._error("csrf", "The sign-in form did not come from this IdP (cross-site request refused).", 403)
-        username = request.form.get("username", "")
-        user = self.config.user(username)
-        if user is None or not hmac.compare_digest(user.password.encode(), request.form.get("password", "").encode()):
-            return self._login_form(token, request, username=username, error="Wrong username or password.", status=401)
-        if user.totp_secret:
-            pending.username = user.username
-            return self._mfa_form(token, request)
-        self._take_pending(token)
-        return self._answer(pending, user, new_session=True)
-
-    def _mfa_form(self, token: str, request: Request, error: str = "", status: int = 200) -> Response:
-        csrf = request.cookies.get(CSRF_COOKIE, "")
-        err = f'<div class="refusal" role="alert"><p>{esc(error)}</p></div>' if error else ""
-        body = (
-            f"{err}<p>Enter the 6-digit code from your authenticator app.</p>"
-            f'<form method="post" action="{IdPRoute.MFA}"><input type="hidden" name="t" value="{esc(token)}">'
-            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
-            '<label for="code">Code</label><input type="text" id="code" name="code" inputmode="numeric" '
-            'autocomplete="one-time-code" autofocus required><div><button type="submit">Verify</button></div></form>'
-        )
-        return self._html(page("Second factor", body, actor="Mock IdP"), status)
-
-    def _mfa(self, request: Request) -> Response:
-        if request.method != "POST":
-            return self._error("method-not-allowed", "Send the code through the form.", 405)
-        token = request.form.get("t", "")
-        pending = self._take_pending(token, remove=False)
-        if pending is None or pending.username is None:
-            return self._error("login-expired", "This sign-in has expired or was already used; start again.")
-        if not self._check_csrf(request):
-            return self._error("csrf", "The form did not come from this IdP (cross-site request refused).", 403)
-        user = self.config.user(pending.username)
-        if user is None or not user.totp_secret:
-            return self._error("login-expired", "This sign-in is no longer valid; start again.")
-        if not pyotp.TOTP(user.totp_secret).verify(request.form.get("code", "").strip(), valid_window=1):
-            return self._mfa_form(token, request, error="That code is not valid.", status=401)
-        self._take_pending(token)
-        return self._answer(pending, user, new_session=True, mfa=True)
+        return sign_in.login_form(self, self._add_pending(pending), request, username=request.values.get("user", ""))
 
     # -- the answer -----------------------------------------------------------------------
 

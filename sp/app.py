@@ -19,10 +19,9 @@ from werkzeug.wrappers import Request, Response
 
 from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
-from sp import api, authn_request, logout, slo, tenant
+from sp import api, authn_request, logout, picker, slo, tenant
 from sp.bounce import answers_a_waiting_request, same_site_form
 from sp.contract.http import (
-    ACCOUNT_PICKER,
     BOUNCE_FIELD,
     BOUNCE_HEADER,
     BROWSER_COOKIE,
@@ -34,7 +33,7 @@ from sp.contract.http import (
 from sp.contract.reasons import Reason, Refusal
 from sp.mapping import MappingDecision, decide
 from sp.model import Account, SPConfig, Subscription
-from sp.pages import home_page, logged_out_page, picker_page, refusal_page
+from sp.pages import home_page, logged_out_page, refusal_page
 from sp.relay_state import local_path
 from sp.store import SPStore
 from sp.throttle import ApiThrottle
@@ -132,7 +131,7 @@ class SPApp:
             Route.ROOT: self._home,
             Route.HOME: self._home,
             Route.WHOAMI: self._whoami,
-            Route.PICK: self._pick,
+            Route.PICK: lambda r: picker.pick(self, r),
             Route.LOGOUT: self._logout,
             Route.LOGGED_OUT: lambda r: self._html(logged_out_page()),
             Route.METADATA: self._metadata,
@@ -234,7 +233,7 @@ class SPApp:
             return self.refuse(r, checks)
         relay = relay or (validator.request or {}).get("relay_state")
         if len(decision.usable) > 1:
-            return self._offer_accounts(request, validator, decision, relay, saml)
+            return picker.offer_accounts(self, request, validator, decision, relay, saml)
         account = decision.usable[0]
         self._verdict(
             ok=True,
@@ -245,7 +244,7 @@ class SPApp:
             subscription=validator.sub.idm_key,
         )
         identity_text = f"{decision.source} {decision.value}"
-        return self._open_session(validator.sub, account, identity_text, relay or Route.HOME, saml)
+        return picker.open_session(self, validator.sub, account, identity_text, relay or Route.HOME, saml)
 
     def _accept(
         self, validator: Validator, root: etree._Element, assertion: etree._Element
@@ -265,33 +264,6 @@ class SPApp:
             raise
         validator.ok("Mapping", decision.explanation)
         return decision, _saml_session(identity)
-
-    def _offer_accounts(
-        self, request: Request, validator: Validator, decision: MappingDecision, relay: str | None, saml: dict
-    ) -> Response:
-        """Two or more accounts match: the user picks one on the SP's picker page."""
-        sub = validator.sub
-        token = secrets.token_urlsafe(18)
-        browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(18)
-        pick = {
-            "idm_key": sub.idm_key,
-            "logins": [a.login for a in decision.usable],
-            "browser": browser,
-            "relay": relay,
-            "identity": f"{decision.source} {decision.value}",
-            "saml": saml,
-        }
-        self.store.put_pick(token, pick, 600)
-        self._verdict(
-            ok=True,
-            code=ACCOUNT_PICKER,
-            message=f"{decision.explanation}: the user picks an account",
-            checks=validator.checks,
-            subscription=sub.idm_key,
-        )
-        resp = Response(status=303, headers={"Location": f"{Route.PICK}?t={token}"})
-        self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
-        return resp
 
     def _needs_same_site_bounce(self, request: Request, value: str | None) -> bool:
         if not value or request.cookies.get(BROWSER_COOKIE) or request.form.get(BOUNCE_FIELD):
@@ -342,57 +314,6 @@ class SPApp:
                 r.subscription = sub.idm_key
                 refusals.append(r)
         raise refusals[0]  # tenant.candidates never returns an empty list
-
-    def _open_session(
-        self, sub: Subscription, account: Account, identity: str, target: str, saml: dict | None = None
-    ) -> Response:
-        token = secrets.token_urlsafe(32)
-        self.store.put_session(
-            token,
-            {
-                "login": account.login,
-                "subscription": sub.idm_key,
-                "subscription_name": sub.name or sub.idm_key,
-                "via": "saml",
-                "role": account.role,
-                "scope": account.scope,
-                "identity": identity,
-                **(saml or {}),
-            },
-            self.config.session_lifetime,
-        )
-        resp = Response(status=303, headers={"Location": target, "Cache-Control": "no-store"})
-        self._cookie(resp, SESSION_COOKIE, token)
-        return resp
-
-    def _pick(self, request: Request) -> Response:
-        token = request.values.get("t", "")
-        pick = self.store.get_pick(token)
-        if pick is None or pick.get("browser") != request.cookies.get(BROWSER_COOKIE):
-            raise Refusal(
-                Reason.PICK_EXPIRED, "This account choice has expired or belongs to another browser; sign in again."
-            )
-        sub = self.config.subscription(pick["idm_key"])
-        if sub is None:
-            raise Refusal(Reason.PICK_EXPIRED, "The subscription is gone; sign in again.")
-        accounts = [a for a in sub.accounts if a.login in pick["logins"] and a.saml_enabled and a.active]
-        if request.method == "GET":
-            return self._html(
-                picker_page(token, pick["identity"], [{"login": a.login, "role": a.role} for a in accounts])
-            )
-        chosen = request.form.get("login", "")
-        account = next((a for a in accounts if a.login == chosen), None)
-        if account is None:
-            raise Refusal(Reason.BAD_REQUEST, f"{chosen!r} is not one of the accounts offered.")
-        self.store.end_pick(token)
-        self._verdict(
-            ok=True,
-            code=SESSION,
-            message=f"Session opened for {account.login} (picked)",
-            login=account.login,
-            subscription=sub.idm_key,
-        )
-        return self._open_session(sub, account, pick["identity"], pick.get("relay") or Route.HOME, pick.get("saml"))
 
     # -- session pages --------------------------------------------------------------------
 

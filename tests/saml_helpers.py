@@ -425,3 +425,29 @@ def no_process_spawned_fixture() -> Iterator[None]:
     forget_spawned()
     yield
     assert spawned_processes() == [], "a process was started during the test"
+
+
+# -- an independent IdP (pysaml2's own IdP code) onboarded as a subscription ---------------------
+
+
+def onboard_pysaml2_idp(ws: Any, servers: Any) -> tuple[Any, Subscription]:
+    """A pysaml2 IdP (`saml2.server.Server`) trusted by a new subscription whose account `pat` has
+    SAML on, as a customer would onboard it from the IdP's metadata: (the IdP, the subscription)."""
+    from harness.core.onboarding import onboard
+    from harness.core.questionnaire import Questionnaire
+    from samlkit.entities import make_idp_server, metadata_of
+
+    kp = make_keypair("pysaml2-idp.test")
+    idp = make_idp_server(
+        entity_id="https://pysaml2-idp.test",
+        sso_url="https://pysaml2-idp.test/sso",
+        key_pem=kp.key_pem,
+        cert_pem=kp.cert_pem,
+        sps=[(servers.sp_app.config.entity_id, servers.sp_app.config.acs_url)],
+    )
+    q = Questionnaire.from_metadata(metadata_of(idp).encode(), subscription="py_mgr")
+    sub = onboard(ws, q, sp_base=servers.sp_base).subscription
+    sub = replace(sub, accounts=[*sub.accounts, Account("pat", saml_enabled=True)])
+    ws.save_subscription(sub)
+    servers.reload()
+    return idp, sub

@@ -11,7 +11,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,42 +19,20 @@ from PySide6.QtGui import QDesktopServices, QUndoStack
 
 from harness.core.control import ControlHandle, start_control
 from harness.core.flow import TITLES, FlowResult, expect, run_flow
-from harness.core.report import render_html
-from harness.core.runner import RealBrowserCapture
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
 from harness.core.workspace import Workspace
+from harness.gui.battery_runs import BatteryRuns, ExternalSP
 from harness.gui.bridge import Bridge
+from harness.gui.browser_capture import BrowserCaptures
 from harness.gui.captures import Captures
 from harness.gui.edits import WorkspaceEdits
 from harness.gui.errors import EDIT_ERRORS, in_words
 from harness.gui.history import HistoryEntry
 from harness.gui.tasks import Tasks
-from harness.gui.trust import cert_of
-from mock_idp.contract import IdPRoute
-from sp.contract import Route
+from harness.gui.trace_files import TraceFiles
 
 HEALTH_INTERVAL_MS = 3000
-
-
-@dataclass
-class ExternalSP:
-    """Another SP for the attack battery, as `saml-harness battery --login-url / --sp-acs / --sp-entity-id`."""
-
-    login_url: str = ""  # each scenario answers a real AuthnRequest from it (and ACS/EntityID are read from it)
-    acs_url: str = ""
-    entity_id: str = ""
-    session_url: str = ""  # answers 2xx only when logged in (else a 2xx/3xx without refusal counts as accepted)
-
-    def problem(self) -> str:
-        """What is missing or wrong, in words; "" when the battery can run."""
-        for name, url in (("login URL", self.login_url), ("ACS URL", self.acs_url), ("session URL", self.session_url)):
-            parts = urlsplit(url)
-            if url and (parts.scheme not in ("http", "https") or not parts.netloc):
-                return f"The {name} must be an http:// or https:// address, not “{url}”."
-        if not self.login_url and not (self.acs_url and self.entity_id):
-            return "Give the SP's login URL, or its ACS URL and its EntityID."
-        return ""
 
 
 class AppController(WorkspaceEdits, QObject):
@@ -84,16 +61,17 @@ class AppController(WorkspaceEdits, QObject):
         self._starting = False
         self._unclaimed: list[Servers] = []  # started in a worker, not yet taken by the GUI thread
         self._lock = threading.Lock()
-        self._capture: tuple[str, RealBrowserCapture] | None = None
         self._running: str | None = None
         self._closed = False
-        self.last_battery_error = ""
         bridge.servers_started.connect(self._on_servers_started)
         bridge.servers_failed.connect(self._on_servers_failed)
         bridge.flow_finished.connect(self._on_flow_finished)
         bridge.flow_failed.connect(self._on_flow_failed)
         bridge.step_recorded.connect(self._on_step)
         self.captures = Captures(self)
+        self.battery = BatteryRuns(self)
+        self.browser = BrowserCaptures(self)
+        self.trace_files = TraceFiles(self)
         self._health = QTimer(self)
         self._health.setInterval(HEALTH_INTERVAL_MS)
         self._health.timeout.connect(self.probe_health)
@@ -322,69 +300,39 @@ class AppController(WorkspaceEdits, QObject):
         self._running = None
         self.bridge.info(summary)
 
+    # The attack battery, browser captures and trace files live in their own modules; these keep
+    # the controller's surface the views and tests call.
+    @property
+    def last_battery_error(self) -> str:
+        return self.battery.last_error
+
     def run_battery(self, idm_key: str, scenarios: list | None = None, *, external: ExternalSP | None = None) -> bool:
-        """The attack battery in a worker, against the running embedded SP (subscription `idm_key`) or
-        `external`; results come one by one through the bridge."""
-        self.last_battery_error = ""
-        problem = external.problem() if external is not None else ""
-        if not problem and external is None and self.servers is None:
-            problem = "The servers are not running yet."
-        if problem:
-            self.last_battery_error = problem
-            self.bridge.error(problem)
-            return False
-        if self._running is not None:
-            self.last_battery_error = "A flow is already running."
-            self.bridge.warning(self.last_battery_error)
-            return False
-        from harness.core.battery import Battery, BatteryError, Canary, embedded_target, external_target
-
-        servers, bridge, ws = self.servers, self.bridge, self.workspace
-
-        def work():
-            with Canary() as canary:
-                if external is None:
-                    target, context = embedded_target(servers, idm_key=idm_key or None)
-                else:
-                    target, context = external_target(
-                        ws,
-                        acs_url=external.acs_url or None,
-                        entity_id=external.entity_id or None,
-                        login_url=external.login_url or None,
-                        session_url=external.session_url or None,
-                    )
-                return Battery(target, context, canary=canary).run(scenarios, on_result=bridge.battery_result.emit)
-
-        def failed(err: Exception) -> None:
-            words = str(err) if isinstance(err, BatteryError) else in_words(err)
-            bridge.battery_finished.emit(f"The battery stopped: {words}")
-
-        self._running = "battery"
-        self.bridge.battery_finished.connect(self._on_battery_finished)
-        self.tasks.start(work, done=bridge.battery_finished.emit, failed=failed)
-        return True
+        return self.battery.run(idm_key, scenarios, external=external)
 
     def battery_trust(self, idm_key: str | None) -> tuple[bytes | None, str]:
-        """The certificate a battery message's signatures are checked against, and that in words:
-        the one subscription `idm_key` trusts, or (None: another SP) the mock IdP's signing certificate."""
-        ws = self.workspace
-        try:
-            if idm_key is not None:
-                sub = ws.subscription(idm_key) if idm_key else None
-                if sub is None or not sub.idp_cert_pem:
-                    return None, "no certificate is trusted, so signatures are shown but not checked."
-                name = sub.name or sub.idm_key
-                return sub.idp_cert_pem, f"signatures checked against the certificate {name} ({sub.idm_key}) trusts."
-            key = ws.idp_profile().signing_key
-            return cert_of(ws, key), f"signatures checked against the mock IdP's certificate (key pair {key})."
-        except EDIT_ERRORS as err:
-            return None, f"signatures not checked: {in_words(err)}."
+        return self.battery.trust(idm_key)
 
-    def _on_battery_finished(self, report) -> None:  # Report | str
-        self.bridge.battery_finished.disconnect(self._on_battery_finished)
-        self._running = None
-        if isinstance(report, str):
-            self.bridge.error(report)
+    def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
+        return self.browser.url(kind, idm_key, username)
+
+    def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
+        return self.browser.open(kind, idm_key, username)
+
+    @property
+    def capturing(self) -> str | None:
+        return self.browser.capturing
+
+    def stop_capture(self) -> None:
+        self.browser.stop()
+
+    def open_trace(self, path: str | Path) -> HistoryEntry | None:
+        return self.trace_files.open(path)
+
+    def save_trace(self, entry: HistoryEntry, path: str | Path) -> bool:
+        return self.trace_files.save(entry, path)
+
+    def export_report(self, entry: HistoryEntry, path: str | Path) -> bool:
+        return self.trace_files.export_report(entry, path)
 
     def _on_step(self, run_id: str, step: Step) -> None:
         entry = self.entry(run_id)
@@ -415,64 +363,6 @@ class AppController(WorkspaceEdits, QObject):
         self.bridge.error(why)
         self.bridge.history_changed.emit()
 
-    def browser_url(self, kind: str, idm_key: str, username: str) -> str | None:
-        if self.servers is None:
-            return None
-        if kind == "sp":
-            return self.servers.login_url(idm_key)
-        if kind == "logout":  # the browser's own SP session, logged out with Single Logout
-            return self.servers.sp_base + Route.LOGOUT
-        if kind == "idp-logout":
-            return self.servers.idp_base + IdPRoute.LOGOUT
-        return self.servers.idp_start_url(user=username or None, idm_key=idm_key or None)
-
-    def open_in_browser(self, kind: str, idm_key: str, username: str) -> str | None:
-        """Open the login URL in the system browser and record what it does."""
-        url = self.browser_url(kind, idm_key, username)
-        if url is None:
-            self.bridge.error("The servers are not running yet.")
-            return None
-        self.stop_capture()
-        run_id = uuid.uuid4().hex[:10]
-        words = TITLES.get(kind, kind)
-        trace = Trace(
-            title=f"Real browser, {words}: {username or 'any user'} → {idm_key}",
-            flow="browser",
-            subscription=idm_key,
-            user=username,
-        )
-        entry = HistoryEntry(run_id, trace, "browser", running=True)
-        bridge = self.bridge
-        sub = self.servers.sp_app.config.subscription(idm_key)
-        token = self.servers.recordings.start()  # binds the recording to the browser we open
-        capture = RealBrowserCapture(
-            self.servers,
-            trace,
-            on_step=lambda _t, step: bridge.step_recorded.emit(run_id, step),
-            decryption_key=sub.encryption_key_pem if sub else None,
-            recording=token,
-            on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
-        )
-        self._capture = (run_id, capture)
-        self.history.append(entry)
-        bridge.history_changed.emit()
-        bridge.flow_started.emit(entry)
-        self.open_url(self.servers.recording_url(token, url))
-        bridge.info(f"Opened {url} in the browser; recording its steps until you stop or start another run.")
-        return run_id
-
-    @property
-    def capturing(self) -> str | None:
-        return self._capture[0] if self._capture else None
-
-    def stop_capture(self) -> None:
-        if self._capture is None:
-            return
-        run_id, capture = self._capture
-        self._capture = None
-        capture.stop()
-        self.bridge.flow_finished.emit(run_id, None)
-
     def entry(self, run_id: str) -> HistoryEntry | None:
         for e in self.history:
             if e.run_id == run_id:
@@ -484,33 +374,6 @@ class AppController(WorkspaceEdits, QObject):
         self.history.append(entry)
         self.bridge.history_changed.emit()
         return entry
-
-    def open_trace(self, path: str | Path) -> HistoryEntry | None:
-        try:
-            trace = Trace.from_json(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError, KeyError) as err:
-            self.bridge.error(f"Cannot open the trace: {in_words(err)}")
-            return None
-        return self.add_trace(trace, str(path))
-
-    def save_trace(self, entry: HistoryEntry, path: str | Path) -> bool:
-        try:
-            Path(path).write_text(entry.trace.to_json(), encoding="utf-8")
-        except OSError as err:
-            self.bridge.error(f"Cannot save the trace: {in_words(err)}")
-            return False
-        self.bridge.info(f"Trace saved to {path}.")
-        return True
-
-    def export_report(self, entry: HistoryEntry, path: str | Path) -> bool:
-        try:
-            text = render_html(entry.trace, expected=entry.expected, as_expected=entry.as_expected)
-            Path(path).write_text(text, encoding="utf-8")
-        except OSError as err:
-            self.bridge.error(f"Cannot write the report: {in_words(err)}")
-            return False
-        self.bridge.info(f"Report written to {path}.")
-        return True
 
     def expectation(self, idm_key: str, username: str):  # -> Expectation | None
         if self.servers is None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import requests
+from saml_helpers import onboard_pysaml2_idp
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -32,7 +33,6 @@ from harness.core.onboarding import onboard
 from harness.core.questionnaire import Questionnaire, sp_side
 from harness.core.servers import Servers
 from harness.core.workspace import Workspace
-from samlkit.entities import make_idp_server, metadata_of
 from sp.model import Account
 
 with warnings.catch_warnings():
@@ -348,20 +348,9 @@ def _sha1() -> tuple[type, type]:
 
 
 def test_the_sp_accepts_a_pysaml2_idp_initiated_response(ws: Workspace) -> None:
-    kp = make_keypair("pysaml2-idp.test")
     with Servers(ws, sp_port=0, idp_port=0) as servers:
         acs, sp_entity = servers.sp_app.config.acs_url, servers.sp_app.config.entity_id
-        idp = make_idp_server(
-            entity_id="https://pysaml2-idp.test",
-            sso_url="https://pysaml2-idp.test/sso",
-            key_pem=kp.key_pem,
-            cert_pem=kp.cert_pem,
-            sps=[(sp_entity, acs)],
-        )
-        q = Questionnaire.from_metadata(metadata_of(idp).encode(), subscription="py_mgr")
-        sub = onboard(ws, q, sp_base=servers.sp_base).subscription
-        ws.save_subscription(replace(sub, accounts=[*sub.accounts, Account("pat", saml_enabled=True)]))
-        servers.reload()
+        idp, sub = onboard_pysaml2_idp(ws, servers)
         from saml2.saml import NAMEID_FORMAT_UNSPECIFIED, NameID
 
         response = idp.create_authn_response(

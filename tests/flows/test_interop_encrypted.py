@@ -21,17 +21,14 @@ import pytest
 import requests
 from flows.test_interop import Loopback, OneLoginSP, serve
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+from saml_helpers import onboard_pysaml2_idp
 from werkzeug.wrappers import Response
 
 from harness.core.browser import Credentials, ScriptedBrowser
 from harness.core.certs import make_keypair
 from harness.core.external_sp import add_external_sp
-from harness.core.onboarding import onboard
-from harness.core.questionnaire import Questionnaire
 from harness.core.servers import Servers
 from harness.core.workspace import Workspace
-from samlkit.entities import make_idp_server, metadata_of
-from sp.model import Account
 
 
 @pytest.fixture
@@ -140,19 +137,8 @@ def _pysaml2_idp_response(ws: Workspace, servers: Servers, *, aes: bool) -> tupl
     from saml2.saml import NAMEID_FORMAT_UNSPECIFIED, NameID
     from saml2.sigver import CryptoBackendXmlSec1
 
-    kp = make_keypair("pysaml2-idp.test")
     acs, sp_entity = servers.sp_app.config.acs_url, servers.sp_app.config.entity_id
-    idp = make_idp_server(
-        entity_id="https://pysaml2-idp.test",
-        sso_url="https://pysaml2-idp.test/sso",
-        key_pem=kp.key_pem,
-        cert_pem=kp.cert_pem,
-        sps=[(sp_entity, acs)],
-    )
-    q = Questionnaire.from_metadata(metadata_of(idp).encode(), subscription="py_mgr")
-    sub = onboard(ws, q, sp_base=servers.sp_base).subscription
-    ws.save_subscription(replace(sub, accounts=[*sub.accounts, Account("pat", saml_enabled=True)]))
-    servers.reload()
+    idp, sub = onboard_pysaml2_idp(ws, servers)
     # pysaml2's stock crypto: the xmlsec1 program signs and encrypts, nothing of ours.
     idp.sec.crypto = CryptoBackendXmlSec1(shutil.which("xmlsec1"))
     if aes:  # pysaml2 hard-wires Triple-DES; its own template and xmlsec1 do AES-256-CBC when asked

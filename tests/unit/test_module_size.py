@@ -30,6 +30,9 @@ SPLIT = [
     "sp/relay_state.py",
     "sp/trust.py",
     "sp/bounce.py",
+    "sp/app.py",
+    "sp/picker.py",
+    "mock_idp/sign_in.py",
     "harness/core/runner.py",
     "harness/core/flow.py",
     "harness/core/load.py",
@@ -55,6 +58,10 @@ SPLIT = [
     "harness/core/workspace_files.py",
     "harness/core/workspace_records.py",
     "harness/core/workspace_servers.py",
+    "harness/gui/controller.py",
+    "harness/gui/battery_runs.py",
+    "harness/gui/browser_capture.py",
+    "harness/gui/trace_files.py",
 ]
 
 

@@ -20,9 +20,9 @@ def received(ex: Exchange, trusted_cert: TrustedCert) -> Message | None:
     """The message the browser carried to the server: in the query string or the form body."""
     query = urlsplit(ex.url).query
     if query and _carries(query):
-        return _first(inspect(ex.url, trusted_cert))
+        return _named(_first(inspect(ex.url, trusted_cert)), query)
     if any(name.lower() in _PARAMS for name, _ in ex.form):
-        return _first(inspect(urlencode(ex.form), trusted_cert))
+        return _named(_first(inspect(urlencode(ex.form), trusted_cert)), "&".join(n for n, _ in ex.form))
     return None
 
 
@@ -34,6 +34,14 @@ def sent(ex: Exchange, trusted_cert: TrustedCert) -> Message | None:
     if ex.response_text and _carries(ex.response_text):
         return _first(inspect(ex.response_text, trusted_cert))
     return None
+
+
+def _named(msg: Message, carrier: str) -> Message:
+    """A message that could not be decoded still says which parameter carried it."""
+    if not msg.param:
+        lowered = carrier.lower()
+        msg.param = "SAMLResponse" if "samlresponse" in lowered else "SAMLRequest"
+    return msg
 
 
 def _first(messages: list[Message]) -> Message:

@@ -91,4 +91,7 @@ def _print_trace(args: argparse.Namespace, trace: Trace) -> int:
 
 
 def _failed(trace: Trace) -> bool:
-    return any(s.verdict in ("refused", "error") or any(c.ok is False for c in s.checks) for s in trace.steps)
+    return any(
+        s.verdict in ("refused", "error") or any(c.ok is False for c in s.checks) or (s.message and s.message.error)
+        for s in trace.steps
+    )

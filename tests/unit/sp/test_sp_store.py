@@ -4,7 +4,6 @@ sessions and picks expire."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -46,32 +45,43 @@ def test_only_one_of_many_racing_takes_wins(path: Path) -> None:
     assert len([w for w in won if w]) == 1
 
 
+FAR_FUTURE = 4_102_444_800.0  # 2100-01-01: an expiry no clock reading in a test run can reach
+
+
 def test_replay_cache_survives_a_restart(path: Path) -> None:
     s = SPStore(path)
-    assert s.remember_assertion("_a1", "1001", time.time() + 300)
-    assert not s.remember_assertion("_a1", "1001", time.time() + 300)
+    assert s.remember_assertion("_a1", "1001", FAR_FUTURE)
+    assert not s.remember_assertion("_a1", "1001", FAR_FUTURE)
     s.close()
     again = SPStore(path)
     assert again.seen_assertion("_a1")
-    assert not again.remember_assertion("_a1", "1001", time.time() + 300)
+    assert not again.remember_assertion("_a1", "1001", FAR_FUTURE)
     assert again.count_replay() == 1
 
 
+class Clock:
+    """The store's clock, set by the test: expiry is judged against it, never the wall clock."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: float = 1_800_000_000.0):
+        self.now = now
+        monkeypatch.setattr("sp.store.time.time", lambda: self.now)
+
+
 def test_replay_entry_is_kept_at_least_a_minute(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock(monkeypatch)
     s = SPStore(path)
-    s.remember_assertion("_a1", "1001", time.time() - 1000)  # already expired assertion
-    later = time.time() + 45
-    monkeypatch.setattr("sp.store.time.time", lambda: later)
+    s.remember_assertion("_a1", "1001", clock.now - 1000)  # already expired assertion
+    clock.now += 45
     s._last_purge = 0
     s.add_request("_x", "b", "1001", None, 1)  # triggers a purge
     assert s.seen_assertion("_a1")
 
 
 def test_expired_entries_are_purged(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock(monkeypatch)
     s = SPStore(path)
-    s.remember_assertion("_a1", "1001", time.time() + 100)
-    later = time.time() + 1000
-    monkeypatch.setattr("sp.store.time.time", lambda: later)
+    s.remember_assertion("_a1", "1001", clock.now + 100)
+    clock.now += 1000
     s._last_purge = 0
     s.add_request("_x", "b", "1001", None, 1)
     assert not s.seen_assertion("_a1")
@@ -80,10 +90,11 @@ def test_expired_entries_are_purged(path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_in_memory_store(tmp_path: Path) -> None:
     s = SPStore(None)
     assert s.path == ":memory:"
-    assert s.remember_assertion("_a", "k", time.time() + 5)
+    assert s.remember_assertion("_a", "k", FAR_FUTURE)
 
 
 def test_sessions_and_picks(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock(monkeypatch)
     s = SPStore(path)
     s.put_session("t1", {"login": "alice"}, 60)
     s.put_pick("p1", {"logins": ["a", "b"]}, 60)
@@ -91,7 +102,6 @@ def test_sessions_and_picks(path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert s.get_pick("p1") == {"logins": ["a", "b"]}
     s.end_pick("p1")
     assert s.get_pick("p1") is None
-    later = time.time() + 61
-    monkeypatch.setattr("sp.store.time.time", lambda: later)
+    clock.now += 61
     assert s.get_session("t1") is None
     s.end_session("t1")

@@ -140,3 +140,11 @@ def test_markup_and_control_characters_stay_data():
     har = _har([_entry("GET", hostile + _b64(AUTHN).replace("+", "%2B").replace("/", "%2F"))])
     (step,) = capture_to_trace(read_capture(har)).steps
     assert step.message.relay_state == "\x1b[2J<script>alert(1)</script>"  # data; renderers escape it
+
+
+def test_a_capture_whose_only_message_is_unreadable_still_shows_it():
+    """ESC is not allowed in XML: the message cannot be read, but its parameter names the IdP."""
+    bad = _b64(AUTHN.replace("https://sp.example", "\x1b[2Jsp"))
+    har = _har([_entry("POST", "https://idp.example/sso", post="SAMLRequest=" + bad.replace("+", "%2B"))])
+    (step,) = capture_to_trace(read_capture(har)).steps
+    assert step.dst == "idp" and step.message.param == "SAMLRequest" and "not well-formed" in step.message.error
