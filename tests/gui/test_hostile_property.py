@@ -44,10 +44,15 @@ FORMAT_CHARS = {"Cc", "Cf", "Zl", "Zp"}
 
 
 def _fill(obj, text: str):
-    """Every text field of a trace dataclass (recursively) set to `text`; enums left valid."""
+    """Every text field of a trace dataclass (recursively) set to `text`; enums left valid. A step's
+    reason code is fixed too: it is a word of the SP's vocabulary that chooses which box a tab shows
+    (a signature refusal's, say), so a text that happens to start like "trust" changes the shape by
+    design; the code's own text is escaped like every other field."""
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if f.name in ("verdict", "src", "dst") and not isinstance(obj, SignatureInfo):
+            continue
+        if f.name == "code" and isinstance(obj, Step):
             continue
         if isinstance(value, str) or (value is None and "str" in str(f.type) and "Message" not in str(f.type)):
             setattr(obj, f.name, text)
