@@ -59,11 +59,11 @@ LOGIN_STAGES = [
     ("samlkit.xmldsig", "verify", "      xmldsig.verify x2 (libxmlsec1)"),
     ("sp.validate", "Validator.finish", "    assertion checks, InResponseTo, replay lookup"),
     ("sp.store", "SPStore.remember_assertion", "    SQLite: replay cache"),
-    ("sp.app", "SPApp._open_session", "    session (SQLite) + 303"),
+    ("sp.app", "SPApp._accept", "    session (SQLite) + 303"),
     ("mock_idp.app", "IdPApp._dispatch", "IdP app, all requests"),
     ("mock_idp.app", "IdPApp._sso", "  GET SSO (AuthnRequest -> login form)"),
     ("mock_idp.authn_request", "read_authn_request", "    safe parse + read the AuthnRequest (lxml)"),
-    ("mock_idp.app", "IdPApp._login", "  POST login -> Response form"),
+    ("mock_idp.sign_in", "login", "  POST login -> Response form"),
     ("mock_idp.response", "build_unsigned", "    build the Response (lxml)"),
     ("samlkit.xmldsig", "sign", "    xmldsig.sign x2 (c14n, digest, RSA-2048)"),
 ]
