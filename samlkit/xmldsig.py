@@ -82,8 +82,14 @@ class Verified:
     element_id: str
     sig_alg: str
     digest_alg: str
-    keyinfo_cert_sha256: str | None = None
     notes: list[str] = field(default_factory=list)
+    signature: etree._Element | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def keyinfo_cert_sha256(self) -> str | None:
+        """SHA-256 of the certificate KeyInfo carries, for display only: read when asked for (a
+        login never shows it, and decoding the certificate per signature cost ~25 us)."""
+        return keyinfo_cert_sha256(self.signature) if self.signature is not None else None
 
 
 _key_cache: dict[tuple[bytes, bool], xmlsec.Key] = {}
@@ -275,7 +281,7 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         element_id=element_id,
         sig_alg=_SIG_BY_URI[sig_uri],
         digest_alg=_DIGEST_BY_URI[digest_uri],
-        keyinfo_cert_sha256=keyinfo_cert_sha256(sig),
+        signature=sig,
     )
 
 
