@@ -9,7 +9,7 @@ its connections. The jar is read from the session on every request: callers may 
 
 from __future__ import annotations
 
-import http.client
+import codecs
 import re
 import ssl
 import threading
@@ -19,9 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-# A kept-alive connection the server has since closed fails on first use: send again, once.
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.CannotSendRequest)
-
+from harness.core.browser_wire import Connection, TransportError
 
 # The CAs of the harness's own HTTPS servers (harness.core.tls), trusted for loopback hosts only:
 # every scripted browser of the process verifies the servers it started against them.
@@ -38,10 +36,6 @@ def trust_on_loopback(ca_file: str) -> None:
 def loopback_cas() -> list[str]:
     with _CAS_LOCK:
         return list(_LOOPBACK_CAS)
-
-
-class TransportError(ValueError):
-    pass
 
 
 @dataclass
@@ -69,29 +63,49 @@ def _charset(content_type: str) -> str:
     for part in content_type.split(";")[1:]:
         name, _, value = part.strip().partition("=")
         if name.lower() == "charset" and value:
-            return value.strip('"')
+            try:
+                return codecs.lookup(value.strip('"')).name
+            except LookupError:
+                break  # a charset Python does not know: read it as UTF-8 (with replacements)
     return "utf-8"
 
 
-class _OneSend:
-    """http.client sends a request's head and its body in two sends (two wake-ups of the
-    server on loopback, and Nagle's delay elsewhere): send them together."""
+class _Headers:
+    """The response's headers as http.cookiejar reads them (`response.info().get_all`)."""
 
-    def _send_output(self, message_body: bytes | None = None, encode_chunked: bool = False) -> None:
-        if message_body is not None and not isinstance(message_body, bytes):
-            return super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
-        msg = b"\r\n".join(self._buffer) + b"\r\n\r\n"
-        del self._buffer[:]
-        self.send(msg + (message_body or b""))
-        return None
+    def __init__(self, headers: list[tuple[str, str]]):
+        self._headers = headers
 
+    def info(self) -> _Headers:
+        return self
 
-class _HTTP(_OneSend, http.client.HTTPConnection):
-    pass
+    def get_all(self, name: str, default: list[str]) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self._headers if k.lower() == name] or default
 
 
-class _HTTPS(_OneSend, http.client.HTTPSConnection):
-    pass
+def _host_header(host: str, port: int, scheme: str) -> str:
+    text = f"[{host}]" if ":" in host else host
+    return text if port == (443 if scheme == "https" else 80) else f"{text}:{port}"
+
+
+def encode_request(method: str, target: str, host: str, headers: dict[str, str], body: bytes | None) -> bytes:
+    """The request line, Host, Content-Length and `headers` (None values left out, as requests
+    does), checked as http.client checks them: no control characters in the target, no line
+    breaks in a header."""
+    if not target.isascii() or any(ch <= " " or ch == "\x7f" for ch in target):
+        raise TransportError(f"a URL with control characters or spaces: {target[:80]!r}")
+    names = {k.lower() for k in headers}
+    lines = [f"{method} {target} HTTP/1.1"]
+    if "host" not in names:
+        lines.append(f"Host: {host}")
+    if "content-length" not in names and (body is not None or method in ("POST", "PUT", "PATCH")):
+        lines.append(f"Content-Length: {len(body or b'')}")
+    lines.extend(f"{k}: {v}" for k, v in headers.items() if v is not None)
+    text = "\r\n".join(lines)
+    if text.count("\n") != len(lines) - 1 or text.count("\r") != len(lines) - 1:
+        raise TransportError("a request header with a line break in it")
+    return text.encode("latin-1") + b"\r\n\r\n" + (body or b"")
 
 
 class Transport:
@@ -100,7 +114,7 @@ class Transport:
     def __init__(self, session: requests.Session, timeout: float):
         self.session = session
         self.timeout = timeout
-        self._conns: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._conns: dict[tuple[str, str, int], Connection] = {}
         self._tls: ssl.SSLContext | None = None
 
     def close(self) -> None:
@@ -121,22 +135,19 @@ class Transport:
                     self._tls.load_verify_locations(cafile=ca)
         return self._tls
 
-    def _connection(self, scheme: str, host: str, port: int) -> tuple[http.client.HTTPConnection, bool]:
+    def _connection(self, scheme: str, host: str, port: int) -> Connection:
         key = (scheme, host, port)
         conn = self._conns.get(key)
-        if conn is not None:
-            return conn, True
-        if scheme == "https":
-            conn = _HTTPS(host, port, timeout=self.timeout, context=self._context())
-        else:
-            conn = _HTTP(host, port, timeout=self.timeout)
-        self._conns[key] = conn
-        return conn, False
+        if conn is None:
+            context = self._context() if scheme == "https" else None
+            conn = self._conns[key] = Connection(scheme, host, port, self.timeout, context)
+        return conn
 
     def request(self, method: str, url: str, data: dict[str, str] | None, extra: dict[str, str] | None = None) -> Reply:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
+        host = parts.hostname
+        if scheme not in ("http", "https") or not host:
             raise TransportError(f"cannot fetch {url!r}")
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -150,27 +161,10 @@ class Transport:
         if data is not None:
             body = form_encode(data)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn, reused = self._connection(scheme, parts.hostname, port)
-        try:
-            resp = self._exchange(conn, method, target, body, headers)
-        except _STALE:
-            if not reused:
-                raise
-            conn.close()
-            resp = self._exchange(conn, method, target, body, headers)
-        payload = resp.read()
-        jar.extract_cookies(resp, req)
-        if resp.will_close:
-            conn.close()
-            self._conns.pop((scheme, parts.hostname, port), None)
+        wire = encode_request(method, target, _host_header(host, port, scheme), headers, body)
+        raw = self._connection(scheme, host, port).exchange(wire, method)
+        jar.extract_cookies(_Headers(raw.headers), req)
         head: dict[str, str] = {}
-        for name, value in resp.getheaders():  # repeated headers joined, as requests does
+        for name, value in raw.headers:  # repeated headers joined, as requests does
             head[name] = f"{head[name]}, {value}" if name in head else value
-        return Reply(resp.status, head, payload.decode(_charset(head.get("Content-Type", "")), "replace"))
-
-    @staticmethod
-    def _exchange(
-        conn: http.client.HTTPConnection, method: str, target: str, body: bytes | None, headers: dict[str, str]
-    ) -> http.client.HTTPResponse:
-        conn.request(method, target, body=body, headers=headers)
-        return conn.getresponse()
+        return Reply(raw.status, head, raw.body.decode(_charset(head.get("Content-Type", "")), "replace"))
