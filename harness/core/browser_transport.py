@@ -13,12 +13,12 @@ import codecs
 import re
 import ssl
 import threading
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 
+from harness.core.browser_cookies import cookie_header, store_cookies
 from harness.core.browser_wire import Connection, TransportError
 
 # The CAs of the harness's own HTTPS servers (harness.core.tls), trusted for loopback hosts only:
@@ -45,6 +45,7 @@ class Reply:
     text: str
 
 
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _UNSAFE = re.compile(rb"[^A-Za-z0-9_.~ -]")
 
 
@@ -70,20 +71,6 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
-class _Headers:
-    """The response's headers as http.cookiejar reads them (`response.info().get_all`)."""
-
-    def __init__(self, headers: list[tuple[str, str]]):
-        self._headers = headers
-
-    def info(self) -> _Headers:
-        return self
-
-    def get_all(self, name: str, default: list[str]) -> list[str]:
-        name = name.lower()
-        return [v for k, v in self._headers if k.lower() == name] or default
-
-
 def _host_header(host: str, port: int, scheme: str) -> str:
     text = f"[{host}]" if ":" in host else host
     return text if port == (443 if scheme == "https" else 80) else f"{text}:{port}"
@@ -93,7 +80,7 @@ def encode_request(method: str, target: str, host: str, headers: dict[str, str],
     """The request line, Host, Content-Length and `headers` (None values left out, as requests
     does), checked as http.client checks them: no control characters in the target, no line
     breaks in a header."""
-    if not target.isascii() or any(ch <= " " or ch == "\x7f" for ch in target):
+    if not target.isascii() or _CONTROL.search(target):
         raise TransportError(f"a URL with control characters or spaces: {target[:80]!r}")
     names = {k.lower() for k in headers}
     lines = [f"{method} {target} HTTP/1.1"]
@@ -151,19 +138,20 @@ class Transport:
             raise TransportError(f"cannot fetch {url!r}")
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        req = urllib.request.Request(url, method=method)
         jar = self.session.cookies
-        jar.add_cookie_header(req)
         headers = dict(self.session.headers)
-        headers.update(extra or {})
-        headers.update(req.header_items())
+        if extra:
+            headers.update(extra)
+        cookie = cookie_header(jar, url, scheme, parts.netloc, parts.path)
+        if cookie:
+            headers["Cookie"] = cookie
         body = None
         if data is not None:
             body = form_encode(data)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         wire = encode_request(method, target, _host_header(host, port, scheme), headers, body)
         raw = self._connection(scheme, host, port).exchange(wire, method)
-        jar.extract_cookies(_Headers(raw.headers), req)
+        store_cookies(jar, url, parts.netloc, parts.path, raw.headers)
         head: dict[str, str] = {}
         for name, value in raw.headers:  # repeated headers joined, as requests does
             head[name] = f"{head[name]}, {value}" if name in head else value
