@@ -46,18 +46,28 @@ class Reply:
 
 
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
-_UNSAFE = re.compile(rb"[^A-Za-z0-9_.~ -]")
+_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-"
+
+
+def _form_escape(text: str) -> bytes:
+    """`quote_plus` of one form field: one C pass finds the bytes that need escaping (for
+    base64 only + / =), then one `replace` per distinct byte; % first, space to + last."""
+    raw = text.encode("utf-8")
+    unsafe = set(raw.translate(None, _SAFE))
+    if not unsafe:
+        return raw
+    if 37 in unsafe:  # "%": before the escapes that add one
+        raw = raw.replace(b"%", b"%25")
+        unsafe.discard(37)
+    for byte in sorted(unsafe - {32}):
+        raw = raw.replace(bytes((byte,)), b"%%%02X" % byte)
+    return raw.replace(b" ", b"+") if 32 in unsafe else raw
 
 
 def form_encode(data: dict[str, str]) -> bytes:
     """`urlencode` as a browser posts a form, without urllib's per-character Python loop
-    (0.5 ms for a 10 kB base64 SAMLResponse; only its + / = need escaping)."""
-
-    def enc(text: str) -> bytes:
-        raw = text.encode("utf-8")
-        return _UNSAFE.sub(lambda m: b"%%%02X" % m.group()[0], raw).replace(b" ", b"+")
-
-    return b"&".join(enc(k) + b"=" + enc(v) for k, v in data.items())
+    (0.5 ms for a 10 kB base64 SAMLResponse) or a per-character regex scan (0.1 ms)."""
+    return b"&".join(_form_escape(k) + b"=" + _form_escape(v) for k, v in data.items())
 
 
 def _charset(content_type: str) -> str:
