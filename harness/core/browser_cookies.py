@@ -35,14 +35,24 @@ class _Response:
         return [v for k, v in self._headers if k.lower() == name] or default
 
 
+_METHODS = ("add_cookie_header", "extract_cookies", "make_cookies", "_cookies_for_request", "clear")
+_plain_types: dict[type, bool] = {}
+
+
+def _plain_type(cls: type) -> bool:
+    """A CookieJar class that cookies in and out as CookieJar's own methods do (remembered)."""
+    known = _plain_types.get(cls)
+    if known is None:
+        known = _plain_types[cls] = issubclass(cls, CookieJar) and all(
+            getattr(cls, m) is getattr(CookieJar, m) for m in _METHODS
+        )
+    return known
+
+
 def _plain(jar: object) -> bool:
     """Whether this jar does exactly what a CookieJar with a default DefaultCookiePolicy does."""
-    if not isinstance(jar, CookieJar):
+    if not _plain_type(type(jar)):
         return False
-    cls = type(jar)
-    for method in ("add_cookie_header", "extract_cookies", "make_cookies", "_cookies_for_request", "clear"):
-        if getattr(cls, method) is not getattr(CookieJar, method):
-            return False
     p = jar._policy  # type: ignore[attr-defined]
     return (
         type(p) is DefaultCookiePolicy

@@ -13,10 +13,12 @@ import codecs
 import re
 import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from harness.core.browser_cookies import cookie_header, store_cookies
 from harness.core.browser_wire import Connection, TransportError
@@ -79,6 +81,14 @@ def _charset(content_type: str) -> str:
             except LookupError:
                 break  # a charset Python does not know: read it as UTF-8 (with replacements)
     return "utf-8"
+
+
+def _plain_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The session's headers as a dict, names as set; a requests CaseInsensitiveDict read from
+    its store (the Mapping protocol looks every name up again)."""
+    if type(headers) is CaseInsensitiveDict:
+        return dict(headers._store.values())
+    return dict(headers)
 
 
 def _host_header(host: str, port: int, scheme: str) -> str:
@@ -149,7 +159,7 @@ class Transport:
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         jar = self.session.cookies
-        headers = dict(self.session.headers)
+        headers = _plain_headers(self.session.headers)
         if extra:
             headers.update(extra)
         cookie = cookie_header(jar, url, scheme, parts.netloc, parts.path)
