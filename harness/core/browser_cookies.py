@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import time
 import urllib.request
-from http.cookiejar import IPV4_RE, Cookie, CookieJar, DefaultCookiePolicy, escape_path, parse_ns_headers
+from http.cookiejar import IPV4_RE, Cookie, CookieJar, DefaultCookiePolicy, escape_path, http2time, strip_quotes
 
 _FALLBACK = object()
 
@@ -66,9 +66,11 @@ def _plain(jar: object) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=512)
+_escaped = functools.lru_cache(maxsize=512)(escape_path)
+
+
 def _request_path(path: str) -> str:
-    path = escape_path(path)
+    path = _escaped(path)
     return path if path.startswith("/") else "/" + path
 
 
@@ -139,21 +141,69 @@ def store_cookies(jar: CookieJar, url: str, netloc: str, path: str, headers: lis
     values = [v for k, v in headers if k.lower() == "set-cookie"]
     if not values and not any(k.lower() == "set-cookie2" for k, _ in headers):
         return
-    parsed = parse_ns_headers(values)
-    if (
-        "@" in netloc
-        or not _plain(jar)
-        or any(k.lower() == "set-cookie2" for k, _ in headers)
-        or any(k in ("domain", "port") or (k == "version" and v != "0") for attrs in parsed for k, v in attrs[1:])
-    ):
+    now = int(time.time())
+    tuples = [_cookie_tuple(v, now) for v in values]
+    if "@" in netloc or not _plain(jar) or _FALLBACK in tuples or any(k.lower() == "set-cookie2" for k, _ in headers):
         jar.extract_cookies(_Response(headers), urllib.request.Request(url))  # type: ignore[arg-type]
         return
     with jar._cookies_lock:  # type: ignore[attr-defined]
-        jar._policy._now = jar._now = int(time.time())  # type: ignore[attr-defined]
-        made = [_host_only_cookie(jar, tup, netloc, path) for tup in jar._normalized_cookie_tuples(parsed)]  # type: ignore[attr-defined]
+        jar._policy._now = jar._now = now  # type: ignore[attr-defined]
+        made = [_host_only_cookie(jar, t, netloc, path) for t in tuples if t is not None]
         for cookie in made:  # made first, then kept: a later header deleting an earlier one's cookie
             if cookie is not None:  # does not delete it, as in the stdlib
                 jar.set_cookie(cookie)
+
+
+_NS_KNOWN = frozenset({"expires", "domain", "path", "secure", "version", "port", "max-age"})
+_VALUE_ATTRS = frozenset({"version", "expires", "max-age", "domain", "path", "port", "comment", "commenturl"})
+_BOOLEAN_ATTRS = frozenset({"discard", "secure"})
+
+
+def _cookie_tuple(header: str, now: int) -> tuple | object | None:
+    """One Set-Cookie value as http.cookiejar's `parse_ns_headers` + `_normalized_cookie_tuples`
+    make it: (name, value, standard, rest); None: a cookie the stdlib ignores; _FALLBACK: one
+    for the stdlib's own route (Domain, Port, a Version other than 0, a Max-Age without value)."""
+    first, *params = header.split(";")
+    name, sep, value = first.strip().partition("=")
+    name = name.strip()
+    if not name:
+        return None
+    standard: dict[str, object] = {}
+    rest: dict[str, object] = {}
+    max_age_set = False
+    for param in params:
+        k, sep2, raw = param.strip().partition("=")
+        k = k.strip()
+        if not k:
+            continue
+        v: object = raw.strip() if sep2 else None
+        lc = k.lower()
+        if lc in ("domain", "port") or (lc == "version" and v != "0") or (lc == "max-age" and v is None):
+            return _FALLBACK
+        if lc == "expires" and v is not None:
+            v = http2time(strip_quotes(v))  # type: ignore[arg-type]
+        if lc in _VALUE_ATTRS or lc in _BOOLEAN_ATTRS:
+            k = lc
+        if k in _BOOLEAN_ATTRS and v is None:
+            v = True
+        if k in standard:
+            continue  # only the first value counts
+        if k == "expires" and (max_age_set or v is None):
+            continue  # Max-Age wins; an unreadable date makes a session cookie
+        if k == "max-age":
+            max_age_set = True
+            try:
+                k, v = "expires", now + int(v)  # type: ignore[call-overload]
+            except ValueError:
+                return None
+        if k in _VALUE_ATTRS or k in _BOOLEAN_ATTRS:
+            if v is None and k != "comment" and k != "commenturl":
+                return None
+            standard[k] = v
+        else:
+            rest[k] = v
+    standard.setdefault("version", "0")
+    return name, (value.strip() if sep else None), standard, rest
 
 
 def _host_only_cookie(jar: CookieJar, tup: tuple, netloc: str, req_path: str) -> Cookie | None:
@@ -162,7 +212,7 @@ def _host_only_cookie(jar: CookieJar, tup: tuple, netloc: str, req_path: str) ->
     name, value, standard, rest = tup
     path = standard.get("path")
     if path:
-        path_specified, path = True, escape_path(path)
+        path_specified, path = True, _escaped(path)
     else:
         path_specified, path = False, _request_path(req_path)
         path = path[: path.rfind("/")] or "/"

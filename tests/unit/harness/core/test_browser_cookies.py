@@ -26,6 +26,10 @@ STEPS = [
     # the stdlib's own route:
     ("/", ["d=1; Domain=example.com; Path=/", "l=1; Domain=localhost; Path=/", "port=1; Port=80", "v=1; Version=1"]),
     ("/", ["late=1; Path=/", "late=; Max-Age=0; Path=/"]),  # deleted before it is kept: it stays
+    ("/dir/p", ["m=1; max-age= 12 ; Max-Age=0", "m2=1; Max-Age=+5; Path=/", 'e="Wed, 21 Oct 2099 07:28:00 GMT"']),
+    ("/", ['x=1; Expires="Wed, 21 Oct 2099 07:28:00 GMT"; Comment=c; COMMENT=d; Discard; Path=/', "y=1; secure=yes"]),
+    ("/", ["z=1; HttpOnly; httponly=x; SameSite=Strict; Path=/; path=/dir", "w=1; Version=0; Comment", "u=1; Path"]),
+    ("/", ['v="1"; Version="0"', " spaced = value ; Path = / ", "t=1; Expires", "s2=1;;; Path=/;"]),
 ]
 PROBES = ["/", "/dir", "/dir/", "/dir/page", "/dir/sub/x", "/dirt", "/DIR/a", "/x", "/a b/ü"]
 
@@ -89,3 +93,13 @@ def test_a_jar_with_its_own_policy_goes_the_stdlib_route() -> None:
     jar = CookieJar(DefaultCookiePolicy(blocked_domains=["127.0.0.1"]))
     store_cookies(jar, "http://127.0.0.1:1/", "127.0.0.1:1", "/", [("Set-Cookie", "a=1; Path=/")])
     assert list(jar) == []
+
+
+def test_a_max_age_without_value_goes_the_stdlib_route_with_its_warning() -> None:
+    ours, theirs = RequestsCookieJar(), RequestsCookieJar()
+    values = ["ok=1; Path=/", "bad=1; Max-Age"]
+    with pytest.warns(UserWarning, match="http.cookiejar bug"):
+        store_cookies(ours, "http://127.0.0.1:1/", "127.0.0.1:1", "/", [("Set-Cookie", v) for v in values])
+    with pytest.warns(UserWarning, match="http.cookiejar bug"):
+        _stdlib_store(theirs, "http://127.0.0.1:1/", values)
+    assert _contents(ours) == _contents(theirs)
