@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import time
 import urllib.request
+from collections.abc import Mapping
 from http.cookiejar import IPV4_RE, Cookie, CookieJar, DefaultCookiePolicy, escape_path, http2time, strip_quotes
 
 _FALLBACK = object()
@@ -24,15 +25,14 @@ _FALLBACK = object()
 class _Response:
     """A response's headers as http.cookiejar reads them (`response.info().get_all`)."""
 
-    def __init__(self, headers: list[tuple[str, str]]):
-        self._headers = headers
+    def __init__(self, fields: Mapping[str, list[str]]):
+        self._fields = fields
 
     def info(self) -> _Response:
         return self
 
     def get_all(self, name: str, default: list[str]) -> list[str]:
-        name = name.lower()
-        return [v for k, v in self._headers if k.lower() == name] or default
+        return list(self._fields.get(name.lower(), ())) or default
 
 
 _METHODS = ("add_cookie_header", "extract_cookies", "make_cookies", "_cookies_for_request", "clear")
@@ -136,15 +136,16 @@ def _stdlib_header(jar: CookieJar, url: str) -> str | None:
     return req.get_header("Cookie")
 
 
-def store_cookies(jar: CookieJar, url: str, netloc: str, path: str, headers: list[tuple[str, str]]) -> None:
-    """Keep the cookies a response sets (its Set-Cookie headers), as `jar.extract_cookies`."""
-    values = [v for k, v in headers if k.lower() == "set-cookie"]
-    if not values and not any(k.lower() == "set-cookie2" for k, _ in headers):
+def store_cookies(jar: CookieJar, url: str, netloc: str, path: str, fields: Mapping[str, list[str]]) -> None:
+    """Keep the cookies a response sets (its Set-Cookie headers; `fields`: the response's
+    header values by lower-cased name), as `jar.extract_cookies`."""
+    values = fields.get("set-cookie", [])
+    if not values and "set-cookie2" not in fields:
         return
     now = int(time.time())
     tuples = [_cookie_tuple(v, now) for v in values]
-    if "@" in netloc or not _plain(jar) or _FALLBACK in tuples or any(k.lower() == "set-cookie2" for k, _ in headers):
-        jar.extract_cookies(_Response(headers), urllib.request.Request(url))  # type: ignore[arg-type]
+    if "@" in netloc or not _plain(jar) or _FALLBACK in tuples or "set-cookie2" in fields:
+        jar.extract_cookies(_Response(fields), urllib.request.Request(url))  # type: ignore[arg-type]
         return
     with jar._cookies_lock:  # type: ignore[attr-defined]
         jar._policy._now = jar._now = now  # type: ignore[attr-defined]

@@ -171,7 +171,7 @@ class Transport:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         wire = encode_request(method, target, _host_header(host, port, scheme), headers, body)
         raw = self._connection(scheme, host, port).exchange(wire, method)
-        store_cookies(jar, url, parts.netloc, parts.path, raw.headers)
+        store_cookies(jar, url, parts.netloc, parts.path, raw.fields)
         head: dict[str, str] = {}
         for name, value in raw.headers:  # repeated headers joined, as requests does
             head[name] = f"{head[name]}, {value}" if name in head else value

@@ -38,6 +38,7 @@ class _Stale(Exception):
 class RawReply:
     status: int
     headers: list[tuple[str, str]]  # as sent, in order, names as the server spelled them
+    fields: dict[str, list[str]]  # the same values by lower-cased name
     body: bytes
     keep_alive: bool
 
@@ -76,8 +77,12 @@ def parse_head(head: bytes) -> tuple[int, bool, list[tuple[str, str]]]:
     return int(parts[1]), parts[0] == b"HTTP/1.1", headers
 
 
-def _values(headers: list[tuple[str, str]], name: str) -> list[str]:
-    return [v for k, v in headers if k.lower() == name]
+def index_headers(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Header values by lower-cased name, in order (each name lower-cased once)."""
+    fields: dict[str, list[str]] = {}
+    for name, value in headers:
+        fields.setdefault(name.lower(), []).append(value)
+    return fields
 
 
 def _tokens(values: list[str]) -> list[str]:
@@ -197,23 +202,24 @@ class Connection:
                 raise TransportError("the server switched protocols (101), which a browser page cannot")
             if status >= 200:
                 break  # 1xx informational answers come before the real one
-        conn = _tokens(_values(headers, "connection"))
+        fields = index_headers(headers)
+        conn = _tokens(fields.get("connection", []))
         keep = ("close" not in conn) if http11 else ("keep-alive" in conn)
         if method == "HEAD" or status in _NO_BODY:
             body = b""
-        elif te := _tokens(_values(headers, "transfer-encoding")):
+        elif te := _tokens(fields.get("transfer-encoding", [])):
             if te[-1] != "chunked":
                 body, keep = self._read_to_close(sock), False
             else:
                 body = self._read_chunked(sock)
-        elif cl := _values(headers, "content-length"):
+        elif cl := fields.get("content-length"):
             body = self._read_exactly(sock, _content_length(cl))
         else:
             body, keep = self._read_to_close(sock), False
         if self._buf:
             keep = False  # bytes beyond the answer: never read them as the next one
-        coding = ",".join(_values(headers, "content-encoding")).strip().lower()
-        return RawReply(status, headers, _decode(body, coding), keep)
+        coding = ",".join(fields.get("content-encoding", [])).strip().lower()
+        return RawReply(status, headers, fields, _decode(body, coding), keep)
 
     def _read_head(self, sock: socket.socket, first: bool) -> tuple[int, bool, list[tuple[str, str]]]:
         buf = self._buf

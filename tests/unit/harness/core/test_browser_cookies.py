@@ -35,7 +35,7 @@ PROBES = ["/", "/dir", "/dir/", "/dir/page", "/dir/sub/x", "/dirt", "/DIR/a", "/
 
 
 def _stdlib_store(jar: CookieJar, url: str, values: list[str]) -> None:
-    jar.extract_cookies(_Response([("Set-Cookie", v) for v in values]), urllib.request.Request(url))  # type: ignore[arg-type]
+    jar.extract_cookies(_Response({"set-cookie": values}), urllib.request.Request(url))  # type: ignore[arg-type]
 
 
 def _stdlib_header(jar: CookieJar, url: str) -> str | None:
@@ -60,7 +60,7 @@ def test_the_fast_route_matches_http_cookiejar(jar_type: type, scheme: str, host
     ours, theirs = jar_type(), jar_type()
     for path, values in STEPS:
         url = f"{scheme}://{host}{path}"
-        store_cookies(ours, url, host, path, [("Set-Cookie", v) for v in values] + [("X-Other", "1")])
+        store_cookies(ours, url, host, path, {"set-cookie": values, "x-other": ["1"]})
         _stdlib_store(theirs, url, values)
         assert _contents(ours) == _contents(theirs), (path, values)
         for probe in PROBES:
@@ -72,8 +72,8 @@ def test_the_fast_route_matches_http_cookiejar(jar_type: type, scheme: str, host
 
 def test_a_cookie_from_another_host_is_not_sent() -> None:
     jar = RequestsCookieJar()
-    store_cookies(jar, "http://127.0.0.1:1/", "127.0.0.1:1", "/", [("Set-Cookie", "sp=1; Path=/")])
-    store_cookies(jar, "http://localhost:2/", "localhost:2", "/", [("set-cookie", "idp=1; Path=/")])
+    store_cookies(jar, "http://127.0.0.1:1/", "127.0.0.1:1", "/", {"set-cookie": ["sp=1; Path=/"]})
+    store_cookies(jar, "http://localhost:2/", "localhost:2", "/", {"set-cookie": ["idp=1; Path=/"]})
     assert cookie_header(jar, "http://127.0.0.1:1/", "http", "127.0.0.1:1", "/") == "sp=1"
     assert cookie_header(jar, "http://localhost:2/a", "http", "localhost:2", "/a") == "idp=1"
     assert cookie_header(jar, "http://[::1]:2/", "http", "[::1]:2", "/") is None
@@ -81,7 +81,7 @@ def test_a_cookie_from_another_host_is_not_sent() -> None:
 
 def test_an_expired_cookie_leaves_the_jar_when_a_request_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
     jar = RequestsCookieJar()
-    store_cookies(jar, "http://127.0.0.1:1/", "127.0.0.1:1", "/", [("Set-Cookie", "soon=1; Max-Age=10")])
+    store_cookies(jar, "http://127.0.0.1:1/", "127.0.0.1:1", "/", {"set-cookie": ["soon=1; Max-Age=10"]})
     assert cookie_header(jar, "http://127.0.0.1:1/", "http", "127.0.0.1:1", "/") == "soon=1"
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now + 11)
@@ -91,7 +91,7 @@ def test_an_expired_cookie_leaves_the_jar_when_a_request_is_made(monkeypatch: py
 
 def test_a_jar_with_its_own_policy_goes_the_stdlib_route() -> None:
     jar = CookieJar(DefaultCookiePolicy(blocked_domains=["127.0.0.1"]))
-    store_cookies(jar, "http://127.0.0.1:1/", "127.0.0.1:1", "/", [("Set-Cookie", "a=1; Path=/")])
+    store_cookies(jar, "http://127.0.0.1:1/", "127.0.0.1:1", "/", {"set-cookie": ["a=1; Path=/"]})
     assert list(jar) == []
 
 
@@ -99,7 +99,7 @@ def test_a_max_age_without_value_goes_the_stdlib_route_with_its_warning() -> Non
     ours, theirs = RequestsCookieJar(), RequestsCookieJar()
     values = ["ok=1; Path=/", "bad=1; Max-Age"]
     with pytest.warns(UserWarning, match="http.cookiejar bug"):
-        store_cookies(ours, "http://127.0.0.1:1/", "127.0.0.1:1", "/", [("Set-Cookie", v) for v in values])
+        store_cookies(ours, "http://127.0.0.1:1/", "127.0.0.1:1", "/", {"set-cookie": values})
     with pytest.warns(UserWarning, match="http.cookiejar bug"):
         _stdlib_store(theirs, "http://127.0.0.1:1/", values)
     assert _contents(ours) == _contents(theirs)
