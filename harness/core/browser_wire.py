@@ -23,6 +23,7 @@ MAX_HEADERS = 100
 MAX_BODY = 64 * 1024 * 1024
 _READ = 256 * 1024
 _NO_BODY = frozenset({204, 304})
+_MAX_INFORMATIONAL = 10
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
@@ -194,14 +195,14 @@ class Connection:
         return True
 
     def _read_reply(self, sock: socket.socket, method: str) -> RawReply:
-        first = True
-        while True:
-            status, http11, headers = self._read_head(sock, first)
-            first = False
+        for informational in range(_MAX_INFORMATIONAL + 1):
+            status, http11, headers = self._read_head(sock, informational == 0)
             if status == 101:
                 raise TransportError("the server switched protocols (101), which a browser page cannot")
             if status >= 200:
                 break  # 1xx informational answers come before the real one
+        else:
+            raise TransportError(f"more than {_MAX_INFORMATIONAL} informational (1xx) answers")
         fields = index_headers(headers)
         conn = _tokens(fields.get("connection", []))
         keep = ("close" not in conn) if http11 else ("keep-alive" in conn)

@@ -164,6 +164,7 @@ def test_set_cookie_lists_reach_the_jar_and_the_joined_header(raw_server) -> Non
         (b"", "closed the connection without an answer"),
         (b"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP/1.x status line"),
         (b"HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n", "switched protocols"),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" * 11 + b"HTTP/1.1 200 OK\r\n\r\n", "more than 10 informational"),
     ],
 )
 def test_a_broken_answer_is_a_clear_browser_error(raw_server, raw: bytes, says: str) -> None:
