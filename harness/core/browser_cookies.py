@@ -17,8 +17,14 @@ import functools
 import time
 import urllib.request
 from collections.abc import Mapping
-from http.cookiejar import IPV4_RE, Cookie, CookieJar, DefaultCookiePolicy, escape_path, http2time, strip_quotes
+from http import cookiejar
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 
+# The stdlib's own helpers, so that what is read here is what http.cookiejar reads (untyped there).
+IPV4_RE = cookiejar.IPV4_RE  # type: ignore[attr-defined]
+escape_path = cookiejar.escape_path  # type: ignore[attr-defined]
+http2time = cookiejar.http2time  # type: ignore[attr-defined]
+strip_quotes = cookiejar.strip_quotes  # type: ignore[attr-defined]
 _FALLBACK = object()
 
 
@@ -149,7 +155,7 @@ def store_cookies(jar: CookieJar, url: str, netloc: str, path: str, fields: Mapp
         return
     with jar._cookies_lock:  # type: ignore[attr-defined]
         jar._policy._now = jar._now = now  # type: ignore[attr-defined]
-        made = [_host_only_cookie(jar, t, netloc, path) for t in tuples if t is not None]
+        made = [_host_only_cookie(jar, t, netloc, path) for t in tuples if isinstance(t, tuple)]
         for cookie in made:  # made first, then kept: a later header deleting an earlier one's cookie
             if cookie is not None:  # does not delete it, as in the stdlib
                 jar.set_cookie(cookie)
@@ -182,7 +188,7 @@ def _cookie_tuple(header: str, now: int) -> tuple | object | None:
         if lc in ("domain", "port") or (lc == "version" and v != "0") or (lc == "max-age" and v is None):
             return _FALLBACK
         if lc == "expires" and v is not None:
-            v = http2time(strip_quotes(v))  # type: ignore[arg-type]
+            v = http2time(strip_quotes(v))
         if lc in _VALUE_ATTRS or lc in _BOOLEAN_ATTRS:
             k = lc
         if k in _BOOLEAN_ATTRS and v is None:

@@ -67,14 +67,14 @@ def parse_head(head: bytes) -> tuple[int, bool, list[tuple[str, str]]]:
         if line[:1] in (b" ", b"\t"):
             if not headers:
                 raise TransportError("a folded header line before any header")
-            name, value = headers[-1]
-            headers[-1] = (name, f"{value} {line.strip().decode('latin-1')}".strip())
+            last, so_far = headers[-1]
+            headers[-1] = (last, f"{so_far} {line.strip().decode('latin-1')}".strip())
             continue
-        name, sep, value = line.partition(b":")
-        name = name.strip()
-        if not sep or not name or b" " in name or b"\t" in name:
+        raw_name, sep, raw_value = line.partition(b":")
+        raw_name = raw_name.strip()
+        if not sep or not raw_name or b" " in raw_name or b"\t" in raw_name:
             raise TransportError(f"a malformed response header line: {line[:80]!r}")
-        headers.append((name.decode("latin-1"), value.strip().decode("latin-1")))
+        headers.append((raw_name.decode("latin-1"), raw_value.strip().decode("latin-1")))
     return int(parts[1]), parts[0] == b"HTTP/1.1", headers
 
 
