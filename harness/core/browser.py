@@ -89,7 +89,7 @@ class ScriptedBrowser:
         self.session = _Session()
         if ca_file:
             self.session.verify = ca_file
-        # Loopback hosts (the harness's own servers) go over plain http.client connections;
+        # Loopback hosts (the harness's own servers) go over the browser's own HTTP/1.1 connections;
         # the session (requests) serves other hosts, and callers that use it directly.
         self._loopback = Transport(self.session, timeout)
         self.session.headers["X-Harness-Flow"] = self.flow_id

@@ -1,10 +1,10 @@
-"""The scripted browser's HTTP to loopback hosts: one kept-alive http.client connection per host.
+"""The scripted browser's HTTP to loopback hosts: one kept-alive connection per host.
 
 `requests` spent ~0.8 ms of client CPU per request (preparing, merging settings, urllib3's
 pool, adapters), as much as the servers' SAML work on a loopback login. This sends the same
 requests (the session's headers, cookies from and into the browser's own jar, its CA for
-https) over one http.client connection per (scheme, host, port), reused as a browser reuses
-its connections. The jar is read from the session on every request: callers may swap it.
+https) over one `browser_wire.Connection` per (scheme, host, port), reused as a browser
+reuses its connections. The jar is read from the session on every request: callers may swap it.
 """
 
 from __future__ import annotations
