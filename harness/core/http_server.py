@@ -24,6 +24,7 @@ from cheroot import errors, server, wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.workers import threadpool
 
+from harness.core.app_gate import GATE
 from sp.contract import REASON_HEADER, Reason
 
 log = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ class EmbeddedServer:
         self.tls = tls
         self._server = _Server(
             (host, port),
-            app,
+            GATE.wrap(app),
             timeout=limits.request_timeout,
             shutdown_timeout=2,
             request_queue_size=64,
