@@ -4,6 +4,7 @@ the server's time per login. Same behaviour, same limits, same refusals as chero
 from __future__ import annotations
 
 import socket
+import struct
 import time
 from email.utils import formatdate
 
@@ -23,7 +24,10 @@ class Reader:
         self.closed = False
 
     def _fill(self) -> bool:
-        data = self._sock.recv(self._bufsize)
+        try:
+            data = self._sock.recv(self._bufsize)
+        except BlockingIOError:  # the kernel's receive timeout (kernel_timeouts): cheroot's 408
+            raise TimeoutError("timed out") from None
         self._buf += data
         return bool(data)
 
@@ -78,6 +82,44 @@ class Reader:
 
     def close(self) -> None:
         self.closed = True
+
+
+class Writer:
+    """cheroot's socket writer (write, bytes_written) as one `sendall`: cheroot's own goes through
+    `_pyio`'s BufferedWriter, a Python loop and lock per response."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.bytes_written = 0
+
+    def write(self, data: bytes) -> int:
+        try:
+            self._sock.sendall(data)
+        except BlockingIOError:  # the kernel's send timeout (kernel_timeouts)
+            raise TimeoutError("timed out") from None
+        self.bytes_written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def kernel_timeouts(sock: socket.socket, seconds: float) -> None:
+    """Make a plain socket blocking, with its timeout kept by the kernel (SO_RCVTIMEO/SO_SNDTIMEO).
+
+    Python keeps a socket's timeout by polling before every recv and send: two system calls and
+    two releases of the interpreter lock each time. A silent client still times out after
+    `seconds` of silence on one call: the reader and writer turn the kernel's EAGAIN into the
+    "timed out" that cheroot answers with 408.
+    """
+    whole = int(seconds)
+    tv = struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
+    sock.settimeout(None)
 
 
 class HeaderBlockReader(server.HeaderReader):

@@ -25,7 +25,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.workers import threadpool
 
 from harness.core.app_gate import GATE
-from harness.core.http_glue import Gateway, HeaderBlockReader, Reader, http_date
+from harness.core.http_glue import Gateway, HeaderBlockReader, Reader, Writer, http_date, kernel_timeouts
 from sp.contract import REASON_HEADER, Reason
 
 log = logging.getLogger(__name__)
@@ -127,8 +127,11 @@ class _Connection(server.HTTPConnection):
 
     def __init__(self, srv: server.HTTPServer, sock: socket.socket, makefile: Callable = server.MakeFile) -> None:
         super().__init__(srv, sock, makefile)
-        self.rfile.close()  # cheroot's reader holds a reference that would keep the socket open
-        self.rfile = Reader(sock)
+        self.rfile.close()  # cheroot's reader and writer hold references that would keep the socket open
+        self.wfile.close()
+        self.rfile, self.wfile = Reader(sock), Writer(sock)
+        if not isinstance(sock, ssl.SSLSocket) and srv.timeout:
+            kernel_timeouts(sock, srv.timeout)
 
     def communicate(self) -> bool:
         """Over TLS, the handshake happens here, in the worker (see _TLSAdapter)."""
