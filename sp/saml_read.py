@@ -26,10 +26,12 @@ def string_of(el: etree._Element) -> str:
     return el.xpath("string()")
 
 
+_ISSUERS = etree.XPath("saml:Issuer | saml:Assertion/saml:Issuer", namespaces={"saml": ns.SAML})
+
+
 def issuers_of(root: etree._Element) -> set[str]:
     """The Issuer values of the Response and of its direct Assertions: who claims to speak."""
-    found = root.findall(q("Issuer")) + root.findall(f"{q('Assertion')}/{q('Issuer')}")
-    return {string_of(el) for el in found}
+    return {string_of(el) for el in _ISSUERS(root)}
 
 
 def looks_deflated(data: bytes) -> bool:
