@@ -6,6 +6,7 @@ header); nothing here answers 5xx or shows a traceback.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import threading
@@ -290,20 +291,23 @@ class SPApp:
         When none does, the refusal is the first candidate's.
         """
         config = self.config
+        # One look per request ID within this POST (the subscription's choice, then the check
+        # before taking it): the take itself still reads and removes the row atomically.
+        peek = functools.lru_cache(maxsize=8)(self.store.peek_request)
         reader = Validator(
             sub=None,
             sp_entity_id=config.entity_id,
             acs_url=config.acs_url,
             skew=config.clock_skew,
             take_request=self.store.take_request,
-            peek_request=self.store.peek_request,
+            peek_request=peek,
             seen=self.store.seen_assertion,
             browser=request.cookies.get(BROWSER_COOKIE),
             max_bytes=config.max_body,
         )
         root = reader.read(value)
         try:
-            found = tenant.candidates(config, root, self.store.peek_request, chosen)
+            found = tenant.candidates(config, root, peek, chosen)
         except Refusal as r:
             raise reader.fail("Trust", r.code, r.message) from None
         refusals: list[Refusal] = []
