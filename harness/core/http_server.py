@@ -24,6 +24,8 @@ from cheroot import errors, server, wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.workers import threadpool
 
+from harness.core.app_gate import GATE
+from harness.core.http_glue import Gateway, HeaderBlockReader, Reader, Writer, http_date, kernel_timeouts
 from sp.contract import REASON_HEADER, Reason
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,14 @@ class _Buffer:
 
 
 class _Request(server.HTTPRequest):
+    header_reader = HeaderBlockReader()
+
+    def send_headers(self) -> None:
+        """cheroot's, with the Date header formatted once per second (cheroot: per response)."""
+        if not any(k.lower() == b"date" for k, _ in self.outheaders):
+            self.outheaders.append((b"Date", http_date()))
+        super().send_headers()
+
     def respond(self) -> None:
         """cheroot sends the headers and each body chunk separately: on loopback each send wakes
         the client for a partial response. The apps build whole bodies anyway: send once."""
@@ -111,77 +121,17 @@ _PLAIN_HTTP_ON_TLS = (
 )
 
 
-class _Reader:
-    """cheroot's socket reader (read, readline, has_data, bytes_read), with `readline` by
-    `bytearray.find`: cheroot's own is `_pyio`'s, a Python loop per line, ~0.3 ms of a login."""
-
-    def __init__(self, sock: socket.socket, bufsize: int = 65536) -> None:
-        self._sock, self._bufsize = sock, bufsize
-        self._buf = bytearray()
-        self.bytes_read = 0
-        self.closed = False
-
-    def _fill(self) -> bool:
-        data = self._sock.recv(self._bufsize)
-        self._buf += data
-        return bool(data)
-
-    def _take(self, n: int) -> bytes:
-        out = bytes(self._buf[:n])
-        del self._buf[:n]
-        self.bytes_read += len(out)
-        return out
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            while self._fill():
-                pass
-            return self._take(len(self._buf))
-        while len(self._buf) < size and self._fill():
-            pass
-        return self._take(size)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        limit = size if size is not None and size >= 0 else None
-        start = 0
-        while True:
-            end = self._buf.find(b"\n", start)
-            if end >= 0:
-                end += 1
-                break
-            if limit is not None and len(self._buf) >= limit:
-                end = limit
-                break
-            start = len(self._buf)
-            if not self._fill():
-                end = len(self._buf)
-                break
-        return self._take(end if limit is None else min(end, limit))
-
-    def has_data(self) -> bool:
-        return bool(self._buf)
-
-    def __iter__(self) -> _Reader:
-        return self
-
-    def __next__(self) -> bytes:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
-
-    def close(self) -> None:
-        self.closed = True
-
-
 class _Connection(server.HTTPConnection):
     RequestHandlerClass = _Request
     _handshaken = False
 
     def __init__(self, srv: server.HTTPServer, sock: socket.socket, makefile: Callable = server.MakeFile) -> None:
         super().__init__(srv, sock, makefile)
-        self.rfile.close()  # cheroot's reader holds a reference that would keep the socket open
-        self.rfile = _Reader(sock)
+        self.rfile.close()  # cheroot's reader and writer hold references that would keep the socket open
+        self.wfile.close()
+        self.rfile, self.wfile = Reader(sock), Writer(sock)
+        if not isinstance(sock, ssl.SSLSocket) and srv.timeout:
+            kernel_timeouts(sock, srv.timeout)
 
     def communicate(self) -> bool:
         """Over TLS, the handshake happens here, in the worker (see _TLSAdapter)."""
@@ -280,11 +230,12 @@ class EmbeddedServer:
         self.tls = tls
         self._server = _Server(
             (host, port),
-            app,
+            GATE.wrap(app),
             timeout=limits.request_timeout,
             shutdown_timeout=2,
             request_queue_size=64,
         )
+        self._server.gateway = Gateway
         self._server.requests = _DaemonPool(self._server, min=limits.threads, max=limits.threads)
         self._server.max_request_header_size = limits.header_bytes
         self._server.max_request_body_size = limits.body_bytes

@@ -30,6 +30,7 @@ from typing import Any
 from harness.core import key_journal, workspace_files, workspace_servers
 from harness.core.certs import CertError, KeyPair, load_keypair
 from harness.core.durable import private_tree
+from harness.core.wal_watch import WalWatch
 from harness.core.workspace_files import DB_NAME, FIXTURES, KEYS_DIR, SCHEMA_VERSION, SP_STATE_NAME
 from harness.core.workspace_lock import WorkspaceLock, WorkspaceLocked
 from harness.core.workspace_records import (
@@ -91,6 +92,9 @@ class Workspace:
         if version is None or int(version[0]) > SCHEMA_VERSION:
             self.close()
             raise WorkspaceError(f"{db_path} was written by a newer or unknown version of the harness.")
+        # revision(): what it last saw in the WAL index and SQLite's data_version then
+        self._wal, self._wal_seen = WalWatch(str(db_path)), (None, 0)
+        self._keys_path = str(self.keys_dir)
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -133,6 +137,8 @@ class Workspace:
 
     def close(self) -> None:
         with self._lock:
+            if getattr(self, "_wal", None) is not None:
+                self._wal.close()  # before the connection: see WalWatch
             if getattr(self, "_db", None) is not None:
                 self._db.close()
             if self._writer is not None:
@@ -157,14 +163,23 @@ class Workspace:
             raise WorkspaceError(f"the workspace {self.path} is open read-only")
 
     def revision(self) -> tuple[int, int]:
-        """Changes when another connection commits or a key file is replaced: cheap to poll per request."""
-        with self._lock:
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        """Changes when another connection commits or a key file is replaced: cheap to poll per request.
+
+        The servers ask before every request. SQLite's `data_version` is asked only when the
+        WAL index says something was committed since the last time (`WalWatch`): the common
+        case is a memory read and one stat, without the lock or a round through SQLite.
+        """
+        header = self._wal.header()
+        seen_header, version = self._wal_seen
+        if header is None or header != seen_header:
+            with self._lock:
+                version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+            self._wal_seen = (header, version)
         try:
-            keys = self.keys_dir.stat().st_mtime_ns
+            keys = os.stat(self._keys_path).st_mtime_ns
         except OSError:
             keys = 0
-        return int(version), keys
+        return version, keys
 
     @property
     def sp_state_path(self) -> Path:

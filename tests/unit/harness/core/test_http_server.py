@@ -123,3 +123,44 @@ def test_expect_100_continue_is_answered_before_the_body(server: EmbeddedServer)
         assert s.recv(1000).startswith(b"HTTP/1.1 100 Continue")
         s.sendall(b"hello")
         assert s.recv(1000).startswith(b"HTTP/1.1 200 ")
+
+
+def _read_all(s: socket.socket) -> bytes:
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    return data
+
+
+def test_a_client_silent_mid_request_gets_a_408_with_a_reason() -> None:
+    """The timeout is the kernel's (SO_RCVTIMEO) on plain sockets: still a 408 naming its reason."""
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(request_timeout=0.3, threads=1)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")  # 7 bytes short
+            data = _read_all(s)
+        assert data.startswith(b"HTTP/1.1 408 ") and b"X-SAML-Reason: bad-request" in data, data[:200]
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConn")  # the headers never end
+            assert _read_all(s).startswith(b"HTTP/1.1 408 ")
+    finally:
+        srv.stop()
+
+
+def test_a_client_that_never_reads_its_response_frees_the_worker() -> None:
+    """The send timeout (SO_SNDTIMEO) ends a response nobody reads; the only worker serves the next client."""
+    big = b"x" * (64 * 1024 * 1024)
+
+    def huge(env: dict, sr):
+        sr("200 OK", [("Content-Length", str(len(big)))])
+        return [big]
+
+    srv = EmbeddedServer("127.0.0.1", 0, huge, limits=Limits(request_timeout=0.3, threads=1)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as stuck:
+            stuck.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and never reads
+            with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as other:
+                other.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                assert other.recv(100).startswith(b"HTTP/1.1 200 ")
+    finally:
+        srv.stop()

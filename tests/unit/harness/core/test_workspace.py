@@ -97,3 +97,19 @@ def test_saves_are_transactions(demo):
     with pytest.raises(WorkspaceError):
         demo.save_user(IdPUser("", "pw"))
     assert demo.to_json() == before
+
+
+def test_revision_changes_with_each_commit_of_another_connection(demo):
+    """The servers poll it per request: a change committed elsewhere shows at once; its own do not."""
+    start = demo.revision()
+    assert demo.revision() == start
+    demo.save_user(IdPUser(username="zoe", password="pw"))  # its own connection
+    assert demo.revision() == start
+    other = sqlite3.connect(str(demo.path / "workspace.sqlite"), isolation_level=None)
+    seen = {start}
+    for i in range(3):
+        other.execute("INSERT OR REPLACE INTO meta VALUES ('probe', ?)", (str(i),))
+        now = demo.revision()
+        assert now not in seen and demo.revision() == now
+        seen.add(now)
+    other.close()
