@@ -10,6 +10,7 @@ that one piece of code turns either into a ParsedRequest.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -105,23 +106,45 @@ def _text_only(el: etree._Element) -> str | None:
     return el.text
 
 
+# The same few values arrive with every request (the SP's ACS URL, the POST binding, this
+# IdP's SSO URL; IssueInstant within a second): what pysaml2's parsers say of each is kept,
+# bounded, for values no longer than a URL limit (a longer one is simply read again).
+_MEMO_SIZE = 256
+_MEMO_CHARS = 2048
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _parses_as_uri(value: str) -> bool:
+    try:
+        urlparse(value)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _pysaml2_reads_instant(instant: str) -> bool:
+    try:
+        time_util.str_to_time(instant)
+    except ValueError:
+        return False
+    return True
+
+
+def _memo(check: functools._lru_cache_wrapper, value: str) -> bool:
+    return check(value) if len(value) <= _MEMO_CHARS else check.__wrapped__(value)
+
+
 def _uri(value: str | None) -> None:
     if value is not None:
-        try:
-            urlparse(value)
-        except ValueError as err:
-            raise _Plain from err
+        _require(_memo(_parses_as_uri, value))
 
 
 def _read(root: etree._Element, receivers: list[str]) -> RequestView:
     a = _attrs(root, _ATTRS)
     _require(_ID.match(a.get("ID", "")) and a.get("Version") == "2.0")
     instant = a.get("IssueInstant", "")
-    _require(_INSTANT.match(instant))
-    try:
-        time_util.str_to_time(instant)
-    except ValueError as err:
-        raise _Plain from err
+    _require(_INSTANT.match(instant) and _memo(_pysaml2_reads_instant, instant))
     _require(a.get("Destination") is None or a.get("Destination") in receivers)
     _require(all(a.get(b) in (None, "true", "false") for b in ("ForceAuthn", "IsPassive")))
     index = a.get("AssertionConsumerServiceIndex")

@@ -76,3 +76,25 @@ def test_a_request_without_issuer_reads_as_an_empty_issuer(world: World) -> None
     root.remove(root[0])
     plain = read_plain(root, _receivers(world))
     assert plain is not None and _parsed(plain).issuer == ""
+
+
+def test_the_memo_of_pysaml2_verdicts_is_bounded_and_per_value(world: World) -> None:
+    from mock_idp import plain_authn_request as pa
+
+    pa._pysaml2_reads_instant.cache_clear()
+    _, xml = _request(world)
+    good = read_plain(_edit(xml, "", ""), _receivers(world))
+    assert good is not None
+    # the dateTime shape but no date (month 13, 30 February) goes to pysaml2, memoised or not
+    for _ in range(2):
+        for bad in ("2999-13-01T00:00:00Z", "2026-02-30T00:00:00Z"):
+            root = etree.fromstring(xml)
+            root.set("IssueInstant", bad)
+            assert read_plain(root, _receivers(world)) is None
+        assert read_plain(_edit(xml, "", ""), _receivers(world)) is not None
+    for i in range(pa._MEMO_SIZE + 20):
+        assert pa._memo(pa._pysaml2_reads_instant, f"2026-01-01T00:00:{i % 60:02d}.{i}Z")
+    assert pa._pysaml2_reads_instant.cache_info().currsize == pa._MEMO_SIZE
+    assert not pa._memo(pa._pysaml2_reads_instant, "2026-02-30T00:00:00Z")
+    assert not pa._memo(pa._parses_as_uri, "http://[::1")
+    assert pa._memo(pa._parses_as_uri, "https://sp.test/" + "a" * (pa._MEMO_CHARS + 1))  # read, not memoised
