@@ -6,6 +6,7 @@ assertions, and the attack scenarios need the intermediate lxml tree to bend.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -56,6 +57,30 @@ def _sub(
     return el
 
 
+def _skeleton() -> etree._Element:
+    """The Response's fixed elements, in order, with its attributes' slots (values set per Response)."""
+    resp = etree.Element(
+        _SAMLP + "Response", {"ID": "", "Version": "2.0", "IssueInstant": "", "Destination": ""}, nsmap=NSMAP
+    )
+    _sub(resp, _SAML + "Issuer")
+    _sub(_sub(resp, _SAMLP + "Status"), _SAMLP + "StatusCode", attrs={"Value": ns.STATUS_SUCCESS})
+    a = _sub(resp, _SAML + "Assertion", attrs={"ID": "", "Version": "2.0", "IssueInstant": ""})
+    _sub(a, _SAML + "Issuer")
+    subject = _sub(a, _SAML + "Subject")
+    _sub(subject, _SAML + "NameID", attrs={"Format": "", "SPNameQualifier": ""})
+    sc = _sub(subject, _SAML + "SubjectConfirmation", attrs={"Method": ns.CM_BEARER})
+    _sub(sc, _SAML + "SubjectConfirmationData", attrs={"NotOnOrAfter": "", "Recipient": ""})
+    cond = _sub(a, _SAML + "Conditions", attrs={"NotBefore": "", "NotOnOrAfter": ""})
+    _sub(_sub(cond, _SAML + "AudienceRestriction"), _SAML + "Audience")
+    st = _sub(a, _SAML + "AuthnStatement", attrs={"AuthnInstant": "", "SessionIndex": "", "SessionNotOnOrAfter": ""})
+    _sub(_sub(st, _SAML + "AuthnContext"), _SAML + "AuthnContextClassRef")
+    return resp
+
+
+# Copied per Response (one C-level copy instead of 16 element creations), never changed itself.
+_SKELETON = _skeleton()
+
+
 def build_unsigned(
     *,
     idp_entity_id: str,
@@ -69,37 +94,31 @@ def build_unsigned(
     """The Response element and its Assertion, unsigned."""
     now = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=sp.clock_offset)
     issued, until = instant(now), instant(now + dt.timedelta(seconds=sp.lifetime))
-    resp = etree.Element(_SAMLP + "Response", nsmap=NSMAP)
+    resp = copy.deepcopy(_SKELETON)
+    (_, issuer, _, _, a, a_issuer, _, name_id_el, _, scd, cond, _, audience, st, _, class_ref) = resp.iter()
     resp.set("ID", new_id())
-    resp.set("Version", "2.0")
     resp.set("IssueInstant", issued)
     resp.set("Destination", sp.acs_url)
     if in_response_to:
-        resp.set("InResponseTo", in_response_to)
-    _sub(resp, _SAML + "Issuer", idp_entity_id)
-    _sub(_sub(resp, _SAMLP + "Status"), _SAMLP + "StatusCode", attrs={"Value": ns.STATUS_SUCCESS})
-
-    a = _sub(resp, _SAML + "Assertion", attrs={"ID": new_id(), "Version": "2.0", "IssueInstant": issued})
-    _sub(a, _SAML + "Issuer", idp_entity_id)
-    subject = _sub(a, _SAML + "Subject")
-    fmt = ns.NAMEID_FORMATS.get(sp.nameid_format, sp.nameid_format)
-    name_id = name_id_for(user, sp) or new_id()
-    _sub(subject, _SAML + "NameID", name_id, {"Format": fmt, "SPNameQualifier": sp.entity_id})
-    sc = _sub(subject, _SAML + "SubjectConfirmation", attrs={"Method": ns.CM_BEARER})
-    scd = {"NotOnOrAfter": until, "Recipient": sp.acs_url}
+        resp.set("InResponseTo", in_response_to)  # the last attribute, as before
+    issuer.text = idp_entity_id
+    a.set("ID", new_id())
+    a.set("IssueInstant", issued)
+    a_issuer.text = idp_entity_id
+    name_id_el.text = name_id_for(user, sp) or new_id()
+    name_id_el.set("Format", ns.NAMEID_FORMATS.get(sp.nameid_format, sp.nameid_format))
+    name_id_el.set("SPNameQualifier", sp.entity_id)
+    scd.set("NotOnOrAfter", until)
+    scd.set("Recipient", sp.acs_url)
     if in_response_to is not None:
-        scd["InResponseTo"] = in_response_to
-    _sub(sc, _SAML + "SubjectConfirmationData", attrs=scd)
-    not_before = instant(now - dt.timedelta(seconds=30))
-    cond = _sub(a, _SAML + "Conditions", attrs={"NotBefore": not_before, "NotOnOrAfter": until})
-    _sub(_sub(cond, _SAML + "AudienceRestriction"), _SAML + "Audience", sp.entity_id)
-    session = {
-        "AuthnInstant": issued,
-        "SessionIndex": session_index or new_id(),
-        "SessionNotOnOrAfter": instant(now + dt.timedelta(hours=8)),
-    }
-    st = _sub(a, _SAML + "AuthnStatement", attrs=session)
-    _sub(_sub(st, _SAML + "AuthnContext"), _SAML + "AuthnContextClassRef", authn_context)
+        scd.set("InResponseTo", in_response_to)
+    cond.set("NotBefore", instant(now - dt.timedelta(seconds=30)))
+    cond.set("NotOnOrAfter", until)
+    audience.text = sp.entity_id
+    st.set("AuthnInstant", issued)
+    st.set("SessionIndex", session_index or new_id())
+    st.set("SessionNotOnOrAfter", instant(now + dt.timedelta(hours=8)))
+    class_ref.text = authn_context
     released = released_attributes(user, sp)
     if released:
         ast = _sub(a, _SAML + "AttributeStatement")
