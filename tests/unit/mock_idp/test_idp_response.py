@@ -209,3 +209,21 @@ def test_encryption_without_a_certificate_is_a_clear_error(keys: Keys) -> None:
             cert_pem=keys.idp.cert_pem,
             in_response_to=None,
         )
+
+
+def test_each_response_is_its_own_copy_of_the_skeleton() -> None:
+    from mock_idp import response
+
+    sp1 = SPSettings(entity_id="urn:sp1", acs_url="https://sp1/acs")
+    sp2 = SPSettings(entity_id="urn:sp2", acs_url="https://sp2/acs", nameid_format="transient")
+    r1, a1 = response.build_unsigned(
+        idp_entity_id="urn:idp", sp=sp1, user=IdPUser("alice", "pw", email="a@x.test"), in_response_to="_q1"
+    )
+    r2, a2 = response.build_unsigned(idp_entity_id="urn:idp2", sp=sp2, user=IdPUser("bob", "pw"), in_response_to=None)
+    assert (r1.get("Destination"), r2.get("Destination")) == ("https://sp1/acs", "https://sp2/acs")
+    assert r1.get("InResponseTo") == "_q1" and r2.get("InResponseTo") is None
+    assert len({r1.get("ID"), r2.get("ID"), a1.get("ID"), a2.get("ID")}) == 4
+    assert a1.getroottree().getroot() is r1 and a2.getroottree().getroot() is r2
+    skeleton = response._SKELETON  # never written to: its value slots stay empty, nothing added
+    assert skeleton.get("ID") == "" and skeleton.get("InResponseTo") is None
+    assert [el.text for el in skeleton.iter()] == [None] * 16
