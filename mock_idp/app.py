@@ -200,20 +200,21 @@ class IdPApp:
                 parsed = read_authn_request(self.server, value, binding, root)
             except RequestProblem as err:
                 problem = err
-        emit(
-            self.sink,
-            Event(
-                kind="saml",
-                actor="idp",
-                direction="recv",
-                binding=short,
-                url=raw_url(request.base_url, request.query_string.decode("latin-1")),
-                param="SAMLRequest",
-                value=value,
-                relay_state=relay,
-                request_id=parsed.id if problem is None else (refused.request_id if refused else None),
-            ),
-        )
+        if self.sink is not None:  # no listener: no event to build (request.base_url costs ~20 us)
+            emit(
+                self.sink,
+                Event(
+                    kind="saml",
+                    actor="idp",
+                    direction="recv",
+                    binding=short,
+                    url=raw_url(request.base_url, request.query_string.decode("latin-1")),
+                    param="SAMLRequest",
+                    value=value,
+                    relay_state=relay,
+                    request_id=parsed.id if problem is None else (refused.request_id if refused else None),
+                ),
+            )
         if refused is not None:
             return self._refuse_request(refused.sp, refused.request_id, relay, refused.reason)
         if problem is not None:
@@ -352,20 +353,21 @@ class IdPApp:
             fields = {"SAMLResponse": value}
             if pending.relay_state:
                 fields["RelayState"] = pending.relay_state
-        emit(
-            self.sink,
-            Event(
-                kind="saml",
-                actor="idp",
-                direction="send",
-                binding="HTTP-POST",
-                url=sp.acs_url,
-                param="SAMLResponse",
-                value=fields.get("SAMLResponse", ""),
-                relay_state=fields.get("RelayState"),
-                request_id=pending.request_id,
-            ),
-        )
+        if self.sink is not None:
+            emit(
+                self.sink,
+                Event(
+                    kind="saml",
+                    actor="idp",
+                    direction="send",
+                    binding="HTTP-POST",
+                    url=sp.acs_url,
+                    param="SAMLResponse",
+                    value=fields.get("SAMLResponse", ""),
+                    relay_state=fields.get("RelayState"),
+                    request_id=pending.request_id,
+                ),
+            )
         r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
         if user is not None:
             self._new_session(r, user)

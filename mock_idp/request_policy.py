@@ -107,7 +107,7 @@ def with_requested_acs(policy: RequestPolicy, sp: SPSettings) -> SPSettings:
                 f"The AuthnRequest asks for the ACS {policy.acs_url}, but this SP's registered ACS is "
                 f"{' or '.join(sorted(set(registered.values())))}.",
             )
-        return replace(sp, acs_url=policy.acs_url)
+        return sp if policy.acs_url == sp.acs_url else replace(sp, acs_url=policy.acs_url)
     if policy.acs_index is not None:
         if policy.acs_index not in registered:
             raise AcsProblem(

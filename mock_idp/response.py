@@ -42,10 +42,15 @@ class Issued:
         return encode_post(self.xml)
 
 
+_SAML = f"{{{ns.SAML}}}"
+_SAMLP = f"{{{ns.SAMLP}}}"
+
+
 def _sub(
-    parent: etree._Element, nsuri: str, local: str, text: str | None = None, **attrs: str | None
+    parent: etree._Element, tag: str, text: str | None = None, attrs: dict[str, str] | None = None
 ) -> etree._Element:
-    el = etree.SubElement(parent, ns.q(nsuri, local), {k: v for k, v in attrs.items() if v is not None})
+    """A child element `tag` (a Clark name) with its text and attributes, in the order given."""
+    el = etree.SubElement(parent, tag, attrs) if attrs else etree.SubElement(parent, tag)
     if text is not None:
         el.text = text
     return el
@@ -63,59 +68,45 @@ def build_unsigned(
 ) -> tuple[etree._Element, etree._Element]:
     """The Response element and its Assertion, unsigned."""
     now = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=sp.clock_offset)
-    until = now + dt.timedelta(seconds=sp.lifetime)
-    resp = etree.Element(ns.q(ns.SAMLP, "Response"), nsmap=NSMAP)
+    issued, until = instant(now), instant(now + dt.timedelta(seconds=sp.lifetime))
+    resp = etree.Element(_SAMLP + "Response", nsmap=NSMAP)
     resp.set("ID", new_id())
     resp.set("Version", "2.0")
-    resp.set("IssueInstant", instant(now))
+    resp.set("IssueInstant", issued)
     resp.set("Destination", sp.acs_url)
     if in_response_to:
         resp.set("InResponseTo", in_response_to)
-    _sub(resp, ns.SAML, "Issuer", idp_entity_id)
-    status = _sub(resp, ns.SAMLP, "Status")
-    _sub(status, ns.SAMLP, "StatusCode", Value=ns.STATUS_SUCCESS)
+    _sub(resp, _SAML + "Issuer", idp_entity_id)
+    _sub(_sub(resp, _SAMLP + "Status"), _SAMLP + "StatusCode", attrs={"Value": ns.STATUS_SUCCESS})
 
-    a = _sub(resp, ns.SAML, "Assertion", ID=new_id(), Version="2.0", IssueInstant=instant(now))
-    _sub(a, ns.SAML, "Issuer", idp_entity_id)
-    subject = _sub(a, ns.SAML, "Subject")
+    a = _sub(resp, _SAML + "Assertion", attrs={"ID": new_id(), "Version": "2.0", "IssueInstant": issued})
+    _sub(a, _SAML + "Issuer", idp_entity_id)
+    subject = _sub(a, _SAML + "Subject")
     fmt = ns.NAMEID_FORMATS.get(sp.nameid_format, sp.nameid_format)
     name_id = name_id_for(user, sp) or new_id()
-    _sub(subject, ns.SAML, "NameID", name_id, Format=fmt, SPNameQualifier=sp.entity_id)
-    sc = _sub(subject, ns.SAML, "SubjectConfirmation", Method=ns.CM_BEARER)
-    _sub(
-        sc,
-        ns.SAML,
-        "SubjectConfirmationData",
-        NotOnOrAfter=instant(until),
-        Recipient=sp.acs_url,
-        InResponseTo=in_response_to,
-    )
-    cond = _sub(
-        a,
-        ns.SAML,
-        "Conditions",
-        NotBefore=instant(now - dt.timedelta(seconds=30)),
-        NotOnOrAfter=instant(until),
-    )
-    ar = _sub(cond, ns.SAML, "AudienceRestriction")
-    _sub(ar, ns.SAML, "Audience", sp.entity_id)
-    st = _sub(
-        a,
-        ns.SAML,
-        "AuthnStatement",
-        AuthnInstant=instant(now),
-        SessionIndex=session_index or new_id(),
-        SessionNotOnOrAfter=instant(now + dt.timedelta(hours=8)),
-    )
-    ctx = _sub(st, ns.SAML, "AuthnContext")
-    _sub(ctx, ns.SAML, "AuthnContextClassRef", authn_context)
+    _sub(subject, _SAML + "NameID", name_id, {"Format": fmt, "SPNameQualifier": sp.entity_id})
+    sc = _sub(subject, _SAML + "SubjectConfirmation", attrs={"Method": ns.CM_BEARER})
+    scd = {"NotOnOrAfter": until, "Recipient": sp.acs_url}
+    if in_response_to is not None:
+        scd["InResponseTo"] = in_response_to
+    _sub(sc, _SAML + "SubjectConfirmationData", attrs=scd)
+    not_before = instant(now - dt.timedelta(seconds=30))
+    cond = _sub(a, _SAML + "Conditions", attrs={"NotBefore": not_before, "NotOnOrAfter": until})
+    _sub(_sub(cond, _SAML + "AudienceRestriction"), _SAML + "Audience", sp.entity_id)
+    session = {
+        "AuthnInstant": issued,
+        "SessionIndex": session_index or new_id(),
+        "SessionNotOnOrAfter": instant(now + dt.timedelta(hours=8)),
+    }
+    st = _sub(a, _SAML + "AuthnStatement", attrs=session)
+    _sub(_sub(st, _SAML + "AuthnContext"), _SAML + "AuthnContextClassRef", authn_context)
     released = released_attributes(user, sp)
     if released:
-        ast = _sub(a, ns.SAML, "AttributeStatement")
+        ast = _sub(a, _SAML + "AttributeStatement")
         for attr_name, values in released.items():
-            attr = _sub(ast, ns.SAML, "Attribute", Name=attr_name, NameFormat=ns.ATTRNAME_BASIC)
+            attr = _sub(ast, _SAML + "Attribute", attrs={"Name": attr_name, "NameFormat": ns.ATTRNAME_BASIC})
             for v in values:
-                _sub(attr, ns.SAML, "AttributeValue", v)
+                _sub(attr, _SAML + "AttributeValue", v)
     return resp, a
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
@@ -9,7 +10,9 @@ from lxml import etree
 from samlkit import ns
 
 
+@functools.lru_cache(maxsize=64)
 def cert_b64(cert_pem: bytes) -> str:
+    """The certificate's base64 body, one line (cached: the IdP puts it in KeyInfo twice per Response)."""
     text = cert_pem.decode("ascii", "replace")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and "-----" not in ln]
     return "".join(lines)

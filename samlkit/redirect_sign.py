@@ -15,30 +15,15 @@ from urllib.parse import quote_plus, unquote_plus
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from samlkit import ns
+from samlkit import ns, raw_sign
 from samlkit.xmldsig import SignatureProblem
 
-_HASHES: dict[str, hashes.HashAlgorithm] = {
-    "sha1": hashes.SHA1(),
-    "sha256": hashes.SHA256(),
-    "sha384": hashes.SHA384(),
-    "sha512": hashes.SHA512(),
-}
+_HASHES = raw_sign.HASHES
 _BY_URI = {uri: name for name, uri in ns.SIG_ALGS.items()}
 MAX_SIGNATURE_CHARS = 4096  # base64 of a 16,384-bit RSA signature is ~2,730 characters
-
-
-@functools.lru_cache(maxsize=32)
-def _private_key(key_pem: bytes) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
-    key = load_pem_private_key(key_pem, password=None, unsafe_skip_rsa_key_validation=True)
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise ValueError("only RSA and EC keys can sign SAML messages")
-    return key
 
 
 @functools.lru_cache(maxsize=64)
@@ -47,10 +32,6 @@ def _public_key(cert_pem: bytes) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey
     if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
         raise ValueError("only RSA and EC certificates can verify SAML messages")
     return key
-
-
-def _alg_of(key: object, hash_name: str) -> str:
-    return f"{'ecdsa' if isinstance(key, ec.EllipticCurvePrivateKey) else 'rsa'}-{hash_name}"
 
 
 def signed_octets(param: str, value: str, relay_state: str | None, sig_alg_uri: str) -> str:
@@ -64,16 +45,10 @@ def signed_octets(param: str, value: str, relay_state: str | None, sig_alg_uri: 
 
 def sign_query(param: str, value: str, relay_state: str | None, key_pem: bytes, hash_name: str = "sha256") -> str:
     """The whole signed query string for `param` (SAMLRequest or SAMLResponse) = `value` (deflated base64)."""
-    key = _private_key(key_pem)
-    alg = _alg_of(key, hash_name)
+    key = raw_sign.private_key(key_pem)
+    alg = f"{raw_sign.key_type(key)}-{hash_name}"
     query = signed_octets(param, value, relay_state, ns.SIG_ALGS[alg])
-    data = query.encode("ascii")
-    if isinstance(key, rsa.RSAPrivateKey):
-        raw = key.sign(data, padding.PKCS1v15(), _HASHES[hash_name])
-    else:  # XML-DSig's ECDSA value is r || s, each the curve's size (RFC 4050)
-        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(_HASHES[hash_name])))
-        size = (key.curve.key_size + 7) // 8
-        raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    raw = raw_sign.sign(query.encode("ascii"), key, hash_name)
     return f"{query}&Signature={quote_plus(base64.b64encode(raw).decode('ascii'))}"
 
 

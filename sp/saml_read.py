@@ -6,6 +6,7 @@ Pure functions on lxml elements and bytes, shared by the validator's stages.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zlib
 
@@ -26,10 +27,12 @@ def string_of(el: etree._Element) -> str:
     return el.xpath("string()")
 
 
+_ISSUERS = etree.XPath("saml:Issuer | saml:Assertion/saml:Issuer", namespaces={"saml": ns.SAML})
+
+
 def issuers_of(root: etree._Element) -> set[str]:
     """The Issuer values of the Response and of its direct Assertions: who claims to speak."""
-    found = root.findall(q("Issuer")) + root.findall(f"{q('Assertion')}/{q('Issuer')}")
-    return {string_of(el) for el in found}
+    return {string_of(el) for el in _ISSUERS(root)}
 
 
 def looks_deflated(data: bytes) -> bool:
@@ -71,6 +74,12 @@ _DATETIME = re.compile(
 )
 
 
+# A Response repeats its instants (IssueInstant twice, NotOnOrAfter two or three times); a
+# bounded memo of short values reads each once. datetimes are immutable, so sharing is safe.
+INSTANT_CACHE_SIZE = 512
+_CACHEABLE_INSTANT = 64  # characters: an xs:dateTime with nanoseconds and a zone is ~35
+
+
 def parse_instant(value: str | None) -> dt.datetime | None:
     """An xs:dateTime as an aware UTC datetime; None when the value is not one.
 
@@ -80,6 +89,12 @@ def parse_instant(value: str | None) -> dt.datetime | None:
     """
     if value is None:
         return None
+    if len(value) <= _CACHEABLE_INSTANT:
+        return _read_instant_cached(value)
+    return _read_instant(value)
+
+
+def _read_instant(value: str) -> dt.datetime | None:
     m = _DATETIME.fullmatch(value.strip())
     if m is None:
         return None
@@ -95,3 +110,6 @@ def parse_instant(value: str | None) -> dt.datetime | None:
     except (ValueError, OverflowError):
         return None
     return t
+
+
+_read_instant_cached = functools.lru_cache(maxsize=INSTANT_CACHE_SIZE)(_read_instant)

@@ -70,8 +70,11 @@ class SPStore:
                 (request_id, browser, idm_key, relay_state, now + ttl),
             )
             # rowids grow with each insert, so this drops whatever came before the last
-            # MAX_OUTSTANDING inserts, through the rowid index (no scan, no count).
-            self._db.execute("DELETE FROM outstanding WHERE rowid <= ?", ((cur.lastrowid or 0) - MAX_OUTSTANDING,))
+            # MAX_OUTSTANDING inserts, through the rowid index (no scan, no count). Below that
+            # rowid nothing can qualify: no statement (a table emptied by answers restarts at 1).
+            oldest_kept = (cur.lastrowid or 0) - MAX_OUTSTANDING
+            if oldest_kept > 0:
+                self._db.execute("DELETE FROM outstanding WHERE rowid <= ?", (oldest_kept,))
 
     def take_request(self, request_id: str) -> dict[str, Any] | None:
         """Remove and return an unexpired outstanding request: each may be answered once."""

@@ -13,8 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pyotp
 import requests
-from lxml import html as lxml_html
 
+from harness.core.browser_forms import page_forms
 from harness.core.browser_transport import Transport, loopback_cas
 from sp.contract import REASON_HEADER
 
@@ -89,7 +89,7 @@ class ScriptedBrowser:
         self.session = _Session()
         if ca_file:
             self.session.verify = ca_file
-        # Loopback hosts (the harness's own servers) go over plain http.client connections;
+        # Loopback hosts (the harness's own servers) go over the browser's own HTTP/1.1 connections;
         # the session (requests) serves other hosts, and callers that use it directly.
         self._loopback = Transport(self.session, timeout)
         self.session.headers["X-Harness-Flow"] = self.flow_id
@@ -145,12 +145,8 @@ class ScriptedBrowser:
         """What a person would submit next on this page, if anything."""
         if "<form" not in page.text or (page.status >= 400 and "password" not in page.text):
             return None
-        try:
-            doc = lxml_html.fromstring(page.text)
-        except (ValueError, lxml_html.etree.ParserError):
-            return None
-        for form in doc.forms:
-            fields = {i.name: (i.value or "") for i in form.inputs if i.name and getattr(i, "type", "") != "radio"}
+        for form in page_forms(page.text):
+            fields = form.fields
             action = urljoin(page.url, form.action or page.url)
             if "SAMLResponse" in fields or "SAMLRequest" in fields:
                 return action, fields  # the self-submitting binding form
@@ -167,10 +163,8 @@ class ScriptedBrowser:
                     return None
                 fields["code"] = pyotp.TOTP(c.totp_secret).now()
                 return action, fields
-            radios = [i for i in form.inputs if getattr(i, "type", "") == "radio" and i.name == "login"]
-            if radios:
-                choices = [r.get("value") for r in radios]
-                fields["login"] = c.pick if c.pick in choices else choices[0]
+            if form.logins:
+                fields["login"] = c.pick if c.pick in form.logins else form.logins[0]  # type: ignore[assignment]
                 return action, fields
         return None
 

@@ -117,6 +117,15 @@ def test_foreign_key_with_its_cert_in_keyinfo_is_refused(keys: Keys) -> None:
     assert problem(a, keys.idp.cert_pem) == "signature-invalid"
     der = x509.load_pem_x509_certificate(keys.foreign.cert_pem).public_bytes(Encoding.DER)
     assert xmldsig.keyinfo_cert_sha256(a.find(q("Signature"))) == hashlib.sha256(der).hexdigest()
+    # what verify established names the certificate KeyInfo carried (read when asked for)
+    assert xmldsig.verify(a, keys.foreign.cert_pem).keyinfo_cert_sha256 == hashlib.sha256(der).hexdigest()
+
+
+def test_verified_without_a_keyinfo_certificate_names_none(keys: Keys) -> None:
+    root, a = fresh()
+    xmldsig.sign(a, keys.idp.key_pem, None)
+    root, a = reparse(root)
+    assert xmldsig.verify(a, keys.idp.cert_pem).keyinfo_cert_sha256 is None
 
 
 def test_trusted_cert_in_keyinfo_does_not_help_a_foreign_signature(keys: Keys) -> None:

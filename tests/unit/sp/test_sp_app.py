@@ -90,3 +90,20 @@ def test_reconfigure_takes_effect(world: World) -> None:
     assert c.get("/fo/login.php", query_string={"idm_key": IDM_KEY}).status_code == 302
     world.sp.reconfigure(replace(world.sp_config, subscriptions=[]))
     assert c.get("/fo/login.php", query_string={"idm_key": IDM_KEY}).status_code == 404
+
+
+def test_the_acs_looks_an_outstanding_request_up_once_before_taking_it(world: World) -> None:
+    """The subscription's choice and the look before taking share one SELECT per request ID
+    (a per-POST memo); the take itself still removes the row."""
+    b = world.browser()
+    rid, _ = b.start()
+    statements: list[str] = []
+    world.sp.store._db.set_trace_callback(statements.append)
+    try:
+        assert b.post_acs(world.forge(in_response_to=rid)).status_code == 303
+    finally:
+        world.sp.store._db.set_trace_callback(None)
+    looks = [s for s in statements if s.startswith("SELECT") and "FROM outstanding" in s]
+    takes = [s for s in statements if s.startswith("DELETE FROM outstanding WHERE id=")]
+    assert len(looks) == 1 and len(takes) == 1
+    assert world.sp.store.peek_request(rid) is None

@@ -26,6 +26,22 @@ def test_request_is_taken_once(path: Path) -> None:
     assert s.count_requests() == 0
 
 
+def test_only_the_latest_outstanding_requests_are_kept(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sp.store.MAX_OUTSTANDING", 5)
+    s = SPStore(path)
+    for i in range(5):  # up to the bound: nothing is dropped
+        s.add_request(f"_r{i}", "b1", "1001", None, 60)
+    assert s.count_requests() == 5
+    for i in range(5, 12):
+        s.add_request(f"_r{i}", "b1", "1001", None, 60)
+    assert s.count_requests() == 5
+    assert [i for i in range(12) if s.peek_request(f"_r{i}")] == [7, 8, 9, 10, 11]
+    for i in range(7, 12):  # answered: the table empties, and rowids start again from 1
+        s.take_request(f"_r{i}")
+    s.add_request("_again", "b1", "1001", None, 60)
+    assert s.count_requests() == 1 and s.peek_request("_again") is not None
+
+
 def test_expired_request(path: Path) -> None:
     s = SPStore(path)
     s.add_request("_r1", "b1", "1001", None, -1)
