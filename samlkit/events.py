@@ -85,10 +85,17 @@ def emit(sink: Sink | None, event: Event) -> None:
         pass
 
 
+def listening(sink: Sink | None) -> bool:
+    """Whether events sent to `sink` reach anyone: a sink may say nobody listens now (`listening`)."""
+    return sink is not None and getattr(sink, "listening", True)
+
+
 def http_reporter(app: Callable, actor: str, sink_getter: Callable[[], Sink | None]) -> Callable:
-    """WSGI middleware reporting each request with its status and Location."""
+    """WSGI middleware reporting each request with its status and Location (unless nobody listens)."""
 
     def wrapped(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if not listening(sink_getter()):
+            return app(environ, start_response)
         seen: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
@@ -98,7 +105,7 @@ def http_reporter(app: Callable, actor: str, sink_getter: Callable[[], Sink | No
 
         body = app(environ, capture)
         sink = sink_getter()
-        if sink is not None:
+        if listening(sink):
             path = environ.get("PATH_INFO", "")
             qs = environ.get("QUERY_STRING", "")
             url = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}{path}"

@@ -40,6 +40,25 @@ class _Slot:
         return self.app(environ, start_response)  # type: ignore[misc]
 
 
+class _Fanout:
+    """The apps' sink: each event to every current listener. `listening` tells the apps' per-request
+    reporter (samlkit.events.http_reporter) when nobody listens, so that it builds no event."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[Event], None]] = []  # replaced, never changed in place
+
+    @property
+    def listening(self) -> bool:
+        return bool(self.listeners)
+
+    def __call__(self, event: Event) -> None:
+        for fn in self.listeners:
+            try:
+                fn(event)
+            except Exception:  # a broken listener must not break a login
+                logging.getLogger(__name__).exception("trace listener failed")
+
+
 class Servers:
     def __init__(
         self,
@@ -70,7 +89,7 @@ class Servers:
         self.host = host
         self.sp_port = workspace.sp_profile().port if sp_port is None else sp_port
         self.idp_port = workspace.idp_profile().port if idp_port is None else idp_port
-        self._listeners: list[Callable[[Event], None]] = []
+        self._sink = _Fanout()
         self._lock = threading.Lock()
         self.sp_app: SPApp | None = None
         self.idp_app: IdPApp | None = None
@@ -85,18 +104,11 @@ class Servers:
 
     def add_listener(self, fn: Callable[[Event], None]) -> None:
         with self._lock:
-            self._listeners = [*self._listeners, fn]
+            self._sink.listeners = [*self._sink.listeners, fn]
 
     def remove_listener(self, fn: Callable[[Event], None]) -> None:
         with self._lock:
-            self._listeners = [x for x in self._listeners if x is not fn]
-
-    def _sink(self, event: Event) -> None:
-        for fn in self._listeners:
-            try:
-                fn(event)
-            except Exception:  # a broken listener must not break a login
-                logging.getLogger(__name__).exception("trace listener failed")
+            self._sink.listeners = [x for x in self._sink.listeners if x is not fn]
 
     # -- lifecycle ----------------------------------------------------------------------------
 

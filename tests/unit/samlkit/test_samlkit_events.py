@@ -43,3 +43,25 @@ def test_http_reporter_reports_status_location_and_flow_without_cookies() -> Non
     assert (e.kind, e.actor, e.method, e.status, e.location, e.flow_id) == ("http", "sp", "GET", 302, "/there", "f1")
     assert e.url == "http://sp.test/here?a=1"
     assert all(k.lower() != "set-cookie" for k in e.headers)
+
+
+def test_http_reporter_builds_no_event_while_its_sink_says_nobody_listens() -> None:
+    class Sink:
+        listening = False
+
+        def __init__(self) -> None:
+            self.seen: list[Event] = []
+
+        def __call__(self, e: Event) -> None:
+            self.seen.append(e)
+
+    def app(environ, start_response):
+        return Response("x", status=302, headers={"Location": "/there"})(environ, start_response)
+
+    sink = Sink()
+    c = Client(http_reporter(app, "sp", lambda: sink))
+    r = c.get("/here")
+    assert (r.status_code, r.headers["Location"], sink.seen) == (302, "/there", [])
+    sink.listening = True
+    c.get("/here")
+    assert [(e.kind, e.status) for e in sink.seen] == [("http", 302)]
