@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from harness.core import runner
 from harness.core.browser import ScriptedBrowser
 from harness.core.logout_flow import LOGOUT_KINDS, LogoutOutcome, check_sessions, log_out
 from harness.core.recorder import StepCallback
 from harness.core.runner import Observations, credentials_for
+from harness.core.safe_url import urlsplit
 from harness.core.servers import Servers
 from harness.core.trace import Trace
 from mock_idp.contract import IdPRoute, name_id_for, released_attributes

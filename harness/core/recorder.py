@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from harness.core.inspect_message import TrustedCert, inspect
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Message, Step, Trace
 from mock_idp.contract import IdPRoute
 from samlkit.events import Event

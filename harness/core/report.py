@@ -5,9 +5,10 @@ out the sequence diagram (both re-exported here, where their callers have always
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from harness.core.certs import colon_fp
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Message, MessageSummary, SignatureInfo, Step, Trace
 from sp.contract import SESSION
 

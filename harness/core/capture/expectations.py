@@ -7,9 +7,9 @@ vendor) or the IdP (what it actually sends).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from harness.core.certs import fingerprint_sha256
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Check, Message
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Step, Trace
 
 CREATOR = {"name": "saml-harness", "version": "0.1.0"}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from harness.core.capture.exchange import Exchange
 from harness.core.inspect_message import TrustedCert, inspect
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Message
 
 _PARAMS = ("samlrequest", "samlresponse")

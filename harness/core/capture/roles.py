@@ -8,8 +8,8 @@ message that cannot be read is judged by its parameter's name (SAMLRequest, SAML
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import urlsplit
 
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Message
 
 _RECEIVED = {"AuthnRequest": "idp", "Response": "sp"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 from harness.core.capture.exchange import CaptureError, Exchange, header
 from harness.core.capture.expectations import Expectations, check_message
@@ -17,6 +16,7 @@ from harness.core.capture.messages import received, sent
 from harness.core.capture.roles import RoleVotes, origin
 from harness.core.inspect_message import TrustedCert
 from harness.core.recorder import explain_step, http_label
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Check, Message, Step, Trace
 from sp.contract import REASON_HEADER, SESSION
 

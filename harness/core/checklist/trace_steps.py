@@ -6,7 +6,7 @@ names, on failure, the side to fix and what to change.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from harness.core.checklist.model import (
     BROWSER,
@@ -21,6 +21,7 @@ from harness.core.checklist.model import (
     Expectation,
 )
 from harness.core.checklist.workspace_steps import check_external_id
+from harness.core.safe_url import urlsplit
 from harness.core.status_advice import advice
 from harness.core.trace import Step
 from mock_idp.contract import IdPRoute

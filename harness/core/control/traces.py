@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from harness.core.recorder import TraceRecorder
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Trace
 from mock_idp.contract import IdPRoute
 from samlkit.events import Event

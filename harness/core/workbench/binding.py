@@ -4,7 +4,7 @@ SigAlg/Signature over the query string when a request is signed, as the Redirect
 from __future__ import annotations
 
 import base64
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote_plus
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from harness.core.certs import KeyPair
+from harness.core.safe_url import urlsplit
 from harness.core.workbench.message import WorkbenchError
 from samlkit import codec, ns, xmldsig
 

@@ -9,7 +9,6 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -18,6 +17,7 @@ from harness.core.browser import BrowserError, Page, ScriptedBrowser
 from harness.core.certs import KeyPair
 from harness.core.message_diff import MessageDiff, diff_messages
 from harness.core.recorder import TraceRecorder
+from harness.core.safe_url import urlsplit
 from harness.core.trace import Step, Trace
 from harness.core.workbench.binding import POST, REDIRECT, post_fields, redirect_url
 from harness.core.workbench.encryption import EncryptionChoice, encrypt

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from harness.core.report import (
     ACTORS,
     COLORS,
@@ -15,6 +13,7 @@ from harness.core.report import (
     signature_rows,
     summary_rows,
 )
+from harness.core.safe_url import urlsplit
 from harness.core.terminal import html_text as e
 from harness.core.trace import Message, Step
 
