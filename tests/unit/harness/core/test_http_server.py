@@ -164,3 +164,32 @@ def test_a_client_that_never_reads_its_response_frees_the_worker() -> None:
                 assert other.recv(100).startswith(b"HTTP/1.1 200 ")
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Content-Length: 3\r\nContent-Length: 33",
+        b"Content-Length: 3\r\nTransfer-Encoding: chunked",
+        b"Content-Length: 3\r\n 3",
+    ],
+)
+def test_ambiguous_framing_is_a_400_and_nothing_is_smuggled_to_the_app(head: bytes) -> None:
+    seen = []
+
+    def app(env: dict, sr):
+        seen.append(env["PATH_INFO"])
+        env["wsgi.input"].read()
+        sr("200 OK", [("Content-Length", "0")])
+        return [b""]
+
+    srv = EmbeddedServer("127.0.0.1", 0, app, limits=Limits(request_timeout=1, threads=1)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            smuggled = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + smuggled)
+            data = _read_all(s)
+        assert data.startswith(b"HTTP/1.1 400 ") and b"X-SAML-Reason: bad-request" in data, data[:200]
+        assert data.count(b"HTTP/1.1 ") == 1 and seen == []
+    finally:
+        srv.stop()
