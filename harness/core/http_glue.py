@@ -9,9 +9,11 @@ import struct
 import time
 from email.utils import formatdate
 
-from cheroot import server, wsgi
+from cheroot import errors, server, wsgi
 
 CRLF = b"\r\n"
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_CHUNK_LINE = 4096  # a chunk-size line (with extensions) or a trailer line
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 5.1: a header name
 
 
@@ -107,6 +109,38 @@ class Writer:
 
     def close(self) -> None:
         pass
+
+
+def read_chunked(reader: Reader, maxlen: int) -> bytes:
+    """A chunked request body, whole, read strictly (RFC 9112 7.1) up to its last CRLF.
+
+    cheroot's own reader took any `int(x, 16)` ("-3", " 0x3", "3_0") as a size, read an
+    unbounded size line, raised a 500-bound error for a body over the limit, and left the
+    trailer's CRLF unread: the worker then sat on the connection until it timed out (408).
+    """
+    body = bytearray()
+    read = 0
+    while True:
+        line = reader.readline(_CHUNK_LINE)
+        read += len(line)
+        size = line[:-2].split(b";", 1)[0].strip(b" \t")
+        if not line.endswith(CRLF) or not _CHUNK_SIZE.fullmatch(size):
+            raise ValueError("Bad chunked transfer size.")
+        n = int(size, 16)
+        if maxlen and read + n > maxlen:
+            raise errors.MaxSizeExceeded("Request Entity Too Large", maxlen)
+        if n == 0:
+            break
+        chunk = reader.read(n)
+        if len(chunk) < n or reader.read(2) != CRLF:
+            raise ValueError("Bad chunked transfer coding.")
+        body += chunk
+        read += n + 2
+    while (line := reader.readline(_CHUNK_LINE)) != CRLF:  # trailer fields, ignored
+        read += len(line)
+        if not line.endswith(CRLF) or (maxlen and read > maxlen):
+            raise ValueError("Bad chunked trailer.")
+    return bytes(body)
 
 
 def kernel_timeouts(sock: socket.socket, seconds: float) -> None:

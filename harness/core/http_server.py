@@ -12,6 +12,7 @@ refusal of the SP, and never a 5xx.
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import ssl
@@ -25,7 +26,15 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.workers import threadpool
 
 from harness.core.app_gate import GATE
-from harness.core.http_glue import Gateway, HeaderBlockReader, Reader, Writer, http_date, kernel_timeouts
+from harness.core.http_glue import (
+    Gateway,
+    HeaderBlockReader,
+    Reader,
+    Writer,
+    http_date,
+    kernel_timeouts,
+    read_chunked,
+)
 from sp.contract import REASON_HEADER, Reason
 
 log = logging.getLogger(__name__)
@@ -84,11 +93,31 @@ class _Request(server.HTTPRequest):
         the client for a partial response. The apps build whole bodies anyway: send once."""
         real, self.conn.wfile = self.conn.wfile, _Buffer()
         try:
-            super().respond()
+            self._respond()
         finally:
             held, self.conn.wfile = self.conn.wfile, real
             if held.data:
                 real.write(bytes(held.data))
+
+    def _respond(self) -> None:
+        """cheroot's `respond`, with a chunked body read whole and strictly first (read_chunked):
+        a malformed one is a 400 and one over the limit a 413, not an error inside the app."""
+        limit = self.server.max_request_body_size
+        if self.chunked_read and isinstance(self.conn.rfile, Reader):
+            try:
+                self.rfile = io.BytesIO(read_chunked(self.conn.rfile, limit))
+            except errors.MaxSizeExceeded:
+                self.simple_response("413 Request Entity Too Large", "The request body is over the limit.")
+                return
+            except ValueError as err:
+                self.simple_response("400 Bad Request", str(err))
+                return
+            self.server.gateway(self).respond()
+            self.ready and self.ensure_headers_sent()
+            if self.chunked_write:
+                self.conn.wfile.write(b"0\r\n\r\n")
+            return
+        super().respond()
 
     def simple_response(self, status: str | bytes, msg: str | bytes = "") -> None:
         """cheroot's own answer to a request the app never sees, with our status and reason."""

@@ -193,3 +193,78 @@ def test_ambiguous_framing_is_a_400_and_nothing_is_smuggled_to_the_app(head: byt
         assert data.count(b"HTTP/1.1 ") == 1 and seen == []
     finally:
         srv.stop()
+
+
+_CHUNKED = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def _recording_server(seen: list, **limits) -> EmbeddedServer:
+    def app(env: dict, sr):
+        body = env["wsgi.input"].read()
+        seen.append((env["PATH_INFO"], body))
+        sr("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    return EmbeddedServer("127.0.0.1", 0, app, limits=Limits(threads=1, **{"request_timeout": 5, **limits})).start()
+
+
+@pytest.mark.parametrize("size", [b"-3", b"0x3", b"3_0", b" +3", b"zz", b"f" * 20, b"3" * 5000])
+def test_a_malformed_chunk_size_is_a_400_before_the_app(size: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    seen: list = []
+    srv = _recording_server(seen)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(_CHUNKED + size + b"\r\nabc\r\n0\r\n\r\n")
+            data = _read_all(s)
+        assert data.startswith(b"HTTP/1.1 400 ") and b"X-SAML-Reason: bad-request" in data, data[:200]
+        assert seen == [] and not [r for r in caplog.records if r.levelname == "ERROR"]
+    finally:
+        srv.stop()
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_with_a_reason() -> None:
+    seen: list = []
+    srv = _recording_server(seen, body_bytes=1000)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(_CHUNKED + b"3e8\r\n" + b"a" * 1000 + b"\r\n")
+            data = _read_all(s)
+        assert data.startswith(b"HTTP/1.1 413 ") and b"X-SAML-Reason: message-too-large" in data, data[:200]
+        assert seen == []
+    finally:
+        srv.stop()
+
+
+def test_chunked_requests_with_extensions_and_trailers_keep_their_boundaries() -> None:
+    """Every pipelined request answered once, in order; the last CRLF of a chunked body is read
+    (cheroot left it: the worker then waited the whole timeout on an idle connection)."""
+    seen: list = []
+    srv = _recording_server(seen)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(
+                b"POST /1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n"
+                b"POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz"
+                b"POST /3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                b"1\r\nq\r\n0\r\n\r\n"
+            )
+            data = _read_all(s)
+        assert seen == [("/1", b"abcde"), ("/2", b"xyz"), ("/3", b"q")]
+        assert data.count(b"HTTP/1.1 200 ") == 3 and data.endswith(b"q"), data
+    finally:
+        srv.stop()
+
+
+def test_a_chunked_request_leaves_the_only_worker_free_for_the_next_connection() -> None:
+    seen: list = []
+    srv = _recording_server(seen, request_timeout=60)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as idle:
+            idle.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n")
+            assert idle.recv(1000).startswith(b"HTTP/1.1 200 ")
+            with socket.create_connection(("127.0.0.1", srv.server_port), timeout=20) as other:
+                other.sendall(b"GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                assert _read_all(other).startswith(b"HTTP/1.1 200 ")  # not after idle's 60 s timeout
+    finally:
+        srv.stop()
