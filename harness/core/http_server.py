@@ -153,6 +153,7 @@ _PLAIN_HTTP_ON_TLS = (
 class _Connection(server.HTTPConnection):
     RequestHandlerClass = _Request
     _handshaken = False
+    waited = False  # for its first bytes in the selector (see _Server.process_conn)
 
     def __init__(self, srv: server.HTTPServer, sock: socket.socket, makefile: Callable = server.MakeFile) -> None:
         super().__init__(srv, sock, makefile)
@@ -237,6 +238,16 @@ class _Server(wsgi.Server):
         sock = super().prepare_socket(bind_addr, family, type, proto, nodelay, ssl_adapter, reuse_port)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         return sock
+
+    def process_conn(self, conn: server.HTTPConnection) -> None:
+        """A new connection waits for its first bytes in the selector, as idle kept-alive ones
+        do; cheroot hands it to a worker at once, so a few connections that never speak (a
+        browser's preconnects, a slowloris) held every worker for the whole timeout."""
+        if isinstance(conn, _Connection) and not conn.waited:
+            conn.waited = True
+            self._connections.put(conn)
+            return
+        super().process_conn(conn)
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         """What hostile or broken clients cause stays at debug; an error of the server itself

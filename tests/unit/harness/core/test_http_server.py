@@ -268,3 +268,65 @@ def test_a_chunked_request_leaves_the_only_worker_free_for_the_next_connection()
                 assert _read_all(other).startswith(b"HTTP/1.1 200 ")  # not after idle's 60 s timeout
     finally:
         srv.stop()
+
+
+def _send_in_pieces(port: int, data: bytes, piece: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(0, len(data), piece):
+            s.sendall(data[i : i + piece])
+        return _read_all(s)
+
+
+@pytest.mark.parametrize("piece", [1 << 20, 97])  # whole (the block path) or in small segments (line by line)
+def test_the_header_limit_is_exact_however_the_headers_arrive(piece: int) -> None:
+    seen: list = []
+    srv = _recording_server(seen, header_bytes=4096)
+    try:
+        head = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: "
+        at_limit = head + b"p" * (4096 - len(head) - 4) + b"\r\n\r\n"
+        assert len(at_limit) == 4096
+        assert _send_in_pieces(srv.server_port, at_limit, piece).startswith(b"HTTP/1.1 200 ")
+        over = at_limit[:-4] + b"p\r\n\r\n"
+        data = _send_in_pieces(srv.server_port, over, piece)
+        assert data.startswith(b"HTTP/1.1 431 ") and b"X-SAML-Reason: message-too-large" in data, data[:200]
+        assert len(seen) == 1
+    finally:
+        srv.stop()
+
+
+def test_many_silent_connections_take_no_worker() -> None:
+    seen: list = []
+    srv = _recording_server(seen, request_timeout=60)
+    silent = [socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) for _ in range(100)]
+    try:
+        data = _send_in_pieces(srv.server_port, b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 1 << 20)
+        assert data.startswith(b"HTTP/1.1 200 ") and seen == [("/x", b"")]
+    finally:
+        for s in silent:
+            s.close()
+        srv.stop()
+
+
+def test_a_slow_app_call_holding_the_gate_does_not_stop_the_others() -> None:
+    """The slow call waits for the fast one: it finishes only if the fast one got past the gate."""
+    fast_done = threading.Event()
+
+    def app(env: dict, sr):
+        if env["PATH_INFO"] == "/slow":
+            body = b"released" if fast_done.wait(20) else b"blocked"
+        else:
+            fast_done.set()
+            body = b"fast"
+        sr("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    srv = EmbeddedServer("127.0.0.1", 0, app, limits=Limits(request_timeout=30, threads=2)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as slow:
+            slow.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            fast = _send_in_pieces(srv.server_port, b"GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 99)
+            assert fast.endswith(b"fast")
+            assert _read_all(slow).endswith(b"released")
+    finally:
+        srv.stop()
