@@ -90,14 +90,19 @@ class _Request(server.HTTPRequest):
 
     def respond(self) -> None:
         """cheroot sends the headers and each body chunk separately: on loopback each send wakes
-        the client for a partial response. The apps build whole bodies anyway: send once."""
+        the client for a partial response. The apps build whole bodies anyway: send once. An app
+        that raises halfway leaves no truncated 200: its partial response is dropped, and
+        cheroot's error answer (our 400 with a reason) goes out instead."""
         real, self.conn.wfile = self.conn.wfile, _Buffer()
         try:
             self._respond()
+        except Exception:
+            self.sent_headers = False
+            raise
         finally:
             held, self.conn.wfile = self.conn.wfile, real
-            if held.data:
-                real.write(bytes(held.data))
+        if held.data:
+            real.write(bytes(held.data))
 
     def _respond(self) -> None:
         """cheroot's `respond`, with a chunked body read whole and strictly first (read_chunked):

@@ -116,6 +116,23 @@ def test_an_app_that_raises_is_a_400_with_a_reason_not_a_500(caplog: pytest.LogC
     assert any("a bug" in (rec.exc_text or "") or rec.exc_info for rec in caplog.records if rec.levelname == "ERROR")
 
 
+def test_an_app_that_raises_halfway_is_a_whole_400_not_a_truncated_200(caplog: pytest.LogCaptureFixture) -> None:
+    def halfway(env: dict, sr):
+        sr("200 OK", [("Content-Length", "10")])
+        yield b"abc"
+        raise RuntimeError("a bug")
+
+    srv = EmbeddedServer("127.0.0.1", 0, halfway, limits=Limits(threads=1)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = _read_all(s)
+        assert data.startswith(b"HTTP/1.1 400 ") and b"X-SAML-Reason: bad-request" in data, data
+        assert b"200 OK" not in data and b"abc" not in data
+    finally:
+        srv.stop()
+
+
 def test_expect_100_continue_is_answered_before_the_body(server: EmbeddedServer) -> None:
     """The response buffer must not hold back cheroot's interim 100 Continue."""
     with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as s:
