@@ -82,6 +82,16 @@ class _Buffer:
 class _Request(server.HTTPRequest):
     header_reader = HeaderBlockReader()
 
+    def read_request_headers(self) -> bool:
+        """cheroot's, refusing Transfer-Encoding in HTTP/1.0 (RFC 9112 6.1: faulty framing),
+        which cheroot ignored: a chunked body was then read as the next request."""
+        if not super().read_request_headers():
+            return False
+        if self.request_protocol == b"HTTP/1.0" and b"Transfer-Encoding" in self.inheaders:
+            self.simple_response("400 Bad Request", "Transfer-Encoding in an HTTP/1.0 request.")
+            return False
+        return True
+
     def send_headers(self) -> None:
         """cheroot's, with the Date header formatted once per second (cheroot: per response)."""
         if not any(k.lower() == b"date" for k, _ in self.outheaders):
