@@ -117,3 +117,10 @@ def test_the_environ_is_cheroots() -> None:
 
 def test_the_date_is_an_http_date() -> None:
     assert http_date().endswith(b" GMT") and http_date()[3:5] == b", "
+
+
+def test_the_name_caches_stay_bounded_under_many_distinct_names() -> None:
+    block = b"".join(b"X-N%d: v\r\n" % i for i in range(3000)) + b"\r\n"
+    headers = _read(HeaderBlockReader, block, limit=1 << 20)
+    assert isinstance(headers, dict) and len(headers) == 3000
+    assert len(HeaderBlockReader._names) <= 1024
