@@ -132,11 +132,16 @@ def test_plain_http_to_the_https_port_is_a_4xx_with_a_reason(servers: Servers) -
 
 
 def test_a_silent_tls_client_does_not_stall_the_others(servers: Servers) -> None:
-    """cheroot shook hands in its accept loop: one silent client held every new connection."""
+    """cheroot shook hands in its accept loop: one silent client held every new connection; and
+    it gave each new connection a worker at once: 20 silent ones held all 16 workers."""
     url = urlsplit(servers.sp_base)
-    with socket.create_connection((url.hostname, url.port), timeout=10):  # connects, says nothing
-        r = requests.get(servers.sp_base + "/whoami", verify=servers.ca_file, timeout=5)
+    silent = [socket.create_connection((url.hostname, url.port), timeout=10) for _ in range(20)]
+    try:
+        r = requests.get(servers.sp_base + "/whoami", verify=servers.ca_file, timeout=20)
         assert r.status_code == 401
+    finally:
+        for s in silent:
+            s.close()
 
 
 def test_the_ca_survives_a_restart_and_the_setting_is_the_workspaces(tmp_path) -> None:
