@@ -64,3 +64,26 @@ def decode_post(value: str, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
     if len(value) > (max_bytes * 4) // 3 + 8:
         raise DecodeError(f"the message is larger than {max_bytes} bytes")
     return b64decode_strict(value)
+
+
+_FORM_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-"
+
+
+def form_quote(text: str) -> str:
+    """`urllib.parse.quote_plus(text)`, the same octets, without its Python loop per character.
+
+    quote_plus walks every character in Python once a value holds "+" or "/", which base64
+    always does (~25 us per 600 characters, paid per Redirect and per posted Response form).
+    Here one C pass (`translate`) finds the bytes that need escaping, then one `replace` per
+    distinct byte: "%" first (the escapes add more), space to "+" last.
+    """
+    raw = text.encode("utf-8")
+    unsafe = set(raw.translate(None, _FORM_SAFE))
+    if not unsafe:
+        return raw.decode("ascii")
+    if 37 in unsafe:  # "%"
+        raw = raw.replace(b"%", b"%25")
+        unsafe.discard(37)
+    for byte in sorted(unsafe - {32}):
+        raw = raw.replace(bytes((byte,)), b"%%%02X" % byte)
+    return (raw.replace(b" ", b"+") if 32 in unsafe else raw).decode("ascii")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import base64
 import functools
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from samlkit import ns, raw_sign
+from samlkit import codec, ns, raw_sign
 from samlkit.xmldsig import SignatureProblem
 
 _HASHES = raw_sign.HASHES
@@ -36,10 +36,10 @@ def _public_key(cert_pem: bytes) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 def signed_octets(param: str, value: str, relay_state: str | None, sig_alg_uri: str) -> str:
     """The URL-encoded query a Redirect signature covers (RelayState only when there is one)."""
-    parts = [f"{param}={quote_plus(value)}"]
+    parts = [f"{param}={codec.form_quote(value)}"]
     if relay_state:
-        parts.append(f"RelayState={quote_plus(relay_state)}")
-    parts.append(f"SigAlg={quote_plus(sig_alg_uri)}")
+        parts.append(f"RelayState={codec.form_quote(relay_state)}")
+    parts.append(f"SigAlg={codec.form_quote(sig_alg_uri)}")
     return "&".join(parts)
 
 
@@ -49,7 +49,7 @@ def sign_query(param: str, value: str, relay_state: str | None, key_pem: bytes, 
     alg = f"{raw_sign.key_type(key)}-{hash_name}"
     query = signed_octets(param, value, relay_state, ns.SIG_ALGS[alg])
     raw = raw_sign.sign(query.encode("ascii"), key, hash_name)
-    return f"{query}&Signature={quote_plus(base64.b64encode(raw).decode('ascii'))}"
+    return f"{query}&Signature={codec.form_quote(base64.b64encode(raw).decode('ascii'))}"
 
 
 SAML_PARAMS = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")

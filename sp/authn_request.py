@@ -13,7 +13,6 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from lxml import etree
 
@@ -68,11 +67,6 @@ def build(config: SPConfig, sub: Subscription, request_id: str, now: float | Non
     return root
 
 
-def _quote_b64(value: str) -> str:
-    """quote_plus of a base64 value: only +, / and = need escaping (the same octets, ~10x faster)."""
-    return value.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
-
-
 def redirect(config: SPConfig, sub: Subscription, relay_state: str | None) -> Redirect:
     request_id = new_request_id()
     root = build(config, sub, request_id)
@@ -84,9 +78,9 @@ def redirect(config: SPConfig, sub: Subscription, relay_state: str | None) -> Re
         # Signed in-process in the query (SigAlg/Signature, bindings §3.4.4.1).
         query = redirect_sign.sign_query("SAMLRequest", saml_request, relay_state, config.key_pem)
     else:
-        query = "SAMLRequest=" + _quote_b64(saml_request)
+        query = "SAMLRequest=" + codec.form_quote(saml_request)
         if relay_state:
-            query += "&" + urlencode({"RelayState": relay_state})
+            query += "&RelayState=" + codec.form_quote(relay_state)
     location = sub.idp_sso_url + ("&" if "?" in sub.idp_sso_url else "?") + query
     return Redirect(request_id, location, saml_request)
 

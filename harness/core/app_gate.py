@@ -25,8 +25,10 @@ class AppGate:
         lock, patience = self._lock, self.patience
 
         def gated(environ: dict, start_response: Callable):
-            if environ.get("CONTENT_LENGTH") or environ.get("wsgi.input_terminated"):
-                environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read())
+            body = environ["wsgi.input"]
+            has_body = environ.get("CONTENT_LENGTH") or environ.get("wsgi.input_terminated")
+            if has_body and not isinstance(body, io.BytesIO):  # a chunked body is in memory already
+                environ["wsgi.input"] = io.BytesIO(body.read())
             held = lock.acquire(timeout=patience)
             try:
                 return app(environ, start_response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from urllib.parse import quote_plus
 
 import pytest
 from hypothesis import given
@@ -95,3 +96,8 @@ def test_post_size_is_checked_before_decoding() -> None:
     assert codec.decode_post(ok, max_bytes=limit) == b"a" * limit
     with pytest.raises(codec.DecodeError, match="larger than"):
         codec.decode_post(codec.encode_post(b"a" * (limit * 2)), max_bytes=limit)
+
+
+@given(st.one_of(st.text(), st.binary(max_size=900).map(lambda b: base64.b64encode(b).decode("ascii"))))
+def test_form_quote_gives_quote_plus_octets(text):
+    assert codec.form_quote(text) == quote_plus(text)
