@@ -52,10 +52,12 @@ class RunningHarness:
         self._browsers: list[ScriptedBrowser] = []
 
     @classmethod
-    def start(cls, directory: str | Path) -> RunningHarness:
+    def start(cls, directory: str | Path, *, idp_process: bool = False) -> RunningHarness:
+        """`idp_process`: the mock IdP in a second process, as `serve` runs it: two cores serve many
+        concurrent logins, at about a second more to start."""
         ws = Workspace.open_or_demo(directory)
         try:
-            servers = Servers(ws, sp_port=0, idp_port=0).start()
+            servers = Servers(ws, sp_port=0, idp_port=0, idp_process=idp_process).start()
         except BaseException:
             ws.close()
             raise

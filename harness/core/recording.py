@@ -27,16 +27,32 @@ class Recordings:
         self._active: set[str] = set()
         self._lock = threading.Lock()
         self.bases: tuple[str, ...] = ()  # the servers' own base URLs: the only places to redirect to
+        # Told the active tokens after each change: a server in another process keeps a copy.
+        self.on_change: Callable[[frozenset[str], tuple[str, ...]], None] | None = None
 
     def start(self) -> str:
         token = secrets.token_urlsafe(18)
         with self._lock:
             self._active.add(token)
+        self._changed()
         return token
 
     def end(self, token: str) -> None:
         with self._lock:
             self._active.discard(token)
+        self._changed()
+
+    def replace(self, tokens: frozenset[str], bases: tuple[str, ...]) -> None:
+        """Take another process's tokens and bases (the copy `on_change` keeps)."""
+        with self._lock:
+            self._active = set(tokens)
+            self.bases = tuple(bases)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            with self._lock:
+                tokens = frozenset(self._active)
+            self.on_change(tokens, self.bases)
 
     def active(self, token: str) -> bool:
         with self._lock:

@@ -16,6 +16,7 @@ from pathlib import Path
 from harness.core import serving, tls
 from harness.core.browser_transport import trust_on_loopback
 from harness.core.http_server import EmbeddedServer, Limits, TLSFiles, port_is_free
+from harness.core.idp_process import ChildSpec, IdPProcess, RemoteIdP, base_url
 from harness.core.recording import Recordings
 from harness.core.tls import TLSMaterial
 from harness.core.workspace import Workspace
@@ -30,8 +31,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class _Slot:
     """A WSGI app that is set after the socket is bound; `before` runs ahead of each request."""
 
-    def __init__(self, before: Callable[[], None] | None = None) -> None:
-        self.app: Callable | None = None
+    def __init__(self, before: Callable[[], None] | None = None, app: Callable | None = None) -> None:
+        self.app = app
         self.before = before
 
     def __call__(self, environ: dict, start_response: Callable):
@@ -71,6 +72,7 @@ class Servers:
         idp_host_name: str | None = None,
         server_factory: Callable[..., EmbeddedServer] = EmbeddedServer,
         https: bool | None = None,
+        idp_process: bool = False,
     ):
         # The mock IdP may be named by another host name than the SP (e.g. "localhost" beside
         # 127.0.0.1): browsers then treat the two as different sites, as with a real IdP.
@@ -85,6 +87,10 @@ class Servers:
         # What serves each app: (host, port, app, limits=, tls=) -> EmbeddedServer's interface.
         # The benchmarks pass Werkzeug's dev server (the old one) and waitress here.
         self._server_factory = server_factory
+        # The mock IdP in a child process (harness.core.idp_process): the two apps then run on
+        # two cores. `serve` does this; the app and the tests keep both in this process.
+        self.idp_process = idp_process
+        self._idp_child: IdPProcess | None = None
         self.workspace = workspace
         self.host = host
         self.sp_port = workspace.sp_profile().port if sp_port is None else sp_port
@@ -92,8 +98,9 @@ class Servers:
         self._sink = _Fanout()
         self._lock = threading.Lock()
         self.sp_app: SPApp | None = None
-        self.idp_app: IdPApp | None = None
-        self._servers: list[EmbeddedServer] = []
+        self.idp_app: IdPApp | RemoteIdP | None = None
+        self._servers: list[EmbeddedServer] = []  # the SP, the IdP (unless in a child), added apps
+        self._bases: tuple[str, str] = ("", "")
         self.notes: list[str] = []
         self.recordings = Recordings()
         self._revision: tuple[int, int] | None = None
@@ -105,26 +112,29 @@ class Servers:
     def add_listener(self, fn: Callable[[Event], None]) -> None:
         with self._lock:
             self._sink.listeners = [*self._sink.listeners, fn]
+            self._tell_child_listening()
 
     def remove_listener(self, fn: Callable[[Event], None]) -> None:
         with self._lock:
             self._sink.listeners = [x for x in self._sink.listeners if x is not fn]
+            self._tell_child_listening()
+
+    def _tell_child_listening(self) -> None:
+        if self._idp_child is not None:
+            self._idp_child.call("listening", self._sink.listening)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     @property
     def sp_base(self) -> str:
-        return self._base(self._servers[0])
+        return self._bases[0]
 
     @property
     def idp_base(self) -> str:
-        return self._base(self._servers[1], self.idp_host_name)
+        return self._bases[1]
 
     def _base(self, server: EmbeddedServer, name: str | None = None) -> str:
-        host = name or (self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1")
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{server.scheme}://{host}:{server.server_port}"
+        return base_url(server.scheme, self.host, server.server_port, name)
 
     @property
     def ca_file(self) -> str | None:
@@ -146,12 +156,45 @@ class Servers:
             self.tls = self._tls_material()
             self._tls = TLSFiles(str(self.tls.cert), str(self.tls.key))
             trust_on_loopback(str(self.tls.ca_cert))  # the scripted browsers of this process verify with it
-        slots = [_Slot(self._follow_workspace), _Slot(self._follow_workspace)]
-        for port, slot, name in ((self.sp_port, slots[0], "SP"), (self.idp_port, slots[1], "IdP")):
-            if not port_is_free(self.host, port):
-                self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
-                port = 0
-            self._servers.append(self._make_server(self.host, port, slot))
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        if not self.workspace.read_only:  # the workspace's owner says where it really serves
+            serving.record(self.workspace.path, self.sp_base, self.idp_base)
+        return self
+
+    def _free(self, port: int, name: str) -> int:
+        if not port_is_free(self.host, port):
+            self.notes.append(f"port {port} is taken; the {name} uses a free port instead")
+            return 0
+        return port
+
+    def _start(self) -> None:
+        sp_slot, idp_slot = _Slot(self._before_sp), _Slot(self._follow_workspace)
+        sp_server = self._make_server(self.host, self._free(self.sp_port, "SP"), sp_slot)
+        self._servers.append(sp_server)
+        sp_base = self._base(sp_server)
+        if self.idp_process:
+            self._idp_child = IdPProcess(self._sink)
+            port = self._idp_child.start(
+                ChildSpec(
+                    str(self.workspace.path),
+                    self.host,
+                    self._free(self.idp_port, "IdP"),
+                    sp_base,
+                    self.idp_host_name,
+                    self._limits,
+                    self._tls,
+                )
+            )
+            idp_base = base_url(sp_server.scheme, self.host, port, self.idp_host_name)
+        else:
+            idp_server = self._make_server(self.host, self._free(self.idp_port, "IdP"), idp_slot)
+            self._servers.append(idp_server)
+            idp_base = self._base(idp_server, self.idp_host_name)
+        self._bases = (sp_base, idp_base)
         self._revision = self.workspace.revision()
         self.sp_app = create_sp_app(
             self.workspace.sp_config(self.sp_base, self.idp_base),
@@ -159,15 +202,19 @@ class Servers:
             sink=self._sink,
             on_accounts_changed=self.workspace.store_accounts,
         )
-        self.idp_app = create_idp_app(self.workspace.idp_config(self.idp_base, self.sp_base), sink=self._sink)
+        idp_config = self.workspace.idp_config(self.idp_base, self.sp_base)
         self.recordings.bases = (self.sp_base, self.idp_base)
-        slots[0].app = self.recordings.middleware(self.sp_app)
-        slots[1].app = self.recordings.middleware(self.idp_app)
+        sp_slot.app = self.recordings.middleware(self.sp_app)
+        if self._idp_child is not None:
+            self.idp_app = RemoteIdP(self._idp_child, idp_config)
+            self.recordings.on_change = lambda tokens, bases: self._idp_child.call("recordings", tokens, bases)
+            self.recordings.on_change(frozenset(), self.recordings.bases)
+            self._tell_child_listening()
+        else:
+            self.idp_app = create_idp_app(idp_config, sink=self._sink)
+            idp_slot.app = self.recordings.middleware(self.idp_app)
         for srv in self._servers:
             self._serve(srv)
-        if not self.workspace.read_only:  # the workspace's owner says where it really serves
-            serving.record(self.workspace.path, self.sp_base, self.idp_base)
-        return self
 
     def _tls_material(self) -> TLSMaterial:
         """The workspace's CA and certificate, made on first use; a read-only workspace is not
@@ -188,7 +235,9 @@ class Servers:
     def add_app(self, app: Callable) -> str:
         """Serve one more WSGI app (the control API) on a free loopback port until `stop()`; its base URL.
         Plain HTTP even when the SAML sides speak HTTPS: its clients are local scripts with a bearer token."""
-        srv = self._server_factory("127.0.0.1", 0, app, limits=self._limits, tls=None).bind()
+        srv = self._server_factory(
+            "127.0.0.1", 0, _Slot(self._drain_idp_events, app), limits=self._limits, tls=None
+        ).bind()
         self._servers.append(srv)
         self._serve(srv)
         return self._base(srv, "127.0.0.1")
@@ -209,6 +258,15 @@ class Servers:
             for fn in list(self.reload_listeners):
                 fn()
 
+    def _drain_idp_events(self) -> None:
+        """Events the IdP's process wrote before its answers reach the listeners before this request's."""
+        if self._idp_child is not None:
+            self._idp_child.drain()
+
+    def _before_sp(self) -> None:
+        self._drain_idp_events()
+        self._follow_workspace()
+
     def _follow_workspace(self) -> None:
         """Before each request: if another connection changed the workspace, take the change first."""
         try:
@@ -227,11 +285,16 @@ class Servers:
             t.start()
         for t in stoppers:
             t.join(timeout=10)
+        if self._idp_child is not None:
+            self._idp_child.stop()
+            self._idp_child = None
+            self.recordings.on_change = None
         if self.sp_app is not None:
             self.sp_app.close()
         if self._servers and not self.workspace.read_only:
             serving.clear(self.workspace.path)
         self._servers = []
+        self._bases = ("", "")
 
     def __enter__(self) -> Servers:
         return self.start() if not self.running else self

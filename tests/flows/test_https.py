@@ -21,10 +21,11 @@ from sp.app import BOUNCE_HEADER
 IDM_KEY = "4711"
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+@pytest.fixture(scope="module", params=["idp-in-process", "idp-process"])
+def servers(request, tmp_path_factory):
+    """Both sides in this process, and the mock IdP in its own (as `serve` runs it, TLS there too)."""
     ws = Workspace.demo(tmp_path_factory.mktemp("https") / "ws")
-    with Servers(ws, sp_port=0, idp_port=0, https=True) as s:
+    with Servers(ws, sp_port=0, idp_port=0, https=True, idp_process=request.param == "idp-process") as s:
         yield s
     ws.close()
 

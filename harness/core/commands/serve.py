@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="serve both sides over HTTPS with the workspace's local CA (default: the workspace's setting, off)",
     )
+    p.add_argument(
+        "--idp-process",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the mock IdP from a second process, so the two servers use two cores (default: on)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON line (URLs, entity IDs, control URL and token)")
     p.add_argument("--ready-file", metavar="FILE", help="write that JSON to FILE once both servers listen")
     p.set_defaults(run=run)
@@ -69,7 +75,14 @@ def run(args: argparse.Namespace) -> int:
     ws = open_workspace(args, route=False)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    servers = Servers(ws, host=args.host, sp_port=args.sp_port, idp_port=args.idp_port, https=args.https)
+    servers = Servers(
+        ws,
+        host=args.host,
+        sp_port=args.sp_port,
+        idp_port=args.idp_port,
+        https=args.https,
+        idp_process=args.idp_process,
+    )
     control = None
     try:
         try:
