@@ -39,7 +39,11 @@ CALL_TIMEOUT = 30.0
 
 
 class IdPProcessError(RuntimeError):
-    """The child refused a command, or is gone; the message says which and why."""
+    """The child is gone or does not answer; the message says which."""
+
+
+class IdPRefused(IdPProcessError, ValueError):
+    """The child refused a command (a config it cannot use, a count below 1...), in its words."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ class IdPProcess:
             self.port = self.call("start", spec, timeout=START_TIMEOUT)
         except IdPProcessError as err:
             self.stop()
-            raise OSError(str(err)) from err
+            raise OSError(f"the mock IdP cannot serve: {err}") from err
         self._pump = threading.Thread(target=self._pump_events, name="idp-events", daemon=True)
         self._pump.start()
         return self.port
@@ -118,7 +122,7 @@ class IdPProcess:
             except (OSError, EOFError) as err:
                 raise IdPProcessError(f"the mock IdP's process is gone ({err or type(err).__name__})") from err
         if not ok:
-            raise IdPProcessError(value)
+            raise IdPRefused(value)
         return value
 
     def drain(self) -> None:
@@ -341,7 +345,10 @@ def child_main(cmd_fd: int, events_fd: int) -> int:
 
 
 if __name__ == "__main__":
+    import signal
     import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
 
     warnings.filterwarnings("ignore", message=".*CFB.*")  # pysaml2 imports a cipher cryptography deprecates
     logging.basicConfig(level=logging.WARNING, format="mock IdP: %(message)s")
