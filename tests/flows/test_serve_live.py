@@ -1,6 +1,7 @@
 """`saml-harness serve` as a process: its JSON line, its control API, changes from a second process
 taken into the next login without a restart (sessions, the replay cache and logins in progress
-kept), and a clean shutdown on SIGTERM and SIGINT.
+kept), and a clean shutdown on SIGTERM and SIGINT, also when Ctrl-C reaches the mock IdP's own
+process (serve runs the IdP in a second process) as well.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
@@ -45,7 +47,9 @@ class Serve:
         self.workspace, self.ready = workspace, ready
         cmd = [sys.executable, "-m", "harness.core.cli", "--workspace", str(workspace), "serve"]
         cmd += ["--sp-port", "0", "--idp-port", "0", "--json", "--ready-file", str(ready)]
-        self.proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         line = self.proc.stdout.readline()
         assert line, self.proc.stderr.read()
         self.info = json.loads(line)
@@ -55,12 +59,18 @@ class Serve:
     def login_url(self) -> str:
         return self.info["sp"]["subscriptions"][0]["login_url"]
 
-    def stop(self, sig: int = signal.SIGTERM) -> int:
+    def stop(self, sig: int = signal.SIGTERM, group: bool = False) -> int:
+        """`group`: the signal to every process of serve's group, as Ctrl-C in a terminal sends it."""
         self.control.close()
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            if group:
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout=HANG)
+            code = self.proc.wait(timeout=HANG)
+            self.stderr = self.proc.stderr.read()
+            return code
         finally:
             self.proc.stdout.close()
             self.proc.stderr.close()
@@ -175,7 +185,39 @@ def _refused(url: str) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_serve_cleanly(serve, sig):
     assert serve.stop(sig) == 0
+    assert "Traceback" not in serve.stderr
     for url in (serve.info["sp"]["url"], serve.info["idp"]["url"], serve.info["control"]["url"]):
         assert _refused(url), url
     assert not (serve.workspace / "control.json").exists() and not serve.ready.exists()
     Workspace(serve.workspace).close()  # the lock is free
+
+
+def test_ctrl_c_to_the_process_group_stops_serve_and_its_idp_process_cleanly(serve):
+    """serve's mock IdP answers from a second process; Ctrl-C reaches both, and only serve stops it."""
+    idp_pid = _listener_pid(serve.info["idp"]["url"])
+    assert idp_pid not in (None, serve.proc.pid) and _listener_pid(serve.info["sp"]["url"]) == serve.proc.pid
+    b, page = _login(serve.login_url, "alice", "alice123")
+    assert page.url.endswith("/home")
+    assert serve.stop(signal.SIGINT, group=True) == 0
+    assert "Traceback" not in serve.stderr, serve.stderr
+    for url in (serve.info["sp"]["url"], serve.info["idp"]["url"], serve.info["control"]["url"]):
+        assert _refused(url), url
+    assert not Path(f"/proc/{idp_pid}").exists() or "Z" in Path(f"/proc/{idp_pid}/stat").read_text().split()[2]
+
+
+def _listener_pid(url: str) -> int | None:
+    """The process that holds the listening socket of `url`'s port (Linux /proc)."""
+    port = int(urlsplit(url).port)
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inode = fields[9]
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) == f"socket:[{inode}]" for fd in fd_dir.iterdir()):
+                return int(fd_dir.parent.name)
+        except OSError:
+            continue
+    return None
