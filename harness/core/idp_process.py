@@ -75,6 +75,7 @@ class IdPProcess:
 
     def __init__(self, sink: Callable[[Event], None]) -> None:
         self._sink = sink
+        self.ended: str | None = None  # set, in words, if the child ended without being told to
         self._proc: subprocess.Popen | None = None
         self._cmd: Connection | None = None
         self._events: Connection | None = None
@@ -154,7 +155,8 @@ class IdPProcess:
             proc = self._proc
             if proc is not None and proc.poll() is not None and not self._stopping.is_set():
                 self.drain()
-                log.error("the mock IdP's process ended (exit status %s)", proc.returncode)
+                self.ended = f"the mock IdP's process ended unexpectedly (exit status {proc.returncode})"
+                log.info("%s", self.ended)  # `Servers.failure` says it to the user
                 return
 
     def stop(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import time
 from dataclasses import replace
 
 import pytest
@@ -186,6 +187,11 @@ def test_a_dead_child_is_an_error_not_a_hang(tmp_path) -> None:
         sp_port = int(s.sp_base.rsplit(":", 1)[1])
         with pytest.raises(IdPProcessError, match="gone"):
             s.idp_app.armed.listing()
+        for _ in range(400):  # the pump notices within one poll (0.5 s); this only catches a hang
+            if s.failure:
+                break
+            time.sleep(0.05)
+        assert s.failure and "ended unexpectedly" in s.failure
     finally:
         s.stop()
         ws.close()
