@@ -234,3 +234,21 @@ def test_the_child_runs_on_its_own_interpreter(servers: Servers) -> None:
         if ticks() > before:
             break
     assert ticks() > before
+
+
+def test_a_late_answer_is_never_taken_for_the_next_one(tmp_path) -> None:
+    """A child that does not answer in time (stopped here) loses its channel: no reply mix-up."""
+    ws = Workspace.demo(tmp_path / "ws")
+    p = IdPProcess(lambda e: None)
+    p.start(ChildSpec(str(ws.path), "127.0.0.1", 0, "http://127.0.0.1:9", None, Limits(), None))
+    try:
+        os.kill(p._proc.pid, signal.SIGSTOP)
+        with pytest.raises(IdPProcessError, match="did not answer"):
+            p.call("listing", "armed", timeout=0.3)
+        os.kill(p._proc.pid, signal.SIGCONT)
+        with pytest.raises(IdPProcessError, match="not running"):
+            p.call("metadata")
+    finally:
+        os.kill(p._proc.pid, signal.SIGCONT)
+        p.stop()
+        ws.close()
