@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from harness.core.http_server import Limits, TLSFiles
+from harness.core.workspace_records import WorkspaceError
 from samlkit.events import Event
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,19 @@ class IdPProcessError(RuntimeError):
     """The child is gone or does not answer; the message says which."""
 
 
-class IdPRefused(IdPProcessError, ValueError):
+class IdPRefused(ValueError):
     """The child refused a command (a config it cannot use, a count below 1...), in its words."""
+
+
+class _OSRefusal(OSError):
+    """The child could not bind its address: the same kind of error as when the parent cannot."""
+
+
+_REFUSALS: dict[str, Callable[[str], Exception]] = {"os": _OSRefusal, "workspace": WorkspaceError}
+
+
+def _refusal_kind(err: Exception) -> str:
+    return "os" if isinstance(err, OSError) else "workspace" if isinstance(err, WorkspaceError) else "value"
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,7 @@ class IdPProcess:
                 pass_fds=(cmd_child.fileno(), ev_child.fileno()),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
+                start_new_session=True,  # a terminal's Ctrl-C is for the parent, which stops the child
             )
         finally:
             cmd_child.close()
@@ -103,9 +116,12 @@ class IdPProcess:
         self._events = Connection(ev_parent.detach())
         try:
             self.port = self.call("start", spec, timeout=START_TIMEOUT)
-        except IdPProcessError as err:
+        except IdPProcessError as err:  # gone, or silent: a refusal (a bad key, an address) passes as it is
             self.stop()
-            raise OSError(f"the mock IdP cannot serve: {err}") from err
+            raise OSError(f"the mock IdP's process did not start: {err}") from err
+        except BaseException:
+            self.stop()
+            raise
         self._pump = threading.Thread(target=self._pump_events, name="idp-events", daemon=True)
         self._pump.start()
         return self.port
@@ -118,15 +134,19 @@ class IdPProcess:
             try:
                 self._cmd.send((op, args))
                 if not self._cmd.poll(timeout):
-                    # a late answer must never be read as the next command's: this channel is done
+                    # a late answer must never be read as the next command's: this channel is
+                    # done, and so is a child that hangs (`failure` then says so)
                     self._cmd.close()
                     self._cmd = None
+                    if self._proc is not None:
+                        self._proc.kill()
                     raise IdPProcessError(f"the mock IdP's process did not answer {op!r} within {timeout:.0f} s")
                 ok, value = self._cmd.recv()
             except (OSError, EOFError) as err:
                 raise IdPProcessError(f"the mock IdP's process is gone ({err or type(err).__name__})") from err
         if not ok:
-            raise IdPRefused(value)
+            kind, text = value
+            raise _REFUSALS.get(kind, IdPRefused)(text)
         return value
 
     def drain(self) -> bool:
@@ -343,7 +363,7 @@ def child_main(cmd_fd: int, events_fd: int) -> int:
             answer = (True, child.handle(op, args))
         except Exception as err:  # every refusal goes back to the parent in words
             log.debug("command %s failed", op, exc_info=True)
-            answer = (False, f"{err}" or type(err).__name__)
+            answer = (False, (_refusal_kind(err), f"{err}" or type(err).__name__))
         try:
             cmd.send(answer)
         except (OSError, ValueError):

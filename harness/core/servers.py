@@ -119,6 +119,14 @@ class Servers:
             self._sink.listeners = [x for x in self._sink.listeners if x is not fn]
             self._tell_child_listening()
 
+    def _tell_child_recordings(self, tokens: frozenset[str], bases: tuple[str, ...]) -> None:
+        child = self._idp_child
+        if child is not None and child.ended is None:
+            try:
+                child.call("recordings", tokens, bases)
+            except IdPProcessError:  # it died meanwhile: `failure` says so
+                pass
+
     def _tell_child_listening(self) -> None:
         if self._idp_child is not None and self._idp_child.ended is None:
             try:
@@ -215,8 +223,8 @@ class Servers:
         sp_slot.app = self.recordings.middleware(self.sp_app)
         if self._idp_child is not None:
             self.idp_app = RemoteIdP(self._idp_child, idp_config)
-            self.recordings.on_change = lambda tokens, bases: self._idp_child.call("recordings", tokens, bases)
-            self.recordings.on_change(frozenset(), self.recordings.bases)
+            self.recordings.on_change = self._tell_child_recordings
+            self.recordings.tell()  # the tokens of recordings begun before a restart too
             self._tell_child_listening()
         else:
             self.idp_app = create_idp_app(idp_config, sink=self._sink)
@@ -283,6 +291,8 @@ class Servers:
                 with self._reload_lock:
                     if self.workspace.revision() != self._revision:
                         self.reload(external=True)
+        except IdPProcessError:  # the IdP's process is gone: `failure` says so, once
+            pass
         except Exception:
             logging.getLogger(__name__).exception("the workspace change could not be applied")
 
