@@ -163,7 +163,12 @@ class HeaderBlockReader(server.HeaderReader):
     usual case) instead of one `readline` per header through two wrappers; cheroot's checks,
     and stricter framing than cheroot's (RFC 9112): what two parsers could read as different
     request boundaries (folded lines, names with spaces, NUL or CR in values, conflicting or
-    signed Content-Length, Content-Length with Transfer-Encoding) is a 400, never a guess."""
+    signed Content-Length, Content-Length with Transfer-Encoding) is a 400, never a guess.
+
+    A name with an underscore is dropped (the request is still served): its WSGI environ key
+    is the hyphenated name's (`X_Requested_With` and `X-Requested-With` are both
+    HTTP_X_REQUESTED_WITH, `Content_Length` would be CONTENT_LENGTH), so the app could see a
+    value other than the one the framing or a proxy in front went by. nginx drops them too."""
 
     _names: dict[bytes, bytes] = {}  # raw header name -> cheroot's form ("content-type" -> "Content-Type")
 
@@ -204,6 +209,8 @@ class HeaderBlockReader(server.HeaderReader):
             if b"\x00" in v or b"\r" in v:
                 raise ValueError("Illegal character in a header value.")
             k = self._name(k)
+            if b"_" in k:  # X_Foo is X-Foo's CGI name (HTTP_X_FOO): dropped, as nginx does by default
+                continue
             existing = hdict.get(k)
             if k == b"Content-Length" and (not v.isdigit() or (existing is not None and existing != v)):
                 raise ValueError("Malformed Content-Length Header.")
