@@ -11,9 +11,10 @@ from email.utils import formatdate
 
 from cheroot import errors, server, wsgi
 
+from harness.core.chunked import CHUNK_LINE_MAX, ChunkSizeError, chunk_size
+
 CRLF = b"\r\n"
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
-_CHUNK_LINE = 4096  # a chunk-size line (with extensions) or a trailer line
+_TRAILER_LINE = 4096
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 5.1: a header name
 
 
@@ -121,12 +122,14 @@ def read_chunked(reader: Reader, maxlen: int) -> bytes:
     body = bytearray()
     read = 0
     while True:
-        line = reader.readline(_CHUNK_LINE)
+        line = reader.readline(CHUNK_LINE_MAX + 2)
         read += len(line)
-        size = line[:-2].split(b";", 1)[0].strip(b" \t")
-        if not line.endswith(CRLF) or not _CHUNK_SIZE.fullmatch(size):
+        if not line.endswith(CRLF):
             raise ValueError("Bad chunked transfer size.")
-        n = int(size, 16)
+        try:
+            n = chunk_size(line[:-2])  # the browser's rules too (harness.core.chunked)
+        except ChunkSizeError:
+            raise ValueError("Bad chunked transfer size.") from None
         if maxlen and read + n > maxlen:
             raise errors.MaxSizeExceeded("Request Entity Too Large", maxlen)
         if n == 0:
@@ -136,7 +139,7 @@ def read_chunked(reader: Reader, maxlen: int) -> bytes:
             raise ValueError("Bad chunked transfer coding.")
         body += chunk
         read += n + 2
-    while (line := reader.readline(_CHUNK_LINE)) != CRLF:  # trailer fields, ignored
+    while (line := reader.readline(_TRAILER_LINE)) != CRLF:  # trailer fields, ignored
         read += len(line)
         if not line.endswith(CRLF) or (maxlen and read > maxlen):
             raise ValueError("Bad chunked trailer.")
