@@ -112,19 +112,23 @@ class BrowserRecording:
         self._stack = ExitStack()
         self.token = servers.recordings.start()
         self._stack.callback(servers.recordings.end, self.token)
-        self._stack.enter_context(
-            runner.recording(
-                servers,
-                self.trace,
-                flow_id=None,
-                token=self.token,
-                on_step=on_step,
-                on_foreign=on_foreign,
-                decryption_key=sub.encryption_key_pem if sub else None,
+        try:
+            self._stack.enter_context(
+                runner.recording(
+                    servers,
+                    self.trace,
+                    flow_id=None,
+                    token=self.token,
+                    on_step=on_step,
+                    on_foreign=on_foreign,
+                    decryption_key=sub.encryption_key_pem if sub else None,
+                )
             )
-        )
-        target = handoff.url if handoff.binding == REDIRECT else servers.recordings.page(self.token, handoff.page())
-        self.url = servers.recording_url(self.token, target)
+            page = handoff.url if handoff.binding == REDIRECT else servers.recordings.page(self.token, handoff.page())
+        except BaseException:
+            self._stack.close()
+            raise
+        self.url = servers.recording_url(self.token, page)
 
     def answer_step(self) -> Step | None:
         """The step where the destination judged the handed message (the first, if the page was sent again)."""
