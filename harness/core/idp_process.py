@@ -75,6 +75,7 @@ class IdPProcess:
 
     def __init__(self, sink: Callable[[Event], None]) -> None:
         self._sink = sink
+        self.ended: str | None = None  # set, in words, if the child ended without being told to
         self._proc: subprocess.Popen | None = None
         self._cmd: Connection | None = None
         self._events: Connection | None = None
@@ -117,6 +118,9 @@ class IdPProcess:
             try:
                 self._cmd.send((op, args))
                 if not self._cmd.poll(timeout):
+                    # a late answer must never be read as the next command's: this channel is done
+                    self._cmd.close()
+                    self._cmd = None
                     raise IdPProcessError(f"the mock IdP's process did not answer {op!r} within {timeout:.0f} s")
                 ok, value = self._cmd.recv()
             except (OSError, EOFError) as err:
@@ -125,17 +129,19 @@ class IdPProcess:
             raise IdPRefused(value)
         return value
 
-    def drain(self) -> None:
-        """Hand every event the child has written so far to the listeners, in order."""
+    def drain(self) -> bool:
+        """Hand every event the child has written so far to the listeners, in order; False once
+        the child's end is closed."""
         events = self._events
         if events is None:
-            return
+            return False
         with self._event_lock:
             try:
                 while events.poll(0):
                     self._dispatch(events.recv())
-            except (OSError, EOFError):
-                return
+            except (OSError, EOFError, ValueError):
+                return False
+        return True
 
     def _dispatch(self, event: Event) -> None:
         try:
@@ -144,18 +150,23 @@ class IdPProcess:
             log.exception("trace listener failed")
 
     def _pump_events(self) -> None:
-        events = self._events
-        while events is not None and not self._stopping.is_set():
+        events, proc = self._events, self._proc
+        alive = True
+        while alive and events is not None and not self._stopping.is_set():
             try:
                 if events.poll(0.5):
-                    self.drain()
+                    alive = self.drain()
             except (OSError, EOFError, ValueError):
-                return
-            proc = self._proc
-            if proc is not None and proc.poll() is not None and not self._stopping.is_set():
-                self.drain()
-                log.error("the mock IdP's process ended (exit status %s)", proc.returncode)
-                return
+                alive = False
+        if self._stopping.is_set() or proc is None:
+            return
+        try:
+            code = proc.wait(timeout=10)  # its end of the pair closes as it exits
+        except subprocess.TimeoutExpired:
+            code = None
+        if not self._stopping.is_set():
+            self.ended = f"the mock IdP's process ended unexpectedly (exit status {code})"
+            log.info("%s", self.ended)  # `Servers.failure` says it to the user
 
     def stop(self) -> None:
         """Stop serving (every port closed), then end the child; kill it if it does not end."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.core import serving, tls
 from harness.core.browser_transport import trust_on_loopback
 from harness.core.http_server import EmbeddedServer, Limits, TLSFiles, port_is_free
-from harness.core.idp_process import ChildSpec, IdPProcess, RemoteIdP, base_url
+from harness.core.idp_process import ChildSpec, IdPProcess, IdPProcessError, RemoteIdP, base_url
 from harness.core.recording import Recordings
 from harness.core.tls import TLSMaterial
 from harness.core.workspace import Workspace
@@ -120,8 +120,11 @@ class Servers:
             self._tell_child_listening()
 
     def _tell_child_listening(self) -> None:
-        if self._idp_child is not None:
-            self._idp_child.call("listening", self._sink.listening)
+        if self._idp_child is not None and self._idp_child.ended is None:
+            try:
+                self._idp_child.call("listening", self._sink.listening)
+            except IdPProcessError:  # it died meanwhile: `failure` says so
+                pass
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -144,6 +147,11 @@ class Servers:
     @property
     def running(self) -> bool:
         return bool(self._servers)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the servers no longer serve as started (the IdP's process ended), in words; else None."""
+        return self._idp_child.ended if self._idp_child is not None else None
 
     def start(self) -> Servers:
         if self.host not in LOOPBACK:

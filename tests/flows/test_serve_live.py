@@ -221,3 +221,15 @@ def _listener_pid(url: str) -> int | None:
         except OSError:
             continue
     return None
+
+
+def test_serve_stops_with_an_error_when_its_idp_process_dies(serve):
+    """Half a harness must not pass for a whole one: serve exits 1 and says why."""
+    idp_pid = _listener_pid(serve.info["idp"]["url"])
+    os.kill(idp_pid, signal.SIGKILL)
+    assert serve.proc.wait(timeout=HANG) == 1
+    assert serve.stop() == 1
+    assert "the mock IdP's process ended unexpectedly" in serve.stderr and "Traceback" not in serve.stderr
+    for url in (serve.info["sp"]["url"], serve.info["control"]["url"]):
+        assert _refused(url), url
+    assert not (serve.workspace / "control.json").exists() and not serve.ready.exists()

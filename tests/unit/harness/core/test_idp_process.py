@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import time
 from dataclasses import replace
 
 import pytest
@@ -186,6 +187,11 @@ def test_a_dead_child_is_an_error_not_a_hang(tmp_path) -> None:
         sp_port = int(s.sp_base.rsplit(":", 1)[1])
         with pytest.raises(IdPProcessError, match="gone"):
             s.idp_app.armed.listing()
+        for _ in range(400):  # the pump notices within one poll (0.5 s); this only catches a hang
+            if s.failure:
+                break
+            time.sleep(0.05)
+        assert s.failure and "ended unexpectedly" in s.failure
     finally:
         s.stop()
         ws.close()
@@ -228,3 +234,21 @@ def test_the_child_runs_on_its_own_interpreter(servers: Servers) -> None:
         if ticks() > before:
             break
     assert ticks() > before
+
+
+def test_a_late_answer_is_never_taken_for_the_next_one(tmp_path) -> None:
+    """A child that does not answer in time (stopped here) loses its channel: no reply mix-up."""
+    ws = Workspace.demo(tmp_path / "ws")
+    p = IdPProcess(lambda e: None)
+    p.start(ChildSpec(str(ws.path), "127.0.0.1", 0, "http://127.0.0.1:9", None, Limits(), None))
+    try:
+        os.kill(p._proc.pid, signal.SIGSTOP)
+        with pytest.raises(IdPProcessError, match="did not answer"):
+            p.call("listing", "armed", timeout=0.3)
+        os.kill(p._proc.pid, signal.SIGCONT)
+        with pytest.raises(IdPProcessError, match="not running"):
+            p.call("metadata")
+    finally:
+        os.kill(p._proc.pid, signal.SIGCONT)
+        p.stop()
+        ws.close()
