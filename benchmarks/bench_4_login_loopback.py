@@ -2,10 +2,11 @@
 
 Ours: `harness.core.servers.Servers` on the demo workspace (both servers on port 0, cheroot:
 keep-alive, a bounded pool of threads; SP state in the workspace's SQLite file; the control API
-beside them, its trace log listening, as in `serve` and the app) and `harness.core.browser.ScriptedBrowser` (requests; one connection per
-host, kept alive) doing what a person does: the unique login URL, the redirect to the IdP, the
-login form, the auto-posting Response form, the SP's 303 to its home page. One fresh browser
-(cookies, connections) per login.
+beside them, its trace log listening, as in `serve` and the app) and
+`harness.core.browser.ScriptedBrowser` (requests; one connection per host, kept alive) doing
+what a person does: the unique login URL, the redirect to the IdP, the login form, the auto-
+posting Response form, the SP's 303 to its home page. One fresh browser (cookies, connections)
+per login.
 
 Baselines, same run: stock pysaml2 doing the same login in-process (no HTTP at all, xmlsec1
 backend), and the same `Servers` on the server they used before, Werkzeug's development server
