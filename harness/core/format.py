@@ -7,13 +7,6 @@ from harness.core.terminal import field
 from harness.core.trace import Step
 
 ACTORS = {"browser": "Browser", "sp": "SP", "idp": "IdP"}
-_CONTROL = {c: "\ufffd" for c in [*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x80, 0xA0)]}
-
-
-def terminal_safe(text: str) -> str:
-    """Message-derived text for a terminal: control characters (escape sequences) replaced."""
-    return text.translate(_CONTROL)
-
 
 MARK = {True: "✔", False: "✘", None: "–"}
 

@@ -22,9 +22,10 @@ from harness.core.commands.common import (
     write_output,
 )
 from harness.core.flow import FlowResult, run_flow
-from harness.core.format import format_step, terminal_safe
+from harness.core.format import format_step
 from harness.core.load import Login, run_load
 from harness.core.servers import Servers
+from harness.core.terminal import visible
 from harness.core.workspace import DB_NAME, Workspace
 from sp.request_options import OptionError
 
@@ -162,7 +163,7 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
         else:
             print(f"RESULT: no session — {result.final_reason or result.trace.outcome_detail or 'refused'}")
             if result.final_reason == "status-not-success":  # the IdP's StatusCode, sub-code and message
-                print(f"  {terminal_safe(result.trace.outcome_detail)}")
+                print(f"  {visible(result.trace.outcome_detail)}")
         print(f"expected: {result.expected.outcome} ({result.expected.explanation})")
         if args.kind == "sp":
             asked = "yes" if result.idp_asked_credentials else "no"
