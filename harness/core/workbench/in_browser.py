@@ -20,7 +20,7 @@ from harness.core.recorder import StepCallback
 from harness.core.safe_url import urlsplit
 from harness.core.servers import Servers
 from harness.core.trace import Step, Trace
-from harness.core.workbench.binding import REDIRECT, post_fields, redirect_url
+from harness.core.workbench.binding import REDIRECT
 from harness.core.workbench.message import OpenMessage, WorkbenchError
 from harness.core.workbench.send import (
     ACCEPTED,
@@ -32,8 +32,8 @@ from harness.core.workbench.send import (
     SendOptions,
     SendResult,
     address_for,
-    binding_of,
     describe_sent,
+    on_the_wire,
     prepare,
 )
 from harness.core.workspace import Workspace
@@ -64,19 +64,7 @@ def hand_off(message: OpenMessage, options: SendOptions, destination: Destinatio
     prepared = prepare(message, options, ws, address=address_for(options, destination), reply_to=destination.reply_to)
     if options.refreshes() and not message.is_request and "InResponseTo" in message.xml:
         prepared.notes.append("InResponseTo still names the request it answered: your browser asked for no new one")
-    binding = binding_of(message, options)
-    if binding == REDIRECT:
-        url = redirect_url(
-            destination.url,
-            message.param,
-            prepared.xml,
-            message.relay_state,
-            signer=prepared.signer,
-            hash_name=options.signing.hash,
-        )
-        fields: dict[str, str] = {}
-    else:
-        url, fields = destination.url, post_fields(message.param, prepared.xml, message.relay_state)
+    binding, url, fields = on_the_wire(message, options, prepared, destination)
     return Handoff(replace(message), destination, binding, url, fields, prepared.xml.decode("utf-8"), prepared.notes)
 
 

@@ -273,18 +273,11 @@ def _send(
     result = SendResult(trace=trace, sent_xml=sent, diff=diff, verdict=ERROR, notes=prepared.notes)
     mark = len(browser.history)
     try:
-        if binding_of(message, options) == REDIRECT:
-            url = redirect_url(
-                destination.url,
-                message.param,
-                prepared.xml,
-                message.relay_state,
-                signer=prepared.signer,
-                hash_name=options.signing.hash,
-            )
+        binding, url, fields = on_the_wire(message, options, prepared, destination)
+        if binding == REDIRECT:
             browser.get(url)
         else:
-            browser.post(destination.url, post_fields(message.param, prepared.xml, message.relay_state))
+            browser.post(url, fields)
     except BrowserError as err:
         result.error = str(err)
         trace.outcome, trace.outcome_detail = "error", result.error
@@ -349,3 +342,22 @@ def _steps_from_pages(pages: list[Page], param: str) -> list[Step]:
         )
         steps.append(step)
     return steps
+
+
+def on_the_wire(
+    message: OpenMessage, options: SendOptions, prepared: Prepared, destination: Destination
+) -> tuple[str, str, dict[str, str]]:
+    """How the prepared message travels: its binding, the URL, and the form fields (none for a
+    Redirect, whose URL carries it, signed with the chosen hash when it is signed)."""
+    binding = binding_of(message, options)
+    if binding == REDIRECT:
+        url = redirect_url(
+            destination.url,
+            message.param,
+            prepared.xml,
+            message.relay_state,
+            signer=prepared.signer,
+            hash_name=options.signing.hash,
+        )
+        return binding, url, {}
+    return binding, destination.url, post_fields(message.param, prepared.xml, message.relay_state)
