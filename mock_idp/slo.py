@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from mock_idp.contract import SESSION_COOKIE, IdPRoute
 from mock_idp.model import SPSettings
-from mock_idp.sessions import Participant
+from mock_idp.sessions import IdPSession, Participant
 from samlkit import binding, logout, ns
 from samlkit.events import Check, Event, emit
 from samlkit.html import esc, page
@@ -272,8 +272,7 @@ def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Ch
     sp = _trusted_sp(app, checks, msg, view.issuer)
     if logout.expired(view.not_on_or_after, app.config.accepted_time_diff):
         raise checks.fail("NotOnOrAfter", "expired", f"The LogoutRequest expired at {view.not_on_or_after}.")
-    token = request.cookies.get(SESSION_COOKIE)
-    session = app.sessions.get(token)
+    token, session, found_by = _locate_session(app, request, sp, view)
     mine = session.participants.get(sp.entity_id) if session else None
     problem = _session_problem(mine, view)
     if problem or session is None or mine is None:
@@ -291,7 +290,9 @@ def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Ch
         if not sp.slo_url:
             raise LogoutProblem("logout-session-unknown", problem)
         return _deliver(app, _send(app, sp, root, "SAMLResponse", msg.relay_state), view.id)
-    checks.ok("Session", f"NameID {view.name_id} and SessionIndex {mine.session_index} match the IdP session")
+    checks.ok(
+        "Session", f"NameID {view.name_id} and SessionIndex {mine.session_index} match the IdP session ({found_by})"
+    )
     app.sessions.end(token)
     _verdict(
         app, True, "logged-out", f"IdP session of {session.username} ended at {sp.entity_id}'s request", checks.items
@@ -304,9 +305,29 @@ def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Ch
     return resp
 
 
+def _locate_session(
+    app: IdPApp, request: Request, sp: SPSettings, view: logout.LogoutRequestView
+) -> tuple[str | None, IdPSession | None, str]:
+    """(token, session, how it was found). The browser's session cookie names it; a LogoutRequest that
+    came without one (a cross-site POST leaves a SameSite=Lax cookie behind) names it itself: the
+    signature was verified already, and only a session in which this SP was issued exactly that NameID
+    with that SessionIndex matches, so an SP can end only its own user's session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    session = app.sessions.get(token)
+    if session is not None:
+        return token, session, "found by the session cookie"
+    found = app.sessions.find(sp.entity_id, view.name_id, view.session_indexes)
+    if found is None:
+        return token, None, ""
+    return found[0], found[1], "no session cookie came with the request: found by its NameID and SessionIndex"
+
+
 def _session_problem(mine: Participant | None, view: logout.LogoutRequestView) -> str:
     if mine is None:
-        return "This browser has no IdP session with that SP."
+        return (
+            "This browser has no IdP session with that SP, and no IdP session matches the request's NameID "
+            "and SessionIndex."
+        )
     if mine.name_id != view.name_id:
         return f"The NameID {view.name_id!r} is not the one the IdP issued to that SP in this session."
     if view.session_indexes and mine.session_index not in view.session_indexes:
