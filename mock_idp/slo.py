@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 
 from mock_idp.contract import SESSION_COOKIE, IdPRoute
+from mock_idp.logout_request import logout_request_for
 from mock_idp.model import SPSettings
 from mock_idp.sessions import IdPSession, Participant
 from samlkit import binding, logout, ns
@@ -157,14 +158,11 @@ def _next(app: IdPApp, run: LogoutRun) -> Response:
             name = sp.name if sp and sp.name else p.sp_entity_id
             run.results.append((name, None, "names no SLO URL: its session was left alone"))
             continue
-        root = logout.logout_request(
-            issuer=c.entity_id,
-            destination=sp.slo_url,
-            name_id=p.name_id,
-            name_id_format=p.name_id_format,
-            sp_name_qualifier=sp.entity_id,
-            session_index=p.session_index,
-        )
+        try:
+            root = logout_request_for(c.entity_id, sp, p)
+        except ValueError as err:  # encryption asked for without a usable certificate
+            run.results.append((sp.name or sp.entity_id, False, f"no LogoutRequest sent: {err}"))
+            continue
         run.waiting_for = sp.entity_id
         app.slo_runs.put(root.get("ID"), run)
         return _deliver(app, _send(app, sp, root, "SAMLRequest", None), root.get("ID"))

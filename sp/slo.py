@@ -26,6 +26,7 @@ from sp.contract.reasons import Reason, Refusal
 from sp.model import SPConfig, Subscription
 from sp.pages import logged_out_page
 from sp.saml_read import parse_instant
+from sp.slo_name_id import open_name_id
 
 if TYPE_CHECKING:
     from sp.app import SPApp
@@ -275,6 +276,7 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
         raise checks.fail("NotOnOrAfter", Reason.EXPIRED, f"The LogoutRequest expired at {view.not_on_or_after}.")
     checks.ok("NotOnOrAfter", view.not_on_or_after or "absent")
     _check_issue_instant(checks, msg.root.get("IssueInstant"), config.clock_skew)
+    view, trusting = open_name_id(checks, msg.root, trusting, view)  # an EncryptedID: decrypted here
     sub, tokens = _matching_sessions(app, checks, trusting, view)  # `sub` answers (its SLO URL)
     # A LogoutRequest is acted on once: the replay cache keeps its ID as long as its IssueInstant
     # keeps it valid (issued at most the skew ahead, refused once LOGOUT_LIFETIME + skew old).
