@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from samlkit import binding, logout, ns
 from samlkit.events import Check, Event, emit
+from samlkit.html import only_framed_by
 from samlkit.xmldsig import SignatureProblem
 from sp import trust
 from sp.contract.http import LOGGED_OUT, SESSION_COOKIE, Route
@@ -312,6 +313,7 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
                 cert_pem=config.cert_pem,
             ),
         )
+        only_framed_by(resp.headers, sub.idp_slo_url)  # IdPs tell each SP in a frame of their logout page
     if request.cookies.get(SESSION_COOKIE) in tokens:
         resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
