@@ -6,6 +6,8 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
+from samlkit.visible import visible
+
 # Both servers name a refusal's reason code in this header as well as on the page.
 REASON_HEADER = "X-SAML-Reason"
 
@@ -23,7 +25,11 @@ border-bottom:1px solid #dde3e8;text-align:left}
 
 
 def esc(value: object) -> str:
-    return escape(str(value), quote=True)
+    """`value` as HTML text or attribute value, for every page of both servers: markup escaped,
+    and each control or direction character (NUL, ESC, CR, DEL, C1, bidi overrides) shown as a
+    visible escape (`\\x00`), newlines and tabs kept. A request path, a RelayState or a NameID
+    echoed back then neither runs markup nor puts raw control bytes in the page."""
+    return escape(visible(str(value)), quote=True)
 
 
 def page(title: str, body: str, *, actor: str = "", onload: str = "") -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -260,6 +261,21 @@ def assert_refused(response: TestResponse, code: str, status: int | None = None)
     assert not any(
         "sp_session=" in h and "Expires=Thu, 01 Jan 1970" not in h for h in response.headers.getlist("Set-Cookie")
     )
+
+
+
+# Markup and control characters a request can carry into a page: C0 (NUL, ESC, BEL, CR), DEL,
+# C1 (NEL, CSI) and a bidi override. XML 1.0 carries only the last four of them.
+HOSTILE_MARKUP = '<script>alert(1)</script><b x="y">'
+HOSTILE_CONTROLS = "\x00\x07\x1b[2J\r\x7f\x85\x9b\u202e"
+HOSTILE_XML_CONTROLS = "\x7f\x85\x9b\u202e"
+
+
+def assert_inert(html: str) -> None:
+    """Neither raw markup nor a raw control or format character (but newline and tab) in a page."""
+    assert "<script>alert" not in html and "<b x=" not in html, html[:400]
+    raw = sorted({hex(ord(c)) for c in html if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t"})
+    assert raw == [], raw
 
 
 class Browser:

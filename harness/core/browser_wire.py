@@ -12,11 +12,12 @@ page. What a response says is only ever data here.
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
 import zlib
 from dataclasses import dataclass
+
+from harness.core.chunked import CHUNK_LINE_MAX, ChunkSizeError, chunk_size
 
 MAX_HEAD = 64 * 1024  # status line and headers, as http.client's line limit
 MAX_HEADERS = 100
@@ -24,7 +25,6 @@ MAX_BODY = 64 * 1024 * 1024
 _READ = 256 * 1024
 _NO_BODY = frozenset({204, 304})
 _MAX_INFORMATIONAL = 10
-_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 class TransportError(ValueError):
@@ -279,18 +279,19 @@ class Connection:
                 raise TransportError("the connection closed inside a chunked body")
         if i > limit:
             raise TransportError(f"a chunked-body line over {limit} bytes")
-        line = bytes(self._buf[:i]).rstrip(b"\r")
+        line = bytes(self._buf[:i])
         del self._buf[: i + 1]
-        return line
+        return line[:-1] if line.endswith(b"\r") else line  # one CR: "3\r\r\n" is no size line
 
     def _read_chunked(self, sock: socket.socket) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
-            size_text = self._read_line(sock, 1024).split(b";", 1)[0].strip()
-            if not _HEX.fullmatch(size_text):
-                raise TransportError(f"a bad chunk size: {size_text[:40]!r}")
-            size = int(size_text, 16)
+            line = self._read_line(sock, CHUNK_LINE_MAX + 1)  # room for its CR
+            try:
+                size = chunk_size(line)  # the servers' rules too (harness.core.chunked)
+            except ChunkSizeError as err:
+                raise TransportError(str(err)) from None
             if total + size > MAX_BODY:
                 raise TransportError(f"a chunked response body over {MAX_BODY} bytes")
             if size == 0:

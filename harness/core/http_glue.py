@@ -11,9 +11,10 @@ from email.utils import formatdate
 
 from cheroot import errors, server, wsgi
 
+from harness.core.chunked import CHUNK_LINE_MAX, ChunkSizeError, chunk_size
+
 CRLF = b"\r\n"
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
-_CHUNK_LINE = 4096  # a chunk-size line (with extensions) or a trailer line
+_TRAILER_LINE = 4096
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 5.1: a header name
 
 
@@ -121,12 +122,14 @@ def read_chunked(reader: Reader, maxlen: int) -> bytes:
     body = bytearray()
     read = 0
     while True:
-        line = reader.readline(_CHUNK_LINE)
+        line = reader.readline(CHUNK_LINE_MAX + 2)
         read += len(line)
-        size = line[:-2].split(b";", 1)[0].strip(b" \t")
-        if not line.endswith(CRLF) or not _CHUNK_SIZE.fullmatch(size):
+        if not line.endswith(CRLF):
             raise ValueError("Bad chunked transfer size.")
-        n = int(size, 16)
+        try:
+            n = chunk_size(line[:-2])  # the browser's rules too (harness.core.chunked)
+        except ChunkSizeError:
+            raise ValueError("Bad chunked transfer size.") from None
         if maxlen and read + n > maxlen:
             raise errors.MaxSizeExceeded("Request Entity Too Large", maxlen)
         if n == 0:
@@ -136,7 +139,7 @@ def read_chunked(reader: Reader, maxlen: int) -> bytes:
             raise ValueError("Bad chunked transfer coding.")
         body += chunk
         read += n + 2
-    while (line := reader.readline(_CHUNK_LINE)) != CRLF:  # trailer fields, ignored
+    while (line := reader.readline(_TRAILER_LINE)) != CRLF:  # trailer fields, ignored
         read += len(line)
         if not line.endswith(CRLF) or (maxlen and read > maxlen):
             raise ValueError("Bad chunked trailer.")
@@ -163,7 +166,12 @@ class HeaderBlockReader(server.HeaderReader):
     usual case) instead of one `readline` per header through two wrappers; cheroot's checks,
     and stricter framing than cheroot's (RFC 9112): what two parsers could read as different
     request boundaries (folded lines, names with spaces, NUL or CR in values, conflicting or
-    signed Content-Length, Content-Length with Transfer-Encoding) is a 400, never a guess."""
+    signed Content-Length, Content-Length with Transfer-Encoding) is a 400, never a guess.
+
+    A name with an underscore is dropped (the request is still served): its WSGI environ key
+    is the hyphenated name's (`X_Requested_With` and `X-Requested-With` are both
+    HTTP_X_REQUESTED_WITH, `Content_Length` would be CONTENT_LENGTH), so the app could see a
+    value other than the one the framing or a proxy in front went by. nginx drops them too."""
 
     _names: dict[bytes, bytes] = {}  # raw header name -> cheroot's form ("content-type" -> "Content-Type")
 
@@ -204,6 +212,8 @@ class HeaderBlockReader(server.HeaderReader):
             if b"\x00" in v or b"\r" in v:
                 raise ValueError("Illegal character in a header value.")
             k = self._name(k)
+            if b"_" in k:  # X_Foo is X-Foo's CGI name (HTTP_X_FOO): dropped, as nginx does by default
+                continue
             existing = hdict.get(k)
             if k == b"Content-Length" and (not v.isdigit() or (existing is not None and existing != v)):
                 raise ValueError("Malformed Content-Length Header.")

@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from harness.core.http_server import Limits, TLSFiles
+from harness.core.workspace_records import WorkspaceError
 from samlkit.events import Event
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,19 @@ class IdPProcessError(RuntimeError):
     """The child is gone or does not answer; the message says which."""
 
 
-class IdPRefused(IdPProcessError, ValueError):
+class IdPRefused(ValueError):
     """The child refused a command (a config it cannot use, a count below 1...), in its words."""
+
+
+class _OSRefusal(OSError):
+    """The child could not bind its address: the same kind of error as when the parent cannot."""
+
+
+_REFUSALS: dict[str, Callable[[str], Exception]] = {"os": _OSRefusal, "workspace": WorkspaceError}
+
+
+def _refusal_kind(err: Exception) -> str:
+    return "os" if isinstance(err, OSError) else "workspace" if isinstance(err, WorkspaceError) else "value"
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class IdPProcess:
 
     def __init__(self, sink: Callable[[Event], None]) -> None:
         self._sink = sink
+        self.ended: str | None = None  # set, in words, if the child ended without being told to
         self._proc: subprocess.Popen | None = None
         self._cmd: Connection | None = None
         self._events: Connection | None = None
@@ -94,6 +107,7 @@ class IdPProcess:
                 pass_fds=(cmd_child.fileno(), ev_child.fileno()),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
+                start_new_session=True,  # a terminal's Ctrl-C is for the parent, which stops the child
             )
         finally:
             cmd_child.close()
@@ -102,9 +116,12 @@ class IdPProcess:
         self._events = Connection(ev_parent.detach())
         try:
             self.port = self.call("start", spec, timeout=START_TIMEOUT)
-        except IdPProcessError as err:
+        except IdPProcessError as err:  # gone, or silent: a refusal (a bad key, an address) passes as it is
             self.stop()
-            raise OSError(f"the mock IdP cannot serve: {err}") from err
+            raise OSError(f"the mock IdP's process did not start: {err}") from err
+        except BaseException:
+            self.stop()
+            raise
         self._pump = threading.Thread(target=self._pump_events, name="idp-events", daemon=True)
         self._pump.start()
         return self.port
@@ -117,25 +134,34 @@ class IdPProcess:
             try:
                 self._cmd.send((op, args))
                 if not self._cmd.poll(timeout):
+                    # a late answer must never be read as the next command's: this channel is
+                    # done, and so is a child that hangs (`failure` then says so)
+                    self._cmd.close()
+                    self._cmd = None
+                    if self._proc is not None:
+                        self._proc.kill()
                     raise IdPProcessError(f"the mock IdP's process did not answer {op!r} within {timeout:.0f} s")
                 ok, value = self._cmd.recv()
             except (OSError, EOFError) as err:
                 raise IdPProcessError(f"the mock IdP's process is gone ({err or type(err).__name__})") from err
         if not ok:
-            raise IdPRefused(value)
+            kind, text = value
+            raise _REFUSALS.get(kind, IdPRefused)(text)
         return value
 
-    def drain(self) -> None:
-        """Hand every event the child has written so far to the listeners, in order."""
+    def drain(self) -> bool:
+        """Hand every event the child has written so far to the listeners, in order; False once
+        the child's end is closed."""
         events = self._events
         if events is None:
-            return
+            return False
         with self._event_lock:
             try:
                 while events.poll(0):
                     self._dispatch(events.recv())
-            except (OSError, EOFError):
-                return
+            except (OSError, EOFError, ValueError):
+                return False
+        return True
 
     def _dispatch(self, event: Event) -> None:
         try:
@@ -144,18 +170,23 @@ class IdPProcess:
             log.exception("trace listener failed")
 
     def _pump_events(self) -> None:
-        events = self._events
-        while events is not None and not self._stopping.is_set():
+        events, proc = self._events, self._proc
+        alive = True
+        while alive and events is not None and not self._stopping.is_set():
             try:
                 if events.poll(0.5):
-                    self.drain()
+                    alive = self.drain()
             except (OSError, EOFError, ValueError):
-                return
-            proc = self._proc
-            if proc is not None and proc.poll() is not None and not self._stopping.is_set():
-                self.drain()
-                log.error("the mock IdP's process ended (exit status %s)", proc.returncode)
-                return
+                alive = False
+        if self._stopping.is_set() or proc is None:
+            return
+        try:
+            code = proc.wait(timeout=10)  # its end of the pair closes as it exits
+        except subprocess.TimeoutExpired:
+            code = None
+        if not self._stopping.is_set():
+            self.ended = f"the mock IdP's process ended unexpectedly (exit status {code})"
+            log.info("%s", self.ended)  # `Servers.failure` says it to the user
 
     def stop(self) -> None:
         """Stop serving (every port closed), then end the child; kill it if it does not end."""
@@ -332,7 +363,7 @@ def child_main(cmd_fd: int, events_fd: int) -> int:
             answer = (True, child.handle(op, args))
         except Exception as err:  # every refusal goes back to the parent in words
             log.debug("command %s failed", op, exc_info=True)
-            answer = (False, f"{err}" or type(err).__name__)
+            answer = (False, (_refusal_kind(err), f"{err}" or type(err).__name__))
         try:
             cmd.send(answer)
         except (OSError, ValueError):

@@ -118,30 +118,51 @@ class TraceRecorder:
                     step.label += f" → {http.status} + {kind}"
                 else:
                     step.label += f" ({kind})"
-            elif ev.kind == "verdict":
-                step.checks = list(ev.checks) or step.checks
-                step.code = ev.code
-                step.reason = ev.message
-                step.login = ev.login
-                step.verdict = "ok" if ev.ok else "refused"
-        if http.status >= 500:
-            step.verdict, step.reason = "error", f"the server answered {http.status}"
-        elif step.verdict == "info" and http.status >= 400 and (step.message or REASON_HEADER in http.headers):
-            # a refusal by a server; a plain 401 from /whoami is an answer, not a refusal
-            step.verdict = "refused"
-            step.code = http.headers.get(REASON_HEADER, "")
+        judge_step(step, http, attached)
         step.explanation = explain_step(step)
         return step
 
     def _outcome(self, step: Step) -> None:
-        if step.verdict == "ok" and step.code == SESSION:
-            self.trace.outcome, self.trace.login = "session", step.login
-            self.trace.outcome_detail = step.reason
-        elif step.verdict == "refused" and self.trace.outcome != "session":
-            self.trace.outcome = "refused"
+        outcome = next_outcome(self.trace.outcome, step)
+        if outcome is None:
+            return
+        self.trace.outcome = outcome
+        if outcome == "session":
+            self.trace.login, self.trace.outcome_detail = step.login, step.reason
+        elif outcome == "refused":
             self.trace.outcome_detail = f"{step.code}: {step.reason}" if step.reason else step.code
-        elif step.verdict == "error":
-            self.trace.outcome, self.trace.outcome_detail = "error", step.reason
+        else:
+            self.trace.outcome_detail = step.reason
+
+
+def judge_step(step: Step, http: Event, attached: list[Event]) -> None:
+    """The step's verdict, code, reason and login from its events alone, no message decoded: the
+    recorder's steps and the control API's trace log (which groups by it) judge alike."""
+    for ev in attached:
+        if ev.kind == "verdict":
+            step.checks = list(ev.checks) or step.checks
+            step.code = ev.code
+            step.reason = ev.message
+            step.login = ev.login
+            step.verdict = "ok" if ev.ok else "refused"
+    carried = any(ev.kind == "saml" for ev in attached)
+    if http.status >= 500:
+        step.verdict, step.reason = "error", f"the server answered {http.status}"
+    elif step.verdict == "info" and http.status >= 400 and (carried or REASON_HEADER in http.headers):
+        # a refusal by a server; a plain 401 from /whoami is an answer, not a refusal
+        step.verdict = "refused"
+        step.code = http.headers.get(REASON_HEADER, "")
+
+
+def next_outcome(outcome: str, step: Step) -> str | None:
+    """The trace's outcome this step sets (a session stands against later refusals), or None."""
+    if step.verdict == "ok" and step.code == SESSION:
+        return "session"
+    if step.verdict == "refused" and outcome != "session":
+        return "refused"
+    if step.verdict == "error":
+        return "error"
+    return None
 
 
 def http_label(method: str, url: str) -> str:

@@ -29,6 +29,7 @@ class Recordings:
         self.bases: tuple[str, ...] = ()  # the servers' own base URLs: the only places to redirect to
         # Told the active tokens after each change: a server in another process keeps a copy.
         self.on_change: Callable[[frozenset[str], tuple[str, ...]], None] | None = None
+        self._telling = threading.Lock()  # copies leave in the order of the changes
 
     def start(self) -> str:
         token = secrets.token_urlsafe(18)
@@ -49,6 +50,11 @@ class Recordings:
             self.bases = tuple(bases)
 
     def _changed(self) -> None:
+        with self._telling:
+            self.tell()
+
+    def tell(self) -> None:
+        """Hand `on_change` the tokens and bases as they are now."""
         if self.on_change is not None:
             with self._lock:
                 tokens = frozenset(self._active)

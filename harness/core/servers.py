@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.core import serving, tls
 from harness.core.browser_transport import trust_on_loopback
 from harness.core.http_server import EmbeddedServer, Limits, TLSFiles, port_is_free
-from harness.core.idp_process import ChildSpec, IdPProcess, RemoteIdP, base_url
+from harness.core.idp_process import ChildSpec, IdPProcess, IdPProcessError, RemoteIdP, base_url
 from harness.core.recording import Recordings
 from harness.core.tls import TLSMaterial
 from harness.core.workspace import Workspace
@@ -119,9 +119,20 @@ class Servers:
             self._sink.listeners = [x for x in self._sink.listeners if x is not fn]
             self._tell_child_listening()
 
+    def _tell_child_recordings(self, tokens: frozenset[str], bases: tuple[str, ...]) -> None:
+        child = self._idp_child
+        if child is not None and child.ended is None:
+            try:
+                child.call("recordings", tokens, bases)
+            except IdPProcessError:  # it died meanwhile: `failure` says so
+                pass
+
     def _tell_child_listening(self) -> None:
-        if self._idp_child is not None:
-            self._idp_child.call("listening", self._sink.listening)
+        if self._idp_child is not None and self._idp_child.ended is None:
+            try:
+                self._idp_child.call("listening", self._sink.listening)
+            except IdPProcessError:  # it died meanwhile: `failure` says so
+                pass
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -144,6 +155,11 @@ class Servers:
     @property
     def running(self) -> bool:
         return bool(self._servers)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the servers no longer serve as started (the IdP's process ended), in words; else None."""
+        return self._idp_child.ended if self._idp_child is not None else None
 
     def start(self) -> Servers:
         if self.host not in LOOPBACK:
@@ -207,8 +223,8 @@ class Servers:
         sp_slot.app = self.recordings.middleware(self.sp_app)
         if self._idp_child is not None:
             self.idp_app = RemoteIdP(self._idp_child, idp_config)
-            self.recordings.on_change = lambda tokens, bases: self._idp_child.call("recordings", tokens, bases)
-            self.recordings.on_change(frozenset(), self.recordings.bases)
+            self.recordings.on_change = self._tell_child_recordings
+            self.recordings.tell()  # the tokens of recordings begun before a restart too
             self._tell_child_listening()
         else:
             self.idp_app = create_idp_app(idp_config, sink=self._sink)
@@ -275,6 +291,8 @@ class Servers:
                 with self._reload_lock:
                     if self.workspace.revision() != self._revision:
                         self.reload(external=True)
+        except IdPProcessError:  # the IdP's process is gone: `failure` says so, once
+            pass
         except Exception:
             logging.getLogger(__name__).exception("the workspace change could not be applied")
 

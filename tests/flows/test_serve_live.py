@@ -43,10 +43,10 @@ def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 class Serve:
     """A `saml-harness serve --json` process on free ports."""
 
-    def __init__(self, workspace: Path, ready: Path):
+    def __init__(self, workspace: Path, ready: Path, *extra: str):
         self.workspace, self.ready = workspace, ready
         cmd = [sys.executable, "-m", "harness.core.cli", "--workspace", str(workspace), "serve"]
-        cmd += ["--sp-port", "0", "--idp-port", "0", "--json", "--ready-file", str(ready)]
+        cmd += ["--sp-port", "0", "--idp-port", "0", "--json", "--ready-file", str(ready), *extra]
         self.proc = subprocess.Popen(
             cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
@@ -221,3 +221,26 @@ def _listener_pid(url: str) -> int | None:
         except OSError:
             continue
     return None
+
+
+def test_serve_stops_with_an_error_when_its_idp_process_dies(serve):
+    """Half a harness must not pass for a whole one: serve exits 1 and says why."""
+    idp_pid = _listener_pid(serve.info["idp"]["url"])
+    os.kill(idp_pid, signal.SIGKILL)
+    assert serve.proc.wait(timeout=HANG) == 1
+    assert serve.stop() == 1
+    assert "the mock IdP's process ended unexpectedly" in serve.stderr and "Traceback" not in serve.stderr
+    for url in (serve.info["sp"]["url"], serve.info["control"]["url"]):
+        assert _refused(url), url
+    assert not (serve.workspace / "control.json").exists() and not serve.ready.exists()
+
+
+def test_no_idp_process_keeps_both_apps_in_serves_own_process(tmp_path):
+    Workspace.demo(tmp_path / "ws").close()
+    serve = Serve(tmp_path / "ws", tmp_path / "ready.json", "--no-idp-process")
+    try:
+        assert _listener_pid(serve.info["idp"]["url"]) == serve.proc.pid
+        assert _login(serve.login_url, "alice", "alice123")[1].url.endswith("/home")
+    finally:
+        assert serve.stop(signal.SIGINT, group=True) == 0
+    assert "Traceback" not in serve.stderr

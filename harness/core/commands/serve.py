@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         idp_process=args.idp_process,
     )
     control = None
+    code = 0
     try:
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -103,7 +104,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_text(servers, control.info.url, control.info.token)
         while not stop.wait(0.5):
-            pass
+            if servers.failure:  # half a harness must not pass for a whole one in someone's CI
+                print(f"error: {servers.failure}; stopping", file=sys.stderr, flush=True)
+                code = 1
+                break
     finally:
         if control is not None:
             control.stop()
@@ -114,4 +118,4 @@ def run(args: argparse.Namespace) -> int:
         if args.ready_file:
             Path(args.ready_file).unlink(missing_ok=True)
     print("stopped", file=sys.stderr, flush=True)
-    return 0
+    return code

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.core.control.api import ControlAPI
@@ -29,14 +30,17 @@ class ControlHandle:
         remove_control(self._servers.workspace.path, self.info)
 
 
+def _trust(subscriptions: list) -> Callable[[str], bytes | None]:
+    """The IdP certificate each issuer is trusted with, as these subscriptions say."""
+    return lambda issuer: next((s.idp_cert_pem for s in subscriptions if s.idp_entity_id == issuer), None)
+
+
 def start_control(servers: Servers, *, write_file: bool = True) -> ControlHandle:
     token = secrets.token_urlsafe(32)
     sp = servers.sp_app
     traces = TraceLog(
         login_path=lambda: sp.config.login_path,
-        trusted_cert=lambda issuer: next(
-            (s.idp_cert_pem for s in sp.config.subscriptions if s.idp_entity_id == issuer), None
-        ),
+        trusted_cert=lambda: _trust(sp.config.subscriptions),
     )
     control: dict[str, str] = {}
     live = Live(servers, traces, control)

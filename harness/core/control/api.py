@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from harness.core.control import handlers as h
 from harness.core.control.errors import ApiError, bad
+from harness.core.idp_process import IdPProcessError
 
 MAX_BODY = 2 * 1024 * 1024
 
@@ -74,6 +75,8 @@ class ControlAPI:
         except HTTPException as err:
             code = err.code if err.code and 400 <= err.code < 500 else 400
             response = _error(ApiError(code, err.name.lower().replace(" ", "-"), err.description or err.name))
+        except IdPProcessError as err:  # not the request's fault: the harness is half down, say so
+            response = _error(ApiError(503, "idp-process-gone", f"{err}; a change saved before this stays saved"))
         except Exception as err:
             logging.getLogger(__name__).exception("control API request failed")
             response = _error(

@@ -72,7 +72,8 @@ class Live:
 
 
 def health(live: Live, body: Any, args: dict) -> tuple[int, Any]:
-    return 200, {"status": "ok"}
+    failure = live.servers.failure
+    return (503, {"status": "failing", "reason": failure}) if failure else (200, {"status": "ok"})
 
 
 def info(live: Live, body: Any, args: dict) -> tuple[int, Any]:

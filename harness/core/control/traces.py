@@ -3,6 +3,11 @@
 A server listener. Requests of one scripted browser (its X-Harness-Flow header) form its traces;
 requests of other browsers share one stream. A new trace starts where a login starts (the SP's
 login URL, the IdP's /start) or where a new Response reaches the SP after the last trace ended.
+
+Lazy: a login only files its events (grouping needs no message decoded, `judge_step`); the
+messages are decoded and their signatures explained when `GET /traces` asks for that trace,
+once. Done per login, that work doubled the servers' signature work under every `serve`.
+Each login's events keep the trusted certificates as the SP's config stood then.
 """
 
 from __future__ import annotations
@@ -11,14 +16,39 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from harness.core.recorder import TraceRecorder
+from harness.core.recorder import TraceRecorder, judge_step, next_outcome
 from harness.core.safe_url import urlsplit
-from harness.core.trace import Trace
+from harness.core.trace import Step, Trace
 from mock_idp.contract import IdPRoute
 from samlkit.events import Event
 
 MAX_TRACES = 50
 OTHER_BROWSERS = "browser"
+TrustedCertFn = Callable[[str], bytes | None]
+
+
+class _Filed:
+    """One trace: its events as they came, decoded into steps when first read."""
+
+    def __init__(self, trace: Trace, recorder: TraceRecorder) -> None:
+        self.trace = trace
+        self.recorder = recorder
+        self.outcome = ""  # what the steps will say, known without decoding: it splits traces
+        self._pending: list[tuple[list[Event], TrustedCertFn]] = []
+        self._lock = threading.Lock()
+
+    def file(self, events: list[Event], trust: TrustedCertFn) -> None:
+        with self._lock:
+            self._pending.append((events, trust))
+
+    def read(self) -> Trace:
+        with self._lock:
+            pending, self._pending = self._pending, []
+            for events, trust in pending:
+                self.recorder.trusted_cert = trust
+                for ev in events:
+                    self.recorder(ev)
+        return self.trace
 
 
 class TraceLog:
@@ -26,16 +56,17 @@ class TraceLog:
         self,
         *,
         login_path: Callable[[], str],
-        trusted_cert: Callable[[str], bytes | None],
+        trusted_cert: Callable[[], TrustedCertFn],
         limit: int = MAX_TRACES,
     ):
+        """`trusted_cert()`: the issuer -> certificate lookup as the SP's config stands now."""
         self._login_path = login_path
-        self._trusted_cert = trusted_cert
+        self._trust_now = trusted_cert
         self._limit = limit
         self._lock = threading.Lock()
         self._held: dict[tuple[str, int], list[Event]] = {}
-        self._current: OrderedDict[str, TraceRecorder] = OrderedDict()  # browser -> its trace being recorded
-        self._traces: OrderedDict[str, Trace] = OrderedDict()  # trace id -> trace, oldest first
+        self._current: OrderedDict[str, _Filed] = OrderedDict()  # browser -> its trace being filed
+        self._traces: OrderedDict[str, _Filed] = OrderedDict()  # trace id -> trace, oldest first
 
     def __call__(self, event: Event) -> None:
         key = (event.actor, event.thread)
@@ -44,20 +75,22 @@ class TraceLog:
                 self._held.setdefault(key, []).append(event)
                 return
             attached = self._held.pop(key, [])
-            recorder = self._recorder_for(event, attached)
-        for ev in [*attached, event]:
-            recorder(ev)
+            filed = self._filed_for(event, attached)
+            step = Step(0, event.time, "browser", event.actor, status=event.status, headers=event.headers)
+            judge_step(step, event, attached)
+            filed.outcome = next_outcome(filed.outcome, step) or filed.outcome
+        filed.file([*attached, event], self._trust_now())
 
-    def _recorder_for(self, event: Event, attached: list[Event]) -> TraceRecorder:
+    def _filed_for(self, event: Event, attached: list[Event]) -> _Filed:
         browser = event.flow_id or OTHER_BROWSERS
         current = self._current.get(browser)
         new_response = event.actor == "sp" and any(e.kind == "saml" and e.direction == "recv" for e in attached)
-        if current is None or self._starts_login(event) or (current.trace.outcome and new_response):
+        if current is None or self._starts_login(event) or (current.outcome and new_response):
             trace = Trace(title=f"{event.method} {urlsplit(event.url).path}", flow="browser")
-            current = TraceRecorder(trace, trusted_cert=self._trusted_cert)
+            current = _Filed(trace, TraceRecorder(trace))
             self._current[browser] = current
             self._current.move_to_end(browser)
-            self._traces[trace.id] = trace
+            self._traces[trace.id] = current
             while len(self._traces) > self._limit:
                 self._traces.popitem(last=False)
             while len(self._current) > self._limit:
@@ -71,5 +104,5 @@ class TraceLog:
     def last(self, n: int) -> list[Trace]:
         """The last `n` traces, newest first."""
         with self._lock:
-            traces = list(self._traces.values())
-        return traces[::-1][:n]
+            filed = list(self._traces.values())[::-1][:n]
+        return [f.read() for f in filed]

@@ -124,3 +124,15 @@ def test_the_name_caches_stay_bounded_under_many_distinct_names() -> None:
     headers = _read(HeaderBlockReader, block, limit=1 << 20)
     assert isinstance(headers, dict) and len(headers) == 3000
     assert len(HeaderBlockReader._names) <= 1024
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_a_name_with_an_underscore_is_dropped_whole_or_line_by_line(whole: bool) -> None:
+    block = b"X-Real-Ip: 1\r\nX_Real_IP: 2\r\nContent_Length: 9\r\nhost: x\r\n\r\n"
+    rfile = server.SizeCheckWrapper(io.BytesIO(block), 0)
+    got = _read(HeaderBlockReader, block) if whole else HeaderBlockReader()(rfile, {})
+    assert got == {b"X-Real-Ip": b"1", b"Host": b"x"}
+
+
+def test_a_name_with_an_underscore_and_a_bad_byte_is_still_refused() -> None:
+    assert _read(HeaderBlockReader, b"X_Y\x00: 1\r\n\r\n").startswith("ValueError")

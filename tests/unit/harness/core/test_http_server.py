@@ -350,3 +350,59 @@ def test_a_slow_app_call_holding_the_gate_does_not_stop_the_others() -> None:
             assert _read_all(slow).endswith(b"released")
     finally:
         srv.stop()
+
+
+def _echo_environ_server(seen: list) -> EmbeddedServer:
+    def app(env: dict, sr):
+        seen.append({k: v for k, v in env.items() if k.startswith("HTTP_") or k.startswith("CONTENT_")})
+        body = env["wsgi.input"].read()
+        sr("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    return EmbeddedServer("127.0.0.1", 0, app, limits=Limits(threads=1, request_timeout=5)).start()
+
+
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        # alone: dropped, not mistaken for X-Requested-With
+        (b"X_Requested_With: spoofed\r\n", {}),
+        # beside the hyphenated header, before or after it: the hyphenated one is what the app sees
+        (b"X-Requested-With: real\r\nX_Requested_With: spoofed\r\n", {"HTTP_X_REQUESTED_WITH": "real"}),
+        (b"X_Requested_With: spoofed\r\nX-Requested-With: real\r\n", {"HTTP_X_REQUESTED_WITH": "real"}),
+        (b"x_forwarded_for: 6.6.6.6\r\nX-Forwarded-For: 127.0.0.1\r\n", {"HTTP_X_FORWARDED_FOR": "127.0.0.1"}),
+    ],
+)
+def test_a_header_name_with_an_underscore_is_dropped_before_the_app(headers: bytes, expected: dict) -> None:
+    """`X_Requested_With` and `X-Requested-With` are one CGI name (HTTP_X_REQUESTED_WITH): the
+    underscore spelling is dropped (as nginx's `underscores_in_headers off`), the request served."""
+    seen: list = []
+    srv = _echo_environ_server(seen)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"Connection: close\r\n\r\n")
+            data = _read_all(s)
+        assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+        assert len(seen) == 1
+        got = {k: v for k, v in seen[0].items() if k not in ("HTTP_HOST", "HTTP_CONNECTION")}
+        assert got == expected
+    finally:
+        srv.stop()
+
+
+def test_an_underscore_content_length_neither_frames_nor_reaches_the_app() -> None:
+    """`Content_Length` would become CONTENT_LENGTH in the environ while cheroot framed the body
+    by the real Content-Length: dropped, the app sees the length that framed the body."""
+    seen: list = []
+    srv = _echo_environ_server(seen)
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.sendall(
+                b"POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent_Length: 40\r\n\r\nabc"
+                b"POST /2 HTTP/1.1\r\nHost: x\r\nContent_Length: 5\r\nConnection: close\r\n\r\n"
+            )
+            data = _read_all(s)
+        assert data.count(b"HTTP/1.1 200 ") == 2, data
+        assert seen[0].get("CONTENT_LENGTH") == "3" and "CONTENT_LENGTH" not in seen[1], seen
+    finally:
+        srv.stop()

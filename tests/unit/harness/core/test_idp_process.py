@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
+import time
 from dataclasses import replace
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -19,7 +22,7 @@ from harness.core.browser import Credentials, ScriptedBrowser
 from harness.core.http_server import Limits
 from harness.core.idp_process import ChildSpec, IdPProcess, IdPProcessError, IdPRefused
 from harness.core.servers import Servers
-from harness.core.workspace import Workspace
+from harness.core.workspace import Workspace, WorkspaceError
 from mock_idp.armed import Armed, Override, armable
 from samlkit.events import RECORDING_COOKIE
 
@@ -186,6 +189,11 @@ def test_a_dead_child_is_an_error_not_a_hang(tmp_path) -> None:
         sp_port = int(s.sp_base.rsplit(":", 1)[1])
         with pytest.raises(IdPProcessError, match="gone"):
             s.idp_app.armed.listing()
+        for _ in range(400):  # the pump notices within one poll (0.5 s); this only catches a hang
+            if s.failure:
+                break
+            time.sleep(0.05)
+        assert s.failure and "ended unexpectedly" in s.failure
     finally:
         s.stop()
         ws.close()
@@ -228,3 +236,84 @@ def test_the_child_runs_on_its_own_interpreter(servers: Servers) -> None:
         if ticks() > before:
             break
     assert ticks() > before
+
+
+def test_a_late_answer_is_never_taken_for_the_next_one(tmp_path) -> None:
+    """A child that does not answer in time (stopped here) loses its channel: no reply mix-up."""
+    ws = Workspace.demo(tmp_path / "ws")
+    p = IdPProcess(lambda e: None)
+    p.start(ChildSpec(str(ws.path), "127.0.0.1", 0, "http://127.0.0.1:9", None, Limits(), None))
+    try:
+        proc = p._proc
+        os.kill(proc.pid, signal.SIGSTOP)
+        with pytest.raises(IdPProcessError, match="did not answer"):
+            p.call("listing", "armed", timeout=0.3)
+        with pytest.raises(IdPProcessError, match="not running"):
+            p.call("metadata")
+        assert proc.wait(timeout=20) == -signal.SIGKILL  # a hung child is ended, not left half alive
+    finally:
+        p.stop()
+        ws.close()
+
+
+def _record_url(s: Servers, token: str) -> str:
+    return f"{s.idp_base}/__harness/record?{urlencode({'t': token, 'next': s.sp_base + '/'})}"
+
+
+def _raw_status(url: str) -> int:
+    """The status a server answers one GET with (no redirect followed)."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as c:
+        head = f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+        c.sendall(head.encode())
+        return int(c.recv(64).split(b" ", 2)[1])
+
+
+def test_recording_tokens_started_at_once_all_reach_the_child(servers: Servers) -> None:
+    tokens: list[str] = []
+
+    def start_ten() -> None:
+        tokens.extend(servers.recordings.start() for _ in range(10))
+
+    threads = [threading.Thread(target=start_ten) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert len(tokens) == 80
+        assert {_raw_status(_record_url(servers, t)) for t in tokens} == {302}
+    finally:
+        for t in tokens:
+            servers.recordings.end(t)
+    assert _raw_status(_record_url(servers, tokens[0])) == 404
+
+
+def test_a_recording_begun_before_a_restart_is_known_to_the_new_child(tmp_path) -> None:
+    ws = Workspace.demo(tmp_path / "ws")
+    s = Servers(ws, sp_port=0, idp_port=0, idp_process=True).start()
+    try:
+        token = s.recordings.start()
+        s.stop()
+        s.start()
+        assert _raw_status(_record_url(s, token)) == 302
+    finally:
+        s.stop()
+        ws.close()
+
+
+def test_the_child_has_its_own_session_so_a_terminal_ctrl_c_is_the_parents(servers: Servers) -> None:
+    pid = servers._idp_child._proc.pid
+    assert os.getsid(pid) == pid != os.getsid(0)
+
+
+def test_a_bad_key_in_the_workspace_is_a_workspace_error_not_a_listening_one(tmp_path) -> None:
+    ws = Workspace.demo(tmp_path / "ws")
+    p = IdPProcess(lambda e: None)
+    (ws.keys_dir / "idp-signing.key.pem").write_text("not a key")
+    try:
+        with pytest.raises(WorkspaceError, match="idp-signing"):
+            p.start(ChildSpec(str(ws.path), "127.0.0.1", 0, "http://127.0.0.1:9", None, Limits(), None))
+    finally:
+        ws.close()
+    assert p._proc is None

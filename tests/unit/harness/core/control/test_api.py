@@ -7,6 +7,7 @@ Each endpoint is used for what it is for, then refused without the token, and re
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import requests
@@ -258,3 +259,22 @@ def test_a_refused_change_saves_nothing(saml_harness):
     r = _raw(saml_harness, "PATCH", "/sps", json={"entity_id": SP, "sign": "none", "sig_hash": "md5"})
     assert r.status_code == 400
     assert saml_harness.workspace.to_json() == before
+
+
+def test_with_the_idp_process_gone_changes_stay_saved_and_the_api_says_so(tmp_path):
+    """A 503 naming what is down (not a 400 blaming the request, no traceback); /health fails."""
+    from harness.testing import RunningHarness
+
+    with RunningHarness.start(tmp_path / "ws", idp_process=True) as h:
+        proc = h.servers._idp_child._proc
+        proc.kill()
+        proc.wait(timeout=30)
+        r = _raw(h, "PUT", "/users/zed", json={"password": "zed-pass-1"})
+        assert r.status_code == 503 and r.json()["error"] == "idp-process-gone", r.text
+        assert h.workspace.user("zed") is not None  # saved before the servers were told
+        for _ in range(400):  # the pump notices within one poll; this only catches a hang
+            health = _raw(h, "GET", "/health", token=False)
+            if health.status_code == 503:
+                break
+            time.sleep(0.05)
+        assert health.json()["status"] == "failing" and "ended unexpectedly" in health.json()["reason"]

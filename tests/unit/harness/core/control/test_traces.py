@@ -7,7 +7,7 @@ from samlkit.events import Event
 
 
 def _log(limit: int = 50) -> TraceLog:
-    return TraceLog(login_path=lambda: "/fo/login.php", trusted_cert=lambda issuer: None, limit=limit)
+    return TraceLog(login_path=lambda: "/fo/login.php", trusted_cert=lambda: lambda issuer: None, limit=limit)
 
 
 def _http(actor: str, path: str, flow: str | None = None, status: int = 200) -> Event:
@@ -37,3 +37,37 @@ def test_only_the_last_traces_are_kept():
     for i in range(10):
         log(_http("sp", "/fo/login.php?idm_key=1", f"browser{i}"))
     assert len(log.last(50)) == 3
+
+
+def _login_events(tmp_path) -> list[Event]:
+    """Every event of one real login over loopback (both servers in this process)."""
+    from harness.core.browser import Credentials, ScriptedBrowser
+    from harness.core.servers import Servers
+    from harness.core.workspace import Workspace
+
+    events: list[Event] = []
+    ws = Workspace.demo(tmp_path / "ws")
+    with Servers(ws, sp_port=0, idp_port=0) as s:
+        s.add_listener(events.append)
+        assert ScriptedBrowser(Credentials("alice", "alice123")).get(s.login_url("4711")).url.endswith("/home")
+    ws.close()
+    return events
+
+
+def test_messages_are_decoded_when_read_once_with_the_trust_of_their_time(tmp_path):
+    """Filing a login decodes nothing (no certificate looked up); reading decodes it once, with
+    the certificates the SP trusted when the login happened, not the ones it trusts now."""
+    asked: list[str] = []
+    then = lambda issuer: asked.append(f"then:{issuer}")  # noqa: E731
+    now = [then]
+    log = TraceLog(login_path=lambda: "/fo/login.php", trusted_cert=lambda: now[0])
+    for ev in _login_events(tmp_path):
+        log(ev)
+    assert asked == []
+    now[0] = lambda issuer: asked.append(f"now:{issuer}")
+    (trace,) = log.last(5)
+    assert asked and all(a.startswith("then:") for a in asked)
+    assert trace.outcome == "session" and trace.login == "alice"
+    assert any(s.message and s.message.summary.kind == "Response" for s in trace.steps)
+    seen = len(asked)
+    assert log.last(5)[0] is trace and len(asked) == seen  # read again: nothing decoded again
