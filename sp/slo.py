@@ -254,7 +254,7 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
             Reason.STATUS_NOT_SUCCESS,
             f"The IdP answered {logout.status_text(view)}: the IdP session may still be open.",
         )
-    checks.ok("Status", "Success")
+    checks.ok("Status", logout.status_text(view))  # Success, or Success / PartialLogout: said as the IdP said it
     _verdict(
         app,
         True,
