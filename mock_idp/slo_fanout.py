@@ -13,6 +13,7 @@ any SP was not logged out. Without JavaScript the page has a Continue button.
 
 from __future__ import annotations
 
+from string import Template
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -34,21 +35,16 @@ ANSWERED = "slo-answered"  # what a frame tells the page once its SP answered
 QUIET_MS = 3000  # every frame loaded and none moved for this long: the rest will not answer
 CAP_MS = 30000  # the page goes on after this, whatever the frames do
 
-_SCRIPT = (
-    (
-        "(function(){var fs=[].slice.call(document.querySelectorAll('iframe.slo')),"
-        "form=document.getElementById('slo-done'),answered=0,loaded=new Set(),gone=false,quiet=null;"
-        "function go(){if(!gone){gone=true;form.submit();}}"
-        "function settle(){clearTimeout(quiet);if(loaded.size>=fs.length)quiet=setTimeout(go,QUIET);}"
-        "window.addEventListener('message',function(e){if(e.origin===location.origin&&e.data==='ANSWERED'"
-        "&&++answered>=fs.length)go();});"
-        "fs.forEach(function(f){f.addEventListener('load',function(){loaded.add(f);settle();});});"
-        "setTimeout(go,CAP);})();"
-    )
-    .replace("QUIET", str(QUIET_MS))
-    .replace("ANSWERED", ANSWERED)
-    .replace("CAP", str(CAP_MS))
-)
+_SCRIPT = Template(
+    "(function(){var fs=[].slice.call(document.querySelectorAll('iframe.slo')),"
+    "form=document.getElementById('slo-done'),answered=0,loaded=new Set(),gone=false,quiet=null;"
+    "function go(){if(!gone){gone=true;form.submit();}}"
+    "function settle(){clearTimeout(quiet);if(loaded.size>=fs.length)quiet=setTimeout(go,$quiet);}"
+    "window.addEventListener('message',function(e){if(e.origin===location.origin&&e.data==='$answered'"
+    "&&++answered>=fs.length)go();});"
+    "fs.forEach(function(f){f.addEventListener('load',function(){loaded.add(f);settle();});});"
+    "setTimeout(go,$cap);})();"
+).substitute(quiet=QUIET_MS, answered=ANSWERED, cap=CAP_MS)
 _MARKS = {
     True: ("logged-out", "✔ logged out"),
     False: ("not-logged-out", "✘ not logged out"),
