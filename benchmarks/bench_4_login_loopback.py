@@ -1,11 +1,12 @@
 """4. The login over real loopback HTTP with the scripted browser, and throughput with many browsers.
 
 Ours: `harness.core.servers.Servers` on the demo workspace (both servers on port 0, cheroot:
-keep-alive, a bounded pool of threads; SP state in the workspace's SQLite file, no trace
-recorder listening) and `harness.core.browser.ScriptedBrowser` (requests; one connection per
-host, kept alive) doing what a person does: the unique login URL, the redirect to the IdP, the
-login form, the auto-posting Response form, the SP's 303 to its home page. One fresh browser
-(cookies, connections) per login.
+keep-alive, a bounded pool of threads; SP state in the workspace's SQLite file; the control API
+beside them, its trace log listening, as in `serve` and the app) and
+`harness.core.browser.ScriptedBrowser` (requests; one connection per host, kept alive) doing
+what a person does: the unique login URL, the redirect to the IdP, the login form, the auto-
+posting Response form, the SP's 303 to its home page. One fresh browser (cookies, connections)
+per login.
 
 Baselines, same run: stock pysaml2 doing the same login in-process (no HTTP at all, xmlsec1
 backend), and the same `Servers` on the server they used before, Werkzeug's development server
@@ -172,6 +173,7 @@ def load_run(servers) -> tuple[bool, str]:
 def main() -> None:
     from engines import WerkzeugDevServer
 
+    from harness.core.control import start_control
     from harness.core.http_server import EmbeddedServer
     from harness.core.servers import Servers
     from harness.core.workspace import Workspace
@@ -182,6 +184,8 @@ def main() -> None:
     user = c.small_user()
     new = Servers(ws_new, sp_port=0, idp_port=0).start()
     serve = Servers(ws_serve, sp_port=0, idp_port=0, idp_process=True).start()  # as `serve` runs them
+    for ours in (new, serve):  # with the control API and its trace log listening, as `serve` and the app run
+        start_control(ours, write_file=False)
     old = Servers(ws_old, sp_port=0, idp_port=0, server_factory=WerkzeugDevServer).start()
     try:
         url_new, url_old, url_serve = new.login_url(DEMO_KEY), old.login_url(DEMO_KEY), serve.login_url(DEMO_KEY)

@@ -6,6 +6,10 @@ A recording now has a secret token. The URL the harness opens first passes throu
 (`RECORD_PATH`), which set the token as a cookie on each host and redirect on, so every later
 request of that browser carries it (`Event.recording`). Requests without it are foreign: the
 recorder keeps them apart (`Trace.foreign`), shown but never judged as the tester's steps.
+
+A recording may also hold one page for its browser (`page`: the workbench's self-posting form of
+an edited message), served by the first server at `PAGE_PATH` until the recording ends: a file://
+page would post from outside the servers, where no recording URL can lead.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from urllib.parse import parse_qs, urlencode
 from samlkit.events import RECORDING_COOKIE
 
 RECORD_PATH = "/__harness/record"
+PAGE_PATH = "/__harness/page"
 
 
 class Recordings:
@@ -25,6 +30,7 @@ class Recordings:
 
     def __init__(self) -> None:
         self._active: set[str] = set()
+        self._pages: dict[str, str] = {}  # token -> its page's HTML, served in this process only
         self._lock = threading.Lock()
         self.bases: tuple[str, ...] = ()  # the servers' own base URLs: the only places to redirect to
         # Told the active tokens after each change: a server in another process keeps a copy.
@@ -41,6 +47,7 @@ class Recordings:
     def end(self, token: str) -> None:
         with self._lock:
             self._active.discard(token)
+            self._pages.pop(token, None)
         self._changed()
 
     def replace(self, tokens: frozenset[str], bases: tuple[str, ...]) -> None:
@@ -71,9 +78,38 @@ class Recordings:
             url = f"{base}{RECORD_PATH}?{urlencode({'t': token, 'next': url})}"
         return url
 
+    def page(self, token: str, html: str) -> str:
+        """Keep `html` for the browser of recording `token` until it ends; the URL that serves it (on
+        the first server, which runs in this process), a target for `url`."""
+        with self._lock:
+            if token not in self._active:
+                raise ValueError("no such recording")
+            self._pages[token] = html
+        return f"{self.bases[0]}{PAGE_PATH}?{urlencode({'t': token})}"
+
+    def _serve_page(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        token = (parse_qs(environ.get("QUERY_STRING", "")).get("t") or [""])[0]
+        with self._lock:
+            html = self._pages.get(token) if token in self._active else None
+        if html is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Cache-Control", "no-store")])
+            return [b"No such recording."]
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
+        return [html.encode("utf-8")]
+
     def middleware(self, app: Callable) -> Callable:
         def wrapped(environ: dict, start_response: Callable) -> Iterable[bytes]:
-            if environ.get("PATH_INFO") != RECORD_PATH:
+            path = environ.get("PATH_INFO")
+            if path == PAGE_PATH:
+                return self._serve_page(environ, start_response)
+            if path != RECORD_PATH:
                 return app(environ, start_response)
             query = parse_qs(environ.get("QUERY_STRING", ""))
             token, target = (query.get("t") or [""])[0], (query.get("next") or [""])[0]

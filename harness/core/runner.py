@@ -81,9 +81,11 @@ def recording(
     on_step: StepCallback | None = None,
     token: str | None = None,
     decryption_key: bytes | None = None,
+    on_foreign: StepCallback | None = None,
 ) -> Iterator[TraceRecorder]:
     """Record into `trace` what the servers see (only `flow_id`'s requests; None: every request;
-    with `token`, only the requests of the browser that recording token was given to)."""
+    with `token`, only the requests of the browser that recording token was given to, the others
+    kept apart as foreign)."""
     recorder = TraceRecorder(
         trace,
         flow_id=flow_id,
@@ -91,6 +93,7 @@ def recording(
         on_step=on_step,
         recording=token,
         decryption_key=decryption_key,
+        on_foreign=on_foreign,
     )
     servers.add_listener(recorder)
     try:

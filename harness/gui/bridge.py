@@ -35,6 +35,8 @@ class Bridge(QObject):
     history_changed = Signal()
     workbench_sent = Signal(object)  # harness.core.workbench.send.SendResult
     workbench_failed = Signal(str)  # why the edited message could not be sent, in words
+    workbench_recorded = Signal(str, object)  # run_id, SendResult: what the tester's browser got so far
+    workbench_recording_ended = Signal(str)  # run_id: the workbench's browser recording stopped
     trace_imported = Signal(object, str)  # harness.core.trace.Trace read from a capture, its file
 
     # onboarding (harness/gui/views/onboarding/)

@@ -1,11 +1,13 @@
 """Real-browser capture for the window: open a login in the system browser and record its steps.
 
-One capture at a time; starting another run or `stop()` ends it (its entry then finishes).
+One capture at a time (the tester's browser holds one recording cookie): starting another, a
+workbench recording included (`hold`), or `stop()` ends it (its entry then finishes).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from harness.core.flow import TITLES
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 class BrowserCaptures:
     def __init__(self, controller: AppController):
         self.controller = controller
-        self._capture: tuple[str, RealBrowserCapture] | None = None
+        self._capture: tuple[str, Callable[[], None]] | None = None  # run id, what ends it
 
     def url(self, kind: str, idm_key: str, username: str) -> str | None:
         if self.controller.servers is None:
@@ -62,7 +64,7 @@ class BrowserCaptures:
             recording=token,
             on_foreign=lambda _t, _step: bridge.foreign_recorded.emit(run_id),
         )
-        self._capture = (run_id, capture)
+        self._capture = (run_id, lambda: self._finish(run_id, capture))
         self.controller.history.append(entry)
         bridge.history_changed.emit()
         bridge.flow_started.emit(entry)
@@ -74,10 +76,19 @@ class BrowserCaptures:
     def capturing(self) -> str | None:
         return self._capture[0] if self._capture else None
 
+    def hold(self, run_id: str, end: Callable[[], None]) -> None:
+        """Another recording of the tester's browser (the workbench's): it ends any other first, and
+        `end` is called when it is stopped in turn."""
+        self.stop()
+        self._capture = (run_id, end)
+
     def stop(self) -> None:
         if self._capture is None:
             return
-        run_id, capture = self._capture
+        _run_id, end = self._capture
         self._capture = None
+        end()
+
+    def _finish(self, run_id: str, capture: RealBrowserCapture) -> None:
         capture.stop()
         self.controller.bridge.flow_finished.emit(run_id, None)

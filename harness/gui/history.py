@@ -48,7 +48,8 @@ class HistoryEntry:
             text += foreign_note(len(self.trace.foreign))
         if self.running:
             n = len(self.trace.steps)
-            where = "recording what the browser does" if self.kind == "browser" else "running"
+            browser = self.kind in ("browser", "workbench")  # a workbench entry runs only while recorded
+            where = "recording what the browser does" if browser else "running"
             shown = self.trace.outcome or self.trace.foreign
             return "info", f"… {where}: {n} step(s) so far." + (f" {text}" if shown else "")
         return level, text

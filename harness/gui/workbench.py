@@ -2,6 +2,9 @@
 
 The worker gets a copy of the message, so nothing the tester types meanwhile is touched, and a
 failed send changes nothing in the editor. A sent message's trace joins the history like a run.
+"Open in browser" to the harness's own servers is recorded (harness.core.workbench.in_browser):
+its trace joins the history at once and fills as the tester's browser goes on, until the tester
+stops it or another recording of the browser starts (the controller's `browser` holds it).
 """
 
 from __future__ import annotations
@@ -9,14 +12,14 @@ from __future__ import annotations
 import tempfile
 import uuid
 from dataclasses import dataclass, replace
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.core.commands.send import embedded_destination
-from harness.core.workbench.binding import REDIRECT, post_fields, redirect_url
+from harness.core.workbench.binding import REDIRECT
+from harness.core.workbench.in_browser import BrowserRecording, Handoff, hand_off
 from harness.core.workbench.message import OpenMessage, WorkbenchError
-from harness.core.workbench.send import Destination, SendOptions, SendResult, binding_of, prepare, send
+from harness.core.workbench.send import Destination, SendOptions, SendResult, send
 from harness.gui.errors import in_words
 from harness.gui.history import HistoryEntry
 
@@ -39,6 +42,7 @@ class WorkbenchSender:
         self.controller = controller
         self.sending = False
         self.last_entry: HistoryEntry | None = None
+        self.recording: tuple[str, BrowserRecording] | None = None  # run id: the browser being recorded
         controller.bridge.workbench_sent.connect(self._sent)
         controller.bridge.workbench_failed.connect(self._failed)
 
@@ -94,28 +98,68 @@ class WorkbenchSender:
         self.sending = False
 
     def open_in_browser(self, message: OpenMessage, options: SendOptions, target: TargetChoice) -> str:
-        """Hand the prepared message to the tester's own browser: a self-posting form (POST) or the
-        URL (Redirect). Returns what was opened."""
+        """Hand the prepared message to the tester's own browser: the Redirect URL, or a page that
+        posts it. Recorded when it goes to the harness's own servers. Returns what was opened."""
         dest = self.destination(message, target)
-        options = replace(options, refresh=False if options.refresh is None else options.refresh)
-        address = dest.url if dest.embedded else None
-        prepared = prepare(message, options, self.controller.workspace, address=address, reply_to=dest.reply_to)
-        if binding_of(message, options) == REDIRECT:
-            url = redirect_url(dest.url, message.param, prepared.xml, message.relay_state, signer=prepared.signer)
+        handoff = hand_off(message, options, dest, self.controller.workspace)
+        servers = self.controller.servers
+        if not dest.embedded or servers is None:
+            self.stop_recording()  # the tester moved on from the message being recorded
+            url = handoff.url if handoff.binding == REDIRECT else _autopost_file(handoff)
         else:
-            url = _autopost_file(dest.url, post_fields(message.param, prepared.xml, message.relay_state))
+            url = self._record(handoff)
         self.controller.open_url(url)
         return url
 
+    def _record(self, handoff: Handoff) -> str:
+        """Start recording the browser (ending any other recording of it); the URL to open."""
+        bridge, run_id = self.controller.bridge, uuid.uuid4().hex[:10]
+        started: list[BrowserRecording] = []  # set once built: the servers call back from their threads
 
-def _autopost_file(action: str, fields: dict[str, str]) -> str:
-    inputs = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items())
-    page = (
-        "<!doctype html><meta charset=utf-8><title>SAML harness: sending an edited message</title>"
-        f'<body onload="document.forms[0].submit()"><form method="post" action="{escape(action)}">{inputs}'
-        "<noscript><button>Send</button></noscript></form></body>"
-    )
+        def stepped(_trace, step) -> None:
+            bridge.step_recorded.emit(run_id, step)
+            if started:
+                bridge.workbench_recorded.emit(run_id, started[0].result())
+
+        def foreign(_trace, _step) -> None:
+            bridge.foreign_recorded.emit(run_id)
+            if started:
+                bridge.workbench_recorded.emit(run_id, started[0].result())
+
+        self.controller.browser.stop()  # one recording of the tester's browser at a time
+        rec = BrowserRecording(self.controller.servers, handoff, on_step=stepped, on_foreign=foreign)
+        started.append(rec)
+        entry = HistoryEntry(run_id, rec.trace, "workbench", running=True, source=rec.trace.origin)
+        self.controller.history.append(entry)
+        self.recording, self.last_entry = (run_id, rec), entry
+        self.controller.browser.hold(run_id, lambda: self._ended(run_id, rec, entry))
+        bridge.history_changed.emit()
+        bridge.workbench_recorded.emit(run_id, rec.result())
+        return rec.url
+
+    @property
+    def recording_id(self) -> str | None:
+        return self.recording[0] if self.recording else None
+
+    def stop_recording(self) -> None:
+        """The tester closes the recording (the controller's `browser` calls `_ended`)."""
+        if self.recording is not None:
+            self.controller.browser.stop()
+
+    def _ended(self, run_id: str, rec: BrowserRecording, entry: HistoryEntry) -> None:
+        rec.stop()
+        entry.running = False
+        if self.recording is not None and self.recording[0] == run_id:
+            self.recording = None
+        bridge = self.controller.bridge
+        bridge.workbench_recorded.emit(run_id, rec.result())
+        bridge.workbench_recording_ended.emit(run_id)
+        bridge.history_changed.emit()
+
+
+def _autopost_file(handoff: Handoff) -> str:
+    """For another SP (nothing to record): the self-posting page as a local file."""
     fd, name = tempfile.mkstemp(prefix="saml-harness-send-", suffix=".html")
     with open(fd, "w", encoding="utf-8") as f:
-        f.write(page)
+        f.write(handoff.page())
     return Path(name).as_uri()

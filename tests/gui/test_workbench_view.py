@@ -5,9 +5,11 @@ failed send or transform never loses the tester's text."""
 from __future__ import annotations
 
 import base64
+from urllib.parse import parse_qs, urlsplit
 
 from PySide6.QtCore import QMimeData, Qt
 
+from harness.core.recording import PAGE_PATH, RECORD_PATH
 from harness.gui.views.workbench_options import KEEP, RESIGN, STRIP
 
 SEND_TIMEOUT_MS = 30_000
@@ -44,6 +46,13 @@ def _paste(wb, text: str) -> None:
     mime.setText(text)
     wb.editor.edit.insertFromMimeData(mime)
     wb.editor.flush()
+
+
+def _target(url: str) -> str:
+    """Where a recording URL leads once each server has set the recording's cookie."""
+    while urlsplit(url).path == RECORD_PATH:
+        url = parse_qs(urlsplit(url).query)["next"][0]
+    return url
 
 
 def _send(qtbot, tester, wb):
@@ -153,8 +162,10 @@ def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, windo
     assert wb.options.target_choice().kind == "idp"  # a request goes to the mock IdP
     result = _send(qtbot, tester, wb)
     assert result.verdict == "accepted" and result.trace.steps[0].url.startswith(window.controller.servers.idp_base)
-    tester.click(wb.options.browser_btn)  # your own browser gets the same request, by Redirect
-    assert opened_urls[-1].startswith(window.controller.servers.idp_base + "/sso?SAMLRequest=")
+    tester.click(wb.options.browser_btn)  # your own browser gets the same request, by Redirect, recorded
+    servers = window.controller.servers
+    assert opened_urls[-1].startswith(servers.sp_base + RECORD_PATH)
+    assert _target(opened_urls[-1]).startswith(servers.idp_base + "/sso?SAMLRequest=")
 
     battery = window.battery_page
     window.show_page("battery")
@@ -166,8 +177,15 @@ def test_edit_and_send_from_the_inspector_and_a_battery_row(qtbot, tester, windo
     qtbot.mouseClick(battery.edit_btn, Qt.MouseButton.LeftButton)
     assert window.current_page() == "workbench" and "tampered-nameid" in wb.origin.text()
     assert wb.form.edits["nameid"].text()  # the forged message, field by field
-    tester.click(wb.options.browser_btn)  # a Response: a page that posts itself to the ACS
+    tester.click(wb.options.browser_btn)  # a Response: a page of the SP's that posts itself to the ACS
+    assert opened_urls[-1].startswith(servers.sp_base + RECORD_PATH)
+    assert _target(opened_urls[-1]).startswith(servers.sp_base + PAGE_PATH)
+    opts = wb.options
+    opts.target.setCurrentIndex(opts.target.findData("url:"))  # another SP: nothing to record
+    opts.url.setText("http://127.0.0.1:9/acs")
+    tester.click(opts.browser_btn)
     assert opened_urls[-1].startswith("file://") and opened_urls[-1].endswith(".html")
+    assert wb.sender_.recording is None and "not recorded" in wb.notice.text()
 
 
 def test_the_main_window_fits_a_1024_pixel_wide_screen(window) -> None:

@@ -30,6 +30,7 @@ from harness.core.workspace import Workspace
 REASON_HEADER = "X-SAML-Reason"
 BOUNCE_HEADER = "X-SAML-Bounce"
 ACCEPTED, REFUSED, ERROR = "accepted", "refused", "error"
+WAITING = "waiting"  # handed to the tester's browser, which has not sent it yet
 
 
 @dataclass
@@ -148,6 +149,20 @@ def _as_written(message: OpenMessage, options: SendOptions, err: WorkbenchError)
     return Prepared(data, None, [f"sent as written, unchecked: {err}"])
 
 
+def address_for(options: SendOptions, destination: Destination) -> str | None:
+    """Where to re-address the message (see `readdress`): the embedded servers' URL unless told."""
+    readdressing = destination.embedded if options.readdress is None else options.readdress
+    return destination.url if readdressing else None
+
+
+def describe_sent(trace: Trace, message: OpenMessage, sent: str) -> MessageDiff:
+    """The trace of a sent message names its NameID and carries the diff against the message as opened."""
+    trace.user = _name_id(sent)
+    diff = diff_messages(message.original_xml, sent, names=("as opened", "as sent"))
+    trace.diff = diff.summary + "\n\n" + diff.text
+    return diff
+
+
 def binding_of(message: OpenMessage, options: SendOptions) -> str:
     if options.binding not in (None, POST, REDIRECT):
         raise WorkbenchError(f"unknown binding {options.binding!r}: use post or redirect")
@@ -175,6 +190,8 @@ class SendResult:
         """The SP's answer in one line."""
         if self.error:
             return f"error: {self.error}"
+        if self.verdict == WAITING:
+            return "waiting for your browser to send it"
         text = f"{self.verdict}: HTTP {self.status}"
         if self.reason:
             text += f", {self.reason}"
@@ -249,13 +266,10 @@ def _send(
     recorded: bool,
 ) -> SendResult:
     request_id = _fresh_request(message, options, destination, browser)
-    readdressing = destination.embedded if options.readdress is None else options.readdress
-    address = destination.url if readdressing else None
+    address = address_for(options, destination)
     prepared = prepare(message, options, ws, request_id=request_id, address=address, reply_to=destination.reply_to)
     sent = prepared.xml.decode("utf-8")
-    trace.user = _name_id(sent)
-    diff = diff_messages(message.original_xml, sent, names=("as opened", "as sent"))
-    trace.diff = diff.summary + "\n\n" + diff.text
+    diff = describe_sent(trace, message, sent)
     result = SendResult(trace=trace, sent_xml=sent, diff=diff, verdict=ERROR, notes=prepared.notes)
     mark = len(browser.history)
     try:

@@ -125,6 +125,7 @@ class MainWindow(MenuActions, FileActions, QMainWindow):
         b.foreign_recorded.connect(lambda _run_id: self.trace_page.refresh_banner())
         b.flow_finished.connect(self.on_flow_finished)
         b.flow_failed.connect(self.on_flow_failed)
+        b.workbench_recording_ended.connect(self.on_recording_ended)
         b.history_changed.connect(self.rebuild_tree)
         b.trace_imported.connect(self._show_imported)
         b.workspace_changed.connect(self.on_workspace_changed)
@@ -263,6 +264,12 @@ class MainWindow(MenuActions, FileActions, QMainWindow):
         self.statusBar().showMessage(text, 15000)
         if self.current_page() == "matrix":
             self.matrix_page.reload()
+
+    def on_recording_ended(self, run_id: str) -> None:
+        """The workbench's recording of the browser ended: its trace, if shown, is final."""
+        entry = self.controller.entry(run_id)
+        if entry is not None:
+            self.trace_page.on_finished(entry)
 
     def on_flow_failed(self, run_id: str, _why: str) -> None:
         self._set_busy(False)

@@ -1,5 +1,6 @@
 """The message workbench page: the XML and the structured form kept in sync, the signing, encryption
-and transform choices, a target, Send and Open in browser; the SP's answer and a diff beneath.
+and transform choices, a target, Send and Open in browser; the SP's answer and a diff beneath (for
+Open in browser, what the tester's browser got, as it is recorded, until Stop recording).
 
 Edits go XML → form as the tester types (once the XML parses), and form → XML when a field is
 finished. A failed transform or send shows its reason and leaves the tester's text as it was.
@@ -21,7 +22,7 @@ from harness.core.decode import DecodeFailure, pretty_xml
 from harness.core.trace import Message, Step
 from harness.core.workbench import edit, fields
 from harness.core.workbench.message import OpenMessage, WorkbenchError, from_message, from_step, from_text, parse_xml
-from harness.core.workbench.send import SendResult
+from harness.core.workbench.send import WAITING, SendResult
 from harness.gui.controller import AppController
 from harness.gui.errors import in_words
 from harness.gui.history import HistoryEntry
@@ -52,6 +53,7 @@ class WorkbenchPage(QWidget):
         self.message = OpenMessage(xml="")
         self.last_result: SendResult | None = None
         self.last_entry: HistoryEntry | None = None
+        self.following: str | None = None  # the browser recording whose results are shown
 
         self.origin = plain_label("No message open.")
         self.origin.setTextFormat(Qt.TextFormat.PlainText)
@@ -73,6 +75,9 @@ class WorkbenchPage(QWidget):
         self.banner.setStyleSheet(BANNER["info"])
         self.open_trace_btn = QPushButton("Open as trace")
         self.open_trace_btn.setEnabled(False)
+        self.stop_btn = QPushButton("Stop recording")
+        self.stop_btn.setToolTip("Stop recording what your browser does with the message")
+        self.stop_btn.setVisible(False)
         self.diff = DiffView()
         self.answer = MessageDetail(blank="Send the message to see how the SP checked it.")
         self.result_tabs = QTabWidget()
@@ -99,6 +104,7 @@ class WorkbenchPage(QWidget):
         bl.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
         head.addWidget(self.banner, 1)
+        head.addWidget(self.stop_btn)
         head.addWidget(self.open_trace_btn)
         bl.addLayout(head)
         bl.addWidget(self.result_tabs, 1)
@@ -125,8 +131,11 @@ class WorkbenchPage(QWidget):
         self.revert_btn.clicked.connect(self.revert)
         self.pretty_btn.clicked.connect(self.pretty_print)
         self.open_trace_btn.clicked.connect(lambda: self.last_entry and self.open_trace.emit(self.last_entry))
+        self.stop_btn.clicked.connect(self.sender_.stop_recording)
         controller.bridge.workbench_sent.connect(self._sent)
         controller.bridge.workbench_failed.connect(self._failed)
+        controller.bridge.workbench_recorded.connect(self._recorded)
+        controller.bridge.workbench_recording_ended.connect(self._recording_ended)
         self._set_busy(False)
 
     def reload(self) -> None:
@@ -235,6 +244,7 @@ class WorkbenchPage(QWidget):
             return False
         if not self.sender_.send(self.message, options, self.options.target_choice()):
             return False
+        self.following = None  # the send's answer is shown now; a recording goes on in the traces
         self._set_busy(True)
         self._say("Sending…")
         return True
@@ -249,14 +259,27 @@ class WorkbenchPage(QWidget):
         except Exception as err:
             self._say(f"✘ {in_words(err)}", error=True)
             return False
-        self._say(f"✔ Opened in your browser: {opened[:200]}")
+        if self.sender_.recording is None:
+            self._say(f"✔ Opened in your browser (another SP: not recorded): {opened[:200]}")
+            return True
+        self.following, rec = self.sender_.recording
+        self.last_entry = self.sender_.last_entry
+        self._recorded(self.following, rec.result())
+        notes = "; ".join(rec.handoff.notes)
+        self._say(f"✔ Opened in your browser ({notes}); what it does with the message is recorded below.")
         return True
 
-    def _sent(self, result: SendResult) -> None:
-        self._set_busy(False)
-        self.last_result, self.last_entry = result, self.sender_.last_entry
-        self.banner.setText(f"{result.trace.title}\n{result.answer()}  ·  " + "; ".join(result.notes))
-        self.banner.setStyleSheet(BANNER.get(result.verdict, BANNER["error"]))
+    def _show(self, result: SendResult, heading: str = "") -> None:
+        """A Send's result, or what the tester's browser got so far: the banner, the diff, the checks."""
+        self.last_result = result
+        if heading:  # a recording: what happened first (the notes are in the notice line)
+            n = len(result.trace.foreign)
+            foreign = f"  ·  {n} foreign request(s) kept apart" if n else ""
+            self.banner.setText(f"{heading} · {result.answer()}{foreign}\n{result.trace.title}")
+        else:
+            self.banner.setText(f"{result.trace.title}\n{result.answer()}  ·  " + "; ".join(result.notes))
+        style = BANNER["info"] if result.verdict == WAITING else BANNER.get(result.verdict, BANNER["error"])
+        self.banner.setStyleSheet(style)
         self.banner.setProperty("verdict", result.verdict)
         self.diff.set_diff(result.diff, title="as sent", blank="Nothing changed.")
         step = next((s for s in result.trace.steps if s.checks), None) or (
@@ -264,7 +287,22 @@ class WorkbenchPage(QWidget):
         )
         self.answer.set_step(step, result.trace)
         self.open_trace_btn.setEnabled(self.last_entry is not None)
+
+    def _sent(self, result: SendResult) -> None:
+        self._set_busy(False)
+        self.last_entry = self.sender_.last_entry
+        self._show(result)
         self._say("✔ Sent. The editor still holds your message: change it and send again.")
+
+    def _recorded(self, run_id: str, result: SendResult) -> None:
+        recording = run_id == self.sender_.recording_id
+        self.stop_btn.setVisible(self.sender_.recording is not None)
+        if run_id != self.following:
+            return  # an ended recording's late news, or one a Send has replaced on screen
+        self._show(result, "● Recording your browser" if recording else "Recording ended")
+
+    def _recording_ended(self, _run_id: str) -> None:
+        self.stop_btn.setVisible(self.sender_.recording is not None)
 
     def _failed(self, why: str) -> None:
         self._set_busy(False)

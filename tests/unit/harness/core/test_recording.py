@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from harness.core.recording import RECORD_PATH, Recordings
+from harness.core.recording import PAGE_PATH, RECORD_PATH, Recordings
 from samlkit.events import RECORDING_COOKIE, cookie
 
 
@@ -47,3 +48,20 @@ def test_unknown_or_ended_tokens_and_foreign_targets_go_nowhere():
 def test_the_servers_read_the_cookie_into_their_events():
     assert cookie({"HTTP_COOKIE": f"a=1; {RECORDING_COOKIE}=tok; b=2"}, RECORDING_COOKIE) == "tok"
     assert cookie({}, RECORDING_COOKIE) is None
+
+
+def test_a_recording_page_is_served_on_the_first_server_until_the_recording_ends():
+    rec, client = _setup()
+    token = rec.start()
+    url = rec.page(token, "<p>the page</p>")
+    assert url == f"http://127.0.0.1:5001{PAGE_PATH}?t={token}"
+    r = client.get(url.split("5001", 1)[1])
+    assert r.status_code == 200 and r.get_data(as_text=True) == "<p>the page</p>"
+    assert r.headers["Cache-Control"] == "no-store" and r.headers["Content-Type"].startswith("text/html")
+    assert client.get(f"{PAGE_PATH}?t=guess").status_code == 404
+    other = rec.start()
+    assert client.get(f"{PAGE_PATH}?t={other}").status_code == 404  # a recording without a page
+    rec.end(token)
+    assert client.get(url.split("5001", 1)[1]).status_code == 404
+    with pytest.raises(ValueError):
+        rec.page(token, "<p>late</p>")
