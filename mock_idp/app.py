@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from mock_idp import request_policy, request_signature, sign_in, slo
+from mock_idp import request_policy, request_signature, sign_in, slo, slo_fanout, slo_run
 from mock_idp.armed import Armed, NextResponses, Override, build_message
 from mock_idp.authn_request import RequestProblem, read_authn_request
 from mock_idp.authn_request import decode as decode_authn_request
@@ -57,7 +57,7 @@ class IdPApp:
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, Pending] = OrderedDict()
         self.sessions = SessionRegistry()  # who is signed in, and at which SPs (Single Logout reads it)
-        self.slo_runs = slo.Runs()
+        self.slo_runs = slo_run.Runs()
         self._honouring = request_policy.Honouring()  # NameIDPolicy (AllowCreate) and RequestedAuthnContext
         self.armed: NextResponses[Armed] = NextResponses()  # attack scenarios for the next Responses to an SP
         self.overrides: NextResponses[Override] = NextResponses()  # other settings for the next Responses
@@ -119,6 +119,8 @@ class IdPApp:
             IdPRoute.START: self._start,
             IdPRoute.LOGOUT: lambda r: slo.idp_logout(self, r),
             IdPRoute.SLO: lambda r: slo.endpoint(self, r),
+            IdPRoute.SLO_FRAME: lambda r: slo_fanout.frame(self, r),
+            IdPRoute.SLO_DONE: lambda r: slo_fanout.done(self, r),
         }
         handler = routes.get(path)
         if handler is None:

@@ -25,8 +25,13 @@ class IdPRoute(StrEnum):
     START = "/start"  # GET ?sp=ENTITY[&user=NAME]: IdP-initiated login
     LOGOUT = "/logout"  # IdP-initiated Single Logout: every SP of the session, then the IdP's
     SLO = "/slo"  # GET (HTTP-Redirect) or POST: a LogoutRequest or LogoutResponse
+    SLO_FRAME = "/slo/frame"  # GET ?run=TOKEN&n=INDEX: one SP's LogoutRequest, in a frame of the logout page
+    SLO_DONE = "/slo/done"  # POST run=TOKEN: the logout page's frames had their turn; the final page
 
 
+# On the IdP's final Single Logout page: "complete", or "partial" when an SP was not logged out; each SP's
+# row of its results table carries data-service-result="logged-out|not-logged-out|skipped".
+LOGOUT_HEADER = "X-SAML-Logout"
 SESSION_COOKIE = "mockidp_session"  # differs from the SP's: browsers share cookies across ports
 CSRF_COOKIE = "mockidp_csrf"
 

@@ -59,6 +59,20 @@ class SessionRegistry:
                 s.participants.pop(participant.sp_entity_id, None)  # re-issued: the newest session counts
                 s.participants[participant.sp_entity_id] = participant
 
+    def find(self, sp_entity_id: str, name_id: str, session_indexes: list[str]) -> tuple[str, IdPSession] | None:
+        """The live session in which `sp_entity_id` was issued exactly this NameID with one of these
+        SessionIndexes (a LogoutRequest that came without the session cookie names its session so).
+        Without a SessionIndex nothing is found: a NameID alone is no one browser's session."""
+        if not session_indexes:
+            return None
+        now = time.time()
+        with self._lock:
+            for token, s in self._sessions.items():
+                p = s.participants.get(sp_entity_id)
+                if p is not None and s.expires >= now and p.name_id == name_id and p.session_index in session_indexes:
+                    return token, s
+        return None
+
     def end(self, token: str | None) -> IdPSession | None:
         """Remove the session; returns what it was (with its participants) or None."""
         if not token:

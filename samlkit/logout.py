@@ -121,15 +121,21 @@ def _exact(el: etree._Element | None) -> str:
     return str(el.xpath("string()")) if el is not None else ""
 
 
+def read_name_id(name_id: etree._Element | None) -> tuple[str, str]:
+    """(value, Format) of a NameID: the value exactly, as the Assertion's NameID is read at login
+    (NameIDs are opaque, 'alice ' is not 'alice')."""
+    return _exact(name_id), name_id.get("Format", "") if name_id is not None else ""
+
+
 def read_request(root: etree._Element) -> LogoutRequestView:
-    name_id = root.find(ns.q(ns.SAML, "NameID"))
+    """What the LogoutRequest says; an EncryptedID leaves the NameID empty (the recipient decrypts it)."""
+    name_id, name_id_format = read_name_id(root.find(ns.q(ns.SAML, "NameID")))
     return LogoutRequestView(
         id=root.get("ID") or "",
         issuer=_text(root.find(ns.q(ns.SAML, "Issuer"))),
         destination=root.get("Destination") or "",
-        # Exactly, as the Assertion's NameID is read at login: NameIDs are opaque, 'alice ' is not 'alice'.
-        name_id=_exact(name_id),
-        name_id_format=name_id.get("Format", "") if name_id is not None else "",
+        name_id=name_id,
+        name_id_format=name_id_format,
         session_indexes=[_text(e) for e in root.findall(ns.q(ns.SAMLP, "SessionIndex"))],
         not_on_or_after=root.get("NotOnOrAfter") or "",
     )

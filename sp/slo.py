@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from samlkit import binding, logout, ns
 from samlkit.events import Check, Event, emit
+from samlkit.html import only_framed_by
 from samlkit.xmldsig import SignatureProblem
 from sp import trust
 from sp.contract.http import LOGGED_OUT, SESSION_COOKIE, Route
@@ -26,6 +27,7 @@ from sp.contract.reasons import Reason, Refusal
 from sp.model import SPConfig, Subscription
 from sp.pages import logged_out_page
 from sp.saml_read import parse_instant
+from sp.slo_name_id import open_name_id
 
 if TYPE_CHECKING:
     from sp.app import SPApp
@@ -252,7 +254,7 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
             Reason.STATUS_NOT_SUCCESS,
             f"The IdP answered {logout.status_text(view)}: the IdP session may still be open.",
         )
-    checks.ok("Status", "Success")
+    checks.ok("Status", logout.status_text(view))  # Success, or Success / PartialLogout: said as the IdP said it
     _verdict(
         app,
         True,
@@ -275,6 +277,7 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
         raise checks.fail("NotOnOrAfter", Reason.EXPIRED, f"The LogoutRequest expired at {view.not_on_or_after}.")
     checks.ok("NotOnOrAfter", view.not_on_or_after or "absent")
     _check_issue_instant(checks, msg.root.get("IssueInstant"), config.clock_skew)
+    view, trusting = open_name_id(checks, msg.root, trusting, view)  # an EncryptedID: decrypted here
     sub, tokens = _matching_sessions(app, checks, trusting, view)  # `sub` answers (its SLO URL)
     # A LogoutRequest is acted on once: the replay cache keeps its ID as long as its IssueInstant
     # keeps it valid (issued at most the skew ahead, refused once LOGOUT_LIFETIME + skew old).
@@ -310,6 +313,7 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
                 cert_pem=config.cert_pem,
             ),
         )
+        only_framed_by(resp.headers, sub.idp_slo_url)  # IdPs tell each SP in a frame of their logout page
     if request.cookies.get(SESSION_COOKIE) in tokens:
         resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import lxml.html
 from lxml import etree
 from saml_helpers import IDP_BASE, SP_BASE, Browser, World, forms, keys
 from werkzeug.test import TestResponse
+from werkzeug.wrappers import Request, Response
 
 from samlkit import codec
 
@@ -41,7 +43,9 @@ class Walker:
             return self.b.idp
         return None
 
-    def go(self, url: str, method: str = "GET", data: dict | None = None, hops: int = 15) -> TestResponse:
+    def go(
+        self, url: str, method: str = "GET", data: dict | None = None, hops: int = 15, *, in_frame: bool = False
+    ) -> TestResponse:
         last: TestResponse | None = None
         for _ in range(hops):
             client = self._client(url)
@@ -58,19 +62,34 @@ class Walker:
             if r.status_code in (302, 303) and "Location" in r.headers:
                 url, method, data = urljoin(url, r.headers["Location"]), "GET", None
                 continue
-            nxt = self._form(r, url)
+            frames = [] if in_frame or r.status_code != 200 else self._frames(r)
+            for src in frames:  # the IdP's logout page: each SP in its frame, then the page goes on
+                self.go(urljoin(url, src), in_frame=True)
+            nxt = self._form(r, url, after_frames=bool(frames))
             if nxt is None:
                 return r
             url, method, data = nxt[0], "POST", nxt[1]
         raise AssertionError(f"more than {hops} hops: {self.visited}")
 
     @staticmethod
-    def _form(r: TestResponse, url: str) -> tuple[str, dict] | None:
-        if r.status_code != 200 or "<form" not in r.get_data(as_text=True):
+    def _frames(r: TestResponse) -> list[str]:
+        text = r.get_data(as_text=True)
+        if "<iframe" not in text:
+            return []
+        return [f.get("src") for f in lxml.html.fromstring(text).iter("iframe") if f.get("src")]
+
+    @staticmethod
+    def _form(r: TestResponse, url: str, *, after_frames: bool = False) -> tuple[str, dict] | None:
+        text = r.get_data(as_text=True)
+        if r.status_code != 200 or "<form" not in text:
             return None
-        for f in forms(r.get_data(as_text=True)):
+        for f in forms(text):
             if {"SAMLRequest", "SAMLResponse"} & set(f.fields):
                 return urljoin(url, f.action), f.fields
+        if after_frames:  # the page's script submits its data-after-frames form once the frames loaded
+            for form in lxml.html.fromstring(text).forms:
+                if form.get("data-after-frames") is not None:
+                    return urljoin(url, form.get("action")), {i.name: i.value or "" for i in form.inputs if i.name}
         return None
 
 
@@ -79,3 +98,21 @@ def redirect_message(location: str) -> tuple[etree._Element, dict[str, str]]:
     q = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     param = "SAMLRequest" if "SAMLRequest" in q else "SAMLResponse"
     return etree.fromstring(codec.decode_redirect(q[param])), q
+
+
+class BrokenSP:
+    """An SP that takes any login at its ACS and answers its SLO endpoint (`/slo`) with an error page
+    of `status`, never a LogoutResponse: the IdP's logout must go on without it."""
+
+    def __init__(self, status: int = 403) -> None:
+        self.status = status
+        self.slo_hits = 0
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        req = Request(environ)
+        if req.path == "/slo":
+            self.slo_hits += 1
+            resp = Response("<h1>Logout refused</h1>", status=self.status, mimetype="text/html")
+        else:
+            resp = Response("<p>signed in</p>", mimetype="text/html")
+        return resp(environ, start_response)

@@ -14,11 +14,12 @@ from urllib.parse import urljoin, urlsplit
 import pyotp
 import requests
 
-from harness.core.browser_forms import page_forms
+from harness.core.browser_forms import page_forms, page_frames
 from harness.core.browser_transport import Transport, loopback_cas
 from sp.contract import REASON_HEADER
 
 MAX_HOPS = 25
+MAX_FRAMES = 16  # frames loaded per page
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -116,14 +117,24 @@ class ScriptedBrowser:
         nxt = self._next_form(page)
         return page if nxt is None else self.post(*nxt)
 
-    def _go(self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None = None) -> Page:
+    def _go(
+        self,
+        method: str,
+        url: str,
+        data: dict[str, str] | None,
+        headers: dict[str, str] | None = None,
+        *,
+        in_frame: bool = False,
+    ) -> Page:
         for _ in range(MAX_HOPS):
             page = self._fetch(method, url, data, headers)
             self.history.append(page)
             if page.status in _REDIRECTS and "Location" in page.headers:
                 url, method, data, headers = urljoin(url, page.headers["Location"]), "GET", None, None
                 continue
-            nxt = self._next_form(page)
+            if not in_frame:
+                self._load_frames(page)
+            nxt = self._next_form(page, frames_loaded=not in_frame)
             if nxt is None:
                 return page
             method, url, data = "POST", nxt[0], nxt[1]
@@ -141,7 +152,18 @@ class ScriptedBrowser:
             raise BrowserError(f"{method} {url} failed: {err}") from err
         return Page(url=url, status=resp.status_code, text=resp.text, headers=dict(resp.headers))
 
-    def _next_form(self, page: Page) -> tuple[str, dict[str, str]] | None:
+    def _load_frames(self, page: Page) -> None:
+        """Each frame of the page, followed to its end as a browser does (one level deep); a frame
+        that fails to load (an error page, nothing listening) leaves the page as it is."""
+        if page.status >= 400:
+            return
+        for src in page_frames(page.text)[:MAX_FRAMES]:
+            try:
+                self._go("GET", urljoin(page.url, src), None, in_frame=True)
+            except BrowserError:
+                continue
+
+    def _next_form(self, page: Page, *, frames_loaded: bool = False) -> tuple[str, dict[str, str]] | None:
         """What a person would submit next on this page, if anything."""
         if "<form" not in page.text or (page.status >= 400 and "password" not in page.text):
             return None
@@ -150,6 +172,8 @@ class ScriptedBrowser:
             action = urljoin(page.url, form.action or page.url)
             if "SAMLResponse" in fields or "SAMLRequest" in fields:
                 return action, fields  # the self-submitting binding form
+            if form.after_frames and frames_loaded:
+                return action, fields  # the page's script goes on once its frames have loaded
             c = self.credentials
             if c is None:
                 return None

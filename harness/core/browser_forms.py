@@ -23,6 +23,7 @@ class Form:
     action: str | None  # the attribute as written (None: absent)
     fields: dict[str, str]  # named inputs other than radios: what a submit sends
     logins: list[str | None] = field(default_factory=list)  # values of the radios named "login"
+    after_frames: bool = False  # the page's script submits it once its frames have loaded (data-after-frames)
 
 
 def _parser() -> etree.HTMLParser:
@@ -58,8 +59,19 @@ def page_forms(text: str) -> list[Form]:
                     fields[name] = (el.get("value") or "on") if "checked" in el.attrib else ""
                 else:
                     fields[name] = el.get("value") or ""
-        forms.append(Form(form.get("action"), fields, logins))
+        forms.append(Form(form.get("action"), fields, logins, "data-after-frames" in form.attrib))
     return forms
+
+
+def page_frames(text: str) -> list[str]:
+    """The src of each <iframe> of a page, in document order (a browser loads them with the page)."""
+    if "<iframe" not in text:
+        return []
+    try:
+        root = etree.fromstring(text, _parser())
+    except (ValueError, etree.LxmlError):
+        return []
+    return [src for f in root.iter("iframe") if (src := f.get("src"))] if root is not None else []
 
 
 def _lxml_html_forms(text: str) -> list[Form]:
@@ -72,5 +84,5 @@ def _lxml_html_forms(text: str) -> list[Form]:
         inputs = list(form.inputs)
         fields = {i.name: (i.value or "") for i in inputs if i.name and getattr(i, "type", "") != "radio"}
         logins = [i.get("value") for i in inputs if getattr(i, "type", "") == "radio" and i.name == "login"]
-        forms.append(Form(form.action, fields, logins))
+        forms.append(Form(form.action, fields, logins, form.get("data-after-frames") is not None))
     return forms

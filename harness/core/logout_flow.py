@@ -6,14 +6,25 @@ After the logout it checks what a tester cares about, outside the trace: the SP 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from lxml import etree
 
 from harness.core.browser import BrowserError, Page, ScriptedBrowser
 from harness.core.servers import Servers
-from mock_idp.contract import IdPRoute
+from mock_idp.contract import LOGOUT_HEADER, IdPRoute
 from sp.contract import Route
 
 LOGOUT_KINDS = ("logout", "idp-logout")
+
+
+@dataclass
+class ServiceResult:
+    """One SP's result as the mock IdP's final logout page lists it."""
+
+    name: str
+    ok: bool | None  # None: not asked (it names no SLO URL)
+    detail: str
 
 
 @dataclass
@@ -24,6 +35,7 @@ class LogoutOutcome:
     landing_status: int = 0
     reason: str = ""  # X-SAML-Reason of the landing page, when a side refused a logout message
     detail: str = ""  # why it did not complete, in words
+    services: list[ServiceResult] = field(default_factory=list)  # each SP's result at the IdP (its final page)
 
     @property
     def ok(self) -> bool:
@@ -46,7 +58,31 @@ def log_out(servers: Servers, browser: ScriptedBrowser, kind: str) -> tuple[Logo
         outcome.detail = f"the logout could not complete: {err}"
     if outcome.reason:
         outcome.detail = f"{outcome.reason} (HTTP {outcome.landing_status} at {outcome.landing_url})"
+    if page is not None and page.headers.get(LOGOUT_HEADER):
+        outcome.services = service_results(page.text)
+        failed = [f"{s.name}: {s.detail}" for s in outcome.services if s.ok is not True]
+        if page.headers[LOGOUT_HEADER] == "partial" and not outcome.detail:
+            outcome.detail = "partial logout at the IdP; not logged out of " + "; ".join(failed)
     return outcome, page
+
+
+_RESULTS = {"logged-out": True, "not-logged-out": False, "skipped": None}
+
+
+def service_results(html: str) -> list[ServiceResult]:
+    """The rows of the mock IdP's final logout page (`data-service-result`): SP, result, detail."""
+    try:
+        root = etree.fromstring(html, etree.HTMLParser())
+    except (ValueError, etree.LxmlError):
+        return []
+    rows = root.iter("tr") if root is not None else []
+    found = []
+    for row in rows:
+        kind = row.get("data-service-result")
+        cells = ["".join(td.itertext()) for td in row.iter("td")]
+        if kind in _RESULTS and len(cells) == 3:
+            found.append(ServiceResult(cells[0], _RESULTS[kind], cells[2]))
+    return found
 
 
 def check_sessions(servers: Servers, browser: ScriptedBrowser, idm_key: str, outcome: LogoutOutcome) -> None:

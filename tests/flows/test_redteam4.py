@@ -298,7 +298,9 @@ def test_the_idp_keeps_its_logout_run_when_a_forged_logout_response_names_it(new
     world = slo_world(new_world)
     b = world.browser()
     assert b.login("alice").status_code == 303
-    start = b.idp.get("/logout")
+    fan_out = b.idp.get("/logout")  # the logout page: the SP's LogoutRequest in a frame
+    (src,) = Walker._frames(fan_out)
+    start = b.idp.get(src)
     assert start.status_code == 302, start.status_code
     request_id = redirect_message(start.headers["Location"])[0].get("ID")
     forged = logout.logout_response(
@@ -306,7 +308,11 @@ def test_the_idp_keeps_its_logout_run_when_a_forged_logout_response_names_it(new
     )
     refused = b.idp.get("/slo", query_string={"SAMLResponse": codec.encode_redirect(etree.tostring(forged))})
     assert refused.status_code == 400 and refused.headers["X-SAML-Reason"] == "signature-missing"
-    page = Walker(b).go(start.headers["Location"])
+    framed = Walker(b).go(start.headers["Location"])
+    assert framed.status_code == 200 and "✔ logged out" in framed.get_data(as_text=True)
+    done = Walker._form(fan_out, IDP_BASE + "/logout", after_frames=True)
+    page = Walker(b).go(done[0], "POST", done[1])
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Signed out" in text and "✔ logged out" in text, text[-400:]
+    assert page.headers["X-SAML-Logout"] == "complete"
     assert b.whoami()[0] == 401

@@ -225,15 +225,20 @@ def test_the_idp_refuses_a_logout_request_signed_by_another_key(new_world) -> No
 
 
 def test_the_idp_answers_a_logout_for_another_session_with_an_error_status(new_world) -> None:
+    """A browser signed in at the IdP as bob carries alice's LogoutRequest: its cookie names bob's
+    session, which the request does not name, so nothing ends. (Without any IdP cookie the request
+    names its own session: tests/flows/test_slo_without_idp_cookie.py.)"""
     world = slo_world(new_world)
     b = _logged_in(world)
-    other = world.browser()  # a browser without an IdP session posts alice's LogoutRequest
+    other = world.browser()
+    other.login("bob")  # an IdP session for bob (whether or not the SP has an account for him)
+    assert world.idp.sessions.count() == 2
     r = b.sp.get("/fo/logout.php", headers=OWN)
     walk = Walker(other)
     page = walk.go(r.headers["Location"])
     assert page.headers.get("X-SAML-Reason") == "status-not-success"
-    assert "no IdP session" in page.get_data(as_text=True)
-    assert world.idp.sessions.count() == 1
+    assert "is not the one the IdP issued" in page.get_data(as_text=True)
+    assert world.idp.sessions.count() == 2
 
 
 def test_during_a_rollover_logout_messages_verify_with_either_trusted_certificate(new_world) -> None:

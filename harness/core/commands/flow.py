@@ -158,6 +158,9 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
         print()
         if result.logout is not None:
             print(_logout_line(result))
+            for service in result.logout.services:  # each SP's result, as the IdP's final page lists it
+                mark = {True: "logged out", False: "NOT logged out", None: "skipped"}[service.ok]
+                print(f"  {terminal_safe(service.name)}: {mark} — {terminal_safe(service.detail)}")
         elif login:
             print(f"RESULT: session opened for {login} (subscription {result.whoami.get('subscription')}, via saml)")
         else:

@@ -8,7 +8,9 @@ from urllib.parse import quote
 from saml_helpers import HOSTILE_CONTROLS, HOSTILE_MARKUP, World, assert_inert, forms, reason, saml_form
 from werkzeug.test import Client
 
-from mock_idp import slo
+from mock_idp import slo_fanout
+from mock_idp.sessions import Participant
+from mock_idp.slo_run import LogoutRun, Target
 
 EVIL = HOSTILE_MARKUP + HOSTILE_CONTROLS
 
@@ -49,5 +51,15 @@ def test_the_auto_post_form_carries_the_relay_state_inertly(world: World) -> Non
 
 
 def test_the_signed_out_page_shows_each_sps_detail_inertly(world: World) -> None:
-    run = slo.LogoutRun("dave", [], results=[(EVIL, False, EVIL)])
-    assert_inert(slo._finished_page(world.idp, run, EVIL).get_data(as_text=True))
+    run = LogoutRun("dave", [], results=[(EVIL, False, EVIL)])
+    run.targets.append(Target(EVIL, Participant(EVIL, EVIL, "", "_1"), result=(False, EVIL)))
+    assert_inert(slo_fanout.finished_page(world.idp, run, EVIL).get_data(as_text=True))
+
+
+def test_the_logout_page_and_its_frames_name_each_sp_inertly(world: World) -> None:
+    """An SP's display name comes from its metadata: the fan-out page and a frame's page escape it."""
+    run = LogoutRun("dave", [Participant(world.sp_config.entity_id, "dave", "", "_1")])
+    target = Target(EVIL, run.queue[0], result=(False, EVIL))
+    run.targets.append(target)
+    assert_inert(slo_fanout._fan_out_page(world.idp, run).get_data(as_text=True))
+    assert_inert(slo_fanout.answered_page(world.idp, target).get_data(as_text=True))

@@ -21,3 +21,20 @@ def test_an_expired_session_is_not_found() -> None:
     reg = SessionRegistry()
     token = reg.create("bob", -1)
     assert reg.get(token) is None and reg.get(None) is None and reg.get("nope") is None
+
+
+def test_a_session_is_found_only_by_its_own_sp_name_id_and_session_index() -> None:
+    reg = SessionRegistry()
+    alice, bob = reg.create("alice", 60), reg.create("bob", 60)
+    reg.add_participant(alice, Participant("sp-a", "alice", "fmt", "_a"))
+    reg.add_participant(bob, Participant("sp-a", "bob", "fmt", "_b"))
+    reg.add_participant(bob, Participant("sp-b", "bob", "fmt", "_c"))
+    found = reg.find("sp-a", "alice", ["_a"])
+    assert found is not None and found[0] == alice and found[1].username == "alice"
+    assert reg.find("sp-a", "alice", ["_b"]) is None  # bob's SessionIndex with alice's NameID
+    assert reg.find("sp-b", "bob", ["_b"]) is None  # _b is sp-a's, not sp-b's
+    assert reg.find("sp-a", "bob ", ["_b"]) is None  # NameIDs match exactly
+    assert reg.find("sp-a", "alice", []) is None  # no SessionIndex: no one browser's session
+    expired = reg.create("carol", -1)
+    reg.add_participant(expired, Participant("sp-a", "carol", "fmt", "_x"))
+    assert reg.find("sp-a", "carol", ["_x"]) is None

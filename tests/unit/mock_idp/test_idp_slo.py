@@ -5,7 +5,7 @@ from __future__ import annotations
 from slo_helpers import slo_world
 from werkzeug.test import Client
 
-from mock_idp import slo
+from mock_idp import slo_run as slo
 
 
 def test_runs_are_taken_once_and_bounded(monkeypatch) -> None:

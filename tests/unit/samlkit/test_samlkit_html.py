@@ -44,3 +44,15 @@ def test_an_auto_post_form_carries_plain_values_unchanged() -> None:
     value = "PHNhbWxwOlJlc3BvbnNlIC8+" * 100 + "=="
     html = auto_post_form("https://sp/acs", {"SAMLResponse": value, "RelayState": "/a?b=c&d=\te"})
     assert f'value="{value}"' in html and 'value="/a?b=c&amp;d=\te"' in html
+
+
+def test_only_framed_by_names_the_origin_and_keeps_x_frame_options() -> None:
+    from samlkit.html import only_framed_by
+
+    headers = {"X-Frame-Options": "DENY"}
+    only_framed_by(headers, "https://idp.example:8443/slo?x=1")
+    assert headers == {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors https://idp.example:8443"}
+    for junk in ("", "javascript:alert(1)", "/relative", "data:text/html,x"):
+        headers = {"X-Frame-Options": "DENY"}
+        only_framed_by(headers, junk)
+        assert headers == {"X-Frame-Options": "DENY"}

@@ -55,3 +55,28 @@ def test_an_idp_logout_without_an_sp_signing_key_ends_the_session_and_says_it_ca
     r = b.sp.get("/IdM/saml2/slo", query_string=out.location.split("?", 1)[1])
     assert r.status_code == 200 and "no signing key to answer with" in r.get_data(as_text=True)
     assert b.whoami()[0] == 401
+
+
+def test_the_logout_response_page_may_show_in_a_frame_of_the_idp_only(new_world) -> None:
+    """The IdP tells each SP in a frame of its logout page: the SP's self-posting answer is framable
+    by the IdP's origin (CSP frame-ancestors), X-Frame-Options DENY kept for everyone else."""
+    from slo_helpers import SLO_PATH
+
+    world = slo_world(new_world, sub={"slo_binding": "post"})
+    b = _logged_in(world)
+    (session,) = world.idp.sessions.snapshot()
+    p = session.participants[world.sp_config.entity_id]
+    root = logout.logout_request(
+        issuer=world.idp_config.entity_id,
+        destination=world.sp_config.slo_url,
+        name_id=p.name_id,
+        session_index=p.session_index,
+    )
+    out = binding.send(
+        root, param="SAMLRequest", binding="redirect", relay_state=None,
+        key_pem=keys().idp.key_pem, cert_pem=keys().idp.cert_pem,
+    )  # fmt: skip
+    r = b.sp.get(SLO_PATH, query_string=out.location.split("?", 1)[1])
+    assert r.status_code == 200 and "SAMLResponse" in r.get_data(as_text=True)
+    assert r.headers["Content-Security-Policy"] == f"frame-ancestors {IDP_BASE}"
+    assert r.headers["X-Frame-Options"] == "DENY"

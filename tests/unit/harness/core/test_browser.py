@@ -140,3 +140,39 @@ def test_repeated_headers_are_joined_as_requests_did() -> None:
     finally:
         browser.close()
         srv.stop()
+
+
+def _frames_site(env: dict, start_response):
+    """A page with two frames (one an error page) and a form its script posts once they loaded."""
+    path = env["PATH_INFO"]
+    if path == "/":
+        body = (
+            '<iframe src="/ok"></iframe><iframe src="/broken"></iframe>'
+            '<form method="post" action="/done" data-after-frames="1"><input type="hidden" name="run" value="r1">'
+            "</form><form method=post action=/never><input name=x value=y></form>"
+        )
+        return Response(body, mimetype="text/html")(env, start_response)
+    if path == "/ok":
+        return Response(status=302, headers={"Location": "/ok/end"})(env, start_response)
+    if path == "/broken":
+        return Response("refused", status=403)(env, start_response)
+    return Response(f"{env['REQUEST_METHOD']} {path}")(env, start_response)
+
+
+def test_frames_are_loaded_then_the_after_frames_form_is_posted() -> None:
+    server = make_server("127.0.0.1", 0, _frames_site, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    browser = ScriptedBrowser(timeout=5)
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        page = browser.get(base + "/")
+        assert page.text == "POST /done"
+        assert [p.url.removeprefix(base) for p in browser.history] == ["/", "/ok", "/ok/end", "/broken", "/done"]
+        alone = browser.get(base + "/ok/end")  # a page without frames posts no after-frames form
+        assert alone.text == "GET /ok/end"
+    finally:
+        browser.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
