@@ -25,7 +25,7 @@ from harness.core.flow import FlowResult, run_flow
 from harness.core.format import format_step
 from harness.core.load import Login, run_load
 from harness.core.servers import Servers
-from harness.core.terminal import visible
+from harness.core.terminal import field, visible
 from harness.core.workspace import DB_NAME, Workspace
 from sp.request_options import OptionError
 
@@ -160,7 +160,7 @@ def _single(args: argparse.Namespace, ws: Workspace, idm_key: str, user: str) ->
             print(_logout_line(result))
             for service in result.logout.services:  # each SP's result, as the IdP's final page lists it
                 mark = {True: "logged out", False: "NOT logged out", None: "skipped"}[service.ok]
-                print(f"  {terminal_safe(service.name)}: {mark} — {terminal_safe(service.detail)}")
+                print(f"  {field(service.name)}: {mark} — {field(service.detail)}")
         elif login:
             print(f"RESULT: session opened for {login} (subscription {result.whoami.get('subscription')}, via saml)")
         else:
