@@ -317,3 +317,22 @@ def test_a_bad_key_in_the_workspace_is_a_workspace_error_not_a_listening_one(tmp
     finally:
         ws.close()
     assert p._proc is None
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "reason"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, b"bad-request"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431, b"message-too-large"),
+        (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413, b"message-too-large"),
+    ],
+)
+def test_the_childs_server_refuses_transport_garbage_with_a_reason(
+    servers: Servers, request_bytes: bytes, status: int, reason: bytes
+) -> None:
+    """The IdP's process serves with the same limits and 4xx-with-reason answers as the SP's."""
+    port = int(servers.idp_base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(request_bytes)
+        data = c.recv(4096)
+    assert data.startswith(f"HTTP/1.1 {status} ".encode()) and b"X-SAML-Reason: " + reason in data, data[:200]
