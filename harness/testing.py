@@ -145,6 +145,9 @@ class RunningHarness:
         return b
 
     def login(self, start_url: str, username: str, password: str | None = None, **more: Any) -> Login:
-        """Open `start_url` (an SP's login URL, or an IdP start URL) and sign in as `username`."""
+        """Open `start_url` (an SP's login URL, or an IdP start URL) and sign in as `username`.
+        A harness whose IdP process died says so here, not as a connection refused mid-login."""
+        if self.servers.failure:
+            raise RuntimeError(self.servers.failure)
         b = self.browser(username, password, **more)
         return Login(b.get(start_url), b)

@@ -336,3 +336,16 @@ def test_the_childs_server_refuses_transport_garbage_with_a_reason(
         c.sendall(request_bytes)
         data = c.recv(4096)
     assert data.startswith(f"HTTP/1.1 {status} ".encode()) and b"X-SAML-Reason: " + reason in data, data[:200]
+
+
+def test_a_running_harness_whose_idp_process_died_says_so_at_the_next_login(tmp_path) -> None:
+    from harness.testing import RunningHarness
+
+    with RunningHarness.start(tmp_path / "ws", idp_process=True) as h:
+        h.servers._idp_child._proc.kill()
+        for _ in range(400):  # the pump notices within one poll; this only catches a hang
+            if h.servers.failure:
+                break
+            time.sleep(0.05)
+        with pytest.raises(RuntimeError, match="ended unexpectedly"):
+            h.login(h.sp_login_url(), "alice")
