@@ -26,6 +26,7 @@ from mock_idp.metadata_rollover import with_other_certificate
 from mock_idp.model import IdPConfig, IdPUser, SPSettings
 from mock_idp.request_policy import RequestPolicy
 from mock_idp.response import issue, new_id
+from mock_idp.seen_ids import SeenIDs
 from mock_idp.sessions import Participant, SessionRegistry
 from mock_idp.status_response import error_response
 from samlkit import ns
@@ -58,6 +59,7 @@ class IdPApp:
         self._pending: OrderedDict[str, Pending] = OrderedDict()
         self.sessions = SessionRegistry()  # who is signed in, and at which SPs (Single Logout reads it)
         self.slo_runs = slo_run.Runs()
+        self.slo_seen = SeenIDs()  # LogoutRequests acted on
         self._honouring = request_policy.Honouring()  # NameIDPolicy (AllowCreate) and RequestedAuthnContext
         self.armed: NextResponses[Armed] = NextResponses()  # attack scenarios for the next Responses to an SP
         self.overrides: NextResponses[Override] = NextResponses()  # other settings for the next Responses

@@ -127,8 +127,14 @@ def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Ch
     """SP-initiated: check the LogoutRequest against this browser's IdP session, then log out everywhere."""
     view = logout.read_request(msg.root)
     sp = _trusted_sp(app, checks, msg, view.issuer)
-    if logout.expired(view.not_on_or_after, app.config.accepted_time_diff):
+    skew = app.config.accepted_time_diff
+    if logout.expired(view.not_on_or_after, skew):
         raise checks.fail("NotOnOrAfter", "expired", f"The LogoutRequest expired at {view.not_on_or_after}.")
+    issued = msg.root.get("IssueInstant")
+    late = logout.issue_instant_problem(logout.read_instant(issued), issued, skew)
+    if late is not None:
+        raise checks.fail("IssueInstant", *late)
+    checks.ok("IssueInstant", issued or "")
     token, session, found_by = _locate_session(app, request, sp, view)
     mine = session.participants.get(sp.entity_id) if session else None
     problem = _session_problem(mine, view)
@@ -150,6 +156,10 @@ def _on_request(app: IdPApp, request: Request, msg: binding.Received, checks: Ch
     checks.ok(
         "Session", f"NameID {view.name_id} and SessionIndex {mine.session_index} match the IdP session ({found_by})"
     )
+    # Acted on once: kept while its IssueInstant keeps it valid (a replay could end the NameID's next session).
+    if not app.slo_seen.first_time(f"{sp.entity_id} {view.id}", logout.LOGOUT_LIFETIME + 2 * skew + 60):
+        raise checks.fail("Replay", "replayed", f"The LogoutRequest {view.id} was already acted on.")
+    checks.ok("Replay", "LogoutRequest ID not seen before")
     app.sessions.end(token)
     verdict(
         app, True, "logged-out", f"IdP session of {session.username} ended at {sp.entity_id}'s request", checks.items

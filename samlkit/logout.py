@@ -6,6 +6,7 @@ Both servers build them here; `samlkit.binding` signs and sends them, and reads 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -176,3 +177,37 @@ def expired(not_on_or_after: str, skew: int, now: dt.datetime | None = None) -> 
     if t.tzinfo is None:
         t = t.replace(tzinfo=dt.UTC)
     return (now or dt.datetime.now(dt.UTC)) >= t + dt.timedelta(seconds=skew)
+
+
+_INSTANT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)?")
+
+
+def read_instant(value: str | None) -> dt.datetime | None:
+    """An xs:dateTime (without a zone: UTC) as an aware UTC datetime; None when it is not one."""
+    m = _INSTANT.fullmatch((value or "").strip())
+    if m is None:
+        return None
+    whole, fraction, zone = m.groups()
+    micro = (fraction or "0")[:6].ljust(6, "0")
+    try:
+        return dt.datetime.fromisoformat(f"{whole}.{micro}{zone or 'Z'}").astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def issue_instant_problem(
+    issued: dt.datetime | None, value: str | None, skew: int, now: dt.datetime | None = None
+) -> tuple[str, str] | None:
+    """(reason code, message) when a LogoutRequest issued at `issued` (read from `value`) is not valid
+    now, else None. It is valid LOGOUT_LIFETIME seconds after its IssueInstant whatever its optional
+    NotOnOrAfter says: a signed one captured long ago (none, or a far NotOnOrAfter, and no
+    SessionIndex) would otherwise end the NameID's later sessions."""
+    if issued is None:
+        return "time-missing", f"The LogoutRequest's IssueInstant {value!r} is not a time."
+    now = now or dt.datetime.now(dt.UTC)
+    tolerance = dt.timedelta(seconds=skew)
+    if issued > now + tolerance:
+        return "not-yet-valid", f"The LogoutRequest is issued in the future ({value})."
+    if now - tolerance > issued + dt.timedelta(seconds=LOGOUT_LIFETIME):
+        return "expired", f"The LogoutRequest was issued at {value}, more than {LOGOUT_LIFETIME} s ago."
+    return None

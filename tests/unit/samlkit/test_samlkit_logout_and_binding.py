@@ -89,3 +89,16 @@ def test_unreadable_messages_have_reason_codes(form: dict, code: str) -> None:
 def test_the_raw_url_keeps_the_query_as_sent() -> None:
     assert binding.raw_url("http://sp/slo", "a=%2f") == "http://sp/slo?a=%2f"
     assert binding.raw_url("http://sp/slo", "") == "http://sp/slo"
+
+
+def test_a_logout_request_is_valid_for_its_lifetime_after_its_issue_instant() -> None:
+    now = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    at = logout.read_instant
+    assert at("2026-12-04T11:58:00Z") == dt.datetime(2026, 12, 4, 11, 58, tzinfo=dt.UTC)
+    assert at("2026-12-04T13:58:00.5+02:00") == dt.datetime(2026, 12, 4, 11, 58, 0, 500000, tzinfo=dt.UTC)
+    assert at("2026-12-04") is None and at("0001-01-01T00:00:00+01:00") is None and at(None) is None
+    problem = logout.issue_instant_problem
+    assert problem(at("2026-12-04T11:58:00Z"), "", 60, now) is None
+    assert problem(at("2026-12-04T11:50:00Z"), "", 60, now)[0] == "expired"
+    assert problem(at("2026-12-04T12:05:00Z"), "", 60, now)[0] == "not-yet-valid"
+    assert problem(None, "soon", 60, now)[0] == "time-missing"

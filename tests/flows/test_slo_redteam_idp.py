@@ -1,0 +1,88 @@
+"""Red team of the mock IdP's SLO endpoint over loopback HTTP: signed LogoutRequests that are old,
+replayed or carried by another browser must end no session, and each refusal names its reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from harness.core.browser import Credentials, ScriptedBrowser
+from harness.core.servers import Servers
+from samlkit import binding, logout
+
+pytestmark = pytest.mark.usefixtures("no_process_spawned")
+
+PASSWORDS = {"alice": "alice123", "bob": "bob123"}
+
+
+@pytest.fixture
+def servers(demo):
+    sub = demo.subscription("4711")
+    demo.save_subscription(replace(sub, slo_binding="post"))
+    with Servers(demo, sp_port=0, idp_port=0) as s:
+        yield s
+
+
+@pytest.fixture
+def opened():
+    browsers: list[ScriptedBrowser] = []
+    yield browsers
+    for b in browsers:
+        b.close()
+
+
+def _signed_in(servers: Servers, opened: list, user: str) -> ScriptedBrowser:
+    b = ScriptedBrowser(Credentials(user, PASSWORDS[user]))
+    opened.append(b)
+    assert b.get(servers.login_url("4711")).url.startswith(servers.sp_base)
+    return b
+
+
+def _users(servers: Servers) -> list[str]:
+    return sorted(s.username for s in servers.idp_app.sessions.snapshot())
+
+
+def _sp_signed(servers: Servers, now: dt.datetime | None = None, *, lifetime: bool = True) -> binding.Outgoing:
+    """A LogoutRequest for alice signed with the SP's real key, as an SP that sends no SessionIndex
+    (and, without `lifetime`, no NotOnOrAfter: it is optional) would."""
+    root = logout.logout_request(
+        issuer=servers.idp_app.config.sps[0].entity_id, destination=servers.idp_base + "/slo", name_id="alice", now=now
+    )
+    if not lifetime:
+        del root.attrib["NotOnOrAfter"]
+    kp = servers.workspace.keypair("sp-signing")
+    return binding.send(
+        root, param="SAMLRequest", binding="post", relay_state=None, key_pem=kp.key_pem, cert_pem=kp.cert_pem
+    )
+
+
+def test_a_month_old_logout_request_without_not_on_or_after_is_refused(servers, opened) -> None:
+    alice = _signed_in(servers, opened, "alice")
+    out = _sp_signed(servers, dt.datetime.now(dt.UTC) - dt.timedelta(days=30), lifetime=False)
+    page = alice.post(out.destination, {"SAMLRequest": out.value})
+    assert (page.status, page.reason_code) == (400, "expired"), (page.url, page.status, page.reason_code)
+    assert _users(servers) == ["alice"]
+
+
+def test_a_logout_request_issued_in_the_future_is_refused(servers, opened) -> None:
+    alice = _signed_in(servers, opened, "alice")
+    out = _sp_signed(servers, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    page = alice.post(out.destination, {"SAMLRequest": out.value})
+    assert (page.status, page.reason_code) == (400, "not-yet-valid")
+    assert _users(servers) == ["alice"]
+
+
+def test_a_replayed_logout_request_does_not_end_the_next_session(servers, opened) -> None:
+    """Captured once (no SessionIndex, within its lifetime), replayed in the user's browser after
+    they signed in again: the IdP acted on that request already and refuses it (`replayed`)."""
+    alice = _signed_in(servers, opened, "alice")
+    out = _sp_signed(servers)
+    alice.post(out.destination, {"SAMLRequest": out.value})
+    assert _users(servers) == []  # the genuine request ended the session
+    alice.get(servers.login_url("4711"))
+    assert _users(servers) == ["alice"]
+    page = alice.post(out.destination, {"SAMLRequest": out.value})
+    assert (page.status, page.reason_code) == (400, "replayed")
+    assert _users(servers) == ["alice"]
