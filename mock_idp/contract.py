@@ -34,6 +34,9 @@ class IdPRoute(StrEnum):
 LOGOUT_HEADER = "X-SAML-Logout"
 SESSION_COOKIE = "mockidp_session"  # differs from the SP's: browsers share cookies across ports
 CSRF_COOKIE = "mockidp_csrf"
+# A Single Logout run's frames and final POST come from the browser that started it: this cookie
+# (suffixed per run, path /slo) carries the run's browser secret.
+SLO_RUN_COOKIE = "mockidp_slo_"
 
 
 def subject_value(user: IdPUser, sp: SPSettings) -> str:

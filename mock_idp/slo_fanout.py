@@ -13,15 +13,17 @@ any SP was not logged out. Without JavaScript the page has a Continue button.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from string import Template
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from mock_idp.contract import LOGOUT_HEADER, IdPRoute
+from mock_idp.contract import LOGOUT_HEADER, SLO_RUN_COOKIE, IdPRoute
 from mock_idp.logout_request import logout_request_for
-from mock_idp.slo_run import ACTOR, LogoutRun, Target, deliver, send, verdict
+from mock_idp.slo_run import ACTOR, RUN_TTL, LogoutRun, Target, deliver, send, verdict
 from samlkit import logout
 from samlkit.events import Check
 from samlkit.html import esc, page
@@ -66,7 +68,37 @@ def start(app: IdPApp, run: LogoutRun) -> Response:
     if not run.targets:
         return finish(app, run)
     app.slo_runs.put(RUN_KEY + run.token, run)
-    return _fan_out_page(app, run)
+    resp = _fan_out_page(app, run)
+    resp.set_cookie(
+        _cookie_name(run.token),
+        run.browser,
+        max_age=RUN_TTL,
+        path="/slo",
+        httponly=True,
+        samesite="Lax",
+        secure=app._secure,
+    )
+    return resp
+
+
+def _cookie_name(token: str) -> str:
+    return SLO_RUN_COOKIE + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _run_of(app: IdPApp, request: Request, token: str) -> tuple[LogoutRun | None, Response | None]:
+    """(the run `token` names, None), or (None, the refusal) when it is not in progress or another
+    browser started it: a run token alone (the attacker's own, say) must not drive or end a logout,
+    nor show a browser whose session lives a page saying it signed out."""
+    run = app.slo_runs.peek(RUN_KEY + token)
+    if run is None:
+        return None, app._error(
+            "logout-run-unknown", "This logout is not in progress (finished, expired or never begun)."
+        )
+    if not hmac.compare_digest(request.cookies.get(_cookie_name(token), "").encode(), run.browser.encode()):
+        return None, app._error(
+            "logout-run-other-browser", "This logout was started in another browser: only that browser goes on with it."
+        )
+    return run, None
 
 
 def _fan_out_page(app: IdPApp, run: LogoutRun) -> Response:
@@ -105,10 +137,12 @@ def answered_page(app: IdPApp, target: Target) -> Response:
 
 def frame(app: IdPApp, request: Request) -> Response:
     """GET /slo/frame?run=TOKEN&n=INDEX: the LogoutRequest for one SP of a run, once."""
-    run = app.slo_runs.peek(RUN_KEY + request.args.get("run", ""))
+    run, refused = _run_of(app, request, request.args.get("run", ""))
+    if run is None:
+        return refused
     n = request.args.get("n", "")
-    if run is None or not n.isdigit() or int(n) >= len(run.targets):
-        return app._error("logout-run-unknown", "This logout is not in progress (finished, expired or never begun).")
+    if not n.isascii() or not n.isdigit() or int(n) >= len(run.targets):
+        return app._error("logout-run-unknown", "This logout has no such frame.")
     target = run.targets[int(n)]
     if target.request_id or target.result is not None:
         return app._error("logout-run-unknown", "This service's LogoutRequest was sent already.")
@@ -127,11 +161,16 @@ def frame(app: IdPApp, request: Request) -> Response:
 
 
 def done(app: IdPApp, request: Request) -> Response:
-    """POST /slo/done (run=TOKEN): the frames have had their turn; finish the run."""
-    run = app.slo_runs.take(RUN_KEY + request.form.get("run", "")) if request.method == "POST" else None
+    """POST /slo/done (run=TOKEN): the frames have had their turn; finish the run (in the browser that started it)."""
+    token = request.form.get("run", "") if request.method == "POST" else ""
+    run, refused = _run_of(app, request, token)
     if run is None:
+        return refused
+    if app.slo_runs.take(RUN_KEY + token) is not run:  # finished meanwhile
         return app._error("logout-run-unknown", "This logout is not in progress (finished, expired or never begun).")
-    return finish(app, run)
+    resp = finish(app, run)
+    resp.delete_cookie(_cookie_name(token), path="/slo", secure=app._secure, httponly=True, samesite="Lax")
+    return resp
 
 
 def finish(app: IdPApp, run: LogoutRun) -> Response:

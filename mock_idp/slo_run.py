@@ -59,6 +59,7 @@ class LogoutRun:
     results: list[Result] = field(default_factory=list)  # known before the fan-out (initiator, skipped)
     targets: list[Target] = field(default_factory=list)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    browser: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # the starting browser's cookie
     created: float = field(default_factory=time.time)
 
     def target_for(self, request_id: str) -> Target | None:

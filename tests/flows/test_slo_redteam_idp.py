@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+import lxml.html
 import pytest
 
 from harness.core.browser import Credentials, ScriptedBrowser
@@ -86,3 +87,30 @@ def test_a_replayed_logout_request_does_not_end_the_next_session(servers, opened
     page = alice.post(out.destination, {"SAMLRequest": out.value})
     assert (page.status, page.reason_code) == (400, "replayed")
     assert _users(servers) == ["alice"]
+
+
+def _started_run(servers: Servers, browser: ScriptedBrowser) -> tuple[str, list[str]]:
+    """The browser opens the IdP's logout page and stops there: (its run token, its frames' URLs)."""
+    page = browser._fetch("GET", servers.idp_base + "/logout", None)
+    doc = lxml.html.fromstring(page.text)
+    (form,) = [f for f in doc.forms if f.get("data-after-frames") is not None]
+    return form.fields["run"], [servers.idp_base + f.get("src") for f in doc.iter("iframe")]
+
+
+def test_another_browsers_logout_run_cannot_be_driven_or_finished_here(servers, opened) -> None:
+    """The attacker starts a logout of their own session, lets its frames log them out, and has the
+    victim's browser post its run token (CSRF): the victim must not see "You are signed out" (with
+    `X-SAML-Logout: complete`) while their IdP session lives, nor end or drive the attacker's run."""
+    victim = _signed_in(servers, opened, "alice")
+    attacker = _signed_in(servers, opened, "bob")
+    token, frames = _started_run(servers, attacker)
+    page = victim._fetch("GET", frames[0], None)
+    assert (page.status, page.reason_code) == (400, "logout-run-other-browser")
+    for frame in frames:
+        attacker._go("GET", frame, None, in_frame=True)
+    page = victim._fetch("POST", servers.idp_base + "/slo/done", {"run": token})
+    assert (page.status, page.reason_code) == (400, "logout-run-other-browser")
+    assert "X-SAML-Logout" not in page.headers and "signed out" not in page.text
+    assert _users(servers) == ["alice"]
+    page = attacker._fetch("POST", servers.idp_base + "/slo/done", {"run": token})  # still its own to finish
+    assert (page.status, page.headers.get("X-SAML-Logout")) == (200, "complete")
