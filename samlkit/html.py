@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,10 +58,36 @@ def auto_post_form(action: str, fields: dict[str, str], *, actor: str = "") -> s
     return page("Signing you in…", body, actor=actor)
 
 
+_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?")
+_IPV6 = re.compile(r"[0-9a-f:.]+")
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of an http(s) URL, rebuilt from its parsed parts (userinfo dropped, the
+    host lower-cased); None unless the host is a plain DNS name or IP address and the port a number,
+    so that nothing from the URL (a space, `*`, `;`, `,`, a quote) reaches a header as more than one origin."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a port that is not a number in 0-65535
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    if _HOST.fullmatch(host):
+        authority = host
+    elif ":" in host and _IPV6.fullmatch(host):
+        authority = f"[{host}]"
+    else:
+        return None
+    return f"{scheme}://{authority}" + (f":{port}" if port is not None else "")
+
+
 def only_framed_by(headers: Any, url: str) -> None:
     """Let a page show in a frame of `url`'s origin, and nowhere else: CSP frame-ancestors, which
     browsers enforce instead of X-Frame-Options when both are sent (CSP 2, §7.7.1). X-Frame-Options
-    DENY stays for clients that know no CSP. `headers`: a Werkzeug Headers (or a dict)."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        headers["Content-Security-Policy"] = f"frame-ancestors {parts.scheme}://{parts.netloc}"
+    DENY stays for clients that know no CSP, and alone when `url` names no clean origin.
+    `headers`: a Werkzeug Headers (or a dict)."""
+    origin = origin_of(url)
+    if origin is not None:
+        headers["Content-Security-Policy"] = f"frame-ancestors {origin}"
