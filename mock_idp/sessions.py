@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-MAX_SESSIONS = 10_000
+MAX_SESSIONS = 10_000  # live sessions kept; past it the oldest ends
 
 
 @dataclass
@@ -40,8 +40,10 @@ class SessionRegistry:
         token = secrets.token_urlsafe(24)
         now = time.time()
         with self._lock:
-            if len(self._sessions) > MAX_SESSIONS:
+            if len(self._sessions) >= MAX_SESSIONS:
                 self._sessions = {k: v for k, v in self._sessions.items() if v.expires > now}
+            while len(self._sessions) >= MAX_SESSIONS:  # all live: the oldest sign-in goes
+                del self._sessions[next(iter(self._sessions))]
             self._sessions[token] = IdPSession(username, now + lifetime)
         return token
 

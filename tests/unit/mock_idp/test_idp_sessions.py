@@ -38,3 +38,16 @@ def test_a_session_is_found_only_by_its_own_sp_name_id_and_session_index() -> No
     expired = reg.create("carol", -1)
     reg.add_participant(expired, Participant("sp-a", "carol", "fmt", "_x"))
     assert reg.find("sp-a", "carol", ["_x"]) is None
+
+
+def test_live_sessions_are_bounded_the_oldest_going_first(monkeypatch) -> None:
+    """Each sign-in opens a session: signing in again and again (a script with one valid password)
+    must not grow the registry, which every cookie-less LogoutRequest scans, without end."""
+    import mock_idp.sessions as sessions
+
+    monkeypatch.setattr(sessions, "MAX_SESSIONS", 5)
+    reg = SessionRegistry()
+    first = reg.create("alice", 3600)
+    tokens = [reg.create("alice", 3600) for _ in range(50)]
+    assert reg.count() <= 5
+    assert reg.get(first) is None and reg.get(tokens[-1]) is not None
