@@ -13,17 +13,19 @@ any SP was not logged out).
 
 from __future__ import annotations
 
+import hmac
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
 from mock_idp import slo_fanout
-from mock_idp.contract import SESSION_COOKIE
+from mock_idp.contract import SESSION_COOKIE, IdPRoute
 from mock_idp.model import SPSettings
 from mock_idp.sessions import IdPSession, Participant
 from mock_idp.slo_run import Initiator, LogoutRun, deliver, send, verdict
 from samlkit import binding, logout, ns
 from samlkit.events import Check, Event, emit
+from samlkit.logout_csrf import TOKEN_FIELD, confirm_page, confirmation_token, from_own_site
 from samlkit.xmldsig import SignatureProblem
 
 if TYPE_CHECKING:
@@ -48,12 +50,26 @@ class LogoutProblem(Exception):
         self.code, self.message = code, message
 
 
+_LOGOUT_PURPOSE = b"mock-idp logout"
+
 # -- IdP-initiated ------------------------------------------------------------------------------
 
 
 def idp_logout(app: IdPApp, request: Request) -> Response:
-    """End the IdP session, then log the user out of every SP it signed them in to."""
-    session = app.sessions.end(request.cookies.get(SESSION_COOKIE))
+    """End the IdP session, then log the user out of every SP it signed them in to. Another site
+    cannot trigger it (`samlkit.logout_csrf`): a GET from elsewhere gets a confirmation form."""
+    token = request.cookies.get(SESSION_COOKIE) or ""
+    if app.sessions.get(token) is not None:
+        expected = confirmation_token(token, _LOGOUT_PURPOSE)
+        if request.method == "POST":
+            if not hmac.compare_digest(request.form.get(TOKEN_FIELD, ""), expected):
+                return app._error(
+                    "csrf", "This logout did not come from the mock IdP's own page; you stay signed in.", 403
+                )
+        elif not from_own_site(request.headers):
+            question = "Sign out of the mock IdP and of every service it signed you in to?"
+            return app._html(confirm_page(IdPRoute.LOGOUT, expected, question, "Mock IdP"))
+    session = app.sessions.end(token)
     if session is None:
         resp = slo_fanout.finished_page(app, LogoutRun("", []), "You had no session at the mock IdP.")
     else:

@@ -10,26 +10,23 @@ the session cookie (which no other site can read); a POST without it is refused 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from typing import Protocol
 
 from werkzeug.wrappers import Request, Response
 
-from samlkit.html import esc, page
+from samlkit.logout_csrf import TOKEN_FIELD, confirmation_token, from_own_site
+from samlkit.logout_csrf import confirm_page as _confirm_page
 from sp.contract.http import SESSION_COOKIE, Route
 from sp.contract.reasons import Reason, Refusal
 from sp.model import SPConfig, Subscription
 from sp.store import SPStore
 
-OWN_SITE = ("same-origin", "none")
-TOKEN_FIELD = "csrf"
-
 
 def logout_token(session_token: str) -> str:
-    """The confirmation token for one session: only a holder of its cookie can compute it."""
-    return hashlib.sha256(b"saml-harness logout\x00" + session_token.encode()).hexdigest()[:32]
+    """The confirmation token for one SP session (`samlkit.logout_csrf`)."""
+    return confirmation_token(session_token, b"saml-harness logout")
 
 
 class SessionHost(Protocol):
@@ -54,7 +51,7 @@ def handle(app: SessionHost, request: Request, single_logout: SingleLogout | Non
         given = request.form.get(TOKEN_FIELD, "")
         if session is not None and not hmac.compare_digest(given, logout_token(token)):
             raise Refusal(Reason.CSRF, "This logout did not come from the SP's own page; the session stays open.")
-    elif session is not None and request.headers.get("Sec-Fetch-Site") not in OWN_SITE:
+    elif session is not None and not from_own_site(request.headers):
         html = confirm_page(logout_token(token), session.get("subscription_name", ""))
         headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
         return Response(html, mimetype="text/html", headers=headers)
@@ -70,9 +67,4 @@ def handle(app: SessionHost, request: Request, single_logout: SingleLogout | Non
 
 
 def confirm_page(token: str, subscription: str) -> str:
-    body = (
-        f"<p>Log out of {esc(subscription or 'the SP')}?</p>"
-        f'<form method="post" action="{Route.LOGOUT}"><input type="hidden" name="{TOKEN_FIELD}" '
-        f'value="{esc(token)}"><button type="submit" id="confirm-logout">Log out</button></form>'
-    )
-    return page("Log out", body, actor="Vendor SP")
+    return _confirm_page(Route.LOGOUT, token, f"Log out of {subscription or 'the SP'}?", "Vendor SP")

@@ -199,7 +199,7 @@ def test_the_mock_idp_logs_out_python3_saml_and_the_embedded_sp_in_one_logout(wo
     browser.get(servers.login_url("4711"))  # the IdP session signs alice in to the embedded SP too
     assert json.loads(browser.get(servers.sp_base + "/whoami").text)["authenticated"]
     assert sp.session
-    page = browser.get(servers.idp_base + "/logout")
+    page = browser.navigate(servers.idp_base + "/logout")
     assert page.status == 200 and page.text.count("✔ logged out") == 2, page.text
     assert not sp.session  # python3-saml deleted its session on the verified LogoutRequest
     assert browser.get(servers.sp_base + "/whoami").status == 401

@@ -91,7 +91,7 @@ def test_a_replayed_logout_request_does_not_end_the_next_session(servers, opened
 
 def _started_run(servers: Servers, browser: ScriptedBrowser) -> tuple[str, list[str]]:
     """The browser opens the IdP's logout page and stops there: (its run token, its frames' URLs)."""
-    page = browser._fetch("GET", servers.idp_base + "/logout", None)
+    page = browser._fetch("GET", servers.idp_base + "/logout", None, {"Sec-Fetch-Site": "none"})
     doc = lxml.html.fromstring(page.text)
     (form,) = [f for f in doc.forms if f.get("data-after-frames") is not None]
     return form.fields["run"], [servers.idp_base + f.get("src") for f in doc.iter("iframe")]
@@ -114,3 +114,27 @@ def test_another_browsers_logout_run_cannot_be_driven_or_finished_here(servers, 
     assert _users(servers) == ["alice"]
     page = attacker._fetch("POST", servers.idp_base + "/slo/done", {"run": token})  # still its own to finish
     assert (page.status, page.headers.get("X-SAML-Logout")) == (200, "complete")
+
+
+def test_another_site_cannot_sign_the_user_out_of_the_idp(servers, opened) -> None:
+    """A link, redirect or form of another site to the IdP's /logout (logout CSRF) ends nothing: the
+    browser says it came cross-site (or says nothing), and the IdP asks first, as the SP's logout does."""
+    victim = _signed_in(servers, opened, "alice")
+    logout_url = servers.idp_base + "/logout"
+    for site in ("cross-site", "same-site", None):
+        page = victim._fetch("GET", logout_url, None, {"Sec-Fetch-Site": site} if site else None)
+        assert page.status == 200 and 'id="confirm-logout"' in page.text and "X-SAML-Logout" not in page.headers
+    page = victim._fetch("POST", logout_url, {})  # a cross-site form: it cannot know the token
+    assert (page.status, page.reason_code) == (403, "csrf")
+    assert _users(servers) == ["alice"]
+    page = victim._fetch("POST", logout_url, {"csrf": "0" * 32})
+    assert (page.status, page.reason_code) == (403, "csrf") and _users(servers) == ["alice"]
+    confirm = victim.get(logout_url)  # the person confirms on the IdP's own page
+    assert 'id="confirm-logout"' in confirm.text
+    page = victim.post(logout_url, _confirm_fields(confirm.text))
+    assert page.headers.get("X-SAML-Logout") == "complete" and _users(servers) == []
+
+
+def _confirm_fields(html: str) -> dict[str, str]:
+    (form,) = lxml.html.fromstring(html).forms
+    return {i.name: i.value or "" for i in form.inputs if i.name}

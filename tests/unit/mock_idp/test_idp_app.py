@@ -145,7 +145,7 @@ def test_session_and_force_authn(world: World) -> None:
     assert "SAMLResponse" in redirect(c, authn_request(world)).get_data(as_text=True)
     forced = bent(world, lambda r: r.set("ForceAuthn", "true"))
     assert 'name="password"' in redirect(c, forced).get_data(as_text=True)
-    c.get("/logout")
+    c.get("/logout", headers={"Sec-Fetch-Site": "same-origin"})  # the IdP page's own link
     assert 'name="password"' in redirect(c, authn_request(world)).get_data(as_text=True)
 
 
