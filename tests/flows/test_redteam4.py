@@ -298,7 +298,8 @@ def test_the_idp_keeps_its_logout_run_when_a_forged_logout_response_names_it(new
     world = slo_world(new_world)
     b = world.browser()
     assert b.login("alice").status_code == 303
-    fan_out = b.idp.get("/logout", headers={"Sec-Fetch-Site": "none"})  # the logout page: the SP's LogoutRequest in a frame
+    # the logout page, opened by the tester: the SP's LogoutRequest in a frame
+    fan_out = b.idp.get("/logout", headers={"Sec-Fetch-Site": "none"})
     (src,) = Walker._frames(fan_out)
     start = b.idp.get(src)
     assert start.status_code == 302, start.status_code
