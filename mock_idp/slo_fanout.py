@@ -85,20 +85,18 @@ def _cookie_name(token: str) -> str:
     return SLO_RUN_COOKIE + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-def _run_of(app: IdPApp, request: Request, token: str) -> tuple[LogoutRun | None, Response | None]:
-    """(the run `token` names, None), or (None, the refusal) when it is not in progress or another
+def _run_of(app: IdPApp, request: Request, token: str) -> LogoutRun | Response:
+    """The run `token` names, or the refusal when it is not in progress or another
     browser started it: a run token alone (the attacker's own, say) must not drive or end a logout,
     nor show a browser whose session lives a page saying it signed out."""
     run = app.slo_runs.peek(RUN_KEY + token)
     if run is None:
-        return None, app._error(
-            "logout-run-unknown", "This logout is not in progress (finished, expired or never begun)."
-        )
+        return app._error("logout-run-unknown", "This logout is not in progress (finished, expired or never begun).")
     if not hmac.compare_digest(request.cookies.get(_cookie_name(token), "").encode(), run.browser.encode()):
-        return None, app._error(
+        return app._error(
             "logout-run-other-browser", "This logout was started in another browser: only that browser goes on with it."
         )
-    return run, None
+    return run
 
 
 def _fan_out_page(app: IdPApp, run: LogoutRun) -> Response:
@@ -137,9 +135,9 @@ def answered_page(app: IdPApp, target: Target) -> Response:
 
 def frame(app: IdPApp, request: Request) -> Response:
     """GET /slo/frame?run=TOKEN&n=INDEX: the LogoutRequest for one SP of a run, once."""
-    run, refused = _run_of(app, request, request.args.get("run", ""))
-    if run is None:
-        return refused
+    run = _run_of(app, request, request.args.get("run", ""))
+    if isinstance(run, Response):
+        return run
     n = request.args.get("n", "")
     if not n.isascii() or not n.isdigit() or int(n) >= len(run.targets):
         return app._error("logout-run-unknown", "This logout has no such frame.")
@@ -163,9 +161,9 @@ def frame(app: IdPApp, request: Request) -> Response:
 def done(app: IdPApp, request: Request) -> Response:
     """POST /slo/done (run=TOKEN): the frames have had their turn; finish the run (in the browser that started it)."""
     token = request.form.get("run", "") if request.method == "POST" else ""
-    run, refused = _run_of(app, request, token)
-    if run is None:
-        return refused
+    run = _run_of(app, request, token)
+    if isinstance(run, Response):
+        return run
     if app.slo_runs.take(RUN_KEY + token) is not run:  # finished meanwhile
         return app._error("logout-run-unknown", "This logout is not in progress (finished, expired or never begun).")
     resp = finish(app, run)
