@@ -27,8 +27,11 @@ class Reader:
         self._buf = bytearray()
         self.bytes_read = 0
         self.closed = False
+        self.deadline: float | None = None  # monotonic time by which this request must have arrived
 
     def _fill(self) -> bool:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeoutError("timed out")  # a trickling client: cheroot's 408, as for a silent one
         try:
             data = self._sock.recv(self._bufsize)
         except BlockingIOError:  # the kernel's receive timeout (kernel_timeouts): cheroot's 408

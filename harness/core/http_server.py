@@ -47,6 +47,9 @@ class Limits:
     header_bytes: int = 64 * 1024  # request line and headers together
     body_bytes: int = 8 * 1024 * 1024  # a backstop: the apps cap their own bodies lower (4 MiB)
     request_timeout: float = 30.0  # silence on a connection (slowloris, idle keep-alive)
+    # A whole request (line, headers, body) arrives within this, or gets a 408: a client that
+    # trickles a byte now and then never goes silent, and would otherwise hold a worker forever.
+    request_deadline: float = 60.0
     threads: int = 16  # workers; idle keep-alive connections take none
 
 
@@ -81,6 +84,14 @@ class _Buffer:
 
 class _Request(server.HTTPRequest):
     header_reader = HeaderBlockReader()
+
+    def parse_request(self) -> None:
+        """cheroot's, with the request's deadline set first (Limits.request_deadline): its
+        line, headers and body must all arrive by then (Reader._fill answers 408 after it)."""
+        rfile = self.conn.rfile
+        if isinstance(rfile, Reader):
+            rfile.deadline = time.monotonic() + self.server.request_deadline
+        super().parse_request()
 
     def read_request_headers(self) -> bool:
         """cheroot's, refusing Transfer-Encoding in HTTP/1.0 (RFC 9112 6.1: faulty framing),
@@ -235,6 +246,7 @@ class _DaemonPool(threadpool.ThreadPool):
 
 class _Server(wsgi.Server):
     ConnectionClass = _Connection
+    request_deadline = Limits.request_deadline  # set from Limits by EmbeddedServer
     expiration_interval = 0.1  # how often the accept loop looks at `ready`: bounds stop()'s wait
 
     def serve(self) -> None:
@@ -294,6 +306,7 @@ class EmbeddedServer:
         self._server.requests = _DaemonPool(self._server, min=limits.threads, max=limits.threads)
         self._server.max_request_header_size = limits.header_bytes
         self._server.max_request_body_size = limits.body_bytes
+        self._server.request_deadline = limits.request_deadline
         self._server.server_name = "saml-harness"
         if tls is not None:
             self._server.ssl_adapter = _TLSAdapter(tls.cert_path, tls.key_path)

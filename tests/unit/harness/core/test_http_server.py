@@ -149,6 +149,42 @@ def _read_all(s: socket.socket) -> bytes:
     return data
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /" + b"a" * 400 + b" HTTP/1.1\r\n\r\n",  # the request line
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 400 + b"\r\n\r\n",  # a header
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 400\r\n\r\n" + b"a" * 400,  # the body
+    ],
+)
+def test_a_client_that_trickles_its_request_gets_a_408_at_the_deadline(head: bytes) -> None:
+    """Never silent long enough for the timeout, yet cut off: the worker is not held forever.
+    Bounded by bytes, not by a clock: the 408 comes long before the request is whole."""
+    limits = Limits(request_timeout=30, request_deadline=0.5, threads=1)
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=limits).start()
+    sent = 0
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.settimeout(0.05)
+            data = b""
+            while sent < len(head) and not data:
+                s.sendall(head[sent : sent + 1])
+                sent += 1
+                try:
+                    data = s.recv(65536)
+                except TimeoutError:
+                    pass
+            s.settimeout(30)
+            data += _read_all(s) if data else b""
+        assert data.startswith(b"HTTP/1.1 408 ") and b"X-SAML-Reason: bad-request" in data, (sent, data[:200])
+        assert sent < len(head)
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:  # the worker is free
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert _read_all(s).startswith(b"HTTP/1.1 200 ")
+    finally:
+        srv.stop()
+
+
 def test_a_client_silent_mid_request_gets_a_408_with_a_reason() -> None:
     """The timeout is the kernel's (SO_RCVTIMEO) on plain sockets: still a 408 naming its reason."""
     srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(request_timeout=0.3, threads=1)).start()
