@@ -30,14 +30,21 @@ def b64decode_strict(text: str | bytes) -> bytes:
         raise DecodeError(f"the value is not valid base64 ({err})") from err
 
 
+def decompress_bounded(data: bytes, wbits: int, max_bytes: int) -> bytes | None:
+    """`data` decompressed (zlib `wbits`: raw, zlib or gzip), or None if it would pass
+    `max_bytes`: never more than that is inflated (a small bomb stays small). zlib.error if corrupt."""
+    d = zlib.decompressobj(wbits)
+    out = d.decompress(data, max_bytes + 1)
+    return None if len(out) > max_bytes or d.unconsumed_tail else out
+
+
 def inflate(data: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
     """Raw DEFLATE (RFC 1951) as HTTP-Redirect uses it, capped at `max_bytes`."""
-    d = zlib.decompressobj(-15)
     try:
-        out = d.decompress(data, max_bytes + 1)
+        out = decompress_bounded(data, -15, max_bytes)
     except zlib.error as err:
         raise DecodeError(f"the value is not DEFLATE-compressed ({err})") from err
-    if len(out) > max_bytes or d.unconsumed_tail:
+    if out is None:
         raise DecodeError(f"the inflated message is larger than {max_bytes} bytes")
     return out
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
+import pytest
 from lxml import etree
 from saml_helpers import IDP_BASE, SP_BASE, Browser, World, forms, keys
 from werkzeug.test import TestResponse
@@ -116,3 +118,26 @@ class BrokenSP:
         else:
             resp = Response("<p>signed in</p>", mimetype="text/html")
         return resp(environ, start_response)
+
+
+LOOPBACK_PASSWORDS = {"alice": "alice123", "bob": "bob123"}  # the demo workspace's users
+
+
+@pytest.fixture(name="opened")
+def opened_fixture() -> Iterator[list]:
+    """Scripted browsers a loopback test opens, closed whatever happens."""
+    browsers: list = []
+    yield browsers
+    for b in browsers:
+        b.close()
+
+
+def signed_in(servers: Any, opened: list, user: str) -> Any:
+    """A scripted browser in which `user` signed in at the demo SP through the mock IdP."""
+    from harness.core.browser import Credentials, ScriptedBrowser
+
+    b = ScriptedBrowser(Credentials(user, LOOPBACK_PASSWORDS[user]))
+    opened.append(b)
+    page = b.get(servers.login_url("4711"))
+    assert page.url.startswith(servers.sp_base), (page.url, page.reason_code)
+    return b

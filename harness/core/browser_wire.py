@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 
 from harness.core.chunked import CHUNK_LINE_MAX, ChunkSizeError, chunk_size
+from samlkit.codec import decompress_bounded
 
 MAX_HEAD = 64 * 1024  # status line and headers, as http.client's line limit
 MAX_HEADERS = 100
@@ -113,11 +114,10 @@ def _decode(body: bytes, coding: str) -> bytes:
     if coding == "deflate" and body[:1] and body[0] & 0x0F != 8:
         wbits = -zlib.MAX_WBITS  # raw deflate, as some servers send it
     try:
-        d = zlib.decompressobj(wbits)
-        out = d.decompress(body, MAX_BODY + 1)
+        out = decompress_bounded(body, wbits, MAX_BODY)
     except zlib.error as err:
         raise TransportError(f"a corrupt {coding} body: {err}") from None
-    if len(out) > MAX_BODY or d.unconsumed_tail:
+    if out is None:
         raise TransportError(f"a {coding} body inflating past {MAX_BODY} bytes")
     return out
 

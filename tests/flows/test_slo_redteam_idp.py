@@ -8,14 +8,14 @@ from dataclasses import replace
 
 import lxml.html
 import pytest
+from slo_helpers import signed_in
 
-from harness.core.browser import Credentials, ScriptedBrowser
+from harness.core.browser import ScriptedBrowser
 from harness.core.servers import Servers
 from samlkit import binding, logout
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
-PASSWORDS = {"alice": "alice123", "bob": "bob123"}
 
 
 @pytest.fixture
@@ -26,19 +26,8 @@ def servers(demo):
         yield s
 
 
-@pytest.fixture
-def opened():
-    browsers: list[ScriptedBrowser] = []
-    yield browsers
-    for b in browsers:
-        b.close()
 
 
-def _signed_in(servers: Servers, opened: list, user: str) -> ScriptedBrowser:
-    b = ScriptedBrowser(Credentials(user, PASSWORDS[user]))
-    opened.append(b)
-    assert b.get(servers.login_url("4711")).url.startswith(servers.sp_base)
-    return b
 
 
 def _users(servers: Servers) -> list[str]:
@@ -60,7 +49,7 @@ def _sp_signed(servers: Servers, now: dt.datetime | None = None, *, lifetime: bo
 
 
 def test_a_month_old_logout_request_without_not_on_or_after_is_refused(servers, opened) -> None:
-    alice = _signed_in(servers, opened, "alice")
+    alice = signed_in(servers, opened, "alice")
     out = _sp_signed(servers, dt.datetime.now(dt.UTC) - dt.timedelta(days=30), lifetime=False)
     page = alice.post(out.destination, {"SAMLRequest": out.value})
     assert (page.status, page.reason_code) == (400, "expired"), (page.url, page.status, page.reason_code)
@@ -68,7 +57,7 @@ def test_a_month_old_logout_request_without_not_on_or_after_is_refused(servers, 
 
 
 def test_a_logout_request_issued_in_the_future_is_refused(servers, opened) -> None:
-    alice = _signed_in(servers, opened, "alice")
+    alice = signed_in(servers, opened, "alice")
     out = _sp_signed(servers, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
     page = alice.post(out.destination, {"SAMLRequest": out.value})
     assert (page.status, page.reason_code) == (400, "not-yet-valid")
@@ -78,7 +67,7 @@ def test_a_logout_request_issued_in_the_future_is_refused(servers, opened) -> No
 def test_a_replayed_logout_request_does_not_end_the_next_session(servers, opened) -> None:
     """Captured once (no SessionIndex, within its lifetime), replayed in the user's browser after
     they signed in again: the IdP acted on that request already and refuses it (`replayed`)."""
-    alice = _signed_in(servers, opened, "alice")
+    alice = signed_in(servers, opened, "alice")
     out = _sp_signed(servers)
     alice.post(out.destination, {"SAMLRequest": out.value})
     assert _users(servers) == []  # the genuine request ended the session
@@ -101,8 +90,8 @@ def test_another_browsers_logout_run_cannot_be_driven_or_finished_here(servers, 
     """The attacker starts a logout of their own session, lets its frames log them out, and has the
     victim's browser post its run token (CSRF): the victim must not see "You are signed out" (with
     `X-SAML-Logout: complete`) while their IdP session lives, nor end or drive the attacker's run."""
-    victim = _signed_in(servers, opened, "alice")
-    attacker = _signed_in(servers, opened, "bob")
+    victim = signed_in(servers, opened, "alice")
+    attacker = signed_in(servers, opened, "bob")
     token, frames = _started_run(servers, attacker)
     page = victim._fetch("GET", frames[0], None)
     assert (page.status, page.reason_code) == (400, "logout-run-other-browser")
@@ -119,7 +108,7 @@ def test_another_browsers_logout_run_cannot_be_driven_or_finished_here(servers, 
 def test_another_site_cannot_sign_the_user_out_of_the_idp(servers, opened) -> None:
     """A link, redirect or form of another site to the IdP's /logout (logout CSRF) ends nothing: the
     browser says it came cross-site (or says nothing), and the IdP asks first, as the SP's logout does."""
-    victim = _signed_in(servers, opened, "alice")
+    victim = signed_in(servers, opened, "alice")
     logout_url = servers.idp_base + "/logout"
     for site in ("cross-site", "same-site", None):
         page = victim._fetch("GET", logout_url, None, {"Sec-Fetch-Site": site} if site else None)

@@ -7,16 +7,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from slo_helpers import SLO_PATH
+from slo_helpers import SLO_PATH, signed_in
 
-from harness.core.browser import Credentials, ScriptedBrowser
+from harness.core.browser import ScriptedBrowser
 from harness.core.servers import Servers
 from mock_idp.contract import SESSION_COOKIE
 from samlkit import binding, logout
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
 
-PASSWORDS = {"alice": "alice123", "bob": "bob123"}
 
 
 @pytest.fixture
@@ -33,21 +32,8 @@ def _idp_verdicts(servers: Servers) -> list:
     return [e for e in servers.events if e.kind == "verdict" and e.actor == "idp"]  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def opened():
-    """Browsers the test opens, closed whatever happens."""
-    browsers: list[ScriptedBrowser] = []
-    yield browsers
-    for b in browsers:
-        b.close()
 
 
-def _signed_in(servers: Servers, opened: list, user: str) -> ScriptedBrowser:
-    b = ScriptedBrowser(Credentials(user, PASSWORDS[user]))
-    opened.append(b)
-    page = b.get(servers.login_url("4711"))
-    assert page.url.startswith(servers.sp_base), (page.url, page.reason_code)
-    return b
 
 
 def _drop_idp_cookie(b: ScriptedBrowser) -> None:
@@ -64,7 +50,7 @@ def _session_of(servers: Servers, user: str):
 
 
 def test_a_posted_logout_request_without_the_idp_cookie_ends_the_session_it_names(servers, opened) -> None:
-    alice, bob = _signed_in(servers, opened, "alice"), _signed_in(servers, opened, "bob")
+    alice, bob = signed_in(servers, opened, "alice"), signed_in(servers, opened, "bob")
     _drop_idp_cookie(alice)
     bob_index = _session_of(servers, "bob").participants
     page = alice.navigate(servers.sp_base + "/fo/logout.php")
@@ -83,7 +69,7 @@ def test_a_posted_logout_request_without_the_idp_cookie_ends_the_session_it_name
 def test_a_logout_request_naming_another_users_session_index_ends_nothing(servers, opened) -> None:
     """The SP's own key signs a LogoutRequest for alice carrying bob's SessionIndex: no session has
     both, so nothing ends (RequestDenied, logout-session-unknown)."""
-    alice, bob = _signed_in(servers, opened, "alice"), _signed_in(servers, opened, "bob")
+    alice, bob = signed_in(servers, opened, "alice"), signed_in(servers, opened, "bob")
     bobs = _session_of(servers, "bob")
     sp_entity = next(iter(bobs.participants))
     kp = servers.workspace.keypair("sp-signing")
@@ -109,7 +95,7 @@ def test_a_logout_request_naming_another_users_session_index_ends_nothing(server
 
 
 def test_without_a_session_index_the_cookieless_request_ends_nothing(servers, opened) -> None:
-    _signed_in(servers, opened, "alice")
+    signed_in(servers, opened, "alice")
     sp_entity = next(iter(_session_of(servers, "alice").participants))
     kp = servers.workspace.keypair("sp-signing")
     root = logout.logout_request(issuer=sp_entity, destination=servers.idp_base + "/slo", name_id="alice")
