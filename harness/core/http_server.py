@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -51,6 +52,10 @@ class Limits:
     # trickles a byte now and then never goes silent, and would otherwise hold a worker forever.
     request_deadline: float = 60.0
     threads: int = 16  # workers; idle keep-alive connections take none
+    # After an answer, a worker waits this long on its connection for the next request before
+    # handing it to the selector (at most half the workers at once, never while work queues):
+    # a browser's next request then skips two thread hand-offs.
+    linger: float = 0.005
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,10 @@ class _Connection(server.HTTPConnection):
             except OSError:
                 return False
             self._handshaken = True
-        return super().communicate()
+        while super().communicate():
+            if not self.server.next_request_soon(self):
+                return True
+        return False
 
 
 def _answer_raw(sock: ssl.SSLSocket, data: bytes) -> None:
@@ -247,6 +255,10 @@ class _DaemonPool(threadpool.ThreadPool):
 class _Server(wsgi.Server):
     ConnectionClass = _Connection
     request_deadline = Limits.request_deadline  # set from Limits by EmbeddedServer
+    linger = Limits.linger  # likewise
+    max_lingering = Limits.threads // 2
+    _lingering = 0
+    _linger_lock = threading.Lock()  # replaced per server in EmbeddedServer
     expiration_interval = 0.1  # how often the accept loop looks at `ready`: bounds stop()'s wait
 
     def serve(self) -> None:
@@ -267,19 +279,54 @@ class _Server(wsgi.Server):
         return sock
 
     def process_conn(self, conn: server.HTTPConnection) -> None:
-        """A new connection waits for its first bytes in the selector, as idle kept-alive ones
-        do; cheroot hands it to a worker at once, so a few connections that never speak (a
-        browser's preconnects, a slowloris) held every worker for the whole timeout."""
+        """A new connection that has not spoken yet waits for its first bytes in the selector,
+        as idle kept-alive ones do; cheroot hands it to a worker at once, so a few connections
+        that never speak (a browser's preconnects, a slowloris) held every worker for the whole
+        timeout. One whose request is already there (the usual case) goes to a worker now."""
         if isinstance(conn, _Connection) and not conn.waited:
             conn.waited = True
-            self._connections.put(conn)
-            return
+            if not _readable(conn.socket, 0):
+                self._connections.put(conn)
+                return
         super().process_conn(conn)
+
+    def next_request_soon(self, conn: _Connection) -> bool:
+        """Whether `conn`'s next request arrived within `linger` (Limits.linger), for the worker
+        that just answered it to serve it too. A browser sends its next request to the same
+        server within a few milliseconds (a login's form, the redirect after a POST): from the
+        selector, that costs two thread hand-offs more. Never while work waits in the queue,
+        and never more than half the workers at once, so lingering never starves new requests."""
+        if conn.rfile.has_data():
+            return True
+        sock = conn.socket
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        if self.linger <= 0:
+            return False
+        with self._linger_lock:
+            if self._lingering >= self.max_lingering or self.requests.qsize or not self.ready:
+                return False
+            self._lingering += 1
+        try:
+            return _readable(sock, self.linger)
+        finally:
+            with self._linger_lock:
+                self._lingering -= 1
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         """What hostile or broken clients cause stays at debug; an error of the server itself
         (an app that raised: the client got a 400) is logged as one."""
         log.log(logging.ERROR if level >= logging.ERROR else logging.DEBUG, "cheroot: %s", msg, exc_info=traceback)
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether bytes (or the end of the stream) wait on `sock` within `timeout` seconds."""
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    except (OSError, ValueError):  # closed meanwhile: let the reader find out
+        return True
 
 
 class EmbeddedServer:
@@ -307,6 +354,9 @@ class EmbeddedServer:
         self._server.max_request_header_size = limits.header_bytes
         self._server.max_request_body_size = limits.body_bytes
         self._server.request_deadline = limits.request_deadline
+        self._server.linger = limits.linger
+        self._server.max_lingering = limits.threads // 2
+        self._server._linger_lock = threading.Lock()
         self._server.server_name = "saml-harness"
         if tls is not None:
             self._server.ssl_adapter = _TLSAdapter(tls.cert_path, tls.key_path)

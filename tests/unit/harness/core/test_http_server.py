@@ -442,3 +442,83 @@ def test_an_underscore_content_length_neither_frames_nor_reaches_the_app() -> No
         assert seen[0].get("CONTENT_LENGTH") == "3" and "CONTENT_LENGTH" not in seen[1], seen
     finally:
         srv.stop()
+
+
+def _thread_server(limits: Limits) -> EmbeddedServer:
+    """Answers each request with the ident of the worker thread that served it."""
+
+    def app(env: dict, sr):
+        env["wsgi.input"].read()
+        body = str(threading.get_ident()).encode()
+        sr("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    return EmbeddedServer("127.0.0.1", 0, app, limits=limits).start()
+
+
+def _ask(conn: http.client.HTTPConnection) -> bytes:
+    conn.request("GET", "/")
+    return conn.getresponse().read()
+
+
+def test_the_worker_that_answered_serves_the_connections_next_request() -> None:
+    """Limits.linger: the worker waits on its connection for the next request (a long linger
+    here, so a busy machine cannot turn it into a hand-off to another worker)."""
+    srv = _thread_server(Limits(threads=4, linger=30))
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
+        served_by = {_ask(conn) for _ in range(4)}
+        conn.close()
+        assert len(served_by) == 1
+    finally:
+        srv.stop()
+
+
+def test_lingering_workers_never_hold_more_than_half_the_pool() -> None:
+    """With 2 workers, one may linger on its connection (for 30 s here); every other connection
+    is still answered by the other worker (a hang would end in the client's 10 s timeout)."""
+    srv = _thread_server(Limits(threads=2, linger=30))
+    try:
+        lingering = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
+        held = _ask(lingering)
+        others = [http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10) for _ in range(3)]
+        served_by = {_ask(c) for _ in range(3) for c in others}
+        assert served_by and held not in served_by
+        assert _ask(lingering) == held  # still waiting for it
+        for c in [lingering, *others]:
+            c.close()
+    finally:
+        srv.stop()
+
+
+def test_a_client_closing_a_lingering_connection_frees_its_worker() -> None:
+    """The end of the stream wakes the lingering worker: it closes the connection and is free
+    to linger on the next one (with one lingering slot of two workers)."""
+    srv = _thread_server(Limits(threads=2, linger=30))
+    try:
+        first = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
+        _ask(first)
+        first.close()
+        second = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
+        served_by = {_ask(second) for _ in range(3)}
+        second.close()
+        assert len(served_by) == 1  # lingered on: the slot was freed by the close
+    finally:
+        srv.stop()
+
+
+def test_stop_ends_a_lingering_worker() -> None:
+    """A worker lingering (for 30 s here) on an open connection does not hold up stop() (cheroot
+    shuts the socket of a connection still in a worker; the real linger is milliseconds): the
+    pool is waited for, and no thread is left behind."""
+    before = {t.ident for t in threading.enumerate()}
+    srv = _thread_server(Limits(threads=2, linger=30))
+    conn = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
+    _ask(conn)
+    stopper = threading.Thread(target=srv.stop)
+    stopper.start()
+    stopper.join(timeout=20)  # only catches a hang: a 30 s linger would still be waiting
+    conn.close()
+    assert not stopper.is_alive()
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], left
