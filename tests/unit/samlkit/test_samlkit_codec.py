@@ -101,3 +101,17 @@ def test_post_size_is_checked_before_decoding() -> None:
 @given(st.one_of(st.text(), st.binary(max_size=900).map(lambda b: base64.b64encode(b).decode("ascii"))))
 def test_form_quote_gives_quote_plus_octets(text):
     assert codec.form_quote(text) == quote_plus(text)
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 40_000])
+def test_deflate_around_the_small_window_limit_is_raw_deflate_any_inflater_reads(size: int) -> None:
+    """Small messages get a small window; Python's and every SAML library's inflate(-15) read it."""
+    import random
+    import zlib
+
+    rnd = random.Random(size)
+    data = bytes(rnd.choice(b"<saml:Issuer> abcdef0123456789") for _ in range(size))
+    out = codec.deflate(data)
+    assert zlib.decompress(out, -15) == data
+    assert codec.inflate(out) == data
+    assert len(out) <= 1.05 * len(zlib.compress(data, 9, wbits=-15)) + 16  # nearly as small
