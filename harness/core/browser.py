@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import pyotp
 import requests
 
+from harness.core import one_cpu
 from harness.core.browser_forms import page_forms, page_frames
 from harness.core.browser_transport import Transport, loopback_cas
 from sp.contract import REASON_HEADER
@@ -125,6 +126,14 @@ class ScriptedBrowser:
         headers: dict[str, str] | None = None,
         *,
         in_frame: bool = False,
+    ) -> Page:
+        if in_frame or urlsplit(url).hostname not in LOOPBACK:
+            return self._hops(method, url, data, headers, in_frame)
+        with one_cpu.beside_servers():  # the servers of this process, if any: see one_cpu
+            return self._hops(method, url, data, headers, in_frame)
+
+    def _hops(
+        self, method: str, url: str, data: dict[str, str] | None, headers: dict[str, str] | None, in_frame: bool
     ) -> Page:
         for _ in range(MAX_HOPS):
             page = self._fetch(method, url, data, headers)

@@ -26,6 +26,7 @@ from cheroot import errors, server, wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.workers import threadpool
 
+from harness.core import one_cpu
 from harness.core.app_gate import GATE
 from harness.core.http_glue import (
     Gateway,
@@ -238,12 +239,18 @@ class _TLSAdapter(BuiltinSSLAdapter):
         return tls, {"wsgi.url_scheme": "https", "HTTPS": "on"}
 
 
+class _Worker(threadpool.WorkerThread):
+    def run(self) -> None:
+        one_cpu.join_servers()
+        super().run()
+
+
 class _DaemonPool(threadpool.ThreadPool):
     """cheroot's fixed pool, with daemon workers (an app that exits without `stop()` does not
     hang on them) that are waited for without cheroot's 0.1 s sleep per worker."""
 
     def _spawn_worker(self) -> threadpool.WorkerThread:
-        worker = threadpool.WorkerThread(self.server)
+        worker = _Worker(self.server)
         worker.name = f"http-worker-{worker.name}"
         worker.daemon = True
         worker.start()
@@ -387,6 +394,7 @@ class EmbeddedServer:
         return self
 
     def _serve(self) -> None:
+        one_cpu.join_servers()
         try:
             self._server.serve()
         except Exception:

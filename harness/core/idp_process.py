@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
+from harness.core import one_cpu
 from harness.core.http_server import Limits, TLSFiles
 from harness.core.workspace_records import WorkspaceError
 from samlkit.events import Event
@@ -109,6 +110,7 @@ class IdPProcess:
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
                 start_new_session=True,  # a terminal's Ctrl-C is for the parent, which stops the child
+                env=one_cpu.child_env(dict(os.environ)),  # its servers take another CPU than ours
             )
         finally:
             cmd_child.close()
@@ -385,6 +387,7 @@ if __name__ == "__main__":
     import warnings
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
+    one_cpu.unpin_process()
 
     warnings.filterwarnings("ignore", message=".*CFB.*")  # pysaml2 imports a cipher cryptography deprecates
     logging.basicConfig(level=logging.WARNING, format="mock IdP: %(message)s")
