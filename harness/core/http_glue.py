@@ -12,6 +12,7 @@ from email.utils import formatdate
 from cheroot import errors, server, wsgi
 
 from harness.core.chunked import CHUNK_LINE_MAX, ChunkSizeError, chunk_size
+from sp.contract import REASON_HEADER
 
 CRLF = b"\r\n"
 _TRAILER_LINE = 4096
@@ -38,6 +39,32 @@ class Reader:
             raise TimeoutError("timed out") from None
         self._buf += data
         return bool(data)
+
+    def fill_nowait(self) -> int:
+        """One read of what has arrived, never waiting (the selector thread's): the number of bytes
+        read, 0 at the end of the stream (or a reset), -1 when nothing has arrived."""
+        try:
+            data = self._sock.recv(self._bufsize, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return -1
+        except OSError:
+            return 0
+        self._buf += data
+        return len(data)
+
+    def head_arrived(self, scanned: int, limit: int) -> bool:
+        """Whether a worker can take the request head from the buffer without waiting for more:
+        it holds the blank line that ends the head, more than `limit` bytes (refused as too
+        large), or a line ending in a bare LF (refused as malformed). The first `scanned` bytes
+        were looked at before (one search over the new bytes per read, however the head trickles)."""
+        buf = self._buf
+        if buf.find(b"\r\n\r\n", scanned - 3 if scanned > 3 else 0) >= 0 or len(buf) > limit:
+            return True
+        return buf.count(b"\n", scanned) != buf.count(b"\r\n", scanned - 1 if scanned else 0)
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
 
     def _take(self, n: int) -> bytes:
         out = bytes(self._buf[:n])
@@ -147,6 +174,17 @@ def read_chunked(reader: Reader, maxlen: int) -> bytes:
         if not line.endswith(CRLF) or (maxlen and read > maxlen):
             raise ValueError("Bad chunked trailer.")
     return bytes(body)
+
+
+def refusal(status: str, reason: str, text: str) -> bytes:
+    """The whole answer to a request the app never sees: `status` (e.g. "408 Request Timeout"),
+    its reason code in the X-SAML-Reason header, `text` as a plain-text body; it ends the connection."""
+    body = text.encode("latin-1", "replace")
+    head = (
+        f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+        f"{REASON_HEADER}: {reason}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
 
 
 def kernel_timeouts(sock: socket.socket, seconds: float) -> None:

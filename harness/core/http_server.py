@@ -36,8 +36,10 @@ from harness.core.http_glue import (
     http_date,
     kernel_timeouts,
     read_chunked,
+    refusal,
 )
-from sp.contract import REASON_HEADER, Reason
+from harness.core.http_heads import CLOSED, READY, WAIT, Connections, gather
+from sp.contract import Reason
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +95,13 @@ class _Request(server.HTTPRequest):
 
     def parse_request(self) -> None:
         """cheroot's, with the request's deadline set first (Limits.request_deadline): its
-        line, headers and body must all arrive by then (Reader._fill answers 408 after it)."""
-        rfile = self.conn.rfile
+        line, headers and body must all arrive by then, counted from the head's first byte
+        (Reader._fill answers 408 after it)."""
+        conn = self.conn
+        rfile = conn.rfile
         if isinstance(rfile, Reader):
-            rfile.deadline = time.monotonic() + self.server.request_deadline
+            since, conn.head_since = conn.head_since, None
+            rfile.deadline = (since or time.monotonic()) + self.server.request_deadline
         super().parse_request()
 
     def read_request_headers(self) -> bool:
@@ -162,37 +167,30 @@ class _Request(server.HTTPRequest):
         else:
             status, reason = "400 Bad Request", Reason.BAD_REQUEST
         self.close_connection = True
-        body = (text or status[4:]).encode("latin-1", "replace")
-        head = (
-            f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
-            f"{REASON_HEADER}: {reason}\r\nConnection: close\r\n\r\n"
-        )
         try:
-            self.conn.wfile.write(head.encode("latin-1") + body)
+            self.conn.wfile.write(refusal(status, reason, text or status[4:]))
         except OSError as err:
             if err.args and err.args[0] not in errors.socket_errors_to_ignore:
                 raise
 
 
-_PLAIN_HTTP_BODY = b"This port speaks HTTPS: use an https:// URL."
-_PLAIN_HTTP_ON_TLS = (
-    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-    b"%s: %s\r\nConnection: close\r\n\r\n%s"
-    % (len(_PLAIN_HTTP_BODY), REASON_HEADER.encode(), Reason.BAD_REQUEST.encode(), _PLAIN_HTTP_BODY)
-)
+_PLAIN_HTTP_ON_TLS = refusal("400 Bad Request", Reason.BAD_REQUEST, "This port speaks HTTPS: use an https:// URL.")
 
 
 class _Connection(server.HTTPConnection):
     RequestHandlerClass = _Request
     _handshaken = False
-    waited = False  # for its first bytes in the selector (see _Server.process_conn)
+    waited = False  # a TLS one, for its first bytes in the selector (see _Server.process_conn)
+    head_since: float | None = None  # the first byte of the head being gathered (http_heads.gather)
+    scanned = 0  # bytes of the buffer already searched for the head's end
 
     def __init__(self, srv: server.HTTPServer, sock: socket.socket, makefile: Callable = server.MakeFile) -> None:
         super().__init__(srv, sock, makefile)
         self.rfile.close()  # cheroot's reader and writer hold references that would keep the socket open
         self.wfile.close()
         self.rfile, self.wfile = Reader(sock), Writer(sock)
-        if not isinstance(sock, ssl.SSLSocket) and srv.timeout:
+        self.tls = isinstance(sock, ssl.SSLSocket)
+        if not self.tls and srv.timeout:
             kernel_timeouts(sock, srv.timeout)
 
     def communicate(self) -> bool:
@@ -209,8 +207,9 @@ class _Connection(server.HTTPConnection):
                 return False
             self._handshaken = True
         while super().communicate():
-            if not self.server.next_request_soon(self):
-                return True
+            soon = self.server.next_request_soon(self)
+            if soon is not READY:
+                return soon is WAIT  # to the selector, or closed
         return False
 
 
@@ -285,40 +284,62 @@ class _Server(wsgi.Server):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         return sock
 
+    def prepare(self) -> None:
+        """cheroot's, with its selector loop ours (http_heads.Connections)."""
+        super().prepare()
+        theirs, self._connections = self._connections, Connections(self)
+        theirs._selector.close()
+
     def process_conn(self, conn: server.HTTPConnection) -> None:
-        """A new connection that has not spoken yet waits for its first bytes in the selector,
-        as idle kept-alive ones do; cheroot hands it to a worker at once, so a few connections
-        that never speak (a browser's preconnects, a slowloris) held every worker for the whole
-        timeout. One whose request is already there (the usual case) goes to a worker now."""
-        if isinstance(conn, _Connection) and not conn.waited:
-            conn.waited = True
-            if not _readable(conn.socket, 0):
-                self._connections.put(conn)
-                return
+        """A connection goes to a worker only once its request head is all there (see
+        http_heads): until then it waits in the selector, as idle kept-alive ones do; cheroot
+        handed it over at its first bytes, or at once when new, so a few connections that never
+        finish a head (a slowloris, a browser's preconnects) held every worker for the whole
+        timeout. Over TLS (the handshake is the worker's), a new connection waits for its first
+        bytes, then goes to a worker."""
+        if isinstance(conn, _Connection):
+            if not conn.tls:
+                state = gather(conn, self.max_request_header_size)
+                if state is WAIT:
+                    self._connections.wait(conn)
+                    return
+                if state is CLOSED:
+                    conn.close()
+                    return
+            elif not conn.waited:
+                conn.waited = True
+                if not _readable(conn.socket, 0):
+                    self._connections.put(conn)
+                    return
         super().process_conn(conn)
 
-    def next_request_soon(self, conn: _Connection) -> bool:
+    def next_request_soon(self, conn: _Connection) -> str:
         """Whether `conn`'s next request arrived within `linger` (Limits.linger), for the worker
-        that just answered it to serve it too. A browser sends its next request to the same
-        server within a few milliseconds (a login's form, the redirect after a POST): from the
-        selector, that costs two thread hand-offs more. Never while work waits in the queue,
-        and never more than half the workers at once, so lingering never starves new requests."""
-        if conn.rfile.has_data():
-            return True
+        that just answered it to serve it too (READY; else WAIT: to the selector, or CLOSED). A
+        browser sends its next request to the same server within a few milliseconds (a login's
+        form, the redirect after a POST): from the selector, that costs two thread hand-offs
+        more. Never while work waits in the queue, and never more than half the workers at once,
+        so lingering never starves new requests; a head that is not whole goes to the selector."""
         sock = conn.socket
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
-            return True
+        if conn.tls:
+            if conn.rfile.has_data() or sock.pending():
+                return READY
+        elif conn.rfile.has_data() and conn.rfile.head_arrived(0, self.max_request_header_size):
+            return READY  # pipelined
         if self.linger <= 0:
-            return False
+            return WAIT
         with self._linger_lock:
             if self._lingering >= self.max_lingering or self.requests.qsize or not self.ready:
-                return False
+                return WAIT
             self._lingering += 1
         try:
-            return _readable(sock, self.linger)
+            readable = _readable(sock, self.linger)
         finally:
             with self._linger_lock:
                 self._lingering -= 1
+        if not readable:
+            return WAIT
+        return READY if conn.tls else gather(conn, self.max_request_header_size)
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         """What hostile or broken clients cause stays at debug; an error of the server itself

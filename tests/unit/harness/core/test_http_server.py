@@ -522,3 +522,105 @@ def test_stop_ends_a_lingering_worker() -> None:
     assert not stopper.is_alive()
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == [], left
+
+
+def _get(port: int, path: str = "/x", timeout: float = 10) -> bytes:
+    """One request on a fresh connection (the timeout only catches a hang)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return _read_all(s)
+
+
+def test_half_sent_request_heads_hold_no_worker() -> None:
+    """slowloris: 20 clients (10 times the workers) send half a head, some then trickle a byte at a
+    time; a normal client is still answered at once (on cheroot's own, every worker waited for
+    the rest of a head, for up to a minute). Their heads, finished later, are served too."""
+    seen: list = []
+
+    def app(env: dict, sr):
+        seen.append(env["PATH_INFO"])
+        body = env["wsgi.input"].read()
+        sr("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    srv = EmbeddedServer("127.0.0.1", 0, app, limits=Limits(threads=2, request_timeout=60)).start()
+    head = b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Pad: "
+    slow = [socket.create_connection(("127.0.0.1", srv.server_port), timeout=10) for _ in range(20)]
+    try:
+        for s in slow:
+            s.sendall(head[:30])
+        for round in range(3):
+            for s in slow[:5]:  # the tricklers
+                s.sendall(head[30 + round : 31 + round])
+            assert _get(srv.server_port).startswith(b"HTTP/1.1 200 ")
+        for s in slow:
+            sent = 33 if s in slow[:5] else 30
+            s.sendall(head[sent:] + b"p\r\nConnection: close\r\n\r\nabc")
+        for s in slow:
+            data = _read_all(s)
+            assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"abc"), data
+        assert seen.count("/slow") == 20 and seen.count("/x") == 3
+    finally:
+        for s in slow:
+            s.close()
+        srv.stop()
+
+
+def test_a_request_sent_a_byte_at_a_time_is_served(server: EmbeddedServer) -> None:
+    request = b"POST /one HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+    data = _send_in_pieces(server.server_port, request, 1)
+    assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b" 5"), data
+
+
+def test_a_stalled_head_gets_its_408_while_others_are_served() -> None:
+    """The head that stalls waits in the selector, not in the only worker: the other client is
+    answered before the stalled one's 408 (which still names its reason)."""
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(threads=1, request_timeout=1, request_deadline=2)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as stalled:
+            stalled.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
+            assert _get(srv.server_port).startswith(b"HTTP/1.1 200 ")
+            data = _read_all(stalled)
+        assert data.startswith(b"HTTP/1.1 408 ") and b"X-SAML-Reason: bad-request" in data, data[:200]
+    finally:
+        srv.stop()
+
+
+def _read_response(s: socket.socket) -> bytes:
+    """One response with a Content-Length, leaving the connection open."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += s.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_pipelined_request_whose_head_arrives_later_is_served(server: EmbeddedServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as s:
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-")
+        assert _read_response(s).startswith(b"HTTP/1.1 200 ")
+        s.sendall(b"Length: 2\r\nConnection: close\r\n\r\nok")
+        data = _read_all(s)
+    assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b" 2"), data
+
+
+def test_a_lingering_worker_leaves_a_half_sent_head_to_the_selector() -> None:
+    """The worker lingering on a connection (30 s here) that gets half a head does not wait for
+    the rest: with 2 workers, one lingering on another client, a third client is still served."""
+    srv = _thread_server(Limits(threads=2, linger=30, request_timeout=60))
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=10) as half:
+            half.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _read_response(half).startswith(b"HTTP/1.1 200 ")
+            half.sendall(b"GET /b HTTP/1.1\r\nHo")  # its worker lingers on it, and wakes
+            lingering = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
+            assert _ask(lingering)  # a worker then lingers on this one
+            assert _get(srv.server_port).startswith(b"HTTP/1.1 200 ")
+            lingering.close()
+            half.sendall(b"st: x\r\nConnection: close\r\n\r\n")
+            assert _read_all(half).startswith(b"HTTP/1.1 200 ")
+    finally:
+        srv.stop()
