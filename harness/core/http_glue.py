@@ -52,15 +52,22 @@ class Reader:
         self._buf += data
         return len(data)
 
-    def head_arrived(self, scanned: int, limit: int) -> bool:
-        """Whether a worker can take the request head from the buffer without waiting for more:
-        it holds the blank line that ends the head, more than `limit` bytes (refused as too
-        large), or a line ending in a bare LF (refused as malformed). The first `scanned` bytes
-        were looked at before (one search over the new bytes per read, however the head trickles)."""
+    def head_end(self, scanned: int, limit: int) -> int | None:
+        """Where the request head in the buffer ends (just past its blank line), or 0 when a
+        worker can refuse it without reading more (more than `limit` bytes: too large; a line
+        ending in a bare LF: malformed); None while neither has arrived. The first `scanned`
+        bytes were searched before: one search over the new bytes per read, however it trickles."""
         buf = self._buf
-        if buf.find(b"\r\n\r\n", scanned - 3 if scanned > 3 else 0) >= 0 or len(buf) > limit:
-            return True
-        return buf.count(b"\n", scanned) != buf.count(b"\r\n", scanned - 1 if scanned else 0)
+        at = buf.find(b"\r\n\r\n", scanned - 3 if scanned > 3 else 0)
+        if at >= 0:
+            return at + 4
+        if len(buf) > limit or buf.count(b"\n", scanned) != buf.count(b"\r\n", scanned - 1 if scanned else 0):
+            return 0
+        return None
+
+    def peek(self, n: int) -> bytes:
+        """The first `n` bytes of the buffer, left in it."""
+        return bytes(self._buf[:n])
 
     @property
     def buffered(self) -> int:

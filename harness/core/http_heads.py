@@ -1,20 +1,22 @@
-"""Request heads gathered in cheroot's selector thread: a worker thread is taken only by a
-request whose head (request line and headers) has arrived whole.
+"""Requests gathered in cheroot's selector thread: a worker thread is taken only by a request
+whose head (request line and headers) has arrived whole, and whose body too when it is small.
 
 cheroot handed a connection to a worker at its first bytes, and the worker then waited for the
-rest: a few clients that send half a head and then trickle or stall (slowloris) held every
+rest: a few clients that send half a request and then trickle or stall (slowloris) held every
 worker for the whole timeout. Here such a connection waits in the selector, like an idle
 kept-alive one, its bytes read without waiting into its reader's buffer (so the worker parses,
 limits and refuses exactly as before, from what is buffered), and one that stays silent for
 `request_timeout` or is not whole within `request_deadline` gets its 408 from the selector.
-
-Over TLS the handshake and the head are still read by the worker (non-blocking TLS is not here).
+A body over SMALL_BODY (or past the budget of all waiting bodies), chunked, or awaited after
+a 100 Continue is still read by the worker, as is everything over TLS (handshake included:
+non-blocking TLS is not done here).
 """
 
 from __future__ import annotations
 
 import selectors
 import socket
+import threading
 import time
 from typing import Protocol
 
@@ -24,47 +26,109 @@ from harness.core.http_glue import Reader, refusal
 from sp.contract import Reason
 
 READY, WAIT, CLOSED = "ready", "wait", "closed"  # what `gather` found
+SMALL_BODY = 64 * 1024  # a body up to this size waits in the selector (within the budget)
 
 _TIMED_OUT = refusal("408 Request Timeout", Reason.BAD_REQUEST, "Request Timeout")
+_CONTENT_LENGTH = b"\r\ncontent-length:"
 
 
 class Gathering(Protocol):
-    """What `gather` needs of a connection (http_server._Connection)."""
+    """What `gather` keeps on a connection (http_server._Connection)."""
 
     socket: socket.socket
     rfile: Reader
-    head_since: float | None  # monotonic time of the first byte of the head being gathered
+    head_since: float | None  # monotonic time of the first byte of the request being gathered
     scanned: int  # bytes of the buffer already searched for the head's end
+    body_end: int  # where the awaited body ends in the buffer (0: none awaited)
+    held: int  # bytes of the body budget it holds
     last_used: float | None  # cheroot's: wall time it last went idle (the silence timeout)
 
 
-def gather(conn: Gathering, limit: int) -> str:
+class Budget:
+    """Bytes of bodies the selector may await at once, over all connections (Limits.body_wait_bytes)."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        with self._lock:
+            if n > self.left:
+                return False
+            self.left -= n
+            return True
+
+    def give_back(self, n: int) -> None:
+        with self._lock:
+            self.left += n
+
+
+def gather(conn: Gathering, limit: int, budget: Budget) -> str:
     """One read, never waiting, of what has arrived on a plain connection, into its buffer.
 
-    READY: a worker can take the head from the buffer without waiting (whole, over `limit`, or
-    malformed: see Reader.head_arrived; or the stream ended after some bytes, which the worker
-    then answers at once); CLOSED: the stream ended with nothing buffered; WAIT: not yet.
+    READY: a worker can take the request from the buffer without waiting (its head is whole and
+    so is its small body, or the worker reads a larger body as before; or the head is over
+    `limit` or malformed: see Reader.head_end; or the stream ended after some bytes, which the
+    worker then answers at once); CLOSED: the stream ended with nothing buffered; WAIT: not yet.
     """
     rfile = conn.rfile
     got = rfile.fill_nowait()
-    if got == 0:
-        if not rfile.has_data():
-            return CLOSED
-    elif not rfile.has_data():  # nothing arrived (a connection's first look, or a spurious wake-up)
-        return WAIT
-    elif conn.head_since is None:
+    if not rfile.has_data():  # nothing arrived (a connection's first look, a spurious wake-up) or the end
+        return CLOSED if got == 0 else WAIT
+    if conn.head_since is None:
         conn.head_since = time.monotonic()
-    if got == 0 or rfile.head_arrived(conn.scanned, limit):
-        conn.scanned = 0
-        return READY
-    conn.scanned = rfile.buffered
-    return WAIT
+    if got == 0:
+        return release(conn, budget)
+    if conn.body_end:
+        return release(conn, budget) if rfile.buffered >= conn.body_end else WAIT
+    end = rfile.head_end(conn.scanned, limit)
+    if end is None:
+        conn.scanned = rfile.buffered
+        return WAIT
+    conn.scanned = 0
+    if end:
+        body = small_body_length(rfile.peek(end))
+        if rfile.buffered - end < body and budget.take(body):
+            conn.body_end, conn.held = end + body, body
+            return WAIT
+    return READY
+
+
+def release(conn: Gathering, budget: Budget) -> str:
+    """Forget what was gathered about `conn`'s request (it goes to a worker or is closed): READY."""
+    if conn.held:
+        budget.give_back(conn.held)
+    conn.scanned = conn.body_end = conn.held = 0
+    return READY
+
+
+def small_body_length(head: bytes) -> int:
+    """The Content-Length of a request `head` (ending in its blank line) whose body may wait in
+    the selector: a single plain one up to SMALL_BODY, without Transfer-Encoding or Expect (that
+    client waits for the worker's 100 Continue); else 0, and the worker reads the body (or
+    refuses its framing) as before. GET and HEAD are not looked at (their bodies are unusual)."""
+    if head.startswith((b"GET ", b"HEAD ")):
+        return 0
+    low = head.lower()
+    at = low.find(_CONTENT_LENGTH)
+    if at < 0 or low.find(_CONTENT_LENGTH, at + 1) >= 0 or b"\r\ntransfer-encoding:" in low or b"\r\nexpect:" in low:
+        return 0
+    start = at + len(_CONTENT_LENGTH)
+    value = low[start : low.find(b"\r\n", start)].strip(b" \t")
+    if not value.isdigit() or len(value) > 9:
+        return 0
+    length = int(value)
+    return length if length <= SMALL_BODY else 0
 
 
 class Connections(connections.ConnectionManager):
-    """cheroot's selector loop and its idle connections, with the connections whose head is
-    being gathered among them: those get a 408 when silent for the server's `timeout`
-    (Limits.request_timeout) or not whole within its `request_deadline`."""
+    """cheroot's selector loop and its idle connections, with the requests being gathered among
+    them: those get a 408 when silent for the server's `timeout` (Limits.request_timeout) or
+    not whole within its `request_deadline` (counted from their first byte)."""
+
+    def __init__(self, server) -> None:
+        super().__init__(server)
+        self.budget = Budget(server.body_wait_bytes)
 
     def wait(self, conn: Gathering) -> None:
         """Watch `conn` for its next bytes (from any thread); the silence timeout starts now."""
@@ -72,11 +136,12 @@ class Connections(connections.ConnectionManager):
         try:
             self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
         except (OSError, ValueError, KeyError, RuntimeError):  # the server is stopping
+            release(conn, self.budget)
             conn.close()
 
     def _expire(self, threshold: float) -> None:
         """cheroot's (an idle connection silent since before `threshold` is closed), with the
-        408 for a partial head that is silent as long or past its deadline."""
+        408 for a partial request that is silent as long or past its deadline."""
         server = self.server
         started_before = time.monotonic() - server.request_deadline
         expired = [
@@ -87,6 +152,7 @@ class Connections(connections.ConnectionManager):
         for fd, conn in expired:
             self._selector.unregister(fd)
             if conn.rfile.has_data() and not getattr(conn, "tls", True):
+                release(conn, self.budget)
                 try:
                     conn.socket.send(_TIMED_OUT, socket.MSG_DONTWAIT)
                 except OSError:
@@ -95,6 +161,6 @@ class Connections(connections.ConnectionManager):
 
 
 def _started(conn: Gathering) -> float:
-    """When the head being gathered began to arrive (infinitely late if none is)."""
+    """When the request being gathered began to arrive (infinitely late if none is)."""
     since = getattr(conn, "head_since", None)
     return float("inf") if since is None else since

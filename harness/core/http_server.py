@@ -59,6 +59,9 @@ class Limits:
     # handing it to the selector (at most half the workers at once, never while work queues):
     # a browser's next request then skips two thread hand-offs.
     linger: float = 0.005
+    # Bodies up to 64 KiB (http_heads.SMALL_BODY) are awaited in the selector, not by a worker,
+    # up to this many bytes over all connections; past it, a worker waits for one, as before.
+    body_wait_bytes: int = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,8 @@ class _Connection(server.HTTPConnection):
     waited = False  # a TLS one, for its first bytes in the selector (see _Server.process_conn)
     head_since: float | None = None  # the first byte of the head being gathered (http_heads.gather)
     scanned = 0  # bytes of the buffer already searched for the head's end
+    body_end = 0  # where the body awaited in the selector ends in the buffer
+    held = 0  # bytes of the selector's body budget held for it
 
     def __init__(self, srv: server.HTTPServer, sock: socket.socket, makefile: Callable = server.MakeFile) -> None:
         super().__init__(srv, sock, makefile)
@@ -262,6 +267,7 @@ class _Server(wsgi.Server):
     ConnectionClass = _Connection
     request_deadline = Limits.request_deadline  # set from Limits by EmbeddedServer
     linger = Limits.linger  # likewise
+    body_wait_bytes = Limits.body_wait_bytes  # likewise
     max_lingering = Limits.threads // 2
     _lingering = 0
     _linger_lock = threading.Lock()  # replaced per server in EmbeddedServer
@@ -299,7 +305,7 @@ class _Server(wsgi.Server):
         bytes, then goes to a worker."""
         if isinstance(conn, _Connection):
             if not conn.tls:
-                state = gather(conn, self.max_request_header_size)
+                state = self._gather(conn)
                 if state is WAIT:
                     self._connections.wait(conn)
                     return
@@ -324,8 +330,8 @@ class _Server(wsgi.Server):
         if conn.tls:
             if conn.rfile.has_data() or sock.pending():
                 return READY
-        elif conn.rfile.has_data() and conn.rfile.head_arrived(0, self.max_request_header_size):
-            return READY  # pipelined
+        elif conn.rfile.has_data() and (state := self._gather(conn)) is not WAIT:
+            return state  # pipelined
         if self.linger <= 0:
             return WAIT
         with self._linger_lock:
@@ -339,7 +345,10 @@ class _Server(wsgi.Server):
                 self._lingering -= 1
         if not readable:
             return WAIT
-        return READY if conn.tls else gather(conn, self.max_request_header_size)
+        return READY if conn.tls else self._gather(conn)
+
+    def _gather(self, conn: _Connection) -> str:
+        return gather(conn, self.max_request_header_size, self._connections.budget)
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         """What hostile or broken clients cause stays at debug; an error of the server itself
@@ -383,6 +392,7 @@ class EmbeddedServer:
         self._server.max_request_body_size = limits.body_bytes
         self._server.request_deadline = limits.request_deadline
         self._server.linger = limits.linger
+        self._server.body_wait_bytes = limits.body_wait_bytes
         self._server.max_lingering = limits.threads // 2
         self._server._linger_lock = threading.Lock()
         self._server.server_name = "saml-harness"

@@ -531,35 +531,39 @@ def _get(port: int, path: str = "/x", timeout: float = 10) -> bytes:
         return _read_all(s)
 
 
-def test_half_sent_request_heads_hold_no_worker() -> None:
-    """slowloris: 20 clients (10 times the workers) send half a head, some then trickle a byte at a
-    time; a normal client is still answered at once (on cheroot's own, every worker waited for
-    the rest of a head, for up to a minute). Their heads, finished later, are served too."""
+def test_half_sent_requests_hold_no_worker() -> None:
+    """slowloris: 20 clients (10 times the workers) send half a head, or a whole head and half a
+    small body, some then trickle a byte at a time; a normal client is still answered at once
+    (on cheroot's own, every worker waited for the rest, for up to a minute). Those requests,
+    finished later, are served too, from the bytes gathered meanwhile."""
     seen: list = []
 
     def app(env: dict, sr):
-        seen.append(env["PATH_INFO"])
         body = env["wsgi.input"].read()
+        seen.append((env["PATH_INFO"], body))
         sr("200 OK", [("Content-Length", str(len(body)))])
         return [body]
 
     srv = EmbeddedServer("127.0.0.1", 0, app, limits=Limits(threads=2, request_timeout=60)).start()
-    head = b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Pad: "
+    head = b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"
+    request = head + b"abc"
     slow = [socket.create_connection(("127.0.0.1", srv.server_port), timeout=10) for _ in range(20)]
+    sent = [30] * 10 + [len(head) + 1] * 10  # half a head, or a head and a third of its body
     try:
-        for s in slow:
-            s.sendall(head[:30])
-        for round in range(3):
-            for s in slow[:5]:  # the tricklers
-                s.sendall(head[30 + round : 31 + round])
+        for s, n in zip(slow, sent, strict=True):
+            s.sendall(request[:n])
+        for _ in range(2):
+            for i in (0, 1, 2, 10, 11):  # the tricklers
+                s = slow[i]
+                s.sendall(request[sent[i] : sent[i] + 1])
+                sent[i] += 1
             assert _get(srv.server_port).startswith(b"HTTP/1.1 200 ")
-        for s in slow:
-            sent = 33 if s in slow[:5] else 30
-            s.sendall(head[sent:] + b"p\r\nConnection: close\r\n\r\nabc")
+        for s, n in zip(slow, sent, strict=True):
+            s.sendall(request[n:])
         for s in slow:
             data = _read_all(s)
             assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"abc"), data
-        assert seen.count("/slow") == 20 and seen.count("/x") == 3
+        assert seen.count(("/slow", b"abc")) == 20 and seen.count(("/x", b"")) == 2
     finally:
         for s in slow:
             s.close()
