@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import struct
 import time
 from email.utils import formatdate
@@ -25,6 +26,7 @@ class Reader:
 
     def __init__(self, sock: socket.socket, bufsize: int = 65536) -> None:
         self._sock, self._bufsize = sock, bufsize
+        self._tls = isinstance(sock, ssl.SSLSocket)
         self._buf = bytearray()
         self.bytes_read = 0
         self.closed = False
@@ -44,8 +46,11 @@ class Reader:
         """One read of what has arrived, never waiting (the selector thread's): the number of bytes
         read, 0 at the end of the stream (or a reset), -1 when nothing has arrived."""
         try:
-            data = self._sock.recv(self._bufsize, socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
+            if self._tls:
+                data = _tls_recv_nowait(self._sock, self._bufsize)
+            else:
+                data = self._sock.recv(self._bufsize, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             return -1
         except OSError:
             return 0
@@ -124,6 +129,20 @@ class Reader:
 
     def close(self) -> None:
         self.closed = True
+
+
+def _tls_recv_nowait(sock: ssl.SSLSocket, n: int) -> bytes:
+    """Up to `n` bytes of what has arrived, never waiting, with all that OpenSSL still holds of
+    the record it decrypted (the selector would not wake for those: they left the kernel)."""
+    timeout = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        data = sock.recv(n)
+        while data and sock.pending():
+            data += sock.recv(sock.pending())
+        return data
+    finally:
+        sock.settimeout(timeout)
 
 
 class Writer:

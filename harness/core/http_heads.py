@@ -7,9 +7,9 @@ worker for the whole timeout. Here such a connection waits in the selector, like
 kept-alive one, its bytes read without waiting into its reader's buffer (so the worker parses,
 limits and refuses exactly as before, from what is buffered), and one that stays silent for
 `request_timeout` or is not whole within `request_deadline` gets its 408 from the selector.
-A body over SMALL_BODY (or past the budget of all waiting bodies), chunked, or awaited after
-a 100 Continue is still read by the worker, as is everything over TLS (handshake included:
-non-blocking TLS is not done here).
+Over TLS, the handshake is shaken here too (http_tls). A body over SMALL_BODY (or past the
+budget of all waiting bodies), chunked, or awaited after a 100 Continue is still read by the
+worker, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Protocol
 
 from cheroot import connections
 
+from harness.core import http_tls
 from harness.core.http_glue import Reader, refusal
 from sp.contract import Reason
 
@@ -37,6 +38,9 @@ class Gathering(Protocol):
 
     socket: socket.socket
     rfile: Reader
+    tls: bool
+    handshaken: bool  # its TLS handshake is done
+    plain_http: bool  # it spoke plain HTTP to TLS: the worker answers it
     head_since: float | None  # monotonic time of the first byte of the request being gathered
     scanned: int  # bytes of the buffer already searched for the head's end
     body_end: int  # where the awaited body ends in the buffer (0: none awaited)
@@ -71,6 +75,10 @@ def gather(conn: Gathering, limit: int, budget: Budget) -> str:
     `limit` or malformed: see Reader.head_end; or the stream ended after some bytes, which the
     worker then answers at once); CLOSED: the stream ended with nothing buffered; WAIT: not yet.
     """
+    if conn.tls and not conn.handshaken:
+        shaken = _shake(conn)
+        if shaken is not None:
+            return shaken
     rfile = conn.rfile
     got = rfile.fill_nowait()
     if not rfile.has_data():  # nothing arrived (a connection's first look, a spurious wake-up) or the end
@@ -92,6 +100,20 @@ def gather(conn: Gathering, limit: int, budget: Budget) -> str:
             conn.body_end, conn.held = end + body, body
             return WAIT
     return READY
+
+
+def _shake(conn: Gathering) -> str | None:
+    """A step of `conn`'s TLS handshake: None once done (its request may follow at once)."""
+    if conn.head_since is None:
+        conn.head_since = time.monotonic()  # the deadline counts the handshake in
+    step = http_tls.handshake_nowait(conn.socket)
+    if step == http_tls.DONE:
+        conn.handshaken = True
+        return None
+    if step == http_tls.MORE:
+        return WAIT
+    conn.plain_http = step == http_tls.PLAIN
+    return READY if step in (http_tls.PLAIN, http_tls.WORKER) else CLOSED
 
 
 def release(conn: Gathering, budget: Budget) -> str:
@@ -151,13 +173,19 @@ class Connections(connections.ConnectionManager):
         ]
         for fd, conn in expired:
             self._selector.unregister(fd)
-            if conn.rfile.has_data() and not getattr(conn, "tls", True):
+            if conn.rfile.has_data():
                 release(conn, self.budget)
-                try:
-                    conn.socket.send(_TIMED_OUT, socket.MSG_DONTWAIT)
-                except OSError:
-                    pass
+                _answer_nowait(conn.socket, _TIMED_OUT)
             conn.close()
+
+
+def _answer_nowait(sock: socket.socket, data: bytes) -> None:
+    """`data` sent if the socket takes it now (a small answer to an idle socket does), else dropped."""
+    try:
+        sock.settimeout(0)
+        sock.send(data)
+    except OSError:
+        pass
 
 
 def _started(conn: Gathering) -> float:

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cheroot import errors, server, wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.workers import threadpool
 
 from harness.core import one_cpu
@@ -39,6 +38,7 @@ from harness.core.http_glue import (
     refusal,
 )
 from harness.core.http_heads import CLOSED, READY, WAIT, Connections, gather
+from harness.core.http_tls import TLSAdapter, answer_plain_http, handshake
 from sp.contract import Reason
 
 log = logging.getLogger(__name__)
@@ -177,13 +177,10 @@ class _Request(server.HTTPRequest):
                 raise
 
 
-_PLAIN_HTTP_ON_TLS = refusal("400 Bad Request", Reason.BAD_REQUEST, "This port speaks HTTPS: use an https:// URL.")
-
-
 class _Connection(server.HTTPConnection):
     RequestHandlerClass = _Request
-    _handshaken = False
-    waited = False  # a TLS one, for its first bytes in the selector (see _Server.process_conn)
+    handshaken = False  # over TLS (see http_heads.gather)
+    plain_http = False  # plain HTTP spoken to TLS
     head_since: float | None = None  # the first byte of the head being gathered (http_heads.gather)
     scanned = 0  # bytes of the buffer already searched for the head's end
     body_end = 0  # where the body awaited in the selector ends in the buffer
@@ -199,48 +196,19 @@ class _Connection(server.HTTPConnection):
             kernel_timeouts(sock, srv.timeout)
 
     def communicate(self) -> bool:
-        """Over TLS, the handshake happens here, in the worker (see _TLSAdapter)."""
-        sock = self.socket
-        if isinstance(sock, ssl.SSLSocket) and not self._handshaken:
-            try:
-                sock.do_handshake()
-            except ssl.SSLError as err:
-                if "http request" in str(err).lower():
-                    _answer_raw(sock, _PLAIN_HTTP_ON_TLS)
+        """Over TLS, a handshake the selector could not finish without waiting ends here."""
+        if self.tls and not self.handshaken:
+            if self.plain_http:
+                answer_plain_http(self.socket)
                 return False
-            except OSError:
+            if not handshake(self.socket):
                 return False
-            self._handshaken = True
+            self.handshaken = True
         while super().communicate():
             soon = self.server.next_request_soon(self)
             if soon is not READY:
                 return soon is WAIT  # to the selector, or closed
         return False
-
-
-def _answer_raw(sock: ssl.SSLSocket, data: bytes) -> None:
-    """Plain bytes on a socket whose TLS handshake failed; read what the client still sends
-    (briefly, boundedly) so that closing does not reset the connection before it reads them."""
-    deadline = time.monotonic() + 1.0
-    try:
-        socket.socket.sendall(sock, data)
-        socket.socket.shutdown(sock, socket.SHUT_WR)
-        for _ in range(16):  # at most 1 MiB and one second
-            sock.settimeout(max(0.01, deadline - time.monotonic()))
-            if not socket.socket.recv(sock, 65536):
-                break
-    except OSError:
-        pass
-
-
-class _TLSAdapter(BuiltinSSLAdapter):
-    """cheroot shakes hands in its accept loop: one client that connects and stays silent
-    stalls every new connection for the whole timeout. Here the handshake is left to the
-    worker that serves the connection, like any slow client."""
-
-    def wrap(self, sock: socket.socket) -> tuple[ssl.SSLSocket, dict]:
-        tls = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return tls, {"wsgi.url_scheme": "https", "HTTPS": "on"}
 
 
 class _Worker(threadpool.WorkerThread):
@@ -301,22 +269,15 @@ class _Server(wsgi.Server):
         http_heads): until then it waits in the selector, as idle kept-alive ones do; cheroot
         handed it over at its first bytes, or at once when new, so a few connections that never
         finish a head (a slowloris, a browser's preconnects) held every worker for the whole
-        timeout. Over TLS (the handshake is the worker's), a new connection waits for its first
-        bytes, then goes to a worker."""
+        timeout. Over TLS, the handshake too is shaken there."""
         if isinstance(conn, _Connection):
-            if not conn.tls:
-                state = self._gather(conn)
-                if state is WAIT:
-                    self._connections.wait(conn)
-                    return
-                if state is CLOSED:
-                    conn.close()
-                    return
-            elif not conn.waited:
-                conn.waited = True
-                if not _readable(conn.socket, 0):
-                    self._connections.put(conn)
-                    return
+            state = self._gather(conn)
+            if state is WAIT:
+                self._connections.wait(conn)
+                return
+            if state is CLOSED:
+                conn.close()
+                return
         super().process_conn(conn)
 
     def next_request_soon(self, conn: _Connection) -> str:
@@ -327,11 +288,10 @@ class _Server(wsgi.Server):
         more. Never while work waits in the queue, and never more than half the workers at once,
         so lingering never starves new requests; a head that is not whole goes to the selector."""
         sock = conn.socket
-        if conn.tls:
-            if conn.rfile.has_data() or sock.pending():
-                return READY
-        elif conn.rfile.has_data() and (state := self._gather(conn)) is not WAIT:
-            return state  # pipelined
+        if conn.rfile.has_data() or (conn.tls and sock.pending()):
+            state = self._gather(conn)  # pipelined
+            if state is not WAIT:
+                return state
         if self.linger <= 0:
             return WAIT
         with self._linger_lock:
@@ -343,9 +303,7 @@ class _Server(wsgi.Server):
         finally:
             with self._linger_lock:
                 self._lingering -= 1
-        if not readable:
-            return WAIT
-        return READY if conn.tls else self._gather(conn)
+        return self._gather(conn) if readable else WAIT
 
     def _gather(self, conn: _Connection) -> str:
         return gather(conn, self.max_request_header_size, self._connections.budget)
@@ -397,7 +355,7 @@ class EmbeddedServer:
         self._server._linger_lock = threading.Lock()
         self._server.server_name = "saml-harness"
         if tls is not None:
-            self._server.ssl_adapter = _TLSAdapter(tls.cert_path, tls.key_path)
+            self._server.ssl_adapter = TLSAdapter(tls.cert_path, tls.key_path)
         self._thread: threading.Thread | None = None
 
     def bind(self) -> EmbeddedServer:

@@ -17,6 +17,9 @@ from harness.core.http_heads import CLOSED, READY, SMALL_BODY, WAIT, Budget, gat
 class _Conn:
     socket: socket.socket
     rfile: Reader
+    tls: bool = False
+    handshaken: bool = False
+    plain_http: bool = False
     head_since: float | None = None
     scanned: int = 0
     body_end: int = 0

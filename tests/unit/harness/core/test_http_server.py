@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import threading
 
 import pytest
 
-from harness.core.http_server import EmbeddedServer, Limits
+from harness.core import tls
+from harness.core.http_server import EmbeddedServer, Limits, TLSFiles
 
 
 def _app(env: dict, sr):
@@ -626,5 +628,62 @@ def test_a_lingering_worker_leaves_a_half_sent_head_to_the_selector() -> None:
             lingering.close()
             half.sendall(b"st: x\r\nConnection: close\r\n\r\n")
             assert _read_all(half).startswith(b"HTTP/1.1 200 ")
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory) -> tuple[TLSFiles, ssl.SSLContext]:
+    material = tls.ensure(tmp_path_factory.mktemp("tls"))
+    client = ssl.create_default_context(cafile=str(material.ca_cert))
+    return TLSFiles(str(material.cert), str(material.key)), client
+
+
+def _tls_get(port: int, client: ssl.SSLContext) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with client.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            s.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return _read_all(s)
+
+
+def test_half_sent_handshakes_and_heads_over_tls_hold_no_worker(tls_files) -> None:
+    """The same over TLS: half a ClientHello, or a handshake and then half a head (or half a
+    small body), take no worker; their requests, finished later, are served."""
+    files, client = tls_files
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(threads=2, request_timeout=60), tls=files).start()
+    port = srv.server_port
+    hello = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(5)]
+    heads = [
+        client.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="127.0.0.1")
+        for _ in range(6)
+    ]
+    request = b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+    try:
+        for s in hello:
+            s.sendall(b"\x16\x03\x01\x02\x00\x01")  # the start of a ClientHello
+        for i, s in enumerate(heads):
+            s.sendall(request[:20] if i % 2 else request[:-2])
+        assert _tls_get(port, client).startswith(b"HTTP/1.1 200 ")
+        for i, s in enumerate(heads):
+            s.sendall(request[20:] if i % 2 else request[-2:])
+            data = _read_all(s)
+            assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b" 3"), data
+    finally:
+        for s in hello + heads:
+            s.close()
+        srv.stop()
+
+
+def test_a_stalled_head_over_tls_gets_its_408_from_the_selector(tls_files) -> None:
+    files, client = tls_files
+    limits = Limits(threads=1, request_timeout=1, request_deadline=2)
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=limits, tls=files).start()
+    try:
+        raw = socket.create_connection(("127.0.0.1", srv.server_port), timeout=30)
+        with client.wrap_socket(raw, server_hostname="127.0.0.1") as stalled:
+            stalled.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
+            assert _tls_get(srv.server_port, client).startswith(b"HTTP/1.1 200 ")
+            data = _read_all(stalled)
+        assert data.startswith(b"HTTP/1.1 408 ") and b"X-SAML-Reason: bad-request" in data, data[:200]
     finally:
         srv.stop()
