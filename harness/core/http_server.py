@@ -1,8 +1,9 @@
 """One WSGI app on a real socket, served by cheroot in a daemon thread: the embedding seam.
 
-cheroot keeps connections alive (idle ones wait in a selector, not in a thread) and answers
-with a bounded pool of worker threads; it binds in `bind()` so the caller can read the real
-port before the app exists, and `stop()` closes the listening socket and every connection.
+cheroot keeps connections alive (idle ones, and those whose request has not all arrived, wait
+in a selector, not in a thread: http_heads) and answers with a bounded pool of worker threads;
+it binds in `bind()` so the caller can read the real port before the app exists, and `stop()`
+closes the listening socket and every connection.
 
 Whatever cheroot refuses before the app runs (a request line or headers over the limit, a
 malformed request line, "HTTP/2.0", a TLS handshake spoken to plain HTTP or plain HTTP to
