@@ -128,9 +128,7 @@ def small_body_length(head: bytes) -> int:
     """The Content-Length of a request `head` (ending in its blank line) whose body may wait in
     the selector: a single plain one up to SMALL_BODY, without Transfer-Encoding or Expect (that
     client waits for the worker's 100 Continue); else 0, and the worker reads the body (or
-    refuses its framing) as before. GET and HEAD are not looked at (their bodies are unusual)."""
-    if head.startswith((b"GET ", b"HEAD ")):
-        return 0
+    refuses its framing) as before."""
     low = head.lower()
     at = low.find(_CONTENT_LENGTH)
     if at < 0 or low.find(_CONTENT_LENGTH, at + 1) >= 0 or b"\r\ntransfer-encoding:" in low or b"\r\nexpect:" in low:

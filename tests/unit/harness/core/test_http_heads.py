@@ -121,7 +121,7 @@ def test_a_body_already_there_or_over_the_budget_goes_to_the_worker(pair) -> Non
         (_post(10, b"Content-Length: 10\r\n"), 0),  # twice: the worker decides
         (_post(10).replace(b"10", b"+1"), 0),
         (_post(10).replace(b"10", b"99999999999999999999"), 0),
-        (b"GET / HTTP/1.1\r\nContent-Length: 10\r\n\r\n", 0),
+        (b"GET / HTTP/1.1\r\ncOnTeNt-LeNgTh: 10\r\n\r\n", 10),  # whatever the method and the case
         (b"POST / HTTP/1.1\r\nX-Content-Length: 10\r\n\r\n", 0),
     ],
 )
