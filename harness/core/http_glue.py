@@ -3,6 +3,7 @@ the server's time per login. Same behaviour, same limits, same refusals as chero
 
 from __future__ import annotations
 
+import errno
 import re
 import socket
 import ssl
@@ -158,6 +159,8 @@ class Writer:
             self._sock.sendall(data)
         except BlockingIOError:  # the kernel's send timeout (kernel_timeouts)
             raise TimeoutError("timed out") from None
+        except ssl.SSLEOFError:  # a TLS client gone: as over plain TCP, not a server error
+            raise BrokenPipeError(errno.EPIPE, "the client closed the connection") from None
         self.bytes_written += len(data)
         return len(data)
 

@@ -68,12 +68,11 @@ class Budget:
 
 
 def gather(conn: Gathering, limit: int, budget: Budget) -> str:
-    """One read, never waiting, of what has arrived on a plain connection, into its buffer.
+    """One read, never waiting, of what has arrived on a connection, into its buffer (over TLS,
+    first a step of the handshake until it is done).
 
-    READY: a worker can take the request from the buffer without waiting (its head is whole and
-    so is its small body, or the worker reads a larger body as before; or the head is over
-    `limit` or malformed: see Reader.head_end; or the stream ended after some bytes, which the
-    worker then answers at once); CLOSED: the stream ended with nothing buffered; WAIT: not yet.
+    READY: a worker can take the request from the buffer without waiting (see `_whole`);
+    CLOSED: the stream ended before a whole request (nobody is left to answer); WAIT: not yet.
     """
     if conn.tls and not conn.handshaken:
         shaken = _shake(conn)
@@ -85,21 +84,33 @@ def gather(conn: Gathering, limit: int, budget: Budget) -> str:
         return CLOSED if got == 0 else WAIT
     if conn.head_since is None:
         conn.head_since = time.monotonic()
-    if got == 0:
+    if _whole(conn, limit, budget):
         return release(conn, budget)
+    if got == 0:
+        release(conn, budget)
+        return CLOSED
+    return WAIT
+
+
+def _whole(conn: Gathering, limit: int, budget: Budget) -> bool:
+    """Whether the buffer holds what the worker needs: a whole head and, when it is small and
+    the budget allows, its whole body (a larger one the worker reads, as before); or a head the
+    worker refuses without reading more (over `limit`, malformed: see Reader.head_end). Else
+    where the search for the head's end stopped, or where the body ends, is kept on `conn`."""
+    rfile = conn.rfile
     if conn.body_end:
-        return release(conn, budget) if rfile.buffered >= conn.body_end else WAIT
+        return rfile.buffered >= conn.body_end
     end = rfile.head_end(conn.scanned, limit)
     if end is None:
         conn.scanned = rfile.buffered
-        return WAIT
+        return False
     conn.scanned = 0
     if end:
         body = small_body_length(rfile.peek(end))
         if rfile.buffered - end < body and budget.take(body):
             conn.body_end, conn.held = end + body, body
-            return WAIT
-    return READY
+            return False
+    return True
 
 
 def _shake(conn: Gathering) -> str | None:

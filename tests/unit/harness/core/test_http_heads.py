@@ -43,6 +43,10 @@ def _feed(client: socket.socket, conn: _Conn, data: bytes, budget: Budget | None
 HEAD = b"GET /x HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n"
 
 
+def _post(body_length: int, extra: bytes = b"") -> bytes:
+    return b"POST / HTTP/1.1\r\nHost: x\r\n" + extra + b"Content-Length: %d\r\n\r\n" % body_length
+
+
 def test_a_head_that_trickles_waits_until_its_blank_line(pair) -> None:
     client, conn = pair
     states = [_feed(client, conn, HEAD[i : i + 1]) for i in range(len(HEAD))]
@@ -78,16 +82,20 @@ def test_nothing_yet_waits_and_the_end_of_the_stream_closes(pair) -> None:
     assert gather(conn, 4096, Budget(0)) == CLOSED
 
 
-def test_the_end_of_the_stream_after_half_a_head_goes_to_the_worker(pair) -> None:
-    """It answers what is buffered (the stream's end is there for it too), never waiting."""
+def test_the_end_of_the_stream_after_half_a_request_closes(pair) -> None:
     client, conn = pair
-    assert _feed(client, conn, HEAD[:10]) == WAIT
+    budget = Budget(100)
+    assert _feed(client, conn, _post(10) + b"abc", budget) == WAIT
+    client.shutdown(socket.SHUT_WR)
+    assert gather(conn, 4096, budget) == CLOSED
+    assert budget.left == 100
+
+
+def test_a_whole_request_before_the_end_of_the_stream_is_served(pair) -> None:
+    client, conn = pair
+    client.sendall(HEAD)
     client.shutdown(socket.SHUT_WR)
     assert gather(conn, 4096, Budget(0)) == READY
-
-
-def _post(body_length: int, extra: bytes = b"") -> bytes:
-    return b"POST / HTTP/1.1\r\nHost: x\r\n" + extra + b"Content-Length: %d\r\n\r\n" % body_length
 
 
 def test_a_small_body_is_awaited_within_the_budget_and_gives_it_back(pair) -> None:
