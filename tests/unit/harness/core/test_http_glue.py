@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import socket
+import ssl
 import types
 
 import pytest
 from cheroot import errors, server, wsgi
 
-from harness.core.http_glue import Gateway, HeaderBlockReader, Reader, http_date
+from harness.core.http_glue import Gateway, HeaderBlockReader, Reader, Writer, http_date
 
 BLOCKS = [
     b"\r\n",
@@ -136,3 +137,15 @@ def test_a_name_with_an_underscore_is_dropped_whole_or_line_by_line(whole: bool)
 
 def test_a_name_with_an_underscore_and_a_bad_byte_is_still_refused() -> None:
     assert _read(HeaderBlockReader, b"X_Y\x00: 1\r\n\r\n").startswith("ValueError")
+
+
+def test_a_tls_client_gone_is_a_broken_pipe_for_cheroot() -> None:
+    """cheroot keeps quiet about a broken pipe (a client gone) but logged SSLEOFError as an error."""
+
+    class Gone:
+        def sendall(self, data: bytes) -> None:
+            raise ssl.SSLEOFError(8, "EOF occurred in violation of protocol")
+
+    with pytest.raises(BrokenPipeError) as err:
+        Writer(Gone()).write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    assert err.value.errno in errors.socket_errors_to_ignore
