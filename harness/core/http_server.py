@@ -302,12 +302,15 @@ class _Server(wsgi.Server):
         that just answered it to serve it too. A browser sends its next request to the same
         server within a few milliseconds (a login's form, the redirect after a POST): from the
         selector, that costs two thread hand-offs more. Never while work waits in the queue,
-        and never more than half the workers at once, so lingering never starves new requests."""
-        if conn.rfile.has_data():
-            return True
+        and never more than half the workers at once, so lingering never starves new requests.
+        A pipelined request already read waits its turn too, behind the queue (cheroot's
+        `put_conn` queues it again): else clients sending request after request hold every
+        worker for as long as they like."""
         sock = conn.socket
         if isinstance(sock, ssl.SSLSocket) and sock.pending():
-            return True
+            return True  # decrypted bytes a selector cannot see (our reads take whole records)
+        if conn.rfile.has_data():
+            return not self.requests.qsize and self.ready
         if self.linger <= 0:
             return False
         with self._linger_lock:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -522,3 +524,49 @@ def test_stop_ends_a_lingering_worker() -> None:
     assert not stopper.is_alive()
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == [], left
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Polls `condition` (only a hang ends in the assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_pipelining_client_goes_behind_a_waiting_connection() -> None:
+    """Two clients each pipeline a long run of requests behind one held by the app, on both of
+    two workers; a third connection waits in the queue meanwhile. Pipelined requests take their
+    turn behind it (as through the selector before lingering): they never keep a worker while
+    other work waits, else a few clients sending request after request starve every other."""
+    release, order = threading.Event(), []
+
+    def app(env: dict, sr):
+        if env["PATH_INFO"] == "/hold":
+            release.wait(10)
+        order.append(env["PATH_INFO"])
+        sr("200 OK", [("Content-Length", "0")])
+        return [b""]
+
+    srv = EmbeddedServer("127.0.0.1", 0, app, limits=Limits(threads=2)).start()
+    clients = []
+    try:
+        for name in (b"a", b"b"):
+            s = socket.create_connection(("127.0.0.1", srv.server_port), timeout=10)
+            run = b"".join(b"GET /%s%d HTTP/1.1\r\nHost: x\r\n\r\n" % (name, i) for i in range(20))
+            s.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n" + run)
+            clients.append(s)
+        _wait_until(lambda: srv._server.requests.idle == 0)  # both workers held by /hold
+        waiting = socket.create_connection(("127.0.0.1", srv.server_port), timeout=10)
+        clients.append(waiting)
+        waiting.sendall(b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        _wait_until(lambda: srv._server.requests.qsize == 1)  # queued for a worker
+        release.set()
+        assert _read_all(waiting).startswith(b"HTTP/1.1 200 ")
+        pipelined_first = [p for p in order[: order.index("/c")] if p != "/hold"]
+        assert len(pipelined_first) < 20, order  # not behind a whole run
+    finally:
+        release.set()
+        for s in clients:
+            s.close()
+        srv.stop()
