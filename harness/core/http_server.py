@@ -196,7 +196,8 @@ class _Connection(server.HTTPConnection):
             kernel_timeouts(sock, srv.timeout)
 
     def communicate(self) -> bool:
-        """Over TLS, the handshake happens here, in the worker (see _TLSAdapter)."""
+        """Over TLS, the handshake happens here, in the worker (see _TLSAdapter); a client that
+        says nothing after it (a browser's preconnect) then waits in the selector, not in a worker."""
         sock = self.socket
         if isinstance(sock, ssl.SSLSocket) and not self._handshaken:
             try:
@@ -208,6 +209,8 @@ class _Connection(server.HTTPConnection):
             except OSError:
                 return False
             self._handshaken = True
+            if not self.server.next_request_soon(self):
+                return True
         while super().communicate():
             if not self.server.next_request_soon(self):
                 return True

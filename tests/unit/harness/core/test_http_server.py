@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from harness.core.http_server import EmbeddedServer, Limits
+from harness.core import tls
+from harness.core.http_server import EmbeddedServer, Limits, TLSFiles
 
 
 def _app(env: dict, sr):
@@ -568,5 +571,40 @@ def test_a_pipelining_client_goes_behind_a_waiting_connection() -> None:
     finally:
         release.set()
         for s in clients:
+            s.close()
+        srv.stop()
+
+
+def test_a_tls_client_silent_after_its_handshake_takes_no_worker(tmp_path: Path) -> None:
+    """A browser's preconnect over https shakes hands, then says nothing: the connection then
+    waits in the selector like any idle one, so the only worker still answers another client
+    (a held worker would leave it waiting the 60 s silence timeout; its 10 s timeout catches that)."""
+    material = tls.ensure(tmp_path)
+    srv = EmbeddedServer(
+        "127.0.0.1",
+        0,
+        _app,
+        limits=Limits(threads=1, request_timeout=60),
+        tls=TLSFiles(str(material.cert), str(material.key)),
+    ).start()
+    ctx = ssl.create_default_context(cafile=str(material.ca_cert))
+    silent = []
+    try:
+        for _ in range(2):  # the handshake done, nothing more
+            silent.append(
+                ctx.wrap_socket(
+                    socket.create_connection(("127.0.0.1", srv.server_port), timeout=10), server_hostname="127.0.0.1"
+                )
+            )
+        conn = http.client.HTTPSConnection("127.0.0.1", srv.server_port, timeout=10, context=ctx)
+        for _ in range(2):
+            conn.request("GET", "/")
+            answer = conn.getresponse()
+            assert answer.status == 200 and answer.read()
+        conn.close()
+        silent[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")  # speaks at last
+        assert silent[0].recv(65536).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for s in silent:
             s.close()
         srv.stop()
