@@ -244,7 +244,8 @@ class _TLSAdapter(BuiltinSSLAdapter):
 
 class _Worker(threadpool.WorkerThread):
     def run(self) -> None:
-        one_cpu.join_servers()
+        if self.server.share_cpu:
+            one_cpu.join_servers()
         super().run()
 
 
@@ -266,6 +267,7 @@ class _Server(wsgi.Server):
     ConnectionClass = _Connection
     request_deadline = Limits.request_deadline  # set from Limits by EmbeddedServer
     linger = Limits.linger  # likewise
+    share_cpu = True  # its threads join the servers' CPU (one_cpu); see EmbeddedServer
     max_lingering = Limits.threads // 2
     _lingering = 0
     _linger_lock = threading.Lock()  # replaced per server in EmbeddedServer
@@ -353,7 +355,10 @@ class EmbeddedServer:
         *,
         limits: Limits = Limits(),
         tls: TLSFiles | None = None,
+        share_cpu: bool = True,
     ) -> None:
+        """`share_cpu`: the threads join the harness's servers on one CPU (one_cpu). False for
+        another project's app: whatever threads and processes it starts would inherit the pin."""
         self.tls = tls
         self._server = _Server(
             (host, port),
@@ -368,6 +373,7 @@ class EmbeddedServer:
         self._server.max_request_body_size = limits.body_bytes
         self._server.request_deadline = limits.request_deadline
         self._server.linger = limits.linger
+        self._server.share_cpu = share_cpu
         self._server.max_lingering = limits.threads // 2
         self._server._linger_lock = threading.Lock()
         self._server.server_name = "saml-harness"
@@ -400,7 +406,8 @@ class EmbeddedServer:
         return self
 
     def _serve(self) -> None:
-        one_cpu.join_servers()
+        if self._server.share_cpu:
+            one_cpu.join_servers()
         try:
             self._server.serve()
         except Exception:

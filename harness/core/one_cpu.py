@@ -7,10 +7,12 @@ virtual machine such a cross-CPU wake-up costs tens of microseconds, and that CP
 cold. Sharing one CPU, a login over loopback takes ~15% less time (bench 4), and half the
 kernel time.
 
-Only the servers' own threads are pinned, and a scripted browser's thread only while it drives
-a request to loopback, and only one browser at a time (a load run's many browsers stay where
-the scheduler puts them). The CPU is chosen once per process, spread over processes by pid (the
-mock IdP's own process takes another one). Linux only; `SAML_HARNESS_ONE_CPU=0` turns it off.
+Only the threads of the harness's own servers are pinned (not those serving another project's
+app, `RunningHarness.serve`: the threads and processes it starts would inherit the pin), and a
+scripted browser's thread only while it drives a request to loopback, and only one browser at
+a time (a load run's many browsers stay where the scheduler puts them). The CPU is chosen once
+per process, spread over processes by pid (the mock IdP's own process takes another one).
+Linux only; `SAML_HARNESS_ONE_CPU=0` turns it off.
 """
 
 from __future__ import annotations
