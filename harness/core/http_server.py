@@ -201,7 +201,7 @@ class _Connection(server.HTTPConnection):
         sock = self.socket
         if isinstance(sock, ssl.SSLSocket) and not self._handshaken:
             try:
-                sock.do_handshake()
+                self._handshake(sock)
             except ssl.SSLError as err:
                 if "http request" in str(err).lower():
                     _answer_raw(sock, _PLAIN_HTTP_ON_TLS)
@@ -215,6 +215,29 @@ class _Connection(server.HTTPConnection):
             if not self.server.next_request_soon(self):
                 return True
         return False
+
+
+    def _handshake(self, sock: ssl.SSLSocket) -> None:
+        """`do_handshake`, within the silence timeout per wait and the request's deadline in all
+        (Limits.request_deadline): a client trickling its ClientHello a byte at a time, never
+        silent for the timeout, held the worker for as long as it liked. TimeoutError after."""
+        timeout = sock.gettimeout()
+        deadline = time.monotonic() + self.server.request_deadline
+        sock.setblocking(False)
+        try:
+            while True:
+                try:
+                    sock.do_handshake()
+                    return
+                except ssl.SSLWantReadError:
+                    events = select.POLLIN
+                except ssl.SSLWantWriteError:
+                    events = select.POLLOUT
+                wait = deadline - time.monotonic() if timeout is None else min(timeout, deadline - time.monotonic())
+                if wait <= 0 or not _readable(sock, wait, events):
+                    raise TimeoutError("the TLS handshake timed out")
+        finally:
+            sock.settimeout(timeout)
 
 
 def _answer_raw(sock: ssl.SSLSocket, data: bytes) -> None:
@@ -334,11 +357,12 @@ class _Server(wsgi.Server):
         log.log(logging.ERROR if level >= logging.ERROR else logging.DEBUG, "cheroot: %s", msg, exc_info=traceback)
 
 
-def _readable(sock: socket.socket, timeout: float) -> bool:
-    """Whether bytes (or the end of the stream) wait on `sock` within `timeout` seconds."""
+def _readable(sock: socket.socket, timeout: float, events: int = select.POLLIN) -> bool:
+    """Whether bytes (or the end of the stream) wait on `sock` within `timeout` seconds (or, for
+    `events` POLLOUT, room to write)."""
     try:
         poller = select.poll()
-        poller.register(sock, select.POLLIN)
+        poller.register(sock, events)
         return bool(poller.poll(timeout * 1000))
     except (OSError, ValueError):  # closed meanwhile: let the reader find out
         return True

@@ -608,3 +608,43 @@ def test_a_tls_client_silent_after_its_handshake_takes_no_worker(tmp_path: Path)
         for s in silent:
             s.close()
         srv.stop()
+
+
+def _client_hello(ctx: ssl.SSLContext) -> bytes:
+    """The first flight of a TLS client for `ctx`, as bytes to send by hand."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = ctx.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    with pytest.raises(ssl.SSLWantReadError):
+        client.do_handshake()
+    return outgoing.read()
+
+
+def test_a_tls_client_that_trickles_its_handshake_is_cut_off_at_the_deadline(tmp_path: Path) -> None:
+    """Limits.request_deadline bounds the handshake too: a ClientHello trickled a byte at a time
+    (never silent for the timeout) held the worker for as long as it lasted. Bounded by bytes:
+    the connection is closed long before the ClientHello is whole, and the only worker is free."""
+    material = tls.ensure(tmp_path)
+    files = TLSFiles(str(material.cert), str(material.key))
+    limits = Limits(request_timeout=30, request_deadline=0.5, threads=1)
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=limits, tls=files).start()
+    ctx = ssl.create_default_context(cafile=str(material.ca_cert))
+    hello, sent, closed = _client_hello(ctx), 0, False
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.settimeout(0.05)
+            while sent < len(hello) and not closed:
+                try:
+                    s.sendall(hello[sent : sent + 1])
+                    sent += 1
+                    closed = s.recv(65536) == b""
+                except TimeoutError:
+                    pass
+                except OSError:  # reset: closed with our bytes unread
+                    closed = True
+        assert closed and sent < len(hello), (sent, len(hello))
+        conn = http.client.HTTPSConnection("127.0.0.1", srv.server_port, timeout=10, context=ctx)
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        srv.stop()
