@@ -648,3 +648,21 @@ def test_a_tls_client_that_trickles_its_handshake_is_cut_off_at_the_deadline(tmp
         conn.close()
     finally:
         srv.stop()
+
+
+def test_stop_ends_a_worker_waiting_in_a_tls_handshake(tmp_path: Path) -> None:
+    """A client that sent part of its ClientHello holds a worker in the handshake (for the 30 s
+    timeout here): stop() still ends it, and no thread is left behind or dies raising."""
+    material = tls.ensure(tmp_path)
+    before = {t.ident for t in threading.enumerate()}
+    files = TLSFiles(str(material.cert), str(material.key))
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(threads=1), tls=files).start()
+    with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+        s.sendall(_client_hello(ssl.create_default_context(cafile=str(material.ca_cert)))[:10])
+        _wait_until(lambda: srv._server.requests.idle == 0)  # in the handshake
+        stopper = threading.Thread(target=srv.stop)
+        stopper.start()
+        stopper.join(timeout=20)  # only catches a hang
+    assert not stopper.is_alive()
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], left
