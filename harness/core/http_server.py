@@ -233,6 +233,8 @@ class _Connection(server.HTTPConnection):
                     events = select.POLLIN
                 except ssl.SSLWantWriteError:
                     events = select.POLLOUT
+                except AttributeError:  # stop() shut the socket under this worker: ssl dropped its TLS object
+                    raise ConnectionAbortedError("the server is stopping") from None
                 wait = deadline - time.monotonic() if timeout is None else min(timeout, deadline - time.monotonic())
                 if wait <= 0 or not _readable(sock, wait, events):
                     raise TimeoutError("the TLS handshake timed out")
