@@ -216,7 +216,6 @@ class _Connection(server.HTTPConnection):
                 return True
         return False
 
-
     def _handshake(self, sock: ssl.SSLSocket) -> None:
         """`do_handshake`, within the silence timeout per wait and the request's deadline in all
         (Limits.request_deadline): a client trickling its ClientHello a byte at a time, never
