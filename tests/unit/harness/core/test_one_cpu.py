@@ -59,7 +59,8 @@ def test_server_threads_run_on_the_servers_cpu() -> None:
     assert seen == [{cpu}] if MANY else seen == [set(one_cpu.ALLOWED)]
 
 
-def test_one_browser_joins_the_servers_cpu_and_gets_its_own_affinity_back() -> None:
+def test_one_browser_joins_the_servers_cpu_and_gets_its_own_affinity_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(one_cpu, "_serving", MANY)  # as once a server thread of this process started
     before = _affinity()
     inside: list[set[int]] = []
     with one_cpu.beside_servers():
@@ -71,7 +72,8 @@ def test_one_browser_joins_the_servers_cpu_and_gets_its_own_affinity_back() -> N
     assert inside == [expected, expected]
 
 
-def test_a_second_browser_at_the_same_time_stays_where_it_is() -> None:
+def test_a_second_browser_at_the_same_time_stays_where_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(one_cpu, "_serving", MANY)
     entered, leave = threading.Event(), threading.Event()
     second: list[set[int]] = []
 
@@ -154,3 +156,11 @@ def test_another_projects_app_served_beside_the_harness_keeps_every_cpu(saml_har
     with urlopen(url + "/", timeout=30) as r:
         assert r.read() == b"ok"
     assert seen == {"thread": _affinity(), "child": _cpus_of_a_child()}
+
+
+def test_a_browser_in_a_process_that_serves_nothing_stays_where_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`send` to a loopback SP of another process, say: no server thread here to join."""
+    monkeypatch.setattr(one_cpu, "_serving", False)
+    before = _affinity()
+    with one_cpu.beside_servers():
+        assert _affinity() == before
