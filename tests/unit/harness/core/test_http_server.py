@@ -467,6 +467,15 @@ def _ask(conn: http.client.HTTPConnection) -> bytes:
     return conn.getresponse().read()
 
 
+def _wait_lingering(srv: EmbeddedServer, n: int) -> None:
+    """Until `n` workers wait on their connections (a bound that only catches a hang)."""
+    for _ in range(2000):
+        if srv._server._lingering == n:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"{srv._server._lingering} workers lingering, not {n}")
+
+
 def test_the_worker_that_answered_serves_the_connections_next_request() -> None:
     """Limits.linger: the worker waits on its connection for the next request (a long linger
     here, so a busy machine cannot turn it into a hand-off to another worker)."""
@@ -487,6 +496,7 @@ def test_lingering_workers_never_hold_more_than_half_the_pool() -> None:
     try:
         lingering = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
         held = _ask(lingering)
+        _wait_lingering(srv, 1)  # a loaded machine may not have reached the wait yet
         others = [http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10) for _ in range(3)]
         served_by = {_ask(c) for _ in range(3) for c in others}
         assert served_by and held not in served_by
@@ -504,7 +514,9 @@ def test_a_client_closing_a_lingering_connection_frees_its_worker() -> None:
     try:
         first = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
         _ask(first)
+        _wait_lingering(srv, 1)
         first.close()
+        _wait_lingering(srv, 0)  # the close woke it: the slot is free
         second = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
         served_by = {_ask(second) for _ in range(3)}
         second.close()
