@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 ACTOR = "Mock IdP"
 MAX_RUNS = 10_000
 RUN_TTL = 600
+_FRAMED_AUTO_POST = replace(csp.AUTO_POST, frame_ancestors=csp.SELF)  # posted in the logout page's frame
 
 # (SP name, ok, detail): ok None = not asked (no SLO URL), False = refused, failed or never answered
 Result = tuple[str, bool | None, str]
@@ -124,8 +125,7 @@ def deliver(app: IdPApp, out: binding.Outgoing, request_id: str | None = None, *
     )
     if out.binding == binding.REDIRECT:
         return Response(status=302, headers={"Location": out.location, "Cache-Control": "no-store"})
-    policy = replace(csp.AUTO_POST, frame_ancestors=csp.SELF) if framed else csp.AUTO_POST
-    return app._html(out.form_html(ACTOR), policy=policy)
+    return app._html(out.form_html(ACTOR), policy=_FRAMED_AUTO_POST if framed else csp.AUTO_POST)
 
 
 def send(app: IdPApp, sp: SPSettings, root: object, param: str, relay: str | None) -> binding.Outgoing:
