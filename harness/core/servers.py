@@ -275,7 +275,11 @@ class Servers:
             sp_config, idp_config = server_configs(self.workspace, self.sp_base, self.idp_base)
             # The IdP first: it may still refuse (its pysaml2 entity, or its process, which checks
             # the SP's side too); the SP then keeps its configuration as the IdP keeps its own.
-            self.idp_app.reconfigure(idp_config)
+            try:
+                self.idp_app.reconfigure(idp_config)
+            except IdPProcessError:  # the IdP's process is gone (`failure` says so): the SP goes on alone
+                self.sp_app.reconfigure(sp_config)
+                raise
             self.sp_app.reconfigure(sp_config)
         if external:
             for fn in list(self.reload_listeners):
