@@ -196,11 +196,12 @@ class _Connection(server.HTTPConnection):
             kernel_timeouts(sock, srv.timeout)
 
     def communicate(self) -> bool:
-        """Over TLS, the handshake happens here, in the worker (see _TLSAdapter)."""
+        """Over TLS, the handshake happens here, in the worker (see _TLSAdapter); a client that
+        says nothing after it (a browser's preconnect) then waits in the selector, not in a worker."""
         sock = self.socket
         if isinstance(sock, ssl.SSLSocket) and not self._handshaken:
             try:
-                sock.do_handshake()
+                self._handshake(sock)
             except ssl.SSLError as err:
                 if "http request" in str(err).lower():
                     _answer_raw(sock, _PLAIN_HTTP_ON_TLS)
@@ -208,10 +209,36 @@ class _Connection(server.HTTPConnection):
             except OSError:
                 return False
             self._handshaken = True
+            if not self.server.next_request_soon(self):
+                return True
         while super().communicate():
             if not self.server.next_request_soon(self):
                 return True
         return False
+
+    def _handshake(self, sock: ssl.SSLSocket) -> None:
+        """`do_handshake`, within the silence timeout per wait and the request's deadline in all
+        (Limits.request_deadline): a client trickling its ClientHello a byte at a time, never
+        silent for the timeout, held the worker for as long as it liked. TimeoutError after."""
+        timeout = sock.gettimeout()
+        deadline = time.monotonic() + self.server.request_deadline
+        sock.setblocking(False)
+        try:
+            while True:
+                try:
+                    sock.do_handshake()
+                    return
+                except ssl.SSLWantReadError:
+                    events = select.POLLIN
+                except ssl.SSLWantWriteError:
+                    events = select.POLLOUT
+                except AttributeError:  # stop() shut the socket under this worker: ssl dropped its TLS object
+                    raise ConnectionAbortedError("the server is stopping") from None
+                wait = deadline - time.monotonic() if timeout is None else min(timeout, deadline - time.monotonic())
+                if wait <= 0 or not _readable(sock, wait, events):
+                    raise TimeoutError("the TLS handshake timed out")
+        finally:
+            sock.settimeout(timeout)
 
 
 def _answer_raw(sock: ssl.SSLSocket, data: bytes) -> None:
@@ -241,7 +268,8 @@ class _TLSAdapter(BuiltinSSLAdapter):
 
 class _Worker(threadpool.WorkerThread):
     def run(self) -> None:
-        one_cpu.join_servers()
+        if self.server.share_cpu:
+            one_cpu.join_servers()
         super().run()
 
 
@@ -263,6 +291,7 @@ class _Server(wsgi.Server):
     ConnectionClass = _Connection
     request_deadline = Limits.request_deadline  # set from Limits by EmbeddedServer
     linger = Limits.linger  # likewise
+    share_cpu = True  # its threads join the servers' CPU (one_cpu); see EmbeddedServer
     max_lingering = Limits.threads // 2
     _lingering = 0
     _linger_lock = threading.Lock()  # replaced per server in EmbeddedServer
@@ -302,12 +331,15 @@ class _Server(wsgi.Server):
         that just answered it to serve it too. A browser sends its next request to the same
         server within a few milliseconds (a login's form, the redirect after a POST): from the
         selector, that costs two thread hand-offs more. Never while work waits in the queue,
-        and never more than half the workers at once, so lingering never starves new requests."""
-        if conn.rfile.has_data():
-            return True
+        and never more than half the workers at once, so lingering never starves new requests.
+        A pipelined request already read waits its turn too, behind the queue (cheroot's
+        `put_conn` queues it again): else clients sending request after request hold every
+        worker for as long as they like."""
         sock = conn.socket
         if isinstance(sock, ssl.SSLSocket) and sock.pending():
-            return True
+            return True  # decrypted bytes a selector cannot see (our reads take whole records)
+        if conn.rfile.has_data():
+            return not self.requests.qsize and self.ready
         if self.linger <= 0:
             return False
         with self._linger_lock:
@@ -326,11 +358,12 @@ class _Server(wsgi.Server):
         log.log(logging.ERROR if level >= logging.ERROR else logging.DEBUG, "cheroot: %s", msg, exc_info=traceback)
 
 
-def _readable(sock: socket.socket, timeout: float) -> bool:
-    """Whether bytes (or the end of the stream) wait on `sock` within `timeout` seconds."""
+def _readable(sock: socket.socket, timeout: float, events: int = select.POLLIN) -> bool:
+    """Whether bytes (or the end of the stream) wait on `sock` within `timeout` seconds (or, for
+    `events` POLLOUT, room to write)."""
     try:
         poller = select.poll()
-        poller.register(sock, select.POLLIN)
+        poller.register(sock, events)
         return bool(poller.poll(timeout * 1000))
     except (OSError, ValueError):  # closed meanwhile: let the reader find out
         return True
@@ -347,7 +380,10 @@ class EmbeddedServer:
         *,
         limits: Limits = Limits(),
         tls: TLSFiles | None = None,
+        share_cpu: bool = True,
     ) -> None:
+        """`share_cpu`: the threads join the harness's servers on one CPU (one_cpu). False for
+        another project's app: whatever threads and processes it starts would inherit the pin."""
         self.tls = tls
         self._server = _Server(
             (host, port),
@@ -362,6 +398,7 @@ class EmbeddedServer:
         self._server.max_request_body_size = limits.body_bytes
         self._server.request_deadline = limits.request_deadline
         self._server.linger = limits.linger
+        self._server.share_cpu = share_cpu
         self._server.max_lingering = limits.threads // 2
         self._server._linger_lock = threading.Lock()
         self._server.server_name = "saml-harness"
@@ -394,7 +431,8 @@ class EmbeddedServer:
         return self
 
     def _serve(self) -> None:
-        one_cpu.join_servers()
+        if self._server.share_cpu:
+            one_cpu.join_servers()
         try:
             self._server.serve()
         except Exception:

@@ -85,7 +85,8 @@ class Servers:
         self.https = workspace.sp_profile().https if https is None else https
         self.tls: TLSMaterial | None = None
         self._tls: TLSFiles | None = None
-        # What serves each app: (host, port, app, limits=, tls=) -> EmbeddedServer's interface.
+        # What serves each app: (host, port, app, limits=, tls=[, share_cpu=]) -> EmbeddedServer's
+        # interface (share_cpu only for add_app(foreign=True)).
         # The benchmarks pass Werkzeug's dev server (the old one) and waitress here.
         self._server_factory = server_factory
         # The mock IdP in a child process (harness.core.idp_process): the two apps then run on
@@ -249,11 +250,13 @@ class Servers:
     def _serve(self, srv: EmbeddedServer) -> None:
         srv.start()
 
-    def add_app(self, app: Callable) -> str:
+    def add_app(self, app: Callable, *, foreign: bool = False) -> str:
         """Serve one more WSGI app (the control API) on a free loopback port until `stop()`; its base URL.
-        Plain HTTP even when the SAML sides speak HTTPS: its clients are local scripts with a bearer token."""
+        Plain HTTP even when the SAML sides speak HTTPS: its clients are local scripts with a bearer token.
+        `foreign`: another project's app (its SP under test): its threads keep every CPU (one_cpu)."""
+        more = {"share_cpu": False} if foreign else {}
         srv = self._server_factory(
-            "127.0.0.1", 0, _Slot(self._drain_idp_events, app), limits=self._limits, tls=None
+            "127.0.0.1", 0, _Slot(self._drain_idp_events, app), limits=self._limits, tls=None, **more
         ).bind()
         self._servers.append(srv)
         self._serve(srv)
