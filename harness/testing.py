@@ -127,7 +127,7 @@ class RunningHarness:
 
     def serve(self, app: Callable) -> str:
         """Serve a WSGI app (the SP under test) on a free loopback port until the harness stops; its URL."""
-        return self.servers.add_app(app)
+        return self.servers.add_app(app, foreign=True)  # not pinned to the servers' CPU: see one_cpu
 
     def browser(self, username: str | None = None, password: str | None = None, **more: Any) -> ScriptedBrowser:
         """A fresh scripted browser that signs in at the mock IdP as `username` (password from the IdP's user)."""

@@ -29,7 +29,7 @@ from mock_idp.response import issue, new_id
 from mock_idp.seen_ids import SeenIDs
 from mock_idp.sessions import Participant, SessionRegistry
 from mock_idp.status_response import error_response
-from samlkit import ns
+from samlkit import csp, ns
 from samlkit.binding import raw_url
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
@@ -129,15 +129,18 @@ class IdPApp:
             return self._error("not-found", f"There is no page at {path}.", 404)
         return handler(request)
 
-    def _html(self, html: str, status: int = 200) -> Response:
+    def _html(self, html: str, status: int = 200, policy: csp.Policy = csp.PAGE) -> Response:
+        """An HTML page with its Content-Security-Policy (`samlkit.csp`); X-Frame-Options says the same
+        to clients that know no CSP."""
         r = Response(html, status=status, mimetype="text/html")
         r.headers["Cache-Control"] = "no-store"
-        r.headers["X-Frame-Options"] = "DENY"
+        r.headers["X-Frame-Options"] = "DENY" if policy.frame_ancestors == csp.NONE else "SAMEORIGIN"
+        r.headers[csp.HEADER] = policy.header
         return r
 
     def _error(self, code: str, message: str, status: int = 400) -> Response:
         body = f'<div class="refusal"><p><strong>{esc(code)}</strong></p><p>{esc(message)}</p></div>'
-        r = self._html(page("The identity provider refused this request", body, actor="Mock IdP"), status)
+        r = self._html(page("The identity provider refused this request", body, actor="Mock IdP"), status, csp.STATIC)
         r.headers[REASON_HEADER] = code
         return r
 
@@ -177,7 +180,7 @@ class IdPApp:
             f"<h2>Sign in to a service (IdP-initiated)</h2><ul>{sps or '<li>No SP configured.</li>'}</ul>"
             f'<p><a href="{IdPRoute.LOGOUT}">Sign out of every service (Single Logout)</a></p>'
         )
-        return self._html(page("Mock identity provider", body, actor="Mock IdP"))
+        return self._html(page("Mock identity provider", body, actor="Mock IdP"), policy=csp.STATIC)
 
     def _metadata_view(self, request: Request) -> Response:
         return Response(self._metadata, mimetype="application/samlmetadata+xml")
@@ -372,7 +375,7 @@ class IdPApp:
                     request_id=pending.request_id,
                 ),
             )
-        r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"))
+        r = self._html(auto_post_form(sp.acs_url, fields, actor="Mock IdP"), policy=csp.AUTO_POST)
         if user is not None:
             self._new_session(r, user)
         return r

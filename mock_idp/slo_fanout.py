@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 from mock_idp.contract import LOGOUT_HEADER, SLO_RUN_COOKIE, IdPRoute
 from mock_idp.logout_request import logout_request_for
 from mock_idp.slo_run import ACTOR, RUN_TTL, LogoutRun, Target, deliver, send, verdict
-from samlkit import logout
+from samlkit import csp, logout
 from samlkit.events import Check
 from samlkit.html import esc, page
 
@@ -47,6 +47,7 @@ _SCRIPT = Template(
     "fs.forEach(function(f){f.addEventListener('load',function(){loaded.add(f);settle();});});"
     "setTimeout(go,$cap);})();"
 ).substitute(quiet=QUIET_MS, answered=ANSWERED, cap=CAP_MS)
+_TELL = f"parent.postMessage('{ANSWERED}', location.origin)"  # an answered frame tells the page
 _MARKS = {
     True: ("logged-out", "✔ logged out"),
     False: ("not-logged-out", "✘ not logged out"),
@@ -112,14 +113,29 @@ def _fan_out_page(app: IdPApp, run: LogoutRun) -> Response:
         "<noscript><p>JavaScript is off: press Continue once every frame above has finished.</p></noscript>"
         f'<button type="submit">Continue</button></form><script>{_SCRIPT}</script>'
     )
-    resp = app._html(page("Signing out", body, actor=ACTOR))
+    resp = app._html(page("Signing out", body, actor=ACTOR), policy=_fan_out_policy(app, run))
     resp.headers["Referrer-Policy"] = "no-referrer"
     return resp
 
 
+def _fan_out_policy(app: IdPApp, run: LogoutRun) -> csp.Policy:
+    """The frames show the IdP's own pages and each SP's SLO endpoint, nothing else. The page's form
+    ends the run: the IdP's result page, or, when an SP asked for the logout, that SP's answer and its
+    exit URL, which the IdP cannot know (form-action is then left out, as on a self-posting page)."""
+    slo_urls = [sp.slo_url for t in run.targets if (sp := app.config.sp(t.participant.sp_entity_id)) and sp.slo_url]
+    return csp.Policy(
+        scripts=(_SCRIPT,),
+        frame_src=(csp.SELF, *csp.origins(slo_urls)),
+        form_action=(csp.SELF,) if run.initiator is None else None,
+    )
+
+
+_ANSWERED_POLICY = csp.Policy(scripts=(_TELL,), form_action=(), frame_ancestors=csp.SELF)
+
+
 def _framed(resp: Response) -> Response:
-    """A page of the IdP's own fan-out page's frames: framable by the IdP only, leaking no URL."""
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    """A page of the IdP's own fan-out page's frames (framable by the IdP only: its policy says so),
+    leaking no URL."""
     resp.headers["Referrer-Policy"] = "no-referrer"
     return resp
 
@@ -128,9 +144,8 @@ def answered_page(app: IdPApp, target: Target) -> Response:
     """What the frame shows once its SP answered (or could not be asked): it tells the fan-out page."""
     ok, detail = target.result or (False, "")
     mark = "✔ logged out" if ok else "✘ not logged out"
-    tell = f"<script>parent.postMessage('{ANSWERED}', location.origin)</script>"
-    body = f"<p>{esc(target.name)}: {mark} ({esc(detail)})</p>{tell}"
-    return _framed(app._html(page("Service logout", body, actor=ACTOR)))
+    body = f"<p>{esc(target.name)}: {mark} ({esc(detail)})</p><script>{_TELL}</script>"
+    return _framed(app._html(page("Service logout", body, actor=ACTOR), policy=_ANSWERED_POLICY))
 
 
 def frame(app: IdPApp, request: Request) -> Response:
@@ -155,7 +170,7 @@ def frame(app: IdPApp, request: Request) -> Response:
         return answered_page(app, target)
     target.request_id = root.get("ID") or ""
     app.slo_runs.put(REQUEST_KEY + target.request_id, run)
-    return _framed(deliver(app, send(app, sp, root, "SAMLRequest", None), target.request_id))
+    return _framed(deliver(app, send(app, sp, root, "SAMLRequest", None), target.request_id, framed=True))
 
 
 def done(app: IdPApp, request: Request) -> Response:
@@ -217,6 +232,6 @@ def finished_page(app: IdPApp, run: LogoutRun, note: str) -> Response:
     partial = any(ok is not True for _, ok, _ in results)
     lead = "You are signed out of the mock IdP" + (", but not of every service (partial logout)." if partial else ".")
     body = f'<p>{lead}</p>{f"<p>{esc(note)}</p>" if note else ""}{table}<p><a href="{IdPRoute.ROOT}">Home</a></p>'
-    resp = app._html(page("Signed out", body, actor=ACTOR))
+    resp = app._html(page("Signed out", body, actor=ACTOR), policy=csp.STATIC)
     resp.headers[LOGOUT_HEADER] = "partial" if partial else "complete"
     return resp

@@ -11,14 +11,14 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
 from mock_idp.model import SPSettings
 from mock_idp.sessions import Participant
-from samlkit import binding
+from samlkit import binding, csp
 from samlkit.events import Check, Event, emit
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 ACTOR = "Mock IdP"
 MAX_RUNS = 10_000
 RUN_TTL = 600
+_FRAMED_AUTO_POST = replace(csp.AUTO_POST, frame_ancestors=csp.SELF)  # posted in the logout page's frame
 
 # (SP name, ok, detail): ok None = not asked (no SLO URL), False = refused, failed or never answered
 Result = tuple[str, bool | None, str]
@@ -105,8 +106,9 @@ def verdict(app: IdPApp, ok: bool, code: str, message: str, checks: list[Check])
     emit(app.sink, Event(kind="verdict", actor="idp", ok=ok, code=code, message=message, checks=checks))
 
 
-def deliver(app: IdPApp, out: binding.Outgoing, request_id: str | None = None) -> Response:
-    """The browser carries `out` on: a 302 (Redirect) or a self-posting form (POST)."""
+def deliver(app: IdPApp, out: binding.Outgoing, request_id: str | None = None, *, framed: bool = False) -> Response:
+    """The browser carries `out` on: a 302 (Redirect) or a self-posting form (POST); `framed`: in a
+    frame of the IdP's logout page, which alone may show it."""
     emit(
         app.sink,
         Event(
@@ -123,7 +125,7 @@ def deliver(app: IdPApp, out: binding.Outgoing, request_id: str | None = None) -
     )
     if out.binding == binding.REDIRECT:
         return Response(status=302, headers={"Location": out.location, "Cache-Control": "no-store"})
-    return app._html(out.form_html(ACTOR))
+    return app._html(out.form_html(ACTOR), policy=_FRAMED_AUTO_POST if framed else csp.AUTO_POST)
 
 
 def send(app: IdPApp, sp: SPSettings, root: object, param: str, relay: str | None) -> binding.Outgoing:

@@ -44,6 +44,9 @@ def page(title: str, body: str, *, actor: str = "", onload: str = "") -> str:
     )
 
 
+AUTO_POST_SCRIPT = "document.getElementById('saml-post').submit();"  # named by hash in its CSP (samlkit.csp)
+
+
 def auto_post_form(action: str, fields: dict[str, str], *, actor: str = "") -> str:
     """The HTTP-POST binding: a form that submits itself, with a button when scripts are off."""
     inputs = "".join(
@@ -53,7 +56,7 @@ def auto_post_form(action: str, fields: dict[str, str], *, actor: str = "") -> s
         f'<form id="saml-post" method="post" action="{esc(action)}">{inputs}'
         "<noscript><p>JavaScript is off: press Continue to carry on.</p></noscript>"
         '<button type="submit">Continue</button></form>'
-        "<script>document.getElementById('saml-post').submit();</script>"
+        f"<script>{AUTO_POST_SCRIPT}</script>"
     )
     return page("Signing you in…", body, actor=actor)
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
 import pytest
+from csp_check import allows, directives
 from lxml import etree
 from saml_helpers import IDP_BASE, SP_BASE, Browser, World, forms, keys
 from werkzeug.test import TestResponse
@@ -31,7 +32,11 @@ def slo_world(
 
 
 class Walker:
-    """Follows 302s and SAML auto-post forms across both apps, as a browser would; stops off-site."""
+    """Follows 302s and SAML auto-post forms across both apps, as a browser would; stops off-site.
+
+    Like Chromium it holds each hop to the Content-Security-Policy that governs it: a frame's every
+    navigation (redirects too) to its page's frame-src, a form's POST and the redirects that follow
+    to the posting page's form-action."""
 
     def __init__(self, browser: Browser):
         self.b = browser
@@ -46,10 +51,20 @@ class Walker:
         return None
 
     def go(
-        self, url: str, method: str = "GET", data: dict | None = None, hops: int = 15, *, in_frame: bool = False
+        self,
+        url: str,
+        method: str = "GET",
+        data: dict | None = None,
+        hops: int = 15,
+        *,
+        in_frame: bool = False,
+        frame_src: tuple[list[str], str] | None = None,
     ) -> TestResponse:
         last: TestResponse | None = None
+        form_action: tuple[list[str], str] | None = None  # (sources, the posting page's URL)
         for _ in range(hops):
+            for rule, what in ((frame_src, "frame-src"), (form_action, "form-action")):
+                assert rule is None or allows(rule[0], url, rule[1]), f"{what} {rule} refuses {url}"
             client = self._client(url)
             if client is None:  # off-site (the exit URL): the walk ends here
                 self.url = url
@@ -64,12 +79,14 @@ class Walker:
             if r.status_code in (302, 303) and "Location" in r.headers:
                 url, method, data = urljoin(url, r.headers["Location"]), "GET", None
                 continue
+            policy = directives(r.headers.get("Content-Security-Policy", ""))
             frames = [] if in_frame or r.status_code != 200 else self._frames(r)
             for src in frames:  # the IdP's logout page: each SP in its frame, then the page goes on
-                self.go(urljoin(url, src), in_frame=True)
+                self.go(urljoin(url, src), in_frame=True, frame_src=(policy.get("frame-src", ["'none'"]), url))
             nxt = self._form(r, url, after_frames=bool(frames))
             if nxt is None:
                 return r
+            form_action = (policy["form-action"], url) if "form-action" in policy else None
             url, method, data = nxt[0], "POST", nxt[1]
         raise AssertionError(f"more than {hops} hops: {self.visited}")
 

@@ -129,7 +129,7 @@ class ScriptedBrowser:
     ) -> Page:
         if in_frame or urlsplit(url).hostname not in LOOPBACK:
             return self._hops(method, url, data, headers, in_frame)
-        with one_cpu.beside_servers():  # the servers of this process, if any: see one_cpu
+        with one_cpu.beside_servers():  # the servers of this process, if it serves: see one_cpu
             return self._hops(method, url, data, headers, in_frame)
 
     def _hops(

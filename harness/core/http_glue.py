@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
+import select
 import socket
 import ssl
 import struct
@@ -214,6 +215,17 @@ def refusal(status: str, reason: str, text: str) -> bytes:
         f"{REASON_HEADER}: {reason}\r\nConnection: close\r\n\r\n"
     )
     return head.encode("latin-1") + body
+
+
+def readable(sock: socket.socket, timeout: float, events: int = select.POLLIN) -> bool:
+    """Whether bytes (or the end of the stream) wait on `sock` within `timeout` seconds (or, for
+    `events` POLLOUT, room to write)."""
+    try:
+        poller = select.poll()
+        poller.register(sock, events)
+        return bool(poller.poll(timeout * 1000))
+    except (OSError, ValueError):  # closed meanwhile: let the reader find out
+        return True
 
 
 def kernel_timeouts(sock: socket.socket, seconds: float) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import logging
-import select
 import socket
 import ssl
 import threading
@@ -36,6 +35,7 @@ from harness.core.http_glue import (
     http_date,
     kernel_timeouts,
     read_chunked,
+    readable,
     refusal,
 )
 from harness.core.http_heads import CLOSED, READY, WAIT, Connections, gather
@@ -202,9 +202,13 @@ class _Connection(server.HTTPConnection):
             if self.plain_http:
                 answer_plain_http(self.socket)
                 return False
-            if not handshake(self.socket):
+            since, self.head_since = self.head_since, None
+            if not handshake(self.socket, (since or time.monotonic()) + self.server.request_deadline):
                 return False
             self.handshaken = True
+            soon = self.server.next_request_soon(self)  # a preconnect says nothing yet: to the selector
+            if soon is not READY:
+                return soon is WAIT
         while super().communicate():
             soon = self.server.next_request_soon(self)
             if soon is not READY:
@@ -214,7 +218,8 @@ class _Connection(server.HTTPConnection):
 
 class _Worker(threadpool.WorkerThread):
     def run(self) -> None:
-        one_cpu.join_servers()
+        if self.server.share_cpu:
+            one_cpu.join_servers()
         super().run()
 
 
@@ -237,6 +242,7 @@ class _Server(wsgi.Server):
     request_deadline = Limits.request_deadline  # set from Limits by EmbeddedServer
     linger = Limits.linger  # likewise
     body_wait_bytes = Limits.body_wait_bytes  # likewise
+    share_cpu = True  # its threads join the servers' CPU (one_cpu); see EmbeddedServer
     max_lingering = Limits.threads // 2
     _lingering = 0
     _linger_lock = threading.Lock()  # replaced per server in EmbeddedServer
@@ -266,11 +272,9 @@ class _Server(wsgi.Server):
         theirs._selector.close()
 
     def process_conn(self, conn: server.HTTPConnection) -> None:
-        """A connection goes to a worker only once its request head is all there (see
-        http_heads): until then it waits in the selector, as idle kept-alive ones do; cheroot
-        handed it over at its first bytes, or at once when new, so a few connections that never
-        finish a head (a slowloris, a browser's preconnects) held every worker for the whole
-        timeout. Over TLS, the handshake too is shaken there."""
+        """A connection goes to a worker only once its request has arrived (http_heads): until
+        then it waits in the selector, as idle ones do (cheroot handed it over at once, so a few
+        that never finish a request, a slowloris, held every worker for the whole timeout)."""
         if isinstance(conn, _Connection):
             state = self._gather(conn)
             if state is WAIT:
@@ -287,10 +291,15 @@ class _Server(wsgi.Server):
         browser sends its next request to the same server within a few milliseconds (a login's
         form, the redirect after a POST): from the selector, that costs two thread hand-offs
         more. Never while work waits in the queue, and never more than half the workers at once,
-        so lingering never starves new requests; a head that is not whole goes to the selector."""
+        so lingering never starves new requests; a head that is not whole goes to the selector.
+        A pipelined request already read waits its turn too, behind the queue (cheroot's
+        `put_conn` queues it again): else clients sending request after request hold every
+        worker for as long as they like."""
         sock = conn.socket
         if conn.rfile.has_data() or (conn.tls and sock.pending()):
-            state = self._gather(conn)  # pipelined
+            state = self._gather(conn)  # pipelined, or decrypted bytes a selector cannot see
+            if state is READY and (self.requests.qsize or not self.ready):
+                return WAIT
             if state is not WAIT:
                 return state
         if self.linger <= 0:
@@ -300,11 +309,11 @@ class _Server(wsgi.Server):
                 return WAIT
             self._lingering += 1
         try:
-            readable = _readable(sock, self.linger)
+            arrived = readable(sock, self.linger)
         finally:
             with self._linger_lock:
                 self._lingering -= 1
-        return self._gather(conn) if readable else WAIT
+        return self._gather(conn) if arrived else WAIT
 
     def _gather(self, conn: _Connection) -> str:
         return gather(conn, self.max_request_header_size, self._connections.budget)
@@ -313,16 +322,6 @@ class _Server(wsgi.Server):
         """What hostile or broken clients cause stays at debug; an error of the server itself
         (an app that raised: the client got a 400) is logged as one."""
         log.log(logging.ERROR if level >= logging.ERROR else logging.DEBUG, "cheroot: %s", msg, exc_info=traceback)
-
-
-def _readable(sock: socket.socket, timeout: float) -> bool:
-    """Whether bytes (or the end of the stream) wait on `sock` within `timeout` seconds."""
-    try:
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        return bool(poller.poll(timeout * 1000))
-    except (OSError, ValueError):  # closed meanwhile: let the reader find out
-        return True
 
 
 class EmbeddedServer:
@@ -336,7 +335,10 @@ class EmbeddedServer:
         *,
         limits: Limits = Limits(),
         tls: TLSFiles | None = None,
+        share_cpu: bool = True,
     ) -> None:
+        """`share_cpu`: the threads join the harness's servers on one CPU (one_cpu). False for
+        another project's app: whatever threads and processes it starts would inherit the pin."""
         self.tls = tls
         self._server = _Server(
             (host, port),
@@ -352,6 +354,7 @@ class EmbeddedServer:
         self._server.request_deadline = limits.request_deadline
         self._server.linger = limits.linger
         self._server.body_wait_bytes = limits.body_wait_bytes
+        self._server.share_cpu = share_cpu
         self._server.max_lingering = limits.threads // 2
         self._server._linger_lock = threading.Lock()
         self._server.server_name = "saml-harness"
@@ -384,7 +387,8 @@ class EmbeddedServer:
         return self
 
     def _serve(self) -> None:
-        one_cpu.join_servers()
+        if self._server.share_cpu:
+            one_cpu.join_servers()
         try:
             self._server.serve()
         except Exception:

@@ -4,13 +4,14 @@ plain 400 with its reason."""
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import time
 
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from harness.core.http_glue import refusal
+from harness.core.http_glue import readable, refusal
 from sp.contract import Reason
 
 DONE, MORE, FAILED, WORKER, PLAIN = "done", "more", "failed", "worker", "plain"  # `handshake_nowait`'s
@@ -49,18 +50,34 @@ def handshake_nowait(sock: ssl.SSLSocket) -> str:
     return DONE
 
 
-def handshake(sock: ssl.SSLSocket) -> bool:
-    """The handshake, waiting (up to the socket's timeout) for the client: whether it succeeded;
-    a client that spoke plain HTTP gets its 400."""
+def handshake(sock: ssl.SSLSocket, deadline: float) -> bool:
+    """The rest of the handshake, waiting for the client within the socket's timeout per wait
+    and until `deadline` (monotonic) in all: a client trickling its ClientHello a byte at a
+    time is cut off there. Whether it succeeded; a client that spoke plain HTTP gets its 400."""
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
     try:
-        sock.do_handshake()
+        while True:
+            try:
+                sock.do_handshake()
+                return True
+            except ssl.SSLWantReadError:
+                events = select.POLLIN
+            except ssl.SSLWantWriteError:
+                events = select.POLLOUT
+            except AttributeError:  # stop() shut the socket under this worker: ssl dropped its TLS object
+                return False
+            wait = deadline - time.monotonic() if timeout is None else min(timeout, deadline - time.monotonic())
+            if wait <= 0 or not readable(sock, wait, events):
+                return False
     except ssl.SSLError as err:
         if _plain_http(err):
             answer_plain_http(sock)
         return False
     except OSError:
         return False
-    return True
+    finally:
+        sock.settimeout(timeout)
 
 
 def _plain_http(err: ssl.SSLError) -> bool:

@@ -310,9 +310,15 @@ class _Child:
         return self._wrapped(environ, start_response)
 
     def reload(self) -> None:
+        """Take the workspace as it is now, only if the SP can use it too (the same check as the
+        parent's `Servers.reload`): else the IdP keeps the configuration the SP keeps."""
+        from harness.core.workspace_servers import server_configs
+
         with self._reload_lock:
             self._revision = self.workspace.revision()
-            self.app.reconfigure(self.workspace.idp_config(*self.bases))
+            idp_base, sp_base = self.bases
+            _, config = server_configs(self.workspace, sp_base, idp_base)
+            self.app.reconfigure(config)
 
     def _follow_workspace(self) -> None:
         """Before each request: a change committed elsewhere is taken first (as `Servers` does)."""

@@ -7,10 +7,12 @@ virtual machine such a cross-CPU wake-up costs tens of microseconds, and that CP
 cold. Sharing one CPU, a login over loopback takes ~15% less time (bench 4), and half the
 kernel time.
 
-Only the servers' own threads are pinned, and a scripted browser's thread only while it drives
-a request to loopback, and only one browser at a time (a load run's many browsers stay where
-the scheduler puts them). The CPU is chosen once per process, spread over processes by pid (the
-mock IdP's own process takes another one). Linux only; `SAML_HARNESS_ONE_CPU=0` turns it off.
+Only the threads of the harness's own servers are pinned (not those serving another project's
+app, `RunningHarness.serve`: the threads and processes it starts would inherit the pin), and a
+scripted browser's thread only while it drives a request to loopback, and only one browser at
+a time (a load run's many browsers stay where the scheduler puts them). The CPU is chosen once
+per process, spread over processes by pid (the mock IdP's own process takes another one).
+Linux only; `SAML_HARNESS_ONE_CPU=0` turns it off.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ ALLOWED = _allowed()
 _lock = threading.Lock()
 _chosen: list[int | None] = []  # empty until chosen
 _borrowed = 0  # browser threads on the servers' CPU now
+_serving = False  # whether a server thread of this process ever ran on it
 
 
 def servers_cpu() -> int | None:
@@ -67,17 +70,19 @@ def _pin(cpus: set[int] | tuple[int, ...]) -> bool:
 
 def join_servers() -> None:
     """Called by each server thread as it starts: it runs on the servers' CPU from now on."""
+    global _serving
     cpu = servers_cpu()
     if cpu is not None:
-        _pin({cpu})
+        _serving = _pin({cpu}) or _serving
 
 
 @contextlib.contextmanager
 def beside_servers() -> Iterator[None]:
     """The calling thread runs on the servers' CPU meanwhile, unless another browser already
-    does (then it stays where it is); its own affinity is restored afterwards."""
+    does, or this process serves nothing (then it stays where it is); its own affinity is
+    restored afterwards."""
     global _borrowed
-    cpu = servers_cpu()
+    cpu = servers_cpu() if _serving else None  # no servers in this process: nothing to join
     if cpu is None:
         yield
         return

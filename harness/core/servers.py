@@ -20,6 +20,7 @@ from harness.core.idp_process import ChildSpec, IdPProcess, IdPProcessError, Rem
 from harness.core.recording import Recordings
 from harness.core.tls import TLSMaterial
 from harness.core.workspace import Workspace
+from harness.core.workspace_servers import server_configs
 from mock_idp.app import IdPApp, create_idp_app
 from mock_idp.contract import IdPRoute
 from samlkit.events import Event
@@ -84,7 +85,8 @@ class Servers:
         self.https = workspace.sp_profile().https if https is None else https
         self.tls: TLSMaterial | None = None
         self._tls: TLSFiles | None = None
-        # What serves each app: (host, port, app, limits=, tls=) -> EmbeddedServer's interface.
+        # What serves each app: (host, port, app, limits=, tls=[, share_cpu=]) -> EmbeddedServer's
+        # interface (share_cpu only for add_app(foreign=True)).
         # The benchmarks pass Werkzeug's dev server (the old one) and waitress here.
         self._server_factory = server_factory
         # The mock IdP in a child process (harness.core.idp_process): the two apps then run on
@@ -248,11 +250,13 @@ class Servers:
     def _serve(self, srv: EmbeddedServer) -> None:
         srv.start()
 
-    def add_app(self, app: Callable) -> str:
+    def add_app(self, app: Callable, *, foreign: bool = False) -> str:
         """Serve one more WSGI app (the control API) on a free loopback port until `stop()`; its base URL.
-        Plain HTTP even when the SAML sides speak HTTPS: its clients are local scripts with a bearer token."""
+        Plain HTTP even when the SAML sides speak HTTPS: its clients are local scripts with a bearer token.
+        `foreign`: another project's app (its SP under test): its threads keep every CPU (one_cpu)."""
+        more = {"share_cpu": False} if foreign else {}
         srv = self._server_factory(
-            "127.0.0.1", 0, _Slot(self._drain_idp_events, app), limits=self._limits, tls=None
+            "127.0.0.1", 0, _Slot(self._drain_idp_events, app), limits=self._limits, tls=None, **more
         ).bind()
         self._servers.append(srv)
         self._serve(srv)
@@ -261,6 +265,9 @@ class Servers:
     def reload(self, *, external: bool = False) -> None:
         """Apply workspace edits to the running servers; sessions, the replay cache and pending logins stay.
 
+        Both servers take the change or neither does (`server_configs`): a WorkspaceError or
+        ValueError leaves both as they were.
+
         `external`: the change came from elsewhere (the control API, another program), so the
         reload listeners (the app's views) are told; the app's own edits reload without it.
         """
@@ -268,8 +275,15 @@ class Servers:
             return
         with self._reload_lock:
             self._revision = self.workspace.revision()
-            self.sp_app.reconfigure(self.workspace.sp_config(self.sp_base, self.idp_base))
-            self.idp_app.reconfigure(self.workspace.idp_config(self.idp_base, self.sp_base))
+            sp_config, idp_config = server_configs(self.workspace, self.sp_base, self.idp_base)
+            # The IdP first: it may still refuse (its pysaml2 entity, or its process, which checks
+            # the SP's side too); the SP then keeps its configuration as the IdP keeps its own.
+            try:
+                self.idp_app.reconfigure(idp_config)
+            except IdPProcessError:  # the IdP's process is gone (`failure` says so): the SP goes on alone
+                self.sp_app.reconfigure(sp_config)
+                raise
+            self.sp_app.reconfigure(sp_config)
         if external:
             for fn in list(self.reload_listeners):
                 fn()

@@ -76,6 +76,16 @@ def sp_config(ws: Workspace, sp_base: str, idp_base: str) -> SPConfig:
     )
 
 
+def server_configs(ws: Workspace, sp_base: str, idp_base: str) -> tuple[SPConfig, IdPConfig]:
+    """Both servers' configurations, or the WorkspaceError of the one that cannot be built.
+
+    A running harness takes a change only when both servers can: `Servers.reload` and the mock
+    IdP's own process (which follows the workspace by itself, `harness.core.idp_process`) build
+    both, so a change the SP cannot use never reaches the IdP alone, nor the other way round.
+    """
+    return sp_config(ws, sp_base, idp_base), idp_config(ws, idp_base, sp_base)
+
+
 def sp_keys(ws: Workspace, prof: SPProfile) -> tuple[bytes, bytes]:
     """The embedded SP's signing key pair, or empty when the workspace has none (it then cannot sign)."""
     if not prof.signing_key or prof.signing_key not in ws.keypair_names():

@@ -25,3 +25,12 @@ def wait_for_sp(page, servers, path: str = "/home") -> None:
     """The auto-post form submits itself; wait until the SP has answered and redirected."""
     page.wait_for_url(servers.sp_base + path + "*")
     page.wait_for_load_state()
+
+
+def csp_refusals(page) -> list[str]:
+    """What Chromium refuses from now on under a page's Content-Security-Policy (it says so on the
+    console: a blocked script, style, frame or form post), to assert that a whole flow needed nothing
+    a policy refuses."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    return refused

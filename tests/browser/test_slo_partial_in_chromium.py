@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from browser.pages import IDM_KEY, PASSWORDS, sign_in, wait_for_sp, whoami
+from browser.pages import IDM_KEY, PASSWORDS, csp_refusals, sign_in, wait_for_sp, whoami
 from slo_helpers import BrokenSP
 
 from harness.core.workspace_records import IdPForSP
@@ -42,6 +42,7 @@ def test_a_refusing_sp_does_not_stop_the_logout_of_the_others(page, servers):
         page.wait_for_url(base + "/acs")
         page.goto(servers.login_url(IDM_KEY))  # the IdP session signs alice in to the embedded SP too
         wait_for_sp(page, servers)
+        refused = csp_refusals(page)
         page.goto(servers.idp_base + "/logout")
         page.wait_for_url(servers.idp_base + "/slo/done", timeout=45_000)
         rows = page.locator("tr[data-service-result]")
@@ -53,6 +54,7 @@ def test_a_refusing_sp_does_not_stop_the_logout_of_the_others(page, servers):
         status, who = whoami(page, servers)
         assert status == 401 and not who["authenticated"]
         assert servers.idp_app.sessions.count() == 0
+        assert refused == []  # the IdP's logout page framed both SPs' SLO endpoints, its frames ran their script
     finally:
         ws.delete_idp_for_sp(OTHER)
         ws.save_idp_for_sp(embedded)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from browser.pages import IDM_KEY, PASSWORDS, sign_in, wait_for_sp, whoami
+from browser.pages import IDM_KEY, PASSWORDS, csp_refusals, sign_in, wait_for_sp, whoami
+
+from harness.core.workspace_records import IdPForSP
 
 pytestmark = pytest.mark.browser
 
 
 def test_sp_initiated_login(page, servers):
+    refused = csp_refusals(page)
     response = page.goto(servers.login_url(IDM_KEY))
     assert response.url.startswith(servers.idp_base + "/sso?SAMLRequest=")
     sign_in(page, "alice", PASSWORDS["alice"])
@@ -25,6 +28,7 @@ def test_sp_initiated_login(page, servers):
     status, who = whoami(page, servers)
     assert status == 200
     assert who["authenticated"] and who["login"] == "alice" and who["via"] == "saml" and who["subscription"] == IDM_KEY
+    assert refused == []  # the IdP's pages (sign-in, self-posting Response) needed nothing their CSP refuses
 
 
 def test_session_cookie_is_httponly_and_samesite(page, servers):
@@ -40,6 +44,7 @@ def test_session_cookie_is_httponly_and_samesite(page, servers):
 
 
 def test_idp_initiated_login(page, servers):
+    refused = csp_refusals(page)
     page.goto(servers.idp_start_url(user="bob"))
     assert page.get_by_label("Username").input_value() == "bob"
     sign_in(page, "bob", PASSWORDS["bob"])
@@ -47,9 +52,56 @@ def test_idp_initiated_login(page, servers):
     assert page.locator("#login").inner_text() == "demo_bb"  # mapped by External ID
     status, who = whoami(page, servers)
     assert (status, who["login"]) == (200, "demo_bb")
+    assert refused == []
+
+
+def test_an_acs_that_sends_the_browser_on_to_another_origin(page, servers):
+    """The IdP's self-posting page names no form-action: Chromium would hold the ACS's redirect to the
+    SP's application on another origin to it, and the login would stop at the ACS."""
+    app_base = servers.add_app(_text_app("the SP's application"))
+    acs_base = servers.add_app(_redirect_app(app_base + "/app"))
+    ws = servers.workspace
+    entity = "https://two-origin-sp.example/saml"
+    ws.save_idp_for_sp(
+        IdPForSP(entity_id=entity, name="Two-origin SP", acs_url=acs_base + "/acs", sp_certificate=_a_cert(ws))
+    )
+    servers.reload()
+    try:
+        refused = csp_refusals(page)
+        page.goto(servers.idp_start_url(entity, user="alice"))
+        sign_in(page, "alice", PASSWORDS["alice"])
+        page.wait_for_url(app_base + "/app")
+        assert page.inner_text("body") == "the SP's application" and refused == []
+    finally:
+        ws.delete_idp_for_sp(entity)
+        servers.reload()
+
+
+def _a_cert(ws) -> str:
+    return ws.keypair("idp-old").cert_pem.decode()
+
+
+def _text_app(text: str):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [text.encode()]
+
+    return app
+
+
+def _redirect_app(location: str):
+    """An ACS that takes the POST and sends the browser on (303), as many SPs do."""
+
+    def app(environ, start_response):
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("303 See Other", [("Location", location), ("Content-Length", "0")])
+        return [b""]
+
+    return app
 
 
 def test_second_factor(page, servers):
+    refused = csp_refusals(page)
     page.goto(servers.login_url(IDM_KEY))
     sign_in(page, "frank", "frank123")
     assert page.title() == "Second factor"
@@ -57,6 +109,7 @@ def test_second_factor(page, servers):
     page.get_by_role("button", name="Verify").click()
     wait_for_sp(page, servers)
     assert page.locator("#login").inner_text() == "frank"
+    assert refused == []
 
 
 def test_account_picker(page, servers):

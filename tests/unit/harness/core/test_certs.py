@@ -19,8 +19,14 @@ FP_RE = re.compile(r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$")
 
 
 @pytest.fixture(scope="module")
-def rsa_kp() -> KeyPair:
-    return certs.make_keypair("sp.example.test", organization="Acme QA")
+def rsa_made() -> tuple[KeyPair, datetime]:
+    """The key pair and when it was made (the suite may reach this module minutes after import)."""
+    return certs.make_keypair("sp.example.test", organization="Acme QA"), datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def rsa_kp(rsa_made: tuple[KeyPair, datetime]) -> KeyPair:
+    return rsa_made[0]
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +41,14 @@ def _body(kp: KeyPair) -> str:
 # --- making keys ----------------------------------------------------------------------------
 
 
-def test_rsa_defaults(rsa_kp):
+def test_rsa_defaults(rsa_kp, rsa_made):
     assert rsa_kp.algorithm == "RSA-2048"
     assert rsa_kp.common_name == "sp.example.test"
     assert rsa_kp.subject == "CN=sp.example.test,O=Acme QA"
     assert rsa_kp.status() == "valid"
     assert rsa_kp.not_before.tzinfo is not None and rsa_kp.not_after.tzinfo is not None
     assert rsa_kp.not_after - rsa_kp.not_before == timedelta(days=730)
-    assert abs(rsa_kp.not_before - NOW) < timedelta(minutes=5)
+    assert abs(rsa_kp.not_before - rsa_made[1]) < timedelta(minutes=5)
     assert rsa_kp.key_pem.startswith(b"-----BEGIN PRIVATE KEY-----")
 
 

@@ -4,9 +4,13 @@ bounds its workers, refuses transport garbage with a reason, and closes every po
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import ssl
 import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -463,6 +467,15 @@ def _ask(conn: http.client.HTTPConnection) -> bytes:
     return conn.getresponse().read()
 
 
+def _wait_lingering(srv: EmbeddedServer, n: int) -> None:
+    """Until `n` workers wait on their connections (a bound that only catches a hang)."""
+    for _ in range(2000):
+        if srv._server._lingering == n:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"{srv._server._lingering} workers lingering, not {n}")
+
+
 def test_the_worker_that_answered_serves_the_connections_next_request() -> None:
     """Limits.linger: the worker waits on its connection for the next request (a long linger
     here, so a busy machine cannot turn it into a hand-off to another worker)."""
@@ -483,6 +496,7 @@ def test_lingering_workers_never_hold_more_than_half_the_pool() -> None:
     try:
         lingering = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
         held = _ask(lingering)
+        _wait_lingering(srv, 1)  # a loaded machine may not have reached the wait yet
         others = [http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10) for _ in range(3)]
         served_by = {_ask(c) for _ in range(3) for c in others}
         assert served_by and held not in served_by
@@ -500,7 +514,9 @@ def test_a_client_closing_a_lingering_connection_frees_its_worker() -> None:
     try:
         first = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
         _ask(first)
+        _wait_lingering(srv, 1)
         first.close()
+        _wait_lingering(srv, 0)  # the close woke it: the slot is free
         second = http.client.HTTPConnection("127.0.0.1", srv.server_port, timeout=10)
         served_by = {_ask(second) for _ in range(3)}
         second.close()
@@ -687,3 +703,151 @@ def test_a_stalled_head_over_tls_gets_its_408_from_the_selector(tls_files) -> No
         assert data.startswith(b"HTTP/1.1 408 ") and b"X-SAML-Reason: bad-request" in data, data[:200]
     finally:
         srv.stop()
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Polls `condition` (only a hang ends in the assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_pipelining_client_goes_behind_a_waiting_connection() -> None:
+    """Two clients each pipeline a long run of requests behind one held by the app, on both of
+    two workers; a third connection waits in the queue meanwhile. Pipelined requests take their
+    turn behind it (as through the selector before lingering): they never keep a worker while
+    other work waits, else a few clients sending request after request starve every other."""
+    release, order = threading.Event(), []
+
+    def app(env: dict, sr):
+        if env["PATH_INFO"] == "/hold":
+            release.wait(10)
+        order.append(env["PATH_INFO"])
+        sr("200 OK", [("Content-Length", "0")])
+        return [b""]
+
+    srv = EmbeddedServer("127.0.0.1", 0, app, limits=Limits(threads=2)).start()
+    clients = []
+    try:
+        for name in (b"a", b"b"):
+            s = socket.create_connection(("127.0.0.1", srv.server_port), timeout=10)
+            run = b"".join(b"GET /%s%d HTTP/1.1\r\nHost: x\r\n\r\n" % (name, i) for i in range(20))
+            s.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n" + run)
+            clients.append(s)
+        _wait_until(lambda: srv._server.requests.idle == 0)  # both workers held by /hold
+        waiting = socket.create_connection(("127.0.0.1", srv.server_port), timeout=10)
+        clients.append(waiting)
+        waiting.sendall(b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        _wait_until(lambda: srv._server.requests.qsize == 1)  # queued for a worker
+        release.set()
+        assert _read_all(waiting).startswith(b"HTTP/1.1 200 ")
+        pipelined_first = [p for p in order[: order.index("/c")] if p != "/hold"]
+        assert len(pipelined_first) < 20, order  # not behind a whole run
+    finally:
+        release.set()
+        for s in clients:
+            s.close()
+        srv.stop()
+
+
+def test_a_tls_client_silent_after_its_handshake_takes_no_worker(tmp_path: Path) -> None:
+    """A browser's preconnect over https shakes hands, then says nothing: the connection then
+    waits in the selector like any idle one, so the only worker still answers another client
+    (a held worker would leave it waiting the 60 s silence timeout; its 10 s timeout catches that)."""
+    material = tls.ensure(tmp_path)
+    srv = EmbeddedServer(
+        "127.0.0.1",
+        0,
+        _app,
+        limits=Limits(threads=1, request_timeout=60),
+        tls=TLSFiles(str(material.cert), str(material.key)),
+    ).start()
+    ctx = ssl.create_default_context(cafile=str(material.ca_cert))
+    silent = []
+    try:
+        for _ in range(2):  # the handshake done, nothing more
+            silent.append(
+                ctx.wrap_socket(
+                    socket.create_connection(("127.0.0.1", srv.server_port), timeout=10), server_hostname="127.0.0.1"
+                )
+            )
+        conn = http.client.HTTPSConnection("127.0.0.1", srv.server_port, timeout=10, context=ctx)
+        for _ in range(2):
+            conn.request("GET", "/")
+            answer = conn.getresponse()
+            assert answer.status == 200 and answer.read()
+        conn.close()
+        silent[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")  # speaks at last
+        assert silent[0].recv(65536).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for s in silent:
+            s.close()
+        srv.stop()
+
+
+def _client_hello(ctx: ssl.SSLContext) -> bytes:
+    """The first flight of a TLS client for `ctx`, as bytes to send by hand."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = ctx.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    with pytest.raises(ssl.SSLWantReadError):
+        client.do_handshake()
+    return outgoing.read()
+
+
+def test_a_tls_client_that_trickles_its_handshake_is_cut_off_at_the_deadline(tmp_path: Path) -> None:
+    """Limits.request_deadline bounds the handshake too: a ClientHello trickled a byte at a time
+    (never silent for the timeout) held the worker for as long as it lasted. Bounded by bytes:
+    the connection is closed long before the ClientHello is whole, and the only worker is free."""
+    material = tls.ensure(tmp_path)
+    files = TLSFiles(str(material.cert), str(material.key))
+    limits = Limits(request_timeout=30, request_deadline=0.5, threads=1)
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=limits, tls=files).start()
+    ctx = ssl.create_default_context(cafile=str(material.ca_cert))
+    hello, sent, closed = _client_hello(ctx), 0, False
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+            s.settimeout(0.05)
+            while sent < len(hello) and not closed:
+                try:
+                    s.sendall(hello[sent : sent + 1])
+                    sent += 1
+                    closed = s.recv(65536) == b""
+                except TimeoutError:
+                    pass
+                except OSError:  # reset: closed with our bytes unread
+                    closed = True
+        assert closed and sent < len(hello), (sent, len(hello))
+        conn = http.client.HTTPSConnection("127.0.0.1", srv.server_port, timeout=10, context=ctx)
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        srv.stop()
+
+
+def _shaking(srv: EmbeddedServer) -> bool:
+    """Whether a connection waits in the selector in the middle of its TLS handshake."""
+    waiting = [conn for _, conn in list(srv._server._connections._selector.connections)]
+    return any(getattr(c, "head_since", None) and not getattr(c, "handshaken", True) for c in waiting)
+
+
+def test_stop_ends_a_tls_handshake_under_way(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A client that sent part of its ClientHello waits in the selector (the only worker stays
+    free): stop() still ends it, no thread is left behind, and nothing is logged as an error
+    of the server."""
+    material = tls.ensure(tmp_path)
+    before = {t.ident for t in threading.enumerate()}
+    files = TLSFiles(str(material.cert), str(material.key))
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(threads=1), tls=files).start()
+    with socket.create_connection(("127.0.0.1", srv.server_port), timeout=30) as s:
+        s.sendall(_client_hello(ssl.create_default_context(cafile=str(material.ca_cert)))[:10])
+        _wait_until(lambda: _shaking(srv))
+        assert srv._server.requests.idle == 1
+        stopper = threading.Thread(target=srv.stop)
+        stopper.start()
+        stopper.join(timeout=20)  # only catches a hang
+    assert not stopper.is_alive()
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], left
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

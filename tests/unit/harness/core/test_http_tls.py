@@ -7,12 +7,13 @@ import select
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from harness.core import tls
-from harness.core.http_tls import DONE, FAILED, MORE, PLAIN, TLSAdapter, handshake_nowait
+from harness.core.http_tls import DONE, FAILED, MORE, PLAIN, TLSAdapter, handshake, handshake_nowait
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,21 @@ def test_what_is_not_a_handshake(pair, first: bytes, expected: str) -> None:
     client, served = pair
     client.sendall(first)
     assert handshake_nowait(served) == expected
+
+
+def test_a_worker_finishing_a_handshake_stops_at_the_deadline(pair) -> None:
+    """`handshake` (the worker's, when the selector could not write): half a ClientHello, then
+    nothing, ends at the deadline (here already past), not after the socket's 30 s timeout."""
+    client, served = pair
+    client.sendall(b"\x16\x03\x01\x02\x00\x01")
+    assert handshake(served, time.monotonic()) is False
+    assert served.gettimeout() == 30
+
+
+def test_a_worker_answers_plain_http_with_its_400(pair) -> None:
+    client, served = pair
+    client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    client.shutdown(socket.SHUT_WR)  # so that the answer's drain ends at once
+    assert handshake(served, time.monotonic() + 10) is False
+    answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"X-SAML-Reason: bad-request" in answer

@@ -8,8 +8,10 @@ a no-op, and they check exactly that."""
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
@@ -57,7 +59,8 @@ def test_server_threads_run_on_the_servers_cpu() -> None:
     assert seen == [{cpu}] if MANY else seen == [set(one_cpu.ALLOWED)]
 
 
-def test_one_browser_joins_the_servers_cpu_and_gets_its_own_affinity_back() -> None:
+def test_one_browser_joins_the_servers_cpu_and_gets_its_own_affinity_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(one_cpu, "_serving", MANY)  # as once a server thread of this process started
     before = _affinity()
     inside: list[set[int]] = []
     with one_cpu.beside_servers():
@@ -69,7 +72,8 @@ def test_one_browser_joins_the_servers_cpu_and_gets_its_own_affinity_back() -> N
     assert inside == [expected, expected]
 
 
-def test_a_second_browser_at_the_same_time_stays_where_it_is() -> None:
+def test_a_second_browser_at_the_same_time_stays_where_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(one_cpu, "_serving", MANY)
     entered, leave = threading.Event(), threading.Event()
     second: list[set[int]] = []
 
@@ -129,3 +133,34 @@ def test_the_mock_idps_process_serves_on_another_cpu(tmp_path: Path) -> None:
         assert pinned and mine not in pinned, cpus  # its server threads: one CPU, not ours
     else:
         assert all(not c.isdigit() or len(one_cpu.ALLOWED) == 1 for c in cpus)
+
+
+def _cpus_of_a_child() -> str:
+    """The Cpus_allowed_list of a process started from the calling thread."""
+    status = subprocess.run(["cat", "/proc/self/status"], capture_output=True, text=True, timeout=30, check=True).stdout
+    return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list:"))
+
+
+def test_another_projects_app_served_beside_the_harness_keeps_every_cpu(saml_harness) -> None:
+    """`saml_harness.serve(app)` runs the SP under test of another project: its threads, and the
+    processes it starts (pysaml2's xmlsec1, a worker pool), would inherit a pin for good; they
+    keep the CPUs of the process, as the test's own thread does."""
+    seen: dict[str, object] = {}
+
+    def app(env: dict, sr):
+        seen["thread"], seen["child"] = _affinity(), _cpus_of_a_child()
+        sr("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    url = saml_harness.serve(app)
+    with urlopen(url + "/", timeout=30) as r:
+        assert r.read() == b"ok"
+    assert seen == {"thread": _affinity(), "child": _cpus_of_a_child()}
+
+
+def test_a_browser_in_a_process_that_serves_nothing_stays_where_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`send` to a loopback SP of another process, say: no server thread here to join."""
+    monkeypatch.setattr(one_cpu, "_serving", False)
+    before = _affinity()
+    with one_cpu.beside_servers():
+        assert _affinity() == before

@@ -1,6 +1,9 @@
 """The servers' configuration from a workspace (harness.core.workspace_servers)."""
 
-from harness.core.workspace import IdPForSP, resolve
+import pytest
+
+from harness.core.workspace import IdPForSP, WorkspaceError, resolve
+from harness.core.workspace_servers import server_configs
 
 
 def test_placeholders_resolve_in_server_configs(demo):
@@ -26,3 +29,16 @@ def test_a_broken_encryption_key_pair_leaves_the_servers_configurable(demo):
     assert served.encryption_key_pem == b"" and served.encryption_cert_pem == b""
     (demo.keys_dir / "sp-encryption-4711.crt.pem").write_text("not a certificate")
     assert demo.idp_config("http://idp", "http://sp").sps[0].encryption_cert_pem is None
+
+
+def test_both_configurations_or_the_error_of_the_one_that_cannot_be_built(demo):
+    """The IdP alone could use this workspace (it names the SP's certificate itself); the SP cannot
+    load its key pair: `server_configs` refuses, so a running harness keeps both as they were."""
+    s = demo.idp_for_sps()[0]
+    demo.save_idp_for_sp(IdPForSP(**{**s.__dict__, "sp_certificate": demo.keypair("sp-signing").cert_pem.decode()}))
+    sp, idp = server_configs(demo, "http://s", "http://i")
+    assert sp.base_url == "http://s" and idp.base_url == "http://i"
+    (demo.keys_dir / "sp-signing.crt.pem").write_bytes(demo.keypair("idp-old").cert_pem)  # not the key's
+    assert demo.idp_config("http://i", "http://s").entity_id  # the IdP's side alone builds
+    with pytest.raises(WorkspaceError, match="does not match"):
+        server_configs(demo, "http://s", "http://i")

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict, replace
 
 import pytest
 import requests
 
+from harness.core.certs import KeyPair, make_keypair
 from harness.core.control.api import ROUTES
 from harness.core.control.client import ControlError
+from mock_idp.model import IdPUser
 
 SP = "QualysGuard_SharedPlatformSAML20SP"
 
@@ -278,3 +281,66 @@ def test_with_the_idp_process_gone_changes_stay_saved_and_the_api_says_so(tmp_pa
                 break
             time.sleep(0.05)
         assert health.json()["status"] == "failing" and "ended unexpectedly" in health.json()["reason"]
+
+
+def _sp_cert_given_to_the_idp(h) -> None:
+    """The IdP's entry for the embedded SP names the SP's certificate itself (as one registered from
+    metadata does): the IdP's configuration then no longer reads the SP's key pair."""
+    ws = h.workspace
+    entry = next(s for s in ws.idp_for_sps() if s.entity_id == SP)
+    ws.save_idp_for_sp(replace(entry, sp_certificate=ws.keypair("sp-signing").cert_pem.decode()))
+    h.servers.reload()
+
+
+def _mismatched_pair() -> dict:
+    """A key pair whose two halves parse but do not belong together: the workspace cannot load it."""
+    a, b = make_keypair("half a"), make_keypair("half b")
+    return {"op": "keypair", "name": "sp-signing", "key_pem": a.key_pem.decode(), "cert_pem": b.cert_pem.decode()}
+
+
+def test_a_change_the_sp_cannot_use_is_kept_from_the_idp_too(saml_harness):
+    """409 reload-failed: the SP keeps its configuration, and so does the IdP (in its own process too),
+    so the two never serve different workspaces."""
+    _sp_cert_given_to_the_idp(saml_harness)
+    sp_config = saml_harness.servers.sp_app.config
+    zed = {"op": "put", "kind": "idp_user", "key": "zed", "data": {"username": "zed", "password": "zed-pass-1"}}
+    with pytest.raises(ControlError) as err:
+        saml_harness.control.apply_changes([zed, _mismatched_pair()])
+    assert (err.value.status, err.value.code) == (409, "reload-failed"), err.value
+    assert saml_harness.workspace.user("zed") is not None  # saved, as the 409 says
+    assert saml_harness.servers.sp_app.config is sp_config
+    assert saml_harness.login(saml_harness.sp_login_url(), "zed", "zed-pass-1").status == 401  # the IdP's old users
+    ok = saml_harness.login(saml_harness.sp_login_url(), "alice")
+    assert ok.status == 200 and "/home" in ok.url
+
+
+def test_an_external_change_the_sp_cannot_use_is_kept_from_the_idp_too(saml_harness):
+    """The same change written beside the servers (a script): both keep the old configuration."""
+    _sp_cert_given_to_the_idp(saml_harness)
+    ws = saml_harness.workspace
+    ws.save_user(IdPUser(username="zed", password="zed-pass-1"))
+    good, bad = ws.keypair("sp-signing"), _mismatched_pair()
+    ws.save_keypair("sp-signing", KeyPair(key_pem=bad["key_pem"].encode(), cert_pem=bad["cert_pem"].encode()))
+    # the IdP is asked first: its process notices the change before any SP request
+    b = saml_harness.browser("zed", "zed-pass-1")
+    page = b.get(saml_harness.idp_start_url())
+    assert page.status == 401, page.url
+    ok = saml_harness.login(saml_harness.sp_login_url(), "alice")
+    assert ok.status == 200 and "/home" in ok.url
+    assert saml_harness.login(saml_harness.sp_login_url(), "zed", "zed-pass-1").status == 401
+    ws.save_keypair("sp-signing", good)  # usable again: both take the whole change
+    page = saml_harness.browser("zed", "zed-pass-1").get(saml_harness.idp_start_url())
+    assert page.headers.get("X-SAML-Reason") == "user-not-found", page.url  # the IdP let zed in
+
+
+def test_a_change_the_idp_cannot_use_is_kept_from_the_sp_too(saml_harness):
+    ws = saml_harness.workspace
+    skew = saml_harness.servers.sp_app.config.clock_skew
+    profile = {"op": "put", "kind": "profile", "key": "sp", "data": {**asdict(ws.sp_profile()), "clock_skew": skew + 7}}
+    with pytest.raises(ControlError) as err:
+        saml_harness.control.apply_changes([profile, {**_mismatched_pair(), "name": "idp-signing"}])
+    assert (err.value.status, err.value.code) == (409, "reload-failed"), err.value
+    assert ws.sp_profile().clock_skew == skew + 7  # saved
+    assert saml_harness.servers.sp_app.config.clock_skew == skew
+    ok = saml_harness.login(saml_harness.sp_login_url(), "alice")
+    assert ok.status == 200 and "/home" in ok.url
