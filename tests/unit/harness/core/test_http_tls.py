@@ -7,7 +7,6 @@ import select
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -84,7 +83,7 @@ def test_a_worker_finishing_a_handshake_stops_at_the_deadline(pair) -> None:
     nothing, ends at the deadline (here already past), not after the socket's 30 s timeout."""
     client, served = pair
     client.sendall(b"\x16\x03\x01\x02\x00\x01")
-    assert handshake(served, time.monotonic()) is False
+    assert handshake(served, 0.0) is False  # a monotonic deadline long past
     assert served.gettimeout() == 30
 
 
@@ -92,6 +91,6 @@ def test_a_worker_answers_plain_http_with_its_400(pair) -> None:
     client, served = pair
     client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     client.shutdown(socket.SHUT_WR)  # so that the answer's drain ends at once
-    assert handshake(served, time.monotonic() + 10) is False
+    assert handshake(served, float("inf")) is False
     answer = client.recv(65536)
     assert answer.startswith(b"HTTP/1.1 400 ") and b"X-SAML-Reason: bad-request" in answer
