@@ -38,7 +38,7 @@ from harness.core.http_glue import (
     readable,
     refusal,
 )
-from harness.core.http_heads import CLOSED, READY, WAIT, Connections, gather
+from harness.core.http_heads import CLOSED, READY, WAIT, Connections, gather, release
 from harness.core.http_tls import TLSAdapter, answer_plain_http, handshake
 from sp.contract import Reason
 
@@ -316,7 +316,14 @@ class _Server(wsgi.Server):
         return self._gather(conn) if arrived else WAIT
 
     def _gather(self, conn: _Connection) -> str:
-        return gather(conn, self.max_request_header_size, self._connections.budget)
+        """http_heads.gather; a socket that fails in a way it did not foresee (stop() shut it
+        under a worker, say) closes the connection, never the selector loop."""
+        try:
+            return gather(conn, self.max_request_header_size, self._connections.budget)
+        except Exception:
+            log.debug("gathering a request failed", exc_info=True)
+            release(conn, self._connections.budget)
+            return CLOSED
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         """What hostile or broken clients cause stays at debug; an error of the server itself
