@@ -468,12 +468,8 @@ def _ask(conn: http.client.HTTPConnection) -> bytes:
 
 
 def _wait_lingering(srv: EmbeddedServer, n: int) -> None:
-    """Until `n` workers wait on their connections (a bound that only catches a hang)."""
-    for _ in range(2000):
-        if srv._server._lingering == n:
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"{srv._server._lingering} workers lingering, not {n}")
+    """Until `n` workers wait on their connections."""
+    _wait_until(lambda: srv._server._lingering == n)
 
 
 def test_the_worker_that_answered_serves_the_connections_next_request() -> None:
@@ -705,13 +701,13 @@ def test_a_stalled_head_over_tls_gets_its_408_from_the_selector(tls_files) -> No
         srv.stop()
 
 
-def _wait_until(condition: Callable[[], bool]) -> None:
-    """Polls `condition` (a bound that only catches a hang; no clock read: see test_no_wall_clock_assertions)."""
-    for _ in range(2000):
+def _wait_until(condition: Callable[[], bool], polls: int = 1000) -> None:
+    """Polls `condition` every 10 ms (only a hang ends in the assertion; no clock is read)."""
+    for _ in range(polls):
         if condition():
             return
-        time.sleep(0.005)
-    raise AssertionError("timed out")
+        time.sleep(0.01)
+    raise AssertionError("the condition never held")
 
 
 def test_a_pipelining_client_goes_behind_a_waiting_connection() -> None:
