@@ -4,9 +4,9 @@ A server listener. Requests of one scripted browser (its X-Harness-Flow header) 
 requests of other browsers share one stream. A new trace starts where a login starts (the SP's
 login URL, the IdP's /start) or where a new Response reaches the SP after the last trace ended.
 
-Lazy: a login only files its events (grouping needs no message decoded, `judge_step`); the
-messages are decoded and their signatures explained when `GET /traces` asks for that trace,
-once. Done per login, that work doubled the servers' signature work under every `serve`.
+Lazy: a login only queues its events; they are grouped into traces (which needs no message
+decoded, `judge_step`) when read or in batches, and the messages are decoded and their
+signatures explained when `GET /traces` asks for that trace, once. Done per login, that work doubled the servers' signature work under every `serve`.
 Each login's events keep the trusted certificates as the SP's config stood then.
 """
 
@@ -23,6 +23,7 @@ from mock_idp.contract import IdPRoute
 from samlkit.events import Event
 
 MAX_TRACES = 50
+INBOX = 256  # events queued before they are sorted into traces (else when read)
 OTHER_BROWSERS = "browser"
 TrustedCertFn = Callable[[str], bytes | None]
 
@@ -64,11 +65,32 @@ class TraceLog:
         self._trust_now = trusted_cert
         self._limit = limit
         self._lock = threading.Lock()
+        self._sorting = threading.Lock()  # one sorter at a time, so batches keep their order
+        self._inbox: list[tuple[Event, TrustedCertFn | None]] = []
         self._held: dict[tuple[str, int], list[Event]] = {}
         self._current: OrderedDict[str, _Filed] = OrderedDict()  # browser -> its trace being filed
         self._traces: OrderedDict[str, _Filed] = OrderedDict()  # trace id -> trace, oldest first
 
     def __call__(self, event: Event) -> None:
+        """Only queued here, with the trust as it stands now: a login pays for no grouping. The
+        queue is sorted into traces when read, or in batches once it holds INBOX events."""
+        trust = self._trust_now() if event.kind == "http" else None
+        with self._lock:
+            self._inbox.append((event, trust))
+            if len(self._inbox) < INBOX:
+                return
+        self._flush()
+
+    def _flush(self) -> None:
+        """Sort what is queued; a batch is taken and sorted under one lock, so batches keep
+        the order in which the events came."""
+        with self._sorting:
+            with self._lock:
+                inbox, self._inbox = self._inbox, []
+            for event, trust in inbox:
+                self._take(event, trust)
+
+    def _take(self, event: Event, trust: TrustedCertFn | None) -> None:
         key = (event.actor, event.thread)
         with self._lock:
             if event.kind != "http":
@@ -79,7 +101,8 @@ class TraceLog:
             step = Step(0, event.time, "browser", event.actor, status=event.status, headers=event.headers)
             judge_step(step, event, attached)
             filed.outcome = next_outcome(filed.outcome, step) or filed.outcome
-        filed.file([*attached, event], self._trust_now())
+        assert trust is not None  # every "http" event was queued with one
+        filed.file([*attached, event], trust)
 
     def _filed_for(self, event: Event, attached: list[Event]) -> _Filed:
         browser = event.flow_id or OTHER_BROWSERS
@@ -103,6 +126,7 @@ class TraceLog:
 
     def last(self, n: int) -> list[Trace]:
         """The last `n` traces, newest first."""
+        self._flush()
         with self._lock:
             filed = list(self._traces.values())[::-1][:n]
         return [f.read() for f in filed]

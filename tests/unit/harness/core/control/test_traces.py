@@ -71,3 +71,30 @@ def test_messages_are_decoded_when_read_once_with_the_trust_of_their_time(tmp_pa
     assert any(s.message and s.message.summary.kind == "Response" for s in trace.steps)
     seen = len(asked)
     assert log.last(5)[0] is trace and len(asked) == seen  # read again: nothing decoded again
+
+
+def test_queued_events_sort_into_the_same_traces_in_batches_or_when_read(monkeypatch):
+    """A login only queues its events; sorted in batches of INBOX (here 3) or when read, the
+    traces are the same as sorted one by one, and the queue never holds more than a batch."""
+    import harness.core.control.traces as traces_mod
+
+    events = [
+        _http("sp", "/fo/login.php?idm_key=1", "a"),
+        _http("idp", "/sso", "a"),
+        _http("sp", "/fo/login.php?idm_key=1", "b"),
+        _http("idp", "/sso", "b"),
+        _http("idp", "/start", "a"),  # a's second login
+        _http("sp", "/home", "a"),
+        _http("sp", "/whoami", status=401),
+    ]
+
+    def sorted_traces(inbox: int) -> list[list[tuple[str, str]]]:
+        monkeypatch.setattr(traces_mod, "INBOX", inbox)
+        log = _log()
+        for ev in events:
+            log(ev)
+            assert len(log._inbox) < inbox
+        return [[(s.dst, s.status) for s in t.steps] for t in log.last(10)]
+
+    assert sorted_traces(3) == sorted_traces(1) == sorted_traces(1000)
+    assert len(sorted_traces(3)) == 4
