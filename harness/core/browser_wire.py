@@ -122,6 +122,24 @@ def _decode(body: bytes, coding: str) -> bytes:
     return out
 
 
+_LITERALS = {"127.0.0.1": socket.AF_INET, "::1": socket.AF_INET6}
+
+
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    """A connected socket; a loopback address literal is not looked up (getaddrinfo)."""
+    family = _LITERALS.get(host)
+    if family is None:
+        return socket.create_connection((host, port), timeout)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class Connection:
     """One kept-alive connection to (scheme, host, port), reopened when the server closed it."""
 
@@ -141,7 +159,7 @@ class Connection:
                 self._buf = bytearray()
 
     def _open(self) -> socket.socket:
-        sock = socket.create_connection((self.host, self.port), self.timeout)
+        sock = _connect(self.host, self.port, self.timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.scheme == "https":

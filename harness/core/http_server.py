@@ -178,6 +178,11 @@ class _Request(server.HTTPRequest):
                 raise
 
 
+def _no_file(sock: socket.socket, mode: str, size: int) -> None:
+    """In place of cheroot's MakeFile: a connection's reader and writer are http_glue's."""
+    return None
+
+
 class _Connection(server.HTTPConnection):
     RequestHandlerClass = _Request
     handshaken = False  # over TLS (see http_heads.gather)
@@ -188,9 +193,7 @@ class _Connection(server.HTTPConnection):
     held = 0  # bytes of the selector's body budget held for it
 
     def __init__(self, srv: server.HTTPServer, sock: socket.socket, makefile: Callable = server.MakeFile) -> None:
-        super().__init__(srv, sock, makefile)
-        self.rfile.close()  # cheroot's reader and writer hold references that would keep the socket open
-        self.wfile.close()
+        super().__init__(srv, sock, _no_file)  # cheroot's buffered files are never used: ours below
         self.rfile, self.wfile = Reader(sock), Writer(sock)
         self.tls = isinstance(sock, ssl.SSLSocket)
         if not self.tls and srv.timeout:

@@ -6,8 +6,9 @@ login URL, the IdP's /start) or where a new Response reaches the SP after the la
 
 Lazy: a login only queues its events; they are grouped into traces (which needs no message
 decoded, `judge_step`) when read or in batches, and the messages are decoded and their
-signatures explained when `GET /traces` asks for that trace, once. Done per login, that work doubled the servers' signature work under every `serve`.
-Each login's events keep the trusted certificates as the SP's config stood then.
+signatures explained when `GET /traces` asks for that trace, once. Done per login, that work
+doubled the servers' signature work under every `serve`. Each login's events keep the trusted
+certificates as the SP's config stood then.
 """
 
 from __future__ import annotations
