@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from samlkit.html import AUTO_POST_SCRIPT, CSS, origin_of
@@ -37,7 +37,7 @@ class Policy:
 
     scripts: tuple[str, ...] = ()  # the exact text of each inline script
     form_action: tuple[str, ...] | None = (SELF,)
-    frame_ancestors: str = NONE  # NONE, or SELF for a page shown in the server's own frames
+    frame_ancestors: str = NONE  # NONE; SELF for a page shown in the server's own frames; or one origin (`framed_by`)
     frame_src: tuple[str, ...] = ()  # origins the page's frames may show
 
     @property
@@ -63,6 +63,14 @@ def origins(urls: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     is left out, so nothing from a URL reaches the header but a plain origin."""
     found = (origin_of(u) for u in urls)
     return tuple(dict.fromkeys(o for o in found if o is not None))
+
+
+def framed_by(policy: Policy, url: str) -> Policy:
+    """`policy` for a page shown only in frames of `url`'s origin (an SP's SLO answer in the IdP's
+    logout page); 'none' when `url` names no clean origin (`origins`), so nothing else it carries
+    (a space, `*`, `;`) can reach the header."""
+    found = origins([url])
+    return replace(policy, frame_ancestors=found[0] if found else NONE)
 
 
 PAGE = Policy()  # a page with the server's own forms (sign in, second factor, confirm a logout)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any
 from urllib.parse import urlsplit
 
 from samlkit.visible import visible
@@ -21,7 +20,7 @@ padding:.4rem;width:100%;max-width:22rem;box-sizing:border-box}
 button{padding:.45rem 1rem;margin-top:.8rem}.refusal{border-left:4px solid #c62828;padding:.4rem .9rem;
 background:#fdecea}.ok{border-left:4px solid #2e7d32;padding:.4rem .9rem;background:#edf7ed}
 code{background:#eef1f4;padding:0 .25rem}table{border-collapse:collapse}td,th{padding:.25rem .6rem;
-border-bottom:1px solid #dde3e8;text-align:left}
+border-bottom:1px solid #dde3e8;text-align:left}.choice label{display:inline}
 """
 
 
@@ -84,13 +83,3 @@ def origin_of(url: str) -> str | None:
     else:
         return None
     return f"{scheme}://{authority}" + (f":{port}" if port is not None else "")
-
-
-def only_framed_by(headers: Any, url: str) -> None:
-    """Let a page show in a frame of `url`'s origin, and nowhere else: CSP frame-ancestors, which
-    browsers enforce instead of X-Frame-Options when both are sent (CSP 2, §7.7.1). X-Frame-Options
-    DENY stays for clients that know no CSP, and alone when `url` names no clean origin.
-    `headers`: a Werkzeug Headers (or a dict)."""
-    origin = origin_of(url)
-    if origin is not None:
-        headers["Content-Security-Policy"] = f"frame-ancestors {origin}"

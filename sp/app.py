@@ -18,10 +18,11 @@ from lxml import etree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from samlkit import csp
 from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
 from sp import api, authn_request, logout, picker, slo, tenant
-from sp.bounce import answers_a_waiting_request, same_site_form
+from sp.bounce import SAME_SITE_POLICY, answers_a_waiting_request, same_site_form
 from sp.contract.http import (
     BOUNCE_FIELD,
     BOUNCE_HEADER,
@@ -108,16 +109,18 @@ class SPApp:
             emit(self.sink, Event(kind="verdict", actor="sp", ok=ok, code=code, message=message, **more))
 
     def refuse(self, r: Refusal, checks: list[Check] | None = None) -> Response:
-        resp = Response(refusal_page(r.code, r.message, checks), status=r.status, mimetype="text/html")
+        resp = self._html(refusal_page(r.code, r.message, checks), r.status)
         resp.headers[REASON_HEADER] = r.code
-        resp.headers["Cache-Control"] = "no-store"
         resp.headers.update(r.headers)
         return resp
 
-    def _html(self, html: str, status: int = 200) -> Response:
+    def _html(self, html: str, status: int = 200, policy: csp.Policy = csp.STATIC) -> Response:
+        """An HTML page with its Content-Security-Policy (`samlkit.csp`; a page with no form by
+        default); X-Frame-Options says the same to clients that know no CSP."""
         r = Response(html, status=status, mimetype="text/html")
         r.headers["Cache-Control"] = "no-store"
-        r.headers["X-Frame-Options"] = "DENY"
+        r.headers["X-Frame-Options"] = "SAMEORIGIN" if policy.frame_ancestors == csp.SELF else "DENY"
+        r.headers[csp.HEADER] = policy.header
         return r
 
     def _route(self, request: Request) -> Response:
@@ -189,7 +192,7 @@ class SPApp:
                 ),
             )
         if redirect.form_html:  # the HTTP-POST binding
-            resp = self._html(redirect.form_html)
+            resp = self._html(redirect.form_html, policy=csp.AUTO_POST)  # it posts to the IdP
         else:
             resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
         self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
@@ -275,7 +278,7 @@ class SPApp:
         return answers_a_waiting_request(value, self.config.max_body, self.store.peek_request)
 
     def _same_site_bounce(self, value: str, relay_state: str | None) -> Response:
-        resp = self._html(same_site_form(self.config.acs_path, value, relay_state))
+        resp = self._html(same_site_form(self.config.acs_path, value, relay_state), policy=SAME_SITE_POLICY)
         resp.headers[BOUNCE_HEADER] = "same-site"
         return resp
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from samlkit import codec
-from samlkit.html import auto_post_form
+from samlkit import codec, csp
+from samlkit.html import AUTO_POST_SCRIPT, auto_post_form
 from samlkit.safexml import UnsafeXML, parse
 from sp.contract.http import BOUNCE_FIELD
+
+# The page posts to the SP's own ACS, which answers with a page or a redirect to a path of its own
+# (`sp.relay_state`): its form may post to the SP only.
+SAME_SITE_POLICY = csp.Policy(scripts=(AUTO_POST_SCRIPT,), form_action=(csp.SELF,))
 
 
 def answers_a_waiting_request(value: str, max_body: int, peek_request: Callable[[str], dict | None]) -> bool:

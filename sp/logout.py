@@ -16,6 +16,7 @@ from typing import Protocol
 
 from werkzeug.wrappers import Request, Response
 
+from samlkit import csp
 from samlkit.logout_csrf import TOKEN_FIELD, confirmation_token, from_own_site
 from samlkit.logout_csrf import confirm_page as _confirm_page
 from sp.contract.http import SESSION_COOKIE, Route
@@ -53,7 +54,8 @@ def handle(app: SessionHost, request: Request, single_logout: SingleLogout | Non
             raise Refusal(Reason.CSRF, "This logout did not come from the SP's own page; the session stays open.")
     elif session is not None and not from_own_site(request.headers):
         html = confirm_page(logout_token(token), session.get("subscription_name", ""))
-        headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+        policy = confirm_policy(app.config.subscription(session["subscription"]))
+        headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", csp.HEADER: policy.header}
         return Response(html, mimetype="text/html", headers=headers)
     if token:
         app.store.end_session(token)
@@ -64,6 +66,14 @@ def handle(app: SessionHost, request: Request, single_logout: SingleLogout | Non
     )
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
+
+
+def confirm_policy(sub: Subscription | None) -> csp.Policy:
+    """The confirmation form posts to the SP only; browsers also hold the redirect that follows the
+    POST to form-action (Chromium does), so the subscription's exit URL and its IdP's SLO URL (the
+    LogoutRequest by HTTP-Redirect) are named too: both set by the SP's own configuration."""
+    places = [u for u in ((sub.exit_url, sub.idp_slo_url) if sub else ()) if u]
+    return csp.Policy(form_action=(csp.SELF, *csp.origins(places)))
 
 
 def confirm_page(token: str, subscription: str) -> str:

@@ -49,8 +49,8 @@ def home_page(session: dict | None, subscriptions: list[tuple[str, str, str]]) -
 
 def picker_page(token: str, value: str, accounts: list[dict]) -> str:
     options = "".join(
-        f'<div><input type="radio" name="login" id="acct-{i}" value="{esc(a["login"])}"{" checked" if i == 0 else ""}>'
-        f'<label for="acct-{i}" style="display:inline">{esc(a["login"])} — {esc(a["role"])}</label></div>'
+        f'<div class="choice"><input type="radio" name="login" id="acct-{i}" value="{esc(a["login"])}"'
+        f'{" checked" if i == 0 else ""}><label for="acct-{i}">{esc(a["login"])} — {esc(a["role"])}</label></div>'
         for i, a in enumerate(accounts)
     )
     body = (

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from samlkit import csp
 from sp.contract.http import ACCOUNT_PICKER, BROWSER_COOKIE, SESSION, SESSION_COOKIE, Route
 from sp.contract.reasons import Reason, Refusal
 from sp.mapping import MappingDecision
@@ -87,9 +88,8 @@ def pick(app: SPApp, request: Request) -> Response:
         raise Refusal(Reason.PICK_EXPIRED, "The subscription is gone; sign in again.")
     accounts = [a for a in sub.accounts if a.login in choice["logins"] and a.saml_enabled and a.active]
     if request.method == "GET":
-        return app._html(
-            picker_page(token, choice["identity"], [{"login": a.login, "role": a.role} for a in accounts])
-        )
+        accounts_shown = [{"login": a.login, "role": a.role} for a in accounts]
+        return app._html(picker_page(token, choice["identity"], accounts_shown), policy=csp.PAGE)  # posts to the SP
     chosen = request.form.get("login", "")
     account = next((a for a in accounts if a.login == chosen), None)
     if account is None:

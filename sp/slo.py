@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
-from samlkit import binding, logout, ns
+from samlkit import binding, csp, logout, ns
 from samlkit.events import Check, Event, emit
-from samlkit.html import only_framed_by
 from samlkit.xmldsig import SignatureProblem
 from sp import trust
 from sp.contract.http import LOGGED_OUT, SESSION_COOKIE, Route
@@ -74,12 +73,14 @@ def _saml_event(
     )
 
 
-def _deliver(app: SPApp, out: binding.Outgoing) -> Response:
-    """The browser carries `out` on: a 302 (Redirect) or a self-posting form (POST)."""
+def _deliver(app: SPApp, out: binding.Outgoing, policy: csp.Policy = csp.AUTO_POST) -> Response:
+    """The browser carries `out` on: a 302 (Redirect) or a self-posting form (POST) to the IdP, which
+    names no form-action (`samlkit.csp`)."""
     _saml_event(app, "send", out.binding, out.location or out.destination, out.param, out.value, out.relay_state)
     if out.binding == binding.REDIRECT:
-        return Response(status=302, headers={"Location": out.location, "Cache-Control": "no-store"})
-    return app._html(out.form_html(ACTOR))
+        headers = {"Location": out.location, "Cache-Control": "no-store", csp.HEADER: policy.header}
+        return Response(status=302, headers=headers)
+    return app._html(out.form_html(ACTOR), policy=policy)
 
 
 # -- SP-initiated -------------------------------------------------------------------------------
@@ -311,8 +312,8 @@ def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Che
                 key_pem=config.key_pem,
                 cert_pem=config.cert_pem,
             ),
+            csp.framed_by(csp.AUTO_POST, sub.idp_slo_url),  # IdPs tell each SP in a frame of their logout page
         )
-        only_framed_by(resp.headers, sub.idp_slo_url)  # IdPs tell each SP in a frame of their logout page
     if request.cookies.get(SESSION_COOKIE) in tokens:
         resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp

@@ -2,18 +2,21 @@
 
 Only the directives the servers use, read strictly: everything the page runs, styles, frames or
 posts must be allowed by name (a hash or an origin), nothing loads from elsewhere, and the page
-says where it may be framed. A tester's mistake (a new inline script, a style attribute, a frame
-of an SP the policy forgot) fails here before it fails silently in a browser.
+says where it may be framed (nowhere, its own server, or one origin: an SP's SLO answer in the
+IdP's logout page). A tester's mistake (a new inline script, a style attribute, a frame of an SP
+the policy forgot) fails here before it fails silently in a browser.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
 from samlkit.csp import source_hash
 
+_ONE_ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(:[0-9]+)?|https?://\[[0-9a-f:.]+\](:[0-9]+)?")  # an SLO page's IdP
 LOADING_TAGS = ("img", "link", "object", "embed", "audio", "video", "source", "track", "base")
 
 
@@ -45,7 +48,9 @@ def check_page(text: str, header: str | None, page_url: str) -> dict[str, list[s
     assert header, f"no Content-Security-Policy on the page at {page_url}"
     d = directives(header)
     assert d.get("default-src") == ["'none'"] and d.get("base-uri") == ["'none'"], header
-    assert d.get("frame-ancestors") in (["'none'"], ["'self'"]), header
+    ancestors = d.get("frame-ancestors") or []
+    one_origin = len(ancestors) == 1 and _ONE_ORIGIN.fullmatch(ancestors[0]) is not None
+    assert ancestors in (["'none'"], ["'self'"]) or one_origin, header
     assert not any("unsafe" in s or s == "*" or s.endswith(":") for v in d.values() for s in v), header
     doc = lxml_html.document_fromstring(text)
     for el in doc.iter():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samlkit.csp import AUTO_POST, PAGE, STATIC, Policy, origins, source_hash
+from samlkit.csp import AUTO_POST, PAGE, STATIC, Policy, framed_by, origins, source_hash
 from samlkit.html import AUTO_POST_SCRIPT, CSS
 
 
@@ -38,3 +38,30 @@ def test_only_clean_origins_of_urls_reach_a_policy() -> None:
         "",
     ]
     assert origins(urls) == ("https://sp.example", "http://sp.example:8080", "http://[::1]:5000")
+
+
+def test_a_page_framed_by_a_url_names_exactly_its_origin_whatever_the_url_smuggles() -> None:
+    """The IdP's SLO URL comes from its metadata or a tester's typing: spaces, `;`, `,`, quotes or
+    userinfo in its authority must not add sources (`*`) or directives to frame-ancestors."""
+
+    def ancestors(url: str) -> str:
+        return framed_by(AUTO_POST, url).header.split("; ")[-1]
+
+    assert ancestors("https://idp.example:8443/slo?x=1") == "frame-ancestors https://idp.example:8443"
+    assert ancestors("https://attacker.example@IDP.Example/slo") == "frame-ancestors https://idp.example"
+    assert ancestors("http://[::1]:8080/slo") == "frame-ancestors http://[::1]:8080"
+    assert ancestors("HTTP://127.0.0.1:5000/slo") == "frame-ancestors http://127.0.0.1:5000"
+    for smuggled in (
+        "",
+        "javascript:alert(1)",
+        "/relative",
+        "data:text/html,x",
+        "https://idp.example */slo",
+        "https://idp.example,*/slo",
+        "https://idp.example;frame-ancestors */slo",
+        "https://idp.example'unsafe-inline'/slo",
+        "https://idp.example:99999/slo",
+        "https://idp.example:8o/slo",
+    ):
+        assert ancestors(smuggled) == "frame-ancestors 'none'", smuggled
+    assert framed_by(AUTO_POST, "https://idp.example/slo").scripts == AUTO_POST.scripts  # the rest kept

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from csp_check import directives
 from saml_helpers import HOSTILE_CONTROLS, HOSTILE_MARKUP, HOSTILE_XML_CONTROLS, World, assert_inert, reason
 from werkzeug.test import Client
 
@@ -64,3 +65,23 @@ PAGES = {
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_every_page_is_inert_whatever_its_values(name: str) -> None:
     assert_inert(PAGES[name](EVIL))
+
+
+def test_the_sp_own_forms_post_to_the_sp_and_where_its_answer_redirects_only() -> None:
+    """The picker and the logout confirmation obey their policies (tests/csp_check.py); the
+    confirmation also names the exit URL's and the IdP SLO URL's origins, since browsers hold the
+    redirect after its POST to form-action, and nothing else a URL carries."""
+    from csp_check import check_page
+
+    from samlkit import csp
+    from sp.logout import confirm_policy
+    from sp.model import Subscription
+
+    picker = check_page(pages.picker_page("t", "v", [{"login": "a", "role": "r"}]), csp.PAGE.header, "http://sp/x")
+    assert picker["form-action"] == ["'self'"]
+    sub = Subscription("k", exit_url="https://app.example/bye?x=1", idp_slo_url="http://idp.test:8080/slo")
+    confirm = check_page(confirm_page("t", "s"), confirm_policy(sub).header, "http://sp/fo/logout.php")
+    assert confirm["form-action"] == ["'self'", "https://app.example", "http://idp.test:8080"]
+    assert directives(confirm_policy(Subscription("k", exit_url="/bye")).header)["form-action"] == ["'self'"]
+    smuggled = Subscription("k", exit_url="https://a.example */x", idp_slo_url="https://b.example;script-src *")
+    assert directives(confirm_policy(smuggled).header)["form-action"] == ["'self'"]
