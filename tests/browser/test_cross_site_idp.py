@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser.pages import IDM_KEY, PASSWORDS, sign_in, wait_for_sp, whoami
+from browser.pages import IDM_KEY, PASSWORDS, csp_refusals, sign_in, wait_for_sp, whoami
 
 from harness.core.servers import Servers
 from harness.core.workspace import Workspace
@@ -27,6 +27,7 @@ def cross_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 def test_sp_initiated_login_with_an_idp_on_another_site(page, cross_site):
     assert "localhost" in cross_site.idp_base and "127.0.0.1" in cross_site.sp_base
+    refused = csp_refusals(page)
     page.goto(cross_site.login_url(IDM_KEY))
     assert page.url.startswith(cross_site.idp_base)
     sign_in(page, "alice", PASSWORDS["alice"])
@@ -34,6 +35,7 @@ def test_sp_initiated_login_with_an_idp_on_another_site(page, cross_site):
     assert page.locator("#login").inner_text() == "alice", page.inner_text("main")
     status, who = whoami(page, cross_site)
     assert status == 200 and who["login"] == "alice"
+    assert refused == []  # the SP's same-site re-post page ran its script and posted to the SP
 
 
 def test_idp_initiated_login_with_an_idp_on_another_site(page, cross_site):

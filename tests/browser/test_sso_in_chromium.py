@@ -113,6 +113,7 @@ def test_second_factor(page, servers):
 
 
 def test_account_picker(page, servers):
+    refused = csp_refusals(page)
     page.goto(servers.login_url(IDM_KEY))
     sign_in(page, "dave", PASSWORDS["dave"])
     wait_for_sp(page, servers, "/fo/pick")
@@ -125,6 +126,7 @@ def test_account_picker(page, servers):
     wait_for_sp(page, servers)
     assert page.locator("#login").inner_text() == "demo_dd2"
     assert whoami(page, servers)[1]["login"] == "demo_dd2"
+    assert refused == []  # the picker's form posts to the SP
 
 
 @pytest.mark.parametrize(("user", "code"), [("erin", "user-not-found"), ("carol", "saml-disabled-for-user")])
