@@ -10,6 +10,7 @@ the policy forgot) fails here before it fails silently in a browser.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
@@ -71,3 +72,20 @@ def check_page(text: str, header: str | None, page_url: str) -> dict[str, list[s
         target = urljoin(page_url, frame.get("src") or "")
         assert allows(d.get("frame-src", []), target, page_url), f"frame of {target} refused by {header!r}"
     return d
+
+
+def check_every_page(monkeypatch: Any, app_class: type) -> None:
+    """Every HTML page `app_class` (a WSGI app class) serves from now on is checked against the
+    Content-Security-Policy it carries (`check_page`): the unit tests' conftests use it."""
+    from werkzeug.wrappers import Response
+
+    served = app_class.__call__
+
+    def checked(self: Any, environ: dict, start_response: Any) -> Any:
+        response = Response.from_app(lambda e, s: served(self, e, s), environ)
+        if response.mimetype == "text/html":
+            url = f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}{environ.get('PATH_INFO', '')}"
+            check_page(response.get_data(as_text=True), response.headers.get("Content-Security-Policy"), url)
+        return response(environ, start_response)
+
+    monkeypatch.setattr(app_class, "__call__", checked)

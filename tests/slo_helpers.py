@@ -137,6 +137,21 @@ class BrokenSP:
         return resp(environ, start_response)
 
 
+def register_broken_sp(workspace: Any, entity_id: str, base: str) -> None:
+    """The workspace's IdP knows the BrokenSP served at `base` beside the harness as `entity_id`."""
+    from harness.core.workspace_records import IdPForSP
+
+    workspace.save_idp_for_sp(
+        IdPForSP(
+            entity_id=entity_id,
+            name="Broken SP",
+            acs_url=base + "/acs",
+            slo_url=base + "/slo",
+            sp_certificate=workspace.keypair("idp-old").cert_pem.decode(),
+        )
+    )
+
+
 LOOPBACK_PASSWORDS = {"alice": "alice123", "bob": "bob123"}  # the demo workspace's users
 
 

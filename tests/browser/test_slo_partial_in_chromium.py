@@ -9,9 +9,7 @@ from dataclasses import replace
 
 import pytest
 from browser.pages import IDM_KEY, PASSWORDS, csp_refusals, sign_in, wait_for_sp, whoami
-from slo_helpers import BrokenSP
-
-from harness.core.workspace_records import IdPForSP
+from slo_helpers import BrokenSP, register_broken_sp
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +24,7 @@ def test_a_refusing_sp_does_not_stop_the_logout_of_the_others(page, servers):
     original = ws.subscription(IDM_KEY)
     ws.save_idp_for_sp(replace(embedded, slo_binding="post"))
     ws.save_subscription(replace(original, slo_binding="post"))
-    ws.save_idp_for_sp(
-        IdPForSP(
-            entity_id=OTHER,
-            name="Broken SP",
-            acs_url=base + "/acs",
-            slo_url=base + "/slo",
-            sp_certificate=ws.keypair("idp-old").cert_pem.decode(),
-        )
-    )
+    register_broken_sp(ws, OTHER, base)
     servers.reload()
     try:
         page.goto(servers.idp_start_url(OTHER, user="alice"))

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from lxml import etree
-from slo_helpers import BrokenSP
+from slo_helpers import BrokenSP, register_broken_sp
 
 from harness.core.browser import Credentials, ScriptedBrowser
 from harness.core.logout_flow import check_sessions, log_out
 from harness.core.servers import Servers
-from harness.core.workspace_records import IdPForSP
 from samlkit import codec, logout, ns
 
 pytestmark = pytest.mark.usefixtures("no_process_spawned")
@@ -27,15 +26,7 @@ def world(request, demo) -> Iterator[tuple[Servers, BrokenSP]]:
     other = BrokenSP(request.param)
     with Servers(demo, sp_port=0, idp_port=0) as servers:
         base = servers.add_app(other)
-        demo.save_idp_for_sp(
-            IdPForSP(
-                entity_id=OTHER,
-                name="Broken SP",
-                acs_url=base + "/acs",
-                slo_url=base + "/slo",
-                sp_certificate=demo.keypair("idp-old").cert_pem.decode(),
-            )
-        )
+        register_broken_sp(demo, OTHER, base)
         servers.reload()
         servers.events = []  # type: ignore[attr-defined]
         servers.add_listener(servers.events.append)  # type: ignore[attr-defined]

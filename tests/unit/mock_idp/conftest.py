@@ -13,18 +13,8 @@ def _no_process(no_process_spawned: None) -> None:
 def _every_page_obeys_its_csp(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every HTML page the mock IdP serves in these tests carries a Content-Security-Policy that allows
     what the page needs (its scripts, style, forms and frames) and is strict (tests/csp_check.py)."""
-    from csp_check import check_page
-    from werkzeug.wrappers import Response
+    from csp_check import check_every_page
 
     from mock_idp.app import IdPApp
 
-    served = IdPApp.__call__
-
-    def checked(self: IdPApp, environ: dict, start_response):
-        response = Response.from_app(lambda e, s: served(self, e, s), environ)
-        if response.mimetype == "text/html":
-            url = f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}{environ.get('PATH_INFO', '')}"
-            check_page(response.get_data(as_text=True), response.headers.get("Content-Security-Policy"), url)
-        return response(environ, start_response)
-
-    monkeypatch.setattr(IdPApp, "__call__", checked)
+    check_every_page(monkeypatch, IdPApp)
