@@ -34,6 +34,7 @@ from samlkit.binding import raw_url
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
 from samlkit.html import REASON_HEADER, auto_post_form, esc, page
+from samlkit.urlencoded import AppRequest
 
 MAX_BODY = 1024 * 1024
 MAX_PENDING = 10_000
@@ -97,7 +98,7 @@ class IdPApp:
     # -- plumbing -------------------------------------------------------------------------
 
     def _dispatch(self, environ: dict, start_response):
-        request = Request(environ)
+        request = AppRequest(environ)
         request.max_content_length = MAX_BODY
         request.max_form_memory_size = MAX_BODY
         try:

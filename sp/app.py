@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from samlkit import csp
 from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
+from samlkit.urlencoded import AppRequest
 from sp import api, authn_request, logout, picker, slo, tenant
 from sp.bounce import SAME_SITE_POLICY, answers_a_waiting_request, same_site_form
 from sp.contract.http import (
@@ -84,7 +85,7 @@ class SPApp:
         )
 
     def _dispatch(self, environ: dict, start_response):
-        request = Request(environ)
+        request = AppRequest(environ)
         request.max_content_length = self.config.max_body
         request.max_form_memory_size = self.config.max_body
         try:
