@@ -154,6 +154,28 @@ def test_a_request_reads_the_same_form_and_args_as_werkzeugs(
         assert ours == theirs
 
 
+# Cookie headers as browsers and attackers send them: separators, quoting, escapes, repeats, Latin-1.
+COOKIE_HEADER = st.one_of(
+    st.lists(
+        st.sampled_from(["sp_browser", "csrf", "=", ";", "; ", " ", '"', "\\", "\\073", ",", "a", "é", "\x00", "%3B"]),
+        max_size=30,
+    ).map("".join),
+    st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=120),
+)
+
+
+@given(COOKIE_HEADER)
+@settings(max_examples=1500)
+def test_a_request_reads_the_same_cookies_as_werkzeugs(header: str) -> None:
+    env = _environ(b"", b"", None, None)
+    env["HTTP_COOKIE"] = header
+    assert list(AppRequest(env).cookies.items(multi=True)) == list(Request(dict(env)).cookies.items(multi=True))
+
+
+def test_no_cookie_header_is_no_cookie() -> None:
+    assert AppRequest(_environ(b"", b"", None, None)).cookies == Request(_environ(b"", b"", None, None)).cookies == {}
+
+
 def test_the_fast_decoding_is_the_one_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """If a Werkzeug upgrade stopped calling the override, the property tests above would still pass."""
     seen: list[str] = []
