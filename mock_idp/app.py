@@ -30,11 +30,11 @@ from mock_idp.seen_ids import SeenIDs
 from mock_idp.sessions import Participant, SessionRegistry
 from mock_idp.status_response import error_response
 from samlkit import csp, ns
+from samlkit.app_request import AppRequest
 from samlkit.binding import raw_url
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
 from samlkit.html import REASON_HEADER, auto_post_form, esc, page
-from samlkit.urlencoded import AppRequest
 
 MAX_BODY = 1024 * 1024
 MAX_PENDING = 10_000

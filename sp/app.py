@@ -19,9 +19,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from samlkit import csp
+from samlkit.app_request import AppRequest
 from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
-from samlkit.urlencoded import AppRequest
 from sp import api, authn_request, logout, picker, slo, tenant
 from sp.bounce import SAME_SITE_POLICY, answers_a_waiting_request, same_site_form
 from sp.contract.http import (

@@ -1,4 +1,4 @@
-"""samlkit.urlencoded: both servers read exactly the form fields and query parameters Werkzeug reads.
+"""samlkit.app_request: both servers read exactly the form fields and query parameters Werkzeug reads.
 
 A parser differential is a hole (the SP would read another SAMLResponse than a proxy in front of
 it), so every property here compares with Werkzeug itself, for any text or bytes.
@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from samlkit import urlencoded
-from samlkit.urlencoded import AppRequest, parse_pairs
+from samlkit import app_request
+from samlkit.app_request import AppRequest, parse_pairs
 
 # What a form or query is made of, weighted towards what decoding treats specially: separators,
 # "+", escapes of every kind (the base64 three in both cases, others, broken ones, invalid UTF-8).
@@ -184,7 +184,7 @@ def test_the_fast_decoding_is_the_one_used(monkeypatch: pytest.MonkeyPatch) -> N
         seen.append(text)
         return parse_pairs(text)
 
-    monkeypatch.setattr(urlencoded, "parse_pairs", spy)
+    monkeypatch.setattr(app_request, "parse_pairs", spy)
     env = _environ(b"idm_key=a%2Bb", b"SAMLResponse=x%2By", "application/x-www-form-urlencoded", "18")
     request = AppRequest(env)
     assert request.form["SAMLResponse"] == "x+y"

@@ -1,11 +1,11 @@
-"""The request both servers read: Werkzeug's, with its URL-encoded decoding made cheaper.
+"""The request both servers read: Werkzeug's, with its URL-encoded decoding and cookie lookup made cheaper.
 
 Werkzeug decodes a form body and a query string with `urllib.parse.parse_qsl(text,
 keep_blank_values=True, errors="werkzeug.url_quote")`. Its `unquote` first splits a value into
 ASCII and non-ASCII runs with a regex (~10 us over a 10 kB SAMLResponse) and decodes each ASCII
 run; a value that is all ASCII (every base64 SAMLResponse, `str.isascii` is free) is one run,
 decoded here directly. The pairs are Werkzeug's for every input (tests/unit/samlkit/
-test_urlencoded.py checks it against Werkzeug): a server that read another SAMLResponse than a
+test_app_request.py checks it against Werkzeug): a server that read another SAMLResponse than a
 proxy in front of it would be a hole.
 """
 
