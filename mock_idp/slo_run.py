@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from mock_idp.model import SPSettings
 from mock_idp.sessions import Participant
 from samlkit import binding, csp
+from samlkit.app_response import AppResponse
 from samlkit.events import Check, Event, emit
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def deliver(app: IdPApp, out: binding.Outgoing, request_id: str | None = None, *
         ),
     )
     if out.binding == binding.REDIRECT:
-        return Response(status=302, headers={"Location": out.location, "Cache-Control": "no-store"})
+        return AppResponse(status=302, headers={"Location": out.location, "Cache-Control": "no-store"})
     return app._html(out.form_html(ACTOR), policy=_FRAMED_AUTO_POST if framed else csp.AUTO_POST)
 
 

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from samlkit import csp
 from samlkit.app_request import AppRequest
+from samlkit.app_response import AppResponse
 from samlkit.events import Check, Event, Sink, emit, http_reporter
 from samlkit.metadata_xml import sp_metadata, with_encryption_key
 from sp import api, authn_request, logout, picker, slo, tenant
@@ -195,7 +196,7 @@ class SPApp:
         if redirect.form_html:  # the HTTP-POST binding
             resp = self._html(redirect.form_html, policy=csp.AUTO_POST)  # it posts to the IdP
         else:
-            resp = Response(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
+            resp = AppResponse(status=302, headers={"Location": redirect.location, "Cache-Control": "no-store"})
         self._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
         return resp
 

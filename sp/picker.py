@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 
 from samlkit import csp
+from samlkit.app_response import AppResponse
 from sp.contract.http import ACCOUNT_PICKER, BROWSER_COOKIE, SESSION, SESSION_COOKIE, Route
 from sp.contract.reasons import Reason, Refusal
 from sp.mapping import MappingDecision
@@ -46,7 +47,7 @@ def offer_accounts(
         checks=validator.checks,
         subscription=sub.idm_key,
     )
-    resp = Response(status=303, headers={"Location": f"{Route.PICK}?t={token}"})
+    resp = AppResponse(status=303, headers={"Location": f"{Route.PICK}?t={token}"})
     app._cookie(resp, BROWSER_COOKIE, browser, max_age=30 * 24 * 3600)
     return resp
 
@@ -70,7 +71,7 @@ def open_session(
         },
         app.config.session_lifetime,
     )
-    resp = Response(status=303, headers={"Location": target, "Cache-Control": "no-store"})
+    resp = AppResponse(status=303, headers={"Location": target, "Cache-Control": "no-store"})
     app._cookie(resp, SESSION_COOKIE, token)
     return resp
 

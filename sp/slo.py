@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 
 from samlkit import binding, csp, logout, ns
+from samlkit.app_response import AppResponse
 from samlkit.events import Check, Event, emit
 from samlkit.xmldsig import SignatureProblem
 from sp import trust
@@ -79,7 +80,7 @@ def _deliver(app: SPApp, out: binding.Outgoing, policy: csp.Policy = csp.AUTO_PO
     _saml_event(app, "send", out.binding, out.location or out.destination, out.param, out.value, out.relay_state)
     if out.binding == binding.REDIRECT:
         headers = {"Location": out.location, "Cache-Control": "no-store", csp.HEADER: policy.header}
-        return Response(status=302, headers=headers)
+        return AppResponse(status=302, headers=headers)
     return app._html(out.form_html(ACTOR), policy=policy)
 
 
@@ -264,7 +265,7 @@ def _on_response(app: SPApp, msg: binding.Received, checks: Checks) -> Response:
         login=pending.get("login"),
         subscription=sub.idm_key,
     )
-    return Response(status=302, headers={"Location": pending["target"], "Cache-Control": "no-store"})
+    return AppResponse(status=302, headers={"Location": pending["target"], "Cache-Control": "no-store"})
 
 
 def _on_request(app: SPApp, request: Request, msg: binding.Received, checks: Checks) -> Response:
