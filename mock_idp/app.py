@@ -31,6 +31,7 @@ from mock_idp.sessions import Participant, SessionRegistry
 from mock_idp.status_response import error_response
 from samlkit import csp, ns
 from samlkit.app_request import AppRequest
+from samlkit.app_response import AppResponse
 from samlkit.binding import raw_url
 from samlkit.entities import make_idp_server, metadata_of
 from samlkit.events import Event, Sink, emit, http_reporter
@@ -133,7 +134,7 @@ class IdPApp:
     def _html(self, html: str, status: int = 200, policy: csp.Policy = csp.PAGE) -> Response:
         """An HTML page with its Content-Security-Policy (`samlkit.csp`); X-Frame-Options says the same
         to clients that know no CSP."""
-        r = Response(html, status=status, mimetype="text/html")
+        r = AppResponse(html, status=status, mimetype="text/html")
         r.headers["Cache-Control"] = "no-store"
         r.headers["X-Frame-Options"] = "DENY" if policy.frame_ancestors == csp.NONE else "SAMEORIGIN"
         r.headers[csp.HEADER] = policy.header

@@ -119,7 +119,7 @@ class SPApp:
     def _html(self, html: str, status: int = 200, policy: csp.Policy = csp.STATIC) -> Response:
         """An HTML page with its Content-Security-Policy (`samlkit.csp`; a page with no form by
         default); X-Frame-Options says the same to clients that know no CSP."""
-        r = Response(html, status=status, mimetype="text/html")
+        r = AppResponse(html, status=status, mimetype="text/html")
         r.headers["Cache-Control"] = "no-store"
         r.headers["X-Frame-Options"] = "SAMEORIGIN" if policy.frame_ancestors == csp.SELF else "DENY"
         r.headers[csp.HEADER] = policy.header

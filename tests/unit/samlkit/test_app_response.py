@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -129,5 +131,57 @@ def test_a_response_sends_werkzeugs_headers(status: int, body: object, headers: 
             return cls(body, status=status, headers=headers).get_wsgi_headers(environ).to_wsgi_list()
         except (UnicodeError, ValueError) as err:  # a host IDNA refuses, a port out of range
             return type(err)
+
+    assert sent(AppResponse) == sent(Response)
+
+
+_COOKIE_TEXT = st.one_of(
+    st.sampled_from(["sp_session", "idp_csrf", "a-b_C9", "", "x" * 5000, "a b", 'q"', "a;b", "é", "a,b", "\\"]),
+    st.text(alphabet='ab-_;=" ,é\\', max_size=12),
+)
+
+_PLAIN_COOKIE = dict(
+    key="sp_session",
+    value="tok-EN_1",
+    max_age=None,
+    expires=None,
+    path="/",
+    domain=None,
+    secure=True,
+    httponly=True,
+    samesite="None",
+    partitioned=False,
+)
+
+
+@given(
+    key=_COOKIE_TEXT,
+    value=_COOKIE_TEXT,
+    max_age=st.sampled_from([None, 0, 3600]),
+    expires=st.sampled_from([None, 0, "Thu, 01 Jan 1970 00:00:00 GMT"]),
+    path=st.sampled_from(["/", None, "/a b", "/sp"]),
+    domain=st.sampled_from([None, "", "sp.example.test"]),
+    secure=st.booleans(),
+    httponly=st.booleans(),
+    samesite=st.sampled_from([None, "Lax", "lax", "None", "Strict", "bogus"]),
+    partitioned=st.booleans(),
+)
+@settings(max_examples=1500)
+@example(**{**_PLAIN_COOKIE, "value": "a b"})
+@example(**{**_PLAIN_COOKIE, "value": "x" * 5000})
+@example(**{**_PLAIN_COOKIE, "domain": ""})
+@example(**{**_PLAIN_COOKIE, "expires": 0})
+@example(**{**_PLAIN_COOKIE, "partitioned": True})
+@example(**{**_PLAIN_COOKIE, "samesite": "lax"})
+def test_a_cookie_is_set_as_werkzeug_sets_it(**cookie: object) -> None:
+    def sent(cls: type[Response]) -> object:
+        response = cls()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                response.set_cookie(**cookie)  # type: ignore[arg-type]
+            except ValueError as err:  # a SameSite value Werkzeug refuses
+                return str(err)
+        return response.headers.getlist("Set-Cookie"), [str(w.message) for w in caught]
 
     assert sent(AppResponse) == sent(Response)
