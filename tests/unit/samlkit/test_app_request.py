@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from samlkit import app_request
-from samlkit.app_request import AppRequest, parse_pairs
+from samlkit.app_request import AppRequest, Fields, parse_pairs
 
 # What a form or query is made of, weighted towards what decoding treats specially: separators,
 # "+", escapes of every kind (the base64 three in both cases, others, broken ones, invalid UTF-8).
@@ -174,6 +175,22 @@ def test_a_request_reads_the_same_cookies_as_werkzeugs(header: str) -> None:
 
 def test_no_cookie_header_is_no_cookie() -> None:
     assert AppRequest(_environ(b"", b"", None, None)).cookies == Request(_environ(b"", b"", None, None)).cookies == {}
+
+
+_KEY = st.sampled_from(["RelayState", "SAMLResponse", "t", "", "n"])
+
+
+@given(
+    items=st.lists(st.tuples(_KEY, st.sampled_from(["", "7", "x", "-1"])), max_size=6),
+    key=_KEY,
+    default=st.sampled_from([None, "", 0]),
+    convert=st.sampled_from([None, int, str]),
+)
+def test_fields_get_answers_as_werkzeugs_multidict(items: list, key: str, default: object, convert: object) -> None:
+    ours, theirs = Fields(items), ImmutableMultiDict(items)
+    assert ours.get(key, default, convert) == theirs.get(key, default, convert)  # type: ignore[arg-type]
+    assert ours.get(key) == theirs.get(key)
+    assert list(ours.items(multi=True)) == list(theirs.items(multi=True))
 
 
 def test_the_fast_decoding_is_the_one_used(monkeypatch: pytest.MonkeyPatch) -> None:
