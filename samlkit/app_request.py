@@ -11,12 +11,14 @@ proxy in front of it would be a hole.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from urllib.parse import unquote, unquote_to_bytes
 
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.sansio.http import parse_cookie
+from werkzeug.sansio.utils import get_current_url
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request
 
@@ -57,10 +59,15 @@ class _FormParser(FormDataParser):
         return stream, self.cls(parse_pairs(stream.read().decode())), self.cls()
 
 
+# The URL a listener's event names (an ACS, an SSO endpoint) is the same from request to request;
+# Werkzeug rebuilds it each time (quote, then uri_to_iri: ~20 us). A pure function: cached.
+_current_url = functools.lru_cache(maxsize=256)(get_current_url)
+
+
 class AppRequest(Request):
     """Werkzeug's Request; its form body and query string are decoded by `parse_pairs`, its
     cookies read from HTTP_COOKIE, the one key a WSGI server gives the Cookie header (PEP 3333),
-    and all three kept in `Fields`."""
+    all three kept in `Fields`, and its URLs (events name them when someone listens) cached."""
 
     form_data_parser_class = _FormParser
     parameter_storage_class = Fields  # args and form
@@ -74,3 +81,11 @@ class AppRequest(Request):
     def cookies(self) -> t.Any:
         # Werkzeug walks every environ key for the header (~6 us a request) to parse the same string.
         return parse_cookie(self.environ.get("HTTP_COOKIE", ""), cls=self.dict_storage_class)
+
+    @cached_property
+    def url(self) -> str:
+        return _current_url(self.scheme, self.host, self.root_path, self.path, self.query_string)
+
+    @cached_property
+    def base_url(self) -> str:
+        return _current_url(self.scheme, self.host, self.root_path, self.path)

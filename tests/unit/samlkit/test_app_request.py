@@ -193,6 +193,24 @@ def test_fields_get_answers_as_werkzeugs_multidict(items: list, key: str, defaul
     assert list(ours.items(multi=True)) == list(theirs.items(multi=True))
 
 
+@given(
+    host=st.sampled_from(["sp.test", "SP.test:8443", "127.0.0.1:41234", "[::1]:80", "é.test", "a b", ""]),
+    script=st.sampled_from(["", "/app", "/a%20b", "/é"]),
+    path=st.sampled_from(["/acs", "/acs/", "/a b", "/%2F", "/é", "/sso?x", ""]),
+    query=BODY,
+    scheme=st.sampled_from(["http", "https"]),
+)
+@settings(max_examples=500)
+def test_a_request_names_the_same_urls_as_werkzeugs(
+    host: str, script: str, path: str, query: bytes, scheme: str
+) -> None:
+    env = _environ(query, b"", None, None)
+    env.update(HTTP_HOST=host, SCRIPT_NAME=script, PATH_INFO=path, **{"wsgi.url_scheme": scheme})
+    for _ in range(2):  # the second time from the cache
+        ours, theirs = AppRequest(dict(env)), Request(dict(env))
+        assert (ours.url, ours.base_url) == (theirs.url, theirs.base_url)
+
+
 def test_the_fast_decoding_is_the_one_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """If a Werkzeug upgrade stopped calling the override, the property tests above would still pass."""
     seen: list[str] = []
