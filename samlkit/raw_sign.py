@@ -4,7 +4,7 @@ One signer serves both the XML-DSig SignatureValue (xmldsig.sign) and the Redire
 detached signature (redirect_sign). RSA is PKCS#1 v1.5, which is deterministic: the octets are
 the ones libxmlsec1's sign_binary gives for the same key and input (~0.05 ms cheaper per
 RSA-2048 signature). ECDSA values are r || s, each the curve's size (RFC 4050), as XML-DSig and
-the Redirect binding want them. Every XML signature made here is still checked by libxmlsec1.
+the Redirect binding want them. Tests check the XML signatures made here with libxmlsec1.
 """
 
 from __future__ import annotations

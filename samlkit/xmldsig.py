@@ -1,4 +1,9 @@
-"""Enveloped XML signatures, signed and checked in-process with the `xmlsec` bindings.
+"""Enveloped XML signatures, signed and checked in-process.
+
+The common form (exclusive c14n without a PrefixList, the enveloped transform) is checked here,
+over the octets libxml2's own c14n gives for the signed nodes; every other form goes to
+libxmlsec1 through the `xmlsec` bindings. Tests hold both to the same verdict on hostile variants
+(tests/unit/samlkit/test_samlkit_xmldsig_engines.py).
 
 Verification is strict on purpose: a signature counts only if it is the one direct child
 Signature of the element, has exactly one Reference whose URI is that element's own (unique)
@@ -13,13 +18,15 @@ import base64
 import copy
 import functools
 import hashlib
+import hmac
 import threading
 from dataclasses import dataclass, field
 
 import xmlsec
+from cryptography import x509
 from lxml import etree
 
-from samlkit import codec, ns, raw_sign
+from samlkit import codec, dsig_recompute, ns, raw_sign
 from samlkit.metadata_xml import cert_b64
 from samlkit.safexml import id_values
 
@@ -37,6 +44,8 @@ _REFERENCE = ns.q(ns.DS, "Reference")
 _TRANSFORMS = ns.q(ns.DS, "Transforms")
 _TRANSFORM = ns.q(ns.DS, "Transform")
 _DIGEST_METHOD = ns.q(ns.DS, "DigestMethod")
+_DIGEST_VALUE = ns.q(ns.DS, "DigestValue")
+_SIGNATURE_VALUE = ns.q(ns.DS, "SignatureValue")
 _SIG_BY_URI = {v: k for k, v in ns.SIG_ALGS.items()}
 _DIGEST_BY_URI = {v: k for k, v in ns.DIGEST_ALGS.items()}
 
@@ -160,7 +169,7 @@ def sign(
     The digest is taken over lxml's exclusive c14n of `element` before the Signature is put in
     it, which is exactly what the enveloped transform leaves; libxmlsec1's own node-set c14n
     gives the same octets ~10x slower (0.2 ms on a 7 kB Response, 8 ms on a 1.1 MB one).
-    Every signature made here is checked by `verify`, which runs the whole of libxmlsec1.
+    Tests check signatures made here with libxmlsec1 itself (`check_with_libxmlsec1`).
     """
     key = raw_sign.private_key(key_pem)
     alg = f"{raw_sign.key_type(key)}-{hash_name}"
@@ -266,6 +275,92 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
 
     _refuse_manifests(sig)
 
+    if _trusted_cert(cert_pem) is not None and _plain_exclusive(c14n, seen):
+        _check_octets(element, sig, signed_info, ref, sig_uri, digest_uri, cert_pem)
+    else:
+        check_with_libxmlsec1(element, sig, cert_pem)
+
+    return Verified(
+        element_id=element_id,
+        sig_alg=_SIG_BY_URI[sig_uri],
+        digest_alg=_DIGEST_BY_URI[digest_uri],
+        signature=sig,
+    )
+
+
+def _plain_exclusive(c14n: etree._Element, transforms: list[str]) -> bool:
+    """What SAML signers write (and the mock IdP signs with): exclusive c14n without comments or
+    a PrefixList, both for SignedInfo and after the enveloped transform."""
+    return (
+        c14n.get("Algorithm") == ns.C14N_EXC
+        and len(c14n) == 0
+        and transforms == [ns.TRANSFORM_ENVELOPED, ns.C14N_EXC]
+        and not any(len(t) for t in c14n.getparent().iterfind(f"{_REFERENCE}/{_TRANSFORMS}/{_TRANSFORM}"))
+    )
+
+
+def _check_octets(
+    element: etree._Element,
+    sig: etree._Element,
+    signed_info: etree._Element,
+    ref: etree._Element,
+    sig_uri: str,
+    digest_uri: str,
+    cert_pem: bytes,
+) -> None:
+    """The digest and the SignatureValue, recomputed over exactly the octets libxmlsec1 would
+    check (libxml2's own exclusive c14n of the same nodes), in a third of its time.
+
+    libxmlsec1 selects the signed nodes through an XPath node set and canonicalises them with a
+    per-node visibility callback: ~0.17 ms per signature of a 7 kB Response, against ~0.05 ms for
+    a copy of the element without its Signature. `check_with_libxmlsec1` keeps every other case,
+    and tests hold both to the same verdict on every hostile variant.
+    """
+    cert = _trusted_cert(cert_pem)
+    assert cert is not None
+    transforms = [(t.get("Algorithm"), t) for t in ref.iterfind(f"{_TRANSFORMS}/{_TRANSFORM}")]
+    octets, _ = dsig_recompute.referenced_octets(sig, element, transforms)
+    stated = _b64_value(ref.find(_DIGEST_VALUE))
+    if (
+        octets is None
+        or stated is None
+        or not hmac.compare_digest(hashlib.new(_DIGEST_BY_URI[digest_uri], octets).digest(), stated)
+    ):
+        raise SignatureProblem(
+            "signature-invalid",
+            "the signature does not verify with the trusted certificate: the signed element changed after signing",
+        )
+    value = _b64_value(sig.find(_SIGNATURE_VALUE))
+    key_type, hash_name = _SIG_BY_URI[sig_uri].split("-", 1)
+    data = dsig_recompute.signed_info_octets(signed_info, dsig_recompute.C14n(ns.C14N_EXC))
+    if value is None or not dsig_recompute.verify_raw(
+        cert, key_type, raw_sign.HASHES[hash_name], value, data, strict=True
+    ):
+        raise SignatureProblem("signature-invalid", "the signature does not verify with the trusted certificate")
+
+
+def _b64_value(node: etree._Element | None) -> bytes | None:
+    """A DigestValue's or SignatureValue's octets (base64, any whitespace), or None."""
+    if node is None:
+        return None
+    try:
+        return codec.b64decode_strict("".join("".join(node.itertext()).split()))
+    except codec.DecodeError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _trusted_cert(cert_pem: bytes) -> x509.Certificate | None:
+    """The trusted certificate as `cryptography` reads it, or None (libxmlsec1 then checks)."""
+    try:
+        return x509.load_pem_x509_certificate(cert_pem)
+    except (ValueError, TypeError):
+        return None
+
+
+def check_with_libxmlsec1(element: etree._Element, sig: etree._Element, cert_pem: bytes) -> None:
+    """libxmlsec1's whole verification of `sig` with the trusted key only (the reference
+    implementation: every signature whose form `_check_octets` does not take)."""
     ctx = xmlsec.SignatureContext()
     try:
         ctx.key = _load_key(cert_pem, private=False)
@@ -278,13 +373,6 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         raise SignatureProblem(
             "signature-invalid", "the signature does not verify with the trusted certificate"
         ) from err
-
-    return Verified(
-        element_id=element_id,
-        sig_alg=_SIG_BY_URI[sig_uri],
-        digest_alg=_DIGEST_BY_URI[digest_uri],
-        signature=sig,
-    )
 
 
 def _refuse_manifests(sig: etree._Element) -> None:

@@ -1,7 +1,7 @@
 """Bounded work instead of wall-clock limits (a busy 2-core CI must never fail a test for load).
 
 `Counting` stands in for a module inside the code under test and counts the calls that do the
-expensive work (a libxmlsec1 context, an lxml parse, bytes inflated), so a test asserts that an
+expensive work (a signature check, an lxml parse, bytes inflated), so a test asserts that an
 attack was refused before that work, or that the work stayed within a bound.
 """
 
@@ -31,15 +31,27 @@ class Counting:
         return counted
 
 
-def libxmlsec1_runs(monkeypatch: Any) -> Counting:
-    """Counts every libxmlsec1 signing or verification context the SP (samlkit.xmldsig) makes."""
-    import xmlsec
+class Checks:
+    """Several `Counting`s read as one number."""
 
+    def __init__(self, *countings: Counting):
+        self.countings = countings
+
+    @property
+    def total(self) -> int:
+        return sum(sum(c.calls.values()) for c in self.countings)
+
+
+def signature_checks(monkeypatch: Any) -> Checks:
+    """Counts every signature check samlkit.xmldsig starts: a libxmlsec1 signing or verification
+    context, or its own canonicalisation of a signed element (the common form it checks itself)."""
     from samlkit import xmldsig
 
-    counting = Counting(xmlsec, "SignatureContext")
-    monkeypatch.setattr(xmldsig, "xmlsec", counting)
-    return counting
+    libxmlsec1 = Counting(xmldsig.xmlsec, "SignatureContext")
+    own = Counting(xmldsig.dsig_recompute, "referenced_octets")
+    monkeypatch.setattr(xmldsig, "xmlsec", libxmlsec1)
+    monkeypatch.setattr(xmldsig, "dsig_recompute", own)
+    return Checks(libxmlsec1, own)
 
 
 def xml_parses(monkeypatch: Any) -> Counting:

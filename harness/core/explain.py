@@ -13,7 +13,6 @@ import base64
 
 from lxml import etree
 
-from harness.core import dsig_recompute
 from harness.core.explain_redirect import explain_redirect_signature
 from harness.core.explain_terms import (
     DIGEST_NAMES,
@@ -29,7 +28,7 @@ from harness.core.explain_terms import (
 )
 from harness.core.explain_verdict import verdict
 from harness.core.trace import SignatureInfo
-from samlkit import ns, xmldsig
+from samlkit import dsig_recompute, ns, xmldsig
 from samlkit.safexml import ids_of
 
 __all__ = [

@@ -3,10 +3,9 @@ checked over the signed query string against the trusted certificate."""
 
 from __future__ import annotations
 
-from harness.core import dsig_recompute
 from harness.core.explain_terms import HASHES, REDIRECT_REFERENCE, SIG_NAMES, b64_or_none, load_certificate, short_name
 from harness.core.trace import SignatureInfo
-from samlkit import ns
+from samlkit import dsig_recompute, ns
 
 
 def explain_redirect_signature(

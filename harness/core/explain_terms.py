@@ -11,8 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from harness.core.certs import colon_fp
-from harness.core.dsig_recompute import C14N_10, C14N_10_COMMENTS, C14N_11, C14N_11_COMMENTS
 from samlkit import codec, ns
+from samlkit.dsig_recompute import C14N_10, C14N_10_COMMENTS, C14N_11, C14N_11_COMMENTS
 
 TRANSFORM_NAMES = {
     ns.TRANSFORM_ENVELOPED: "enveloped",

@@ -67,6 +67,7 @@ def test_sign_and_verify(keys: Keys, kind: str, hash_name: str) -> None:
     assert v.element_id == a.get("ID")
     assert v.sig_alg == f"{'rsa' if kind == 'rsa' else 'ecdsa'}-{hash_name}"
     assert v.digest_alg == hash_name
+    xmldsig.check_with_libxmlsec1(a, a.find(q("Signature")), cert)  # and libxmlsec1 agrees
 
 
 def test_the_response_can_be_signed_over_a_signed_assertion(keys: Keys) -> None:
