@@ -42,10 +42,17 @@ class TrustedCert:
         return cert_sha256(self.pem)
 
     def describe(self) -> str:
-        fp = ":".join(self.sha256[i : i + 2] for i in range(0, 16, 2)).upper()
-        if self.role == "only":
-            return f"the trusted certificate (SHA-256 {fp}…)"
-        return f"the {self.role} certificate of the rollover (SHA-256 {fp}…)"
+        return _describe(self.pem, self.role)
+
+
+@functools.lru_cache(maxsize=256)
+def _describe(pem: bytes, role: str) -> str:
+    """How a check names a certificate: made once per certificate, not per signature verified."""
+    sha256 = cert_sha256(pem)
+    fp = ":".join(sha256[i : i + 2] for i in range(0, 16, 2)).upper()
+    if role == "only":
+        return f"the trusted certificate (SHA-256 {fp}…)"
+    return f"the {role} certificate of the rollover (SHA-256 {fp}…)"
 
 
 def trusted_certs(sub: Subscription) -> list[TrustedCert]:
