@@ -19,6 +19,7 @@ import copy
 import functools
 import hashlib
 import hmac
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -274,6 +275,7 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         raise SignatureProblem("weak-algorithm", "the signature uses SHA-1, which is refused")
 
     _refuse_manifests(sig)
+    _check_layout(sig, signed_info, ref)
 
     if _trusted_cert(cert_pem) is not None and _plain_exclusive(c14n, seen):
         _check_octets(element, sig, signed_info, ref, sig_uri, digest_uri, cert_pem)
@@ -373,6 +375,32 @@ def check_with_libxmlsec1(element: etree._Element, sig: etree._Element, cert_pem
         raise SignatureProblem(
             "signature-invalid", "the signature does not verify with the trusted certificate"
         ) from err
+
+
+# The element children libxmlsec1 reads, in its order; anything else fails its verification. The
+# value check here finds SignedInfo and SignatureValue by name, so it holds a Signature to the same
+# order first: else a Signature with its SignatureValue first, a second KeyInfo or a foreign element
+# between its children would pass here and fail in libxmlsec1 (xmlSecDSigCtxProcessSignatureNode).
+_LAYOUTS = {
+    "Signature": (r"SignedInfo SignatureValue( KeyInfo)?( Object)*", "SignedInfo, SignatureValue, KeyInfo?, Object*"),
+    "SignedInfo": (
+        r"CanonicalizationMethod SignatureMethod( Reference)+",
+        "CanonicalizationMethod, SignatureMethod, Reference+",
+    ),
+    "Reference": (r"(Transforms )?DigestMethod DigestValue", "Transforms?, DigestMethod, DigestValue"),
+}
+
+
+def _check_layout(*nodes: etree._Element) -> None:
+    """Signature, SignedInfo and Reference each hold their XML-DSig children in order, nothing else."""
+    for node in nodes:
+        name = etree.QName(node).localname
+        pattern, children = _LAYOUTS[name]
+        found = " ".join(
+            c.tag[len(ns.DS) + 2 :] if c.tag.startswith("{" + ns.DS + "}") else "?" for c in node.iterchildren("{*}*")
+        )
+        if not re.fullmatch(pattern, found):
+            raise SignatureProblem("signature-invalid", f"the {name} does not hold exactly {children}, in this order")
 
 
 def _refuse_manifests(sig: etree._Element) -> None:

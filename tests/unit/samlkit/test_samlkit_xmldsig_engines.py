@@ -132,6 +132,36 @@ def _swap_values(text: str, rnd: random.Random) -> str:
     return text.replace(values[0], "\0").replace(values[1], values[0]).replace("\0", values[1])
 
 
+_SIGNATURE_CHILD = re.compile(r"<ds:(SignedInfo|SignatureValue|KeyInfo)\b.*?</ds:\1>", re.S)
+_EXTRA_CHILDREN = [
+    "<ds:Object>o</ds:Object>",
+    "<ds:KeyInfo/>",
+    "<ds:SignatureValue>AAAA</ds:SignatureValue>",
+    "<ds:SignedInfo/>",
+    '<x:y xmlns:x="urn:x"/>',
+]
+
+
+def _among_signature_children(text: str, rnd: random.Random) -> str:
+    """Markup before, between or after a Signature's children (its layout, not its values)."""
+    spots = [i for m in _SIGNATURE_CHILD.finditer(text) for i in (m.start(), m.end())]
+    if not spots:
+        return text
+    i = rnd.choice(spots)
+    return text[:i] + rnd.choice(_EXTRA_CHILDREN) + text[i:]
+
+
+def _signature_children_moved(text: str, rnd: random.Random) -> str:
+    """One child of a Signature (SignedInfo, SignatureValue, KeyInfo) moved to its end or doubled."""
+    children = list(_SIGNATURE_CHILD.finditer(text))
+    if not children or "</ds:Signature>" not in text[children[-1].end() :]:
+        return text
+    m = rnd.choice(children)
+    end = text.index("</ds:Signature>", m.end())
+    keep = m.group(0) if rnd.random() < 0.5 else ""
+    return text[: m.start()] + keep + text[m.end() : end] + m.group(0) + text[end:]
+
+
 MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "change a character of a text": lambda t, r: _in_text(t, r, lambda s: _split(s[1:], r, "Z")),
     "comment inside a text": lambda t, r: _in_text(t, r, lambda s: _split(s, r, "<!--x-->")),
@@ -161,6 +191,8 @@ MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "the ds prefix renamed": lambda t, r: t.replace("ds:", "dsig:").replace("xmlns:ds=", "xmlns:dsig="),
     "the saml prefix renamed": lambda t, r: t.replace("saml:", "sa:").replace("xmlns:saml=", "xmlns:sa="),
     "the Signature in the default namespace": lambda t, r: t.replace("ds:", "").replace("xmlns:ds=", "xmlns="),
+    "markup among a Signature's children": _among_signature_children,
+    "a Signature's child moved or doubled": _signature_children_moved,
 }
 
 
@@ -203,6 +235,54 @@ def test_known_variants_reach_the_verdicts_a_reader_expects(keys: Keys, name: st
     else:
         text = MUTATIONS[name](text, random.Random(7))
     assert _agree(text, keys.idp.cert_pem) == verdicts
+
+
+_SV = re.compile(r"<ds:SignatureValue>[^<]*</ds:SignatureValue>")
+_SI = re.compile(r"<ds:SignedInfo>.*?</ds:SignedInfo>", re.S)
+_KI = re.compile(r"<ds:KeyInfo>.*?</ds:KeyInfo>", re.S)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "SignatureValue SignedInfo KeyInfo",
+        "SignedInfo SignatureValue SignatureValue KeyInfo",
+        "SignedInfo SignedInfo SignatureValue KeyInfo",
+        "SignedInfo SignatureValue KeyInfo KeyInfo",
+        "SignedInfo Object SignatureValue KeyInfo",
+        "SignedInfo SignatureValue Object KeyInfo",
+        "SignedInfo SignatureValue KeyInfo Foreign",
+        "SignedInfo SignatureValue KeyInfo SignatureValue",
+    ],
+)
+def test_a_signature_whose_children_libxmlsec1_refuses_is_refused(keys: Keys, layout: str) -> None:
+    """The value check finds SignedInfo and SignatureValue by name; libxmlsec1 reads a Signature's
+    children in XML-DSig's order and refuses anything else. The untouched SignedInfo and
+    SignatureValue, reordered or beside extra children, once passed the value check alone."""
+    text = _SIGNED[("rsa", "sha256")]
+    sig_start = text.index("<ds:SignedInfo>")
+    sig_end = text.index("</ds:Signature>")
+    inner = text[sig_start:sig_end]
+    parts = {
+        "SignedInfo": _SI.search(inner).group(0),
+        "SignatureValue": _SV.search(inner).group(0),
+        "KeyInfo": _KI.search(inner).group(0),
+        "Object": "<ds:Object>o</ds:Object>",
+        "Foreign": '<x:y xmlns:x="urn:x"/>',
+    }
+    text = text[:sig_start] + "\n".join(parts[name] for name in layout.split()) + "\n" + text[sig_end:]
+    response = safexml.parse(text.encode())
+    with pytest.raises(xmldsig.SignatureProblem) as err:
+        xmldsig.verify(response, keys.idp.cert_pem)
+    assert err.value.code == "signature-invalid"
+    assert "in this order" in err.value.message
+    assert _verdict_libxmlsec1(response, keys.idp.cert_pem) is False
+    # the same parts in XML-DSig's order verify with both
+    text = text.replace(
+        text[sig_start : text.index("</ds:Signature>")],
+        "\n".join(parts[n] for n in ("SignedInfo", "SignatureValue", "KeyInfo", "Object")) + "\n",
+    )
+    assert _agree(text, keys.idp.cert_pem) == [True, True]
 
 
 def _checked_by_us(element: etree._Element) -> bool:
