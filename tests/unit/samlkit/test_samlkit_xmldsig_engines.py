@@ -336,3 +336,23 @@ def test_responses_from_other_libraries(name: str, accepted: bool, by_us: bool) 
         assert ours is _verdict_libxmlsec1(element, cert)
         verdicts.append(ours)
     assert all(verdicts) if accepted else not any(verdicts)
+
+
+@pytest.mark.parametrize(
+    ("r_len", "s_len", "accepted"), [(32, 32, True), (33, 33, True), (48, 48, True), (32, 33, False)]
+)
+def test_an_ecdsa_value_is_read_as_libxmlsec1_reads_it(keys: Keys, r_len: int, s_len: int, accepted: bool) -> None:
+    """libxmlsec1 splits an ECDSA SignatureValue of any even length at its middle (Java signers
+    drop a leading zero byte shared by r and s, others pad them); an odd length is refused."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    root = safexml.parse(_SIGNED[("ec", "sha384")].encode())
+    sig = root.find(SIGNATURE)
+    octets = etree.tostring(sig.find(ns.q(ns.DS, "SignedInfo")), method="c14n", exclusive=True)
+    key = serialization.load_pem_private_key(keys.ec.key_pem, None)
+    r, s = decode_dss_signature(key.sign(octets, ec.ECDSA(hashes.SHA384())))
+    value = r.to_bytes(r_len, "big") + s.to_bytes(s_len, "big")
+    sig.find(ns.q(ns.DS, "SignatureValue")).text = base64.b64encode(value).decode()
+    assert _agree(etree.tostring(root).decode(), keys.ec.cert_pem)[0] is accepted
