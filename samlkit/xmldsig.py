@@ -342,11 +342,14 @@ def _check_octets(
 
 
 def _b64_value(node: etree._Element | None) -> bytes | None:
-    """A DigestValue's or SignatureValue's octets (base64, any whitespace), or None."""
+    """A DigestValue's or SignatureValue's octets (base64 with XML whitespace), or None.
+
+    Only ASCII whitespace is skipped (b64decode_strict), as libxmlsec1 does: str.split() would also
+    drop U+00A0, U+0085, U+2028, U+3000..., which libxmlsec1 refuses inside a value."""
     if node is None:
         return None
     try:
-        return codec.b64decode_strict("".join("".join(node.itertext()).split()))
+        return codec.b64decode_strict("".join(node.itertext()))
     except codec.DecodeError:
         return None
 

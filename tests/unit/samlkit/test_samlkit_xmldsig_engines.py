@@ -125,6 +125,10 @@ def _flip_b64(v: str, rnd: random.Random) -> str:
     return v[:i] + ("A" if v[i] != "A" else "B") + v[i + 1 :]
 
 
+# Whitespace to Python's str.split(), not to libxmlsec1's base64 decoder (nor XML's S production).
+_UNICODE_SPACES = ["\u00a0", "\u0085", "\u2028", "\u3000", "&#xa0;"]
+
+
 def _swap_values(text: str, rnd: random.Random) -> str:
     values = re.findall(r"<(?:\w+:)?SignatureValue>([^<]+)<", text)
     if len(values) != 2 or values[0] == values[1]:
@@ -185,6 +189,9 @@ MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "a base64 value changed": lambda t, r: _value(t, r, r.choice(["DigestValue", "SignatureValue"]), _flip_b64),
     "a base64 value truncated": lambda t, r: _value(
         t, r, r.choice(["DigestValue", "SignatureValue"]), lambda v, rr: v[: rr.randrange(len(v))]
+    ),
+    "non-ASCII whitespace in a base64 value": lambda t, r: _value(
+        t, r, r.choice(["DigestValue", "SignatureValue"]), lambda v, rr: _split(v, rr, rr.choice(_UNICODE_SPACES))
     ),
     "not base64": lambda t, r: _value(t, r, r.choice(["DigestValue", "SignatureValue"]), lambda v, rr: v + "*"),
     "the two SignatureValues swapped": _swap_values,
@@ -356,3 +363,12 @@ def test_an_ecdsa_value_is_read_as_libxmlsec1_reads_it(keys: Keys, r_len: int, s
     value = r.to_bytes(r_len, "big") + s.to_bytes(s_len, "big")
     sig.find(ns.q(ns.DS, "SignatureValue")).text = base64.b64encode(value).decode()
     assert _agree(etree.tostring(root).decode(), keys.ec.cert_pem)[0] is accepted
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u0085", "\u2003", "\u2028", "\u3000", "&#xa0;"])
+def test_a_signature_value_split_by_non_ascii_whitespace_is_refused(keys: Keys, space: str) -> None:
+    """libxmlsec1's base64 decoder skips XML whitespace only; str.split() also dropped these."""
+    text = _SIGNED[("rsa", "sha256")]
+    value = re.search(r"<ds:SignatureValue>([^<]+)<", text).group(1)
+    assert _agree(text.replace(value, value[:20] + space + value[20:], 1), keys.idp.cert_pem) == [False, True]
+    assert _agree(text.replace(value, value[:20] + "\r\n\t " + value[20:], 1), keys.idp.cert_pem) == [True, True]
