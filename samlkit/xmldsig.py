@@ -277,7 +277,7 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
     _refuse_manifests(sig)
     _check_layout(sig, signed_info, ref)
 
-    if _trusted_cert(cert_pem) is not None and _plain_exclusive(c14n, seen):
+    if _trusted_cert(cert_pem) is not None and _plain_exclusive(c14n, seen) and _BARE_NAME.fullmatch(element_id):
         _check_octets(element, sig, signed_info, ref, sig_uri, digest_uri, cert_pem)
     else:
         check_with_libxmlsec1(element, sig, cert_pem)
@@ -288,6 +288,12 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         digest_alg=_DIGEST_BY_URI[digest_uri],
         signature=sig,
     )
+
+
+# The IDs the in-process check takes (every real IdP's: "_" and hex, "id-", "pfx", GUIDs). libxmlsec1
+# reads "#" + ID as XPointer: "xpointer(...)" selects other nodes, and whitespace or an apostrophe
+# breaks its id('...') lookup, so every other ID stays libxmlsec1's to resolve as before.
+_BARE_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 def _plain_exclusive(c14n: etree._Element, transforms: list[str]) -> bool:

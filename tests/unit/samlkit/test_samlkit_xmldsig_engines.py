@@ -372,3 +372,21 @@ def test_a_signature_value_split_by_non_ascii_whitespace_is_refused(keys: Keys, 
     value = re.search(r"<ds:SignatureValue>([^<]+)<", text).group(1)
     assert _agree(text.replace(value, value[:20] + space + value[20:], 1), keys.idp.cert_pem) == [False, True]
     assert _agree(text.replace(value, value[:20] + "\r\n\t " + value[20:], 1), keys.idp.cert_pem) == [True, True]
+
+
+@pytest.mark.parametrize(("element", "element_id"), [("Response", "_a b"), ("Response", "_a'b"), ("Response", "_a\tb"),
+                                                     ("Response", "_a "), ("Assertion", "xpointer(/)")])  # fmt: skip
+def test_an_id_libxmlsec1_reads_as_xpointer_is_left_to_it(keys: Keys, element: str, element_id: str) -> None:
+    """libxmlsec1 reads URI="#..." as XPointer: whitespace or an apostrophe breaks its id() lookup,
+    and "#xpointer(/)" names the whole document, not the Assertion the signer digested. The
+    in-process check digests the element itself, so it once accepted what libxmlsec1 refuses."""
+    root = safexml.parse(_SIGNED[("rsa", "sha256")].encode())
+    for sig in list(root.iter(SIGNATURE)):
+        sig.getparent().remove(sig)
+    target = root if element == "Response" else root.find(ns.q(ns.SAML, "Assertion"))
+    target.set("ID", element_id)
+    xmldsig.sign(target, keys.idp.key_pem, keys.idp.cert_pem)
+    signed = safexml.parse(etree.tostring(root))
+    signed = signed if element == "Response" else signed.find(ns.q(ns.SAML, "Assertion"))
+    assert _verdict_libxmlsec1(signed, keys.idp.cert_pem) is False
+    assert _verdict_ours(signed, keys.idp.cert_pem) is False
