@@ -390,3 +390,18 @@ def test_an_id_libxmlsec1_reads_as_xpointer_is_left_to_it(keys: Keys, element: s
     signed = signed if element == "Response" else signed.find(ns.q(ns.SAML, "Assertion"))
     assert _verdict_libxmlsec1(signed, keys.idp.cert_pem) is False
     assert _verdict_ours(signed, keys.idp.cert_pem) is False
+
+
+@pytest.mark.parametrize(("last", "verdicts"), [("", [True, True]), ("<ds:KeyInfo/>", [None])])
+def test_a_signatures_objects_are_counted_up_to_its_last_child(keys: Keys, last: str, verdicts: list) -> None:
+    """The layout rule counts a run of Objects in C, and still sees a stray child after 5,000 of them."""
+    text = _SIGNED[("rsa", "sha256")]
+    end = text.index("</ds:KeyInfo>") + len("</ds:KeyInfo>")
+    text = text[:end] + "<ds:Object/>" * 5_000 + last + text[end:]
+    root = safexml.parse(text.encode())
+    if verdicts == [None]:
+        with pytest.raises(xmldsig.SignatureProblem, match="in this order"):
+            xmldsig.verify(root, keys.idp.cert_pem)
+        assert _verdict_libxmlsec1(root, keys.idp.cert_pem) is False
+    else:
+        assert _agree(text, keys.idp.cert_pem) == verdicts
