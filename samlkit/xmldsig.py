@@ -362,11 +362,17 @@ def _b64_value(node: etree._Element | None) -> bytes | None:
 
 @functools.lru_cache(maxsize=64)
 def _trusted_cert(cert_pem: bytes) -> x509.Certificate | None:
-    """The trusted certificate as `cryptography` reads it, or None (libxmlsec1 then checks)."""
+    """The trusted certificate as `cryptography` reads it, or None (libxmlsec1 then checks).
+
+    Only a certificate libxmlsec1 loads too: it refuses PEM that `cryptography` reads (lines
+    indented with tabs), and the in-process check must not trust what libxmlsec1 would not.
+    """
     try:
-        return x509.load_pem_x509_certificate(cert_pem)
-    except (ValueError, TypeError):
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        _load_key(cert_pem, private=False)
+    except (ValueError, TypeError, xmlsec.Error):
         return None
+    return cert
 
 
 def check_with_libxmlsec1(element: etree._Element, sig: etree._Element, cert_pem: bytes) -> None:

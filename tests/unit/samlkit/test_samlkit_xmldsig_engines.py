@@ -405,3 +405,24 @@ def test_a_signatures_objects_are_counted_up_to_its_last_child(keys: Keys, last:
         assert _verdict_libxmlsec1(root, keys.idp.cert_pem) is False
     else:
         assert _agree(text, keys.idp.cert_pem) == verdicts
+
+
+def test_a_certificate_libxmlsec1_cannot_load_is_trusted_by_neither(keys: Keys) -> None:
+    """`cryptography` reads PEM whose lines are indented with tabs; libxmlsec1 does not, and its
+    refusal (trust-misconfigured) holds for the form checked in-process too."""
+    indented = b"\n".join(b"\t" + line for line in keys.idp.cert_pem.splitlines())
+    response = safexml.parse(_SIGNED[("rsa", "sha256")].encode())
+    assert _checked_by_us(response)
+    with pytest.raises(xmldsig.SignatureProblem) as err:
+        xmldsig.check_with_libxmlsec1(response, response.find(SIGNATURE), indented)
+    assert err.value.code == "trust-misconfigured"
+    assert problem_code(response, indented) == "trust-misconfigured"
+    assert problem_code(response, keys.idp.cert_pem) is None
+
+
+def problem_code(element: etree._Element, cert: bytes) -> str | None:
+    try:
+        xmldsig.verify(element, cert)
+    except xmldsig.SignatureProblem as err:
+        return err.code
+    return None
