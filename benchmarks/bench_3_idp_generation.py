@@ -1,7 +1,7 @@
 """3. The mock IdP generating the 1.1 MB Response (5,005 attributes, assertion and response signed).
 
 Ours: `mock_idp.response.issue` (lxml tree, exclusive c14n digests, RSA-2048 SHA-256 signatures
-by libxmlsec1, serialisation), and the whole IdP step a browser waits for: POST /login to the
+by pyca `cryptography`, serialisation), and the whole IdP step a browser waits for: POST /login to the
 IdP app, which answers the auto-posting HTML form carrying the base64 Response.
 
 Baseline: stock pysaml2 `Server.create_authn_response` with sign_assertion and sign_response
