@@ -39,10 +39,25 @@ _COUNT_CHILDREN = etree.XPath("count(*)")
 _COUNT_DS = {name: etree.XPath(f"count(ds:{name})", namespaces={"ds": ns.DS}) for name in ("Object", "Reference")}
 
 
+# The layouts every SAML signer writes, told at a glance (three calls cost ~25 us per signature
+# through the general rule below).
+_COMMON = {
+    "Signature": {
+        (_DS + "SignedInfo", _DS + "SignatureValue"),
+        (_DS + "SignedInfo", _DS + "SignatureValue", _DS + "KeyInfo"),
+    },
+    "SignedInfo": {(_DS + "CanonicalizationMethod", _DS + "SignatureMethod", _DS + "Reference")},
+    "Reference": {(_DS + "Transforms", _DS + "DigestMethod", _DS + "DigestValue")},
+}
+
+
 def misordered(node: etree._Element) -> str | None:
     """None when the ds:Signature, ds:SignedInfo or ds:Reference `node` holds its XML-DSig element
     children in order and nothing else; else the layout it should have."""
-    leading, repeated, at_least, layout = _LAYOUTS[etree.QName(node).localname]
+    local = etree.QName(node).localname
+    if len(node) <= 8 and tuple(c.tag for c in node if isinstance(c.tag, str)) in _COMMON[local]:
+        return None
+    leading, repeated, at_least, layout = _LAYOUTS[local]
     names: list[str] = []
     for child in node.iterchildren("{*}*"):  # elements only: comments and text are not read
         local = child.tag[len(_DS) :] if child.tag.startswith(_DS) else "?"
