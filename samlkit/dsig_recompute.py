@@ -195,13 +195,13 @@ def verify_value(sig: etree._Element, cert: x509.Certificate) -> tuple[bool | No
     if c14n_uri is None or not C14n.known(c14n_uri):
         return None, f"the SignedInfo canonicalisation {c14n_uri!r} is not one the harness checks"
     try:
-        raw = codec.b64decode_strict("".join("".join(value.itertext()).split()))
+        raw = codec.b64decode_strict("".join(value.itertext()))  # ASCII whitespace only, as libxmlsec1
     except codec.DecodeError:
         return False, "the SignatureValue is not base64"
     c14n = C14n(c14n_uri, c14n_el)
     octets = signed_info_octets(signed_info, c14n)
     key_type, hash_name = _SIGNATURES[sig_uri]
-    return verify_raw(cert, key_type, _HASHES[hash_name](), raw, octets), ""
+    return verify_raw(cert, key_type, _HASHES[hash_name](), raw, octets, strict=True), ""
 
 
 def signed_info_octets(signed_info: etree._Element, c14n: C14n) -> bytes:
@@ -218,8 +218,11 @@ def verify_raw(
     *,
     strict: bool = False,
 ) -> bool:
-    """Does `raw` sign `data` with `cert`'s key? An ECDSA value is r || s (XML-DSig, RFC 4050);
-    `strict` refuses the DER form the Redirect binding's signers sometimes send instead."""
+    """Does `raw` sign `data` with `cert`'s key? An ECDSA value is r || s (XML-DSig, RFC 4050).
+
+    `strict` reads it as libxmlsec1 does, for XML signatures: any even length split at its middle
+    (Java signers drop a leading zero byte shared by r and s; some pad them), never the DER form
+    the Redirect binding's signers sometimes send instead."""
     try:
         key = cert.public_key()
         if key_type == "rsa" and isinstance(key, rsa.RSAPublicKey):
@@ -227,10 +230,11 @@ def verify_raw(
             return True
         if key_type == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
             size = (key.curve.key_size + 7) // 8
-            if len(raw) == 2 * size:  # XML DSig style r||s
-                raw = encode_dss_signature(int.from_bytes(raw[:size], "big"), int.from_bytes(raw[size:], "big"))
-            elif strict:
+            if strict and len(raw) % 2:
                 return False
+            if strict or len(raw) == 2 * size:  # XML DSig style r||s
+                half = len(raw) // 2
+                raw = encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
             key.verify(raw, data, ec.ECDSA(algorithm))
             return True
     except (InvalidSignature, ValueError, TypeError):

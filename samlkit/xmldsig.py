@@ -19,6 +19,7 @@ import copy
 import functools
 import hashlib
 import hmac
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ import xmlsec
 from cryptography import x509
 from lxml import etree
 
-from samlkit import codec, dsig_recompute, ns, raw_sign
+from samlkit import codec, dsig_layout, dsig_recompute, ns, raw_sign
 from samlkit.metadata_xml import cert_b64
 from samlkit.safexml import id_values
 
@@ -274,8 +275,13 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         raise SignatureProblem("weak-algorithm", "the signature uses SHA-1, which is refused")
 
     _refuse_manifests(sig)
+    for node in (sig, signed_info, ref):
+        layout = dsig_layout.misordered(node)
+        if layout:
+            name = etree.QName(node).localname
+            raise SignatureProblem("signature-invalid", f"the {name} does not hold exactly {layout}, in this order")
 
-    if _trusted_cert(cert_pem) is not None and _plain_exclusive(c14n, seen):
+    if _trusted_cert(cert_pem) is not None and _plain_exclusive(c14n, seen) and _BARE_NAME.fullmatch(element_id):
         _check_octets(element, sig, signed_info, ref, sig_uri, digest_uri, cert_pem)
     else:
         check_with_libxmlsec1(element, sig, cert_pem)
@@ -286,6 +292,12 @@ def verify(element: etree._Element, cert_pem: bytes, *, allow_sha1: bool = False
         digest_alg=_DIGEST_BY_URI[digest_uri],
         signature=sig,
     )
+
+
+# The IDs the in-process check takes (every real IdP's: "_" and hex, "id-", "pfx", GUIDs). libxmlsec1
+# reads "#" + ID as XPointer: "xpointer(...)" selects other nodes, and whitespace or an apostrophe
+# breaks its id('...') lookup, so every other ID stays libxmlsec1's to resolve as before.
+_BARE_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 def _plain_exclusive(c14n: etree._Element, transforms: list[str]) -> bool:
@@ -340,22 +352,31 @@ def _check_octets(
 
 
 def _b64_value(node: etree._Element | None) -> bytes | None:
-    """A DigestValue's or SignatureValue's octets (base64, any whitespace), or None."""
+    """A DigestValue's or SignatureValue's octets (base64 with XML whitespace), or None.
+
+    Only ASCII whitespace is skipped (b64decode_strict), as libxmlsec1 does: str.split() would also
+    drop U+00A0, U+0085, U+2028, U+3000..., which libxmlsec1 refuses inside a value."""
     if node is None:
         return None
     try:
-        return codec.b64decode_strict("".join("".join(node.itertext()).split()))
+        return codec.b64decode_strict("".join(node.itertext()))
     except codec.DecodeError:
         return None
 
 
 @functools.lru_cache(maxsize=64)
 def _trusted_cert(cert_pem: bytes) -> x509.Certificate | None:
-    """The trusted certificate as `cryptography` reads it, or None (libxmlsec1 then checks)."""
+    """The trusted certificate as `cryptography` reads it, or None (libxmlsec1 then checks).
+
+    Only a certificate libxmlsec1 loads too: it refuses PEM that `cryptography` reads (lines
+    indented with tabs), and the in-process check must not trust what libxmlsec1 would not.
+    """
     try:
-        return x509.load_pem_x509_certificate(cert_pem)
-    except (ValueError, TypeError):
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        _load_key(cert_pem, private=False)
+    except (ValueError, TypeError, xmlsec.Error):
         return None
+    return cert
 
 
 def check_with_libxmlsec1(element: etree._Element, sig: etree._Element, cert_pem: bytes) -> None:

@@ -173,6 +173,21 @@ def namespace_flood(ctx: Context) -> Message:
     return ctx.message(data)
 
 
+@_s(
+    "attribute-flood",
+    rule="Attributes per element are bounded: c14n puts an element's attributes in order by inserting each "
+    "into a sorted list, so 100,000 of them on one element cost tens of seconds of CPU.",
+    expect={"too-many-attributes", "signature-invalid", "message-too-large"},
+)
+def attribute_flood(ctx: Context) -> Message:
+    """A forgery signed by the attacker's key, then one element inside it carrying 100,000 attributes."""
+    resp, assertion = ctx.build(user=ctx.victim)
+    ctx.sign(resp, assertion, "assertion", key_pem=ctx.foreign_key_pem, cert_pem=ctx.foreign_cert_pem)
+    flood = "<f:flood xmlns:f='urn:flood' " + " ".join(f"a{i}=''" for i in range(100_000)) + "/>"
+    data = serialize(resp).replace(b"</saml:Assertion>", flood.encode() + b"</saml:Assertion>", 1)
+    return ctx.message(data)
+
+
 SCENARIOS = [
     plain,
     internal_entity,
@@ -187,4 +202,5 @@ SCENARIOS = [
     xinclude,
     deep,
     namespace_flood,
+    attribute_flood,
 ]

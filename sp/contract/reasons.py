@@ -31,6 +31,7 @@ class Reason(StrEnum):
     DOCTYPE_FORBIDDEN = "doctype-forbidden", "The SAMLResponse contains a DOCTYPE or entity."
     TOO_DEEP = "too-deep", "The SAMLResponse nests elements too deeply."
     TOO_MANY_NAMESPACES = "too-many-namespaces", "The SAMLResponse declares too many namespaces along one branch."
+    TOO_MANY_ATTRIBUTES = "too-many-attributes", "An element of the SAMLResponse carries too many attributes."
     NOT_SAML2 = "not-saml2", "Only SAML 2.0 is supported."
     NOT_A_RESPONSE = "not-a-response", "The message is not a SAML Response."
     UNKNOWN_SUBSCRIPTION = "unknown-subscription", "No subscription has this idm_key.", 404

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from samlkit.safexml import MAX_DEPTH, UnsafeXML, ids_of, parse
+from samlkit.safexml import MAX_ATTRIBUTES, MAX_DEPTH, UnsafeXML, ids_of, parse
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -110,6 +110,22 @@ def test_depth_limit() -> None:
     with pytest.raises(UnsafeXML) as err:
         parse(nested(MAX_DEPTH + 1))
     assert err.value.code == "too-deep"
+
+
+def test_attribute_limit_per_element() -> None:
+    """libxml2's c14n sorts an element's attributes by list insertion: quadratic in their number."""
+
+    def element(n: int, xmlns: str = "") -> bytes:
+        return f"<r{xmlns}><a ".encode() + " ".join(f'a{i}="{i}"' for i in range(n)).encode() + b"/></r>"
+
+    assert parse(element(MAX_ATTRIBUTES)) is not None
+    # namespace declarations are not attributes; many attributes over many elements are fine
+    assert parse(element(MAX_ATTRIBUTES, ' xmlns:p="urn:p" xmlns:q="urn:q"')) is not None
+    assert parse(b"<r>" + b'<a x="1" y="2"/>' * 10_000 + b"</r>") is not None
+    for data in (element(MAX_ATTRIBUTES + 1), element(100_000)):
+        with pytest.raises(UnsafeXML) as err:
+            parse(data)
+        assert err.value.code == "too-many-attributes"
 
 
 def test_size_limit() -> None:

@@ -125,11 +125,45 @@ def _flip_b64(v: str, rnd: random.Random) -> str:
     return v[:i] + ("A" if v[i] != "A" else "B") + v[i + 1 :]
 
 
+# Whitespace to Python's str.split(), not to libxmlsec1's base64 decoder (nor XML's S production).
+_UNICODE_SPACES = ["\u00a0", "\u0085", "\u2028", "\u3000", "&#xa0;"]
+
+
 def _swap_values(text: str, rnd: random.Random) -> str:
     values = re.findall(r"<(?:\w+:)?SignatureValue>([^<]+)<", text)
     if len(values) != 2 or values[0] == values[1]:
         return text
     return text.replace(values[0], "\0").replace(values[1], values[0]).replace("\0", values[1])
+
+
+_SIGNATURE_CHILD = re.compile(r"<ds:(SignedInfo|SignatureValue|KeyInfo)\b.*?</ds:\1>", re.S)
+_EXTRA_CHILDREN = [
+    "<ds:Object>o</ds:Object>",
+    "<ds:KeyInfo/>",
+    "<ds:SignatureValue>AAAA</ds:SignatureValue>",
+    "<ds:SignedInfo/>",
+    '<x:y xmlns:x="urn:x"/>',
+]
+
+
+def _among_signature_children(text: str, rnd: random.Random) -> str:
+    """Markup before, between or after a Signature's children (its layout, not its values)."""
+    spots = [i for m in _SIGNATURE_CHILD.finditer(text) for i in (m.start(), m.end())]
+    if not spots:
+        return text
+    i = rnd.choice(spots)
+    return text[:i] + rnd.choice(_EXTRA_CHILDREN) + text[i:]
+
+
+def _signature_children_moved(text: str, rnd: random.Random) -> str:
+    """One child of a Signature (SignedInfo, SignatureValue, KeyInfo) moved to its end or doubled."""
+    children = list(_SIGNATURE_CHILD.finditer(text))
+    if not children or "</ds:Signature>" not in text[children[-1].end() :]:
+        return text
+    m = rnd.choice(children)
+    end = text.index("</ds:Signature>", m.end())
+    keep = m.group(0) if rnd.random() < 0.5 else ""
+    return text[: m.start()] + keep + text[m.end() : end] + m.group(0) + text[end:]
 
 
 MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
@@ -156,11 +190,16 @@ MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "a base64 value truncated": lambda t, r: _value(
         t, r, r.choice(["DigestValue", "SignatureValue"]), lambda v, rr: v[: rr.randrange(len(v))]
     ),
+    "non-ASCII whitespace in a base64 value": lambda t, r: _value(
+        t, r, r.choice(["DigestValue", "SignatureValue"]), lambda v, rr: _split(v, rr, rr.choice(_UNICODE_SPACES))
+    ),
     "not base64": lambda t, r: _value(t, r, r.choice(["DigestValue", "SignatureValue"]), lambda v, rr: v + "*"),
     "the two SignatureValues swapped": _swap_values,
     "the ds prefix renamed": lambda t, r: t.replace("ds:", "dsig:").replace("xmlns:ds=", "xmlns:dsig="),
     "the saml prefix renamed": lambda t, r: t.replace("saml:", "sa:").replace("xmlns:saml=", "xmlns:sa="),
     "the Signature in the default namespace": lambda t, r: t.replace("ds:", "").replace("xmlns:ds=", "xmlns="),
+    "markup among a Signature's children": _among_signature_children,
+    "a Signature's child moved or doubled": _signature_children_moved,
 }
 
 
@@ -203,6 +242,54 @@ def test_known_variants_reach_the_verdicts_a_reader_expects(keys: Keys, name: st
     else:
         text = MUTATIONS[name](text, random.Random(7))
     assert _agree(text, keys.idp.cert_pem) == verdicts
+
+
+_SV = re.compile(r"<ds:SignatureValue>[^<]*</ds:SignatureValue>")
+_SI = re.compile(r"<ds:SignedInfo>.*?</ds:SignedInfo>", re.S)
+_KI = re.compile(r"<ds:KeyInfo>.*?</ds:KeyInfo>", re.S)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "SignatureValue SignedInfo KeyInfo",
+        "SignedInfo SignatureValue SignatureValue KeyInfo",
+        "SignedInfo SignedInfo SignatureValue KeyInfo",
+        "SignedInfo SignatureValue KeyInfo KeyInfo",
+        "SignedInfo Object SignatureValue KeyInfo",
+        "SignedInfo SignatureValue Object KeyInfo",
+        "SignedInfo SignatureValue KeyInfo Foreign",
+        "SignedInfo SignatureValue KeyInfo SignatureValue",
+    ],
+)
+def test_a_signature_whose_children_libxmlsec1_refuses_is_refused(keys: Keys, layout: str) -> None:
+    """The value check finds SignedInfo and SignatureValue by name; libxmlsec1 reads a Signature's
+    children in XML-DSig's order and refuses anything else. The untouched SignedInfo and
+    SignatureValue, reordered or beside extra children, once passed the value check alone."""
+    text = _SIGNED[("rsa", "sha256")]
+    sig_start = text.index("<ds:SignedInfo>")
+    sig_end = text.index("</ds:Signature>")
+    inner = text[sig_start:sig_end]
+    parts = {
+        "SignedInfo": _SI.search(inner).group(0),
+        "SignatureValue": _SV.search(inner).group(0),
+        "KeyInfo": _KI.search(inner).group(0),
+        "Object": "<ds:Object>o</ds:Object>",
+        "Foreign": '<x:y xmlns:x="urn:x"/>',
+    }
+    text = text[:sig_start] + "\n".join(parts[name] for name in layout.split()) + "\n" + text[sig_end:]
+    response = safexml.parse(text.encode())
+    with pytest.raises(xmldsig.SignatureProblem) as err:
+        xmldsig.verify(response, keys.idp.cert_pem)
+    assert err.value.code == "signature-invalid"
+    assert "in this order" in err.value.message
+    assert _verdict_libxmlsec1(response, keys.idp.cert_pem) is False
+    # the same parts in XML-DSig's order verify with both
+    text = text.replace(
+        text[sig_start : text.index("</ds:Signature>")],
+        "\n".join(parts[n] for n in ("SignedInfo", "SignatureValue", "KeyInfo", "Object")) + "\n",
+    )
+    assert _agree(text, keys.idp.cert_pem) == [True, True]
 
 
 def _checked_by_us(element: etree._Element) -> bool:
@@ -256,3 +343,86 @@ def test_responses_from_other_libraries(name: str, accepted: bool, by_us: bool) 
         assert ours is _verdict_libxmlsec1(element, cert)
         verdicts.append(ours)
     assert all(verdicts) if accepted else not any(verdicts)
+
+
+@pytest.mark.parametrize(
+    ("r_len", "s_len", "accepted"), [(32, 32, True), (33, 33, True), (48, 48, True), (32, 33, False)]
+)
+def test_an_ecdsa_value_is_read_as_libxmlsec1_reads_it(keys: Keys, r_len: int, s_len: int, accepted: bool) -> None:
+    """libxmlsec1 splits an ECDSA SignatureValue of any even length at its middle (Java signers
+    drop a leading zero byte shared by r and s, others pad them); an odd length is refused."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    root = safexml.parse(_SIGNED[("ec", "sha384")].encode())
+    sig = root.find(SIGNATURE)
+    octets = etree.tostring(sig.find(ns.q(ns.DS, "SignedInfo")), method="c14n", exclusive=True)
+    key = serialization.load_pem_private_key(keys.ec.key_pem, None)
+    r, s = decode_dss_signature(key.sign(octets, ec.ECDSA(hashes.SHA384())))
+    value = r.to_bytes(r_len, "big") + s.to_bytes(s_len, "big")
+    sig.find(ns.q(ns.DS, "SignatureValue")).text = base64.b64encode(value).decode()
+    assert _agree(etree.tostring(root).decode(), keys.ec.cert_pem)[0] is accepted
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u0085", "\u2003", "\u2028", "\u3000", "&#xa0;"])
+def test_a_signature_value_split_by_non_ascii_whitespace_is_refused(keys: Keys, space: str) -> None:
+    """libxmlsec1's base64 decoder skips XML whitespace only; str.split() also dropped these."""
+    text = _SIGNED[("rsa", "sha256")]
+    value = re.search(r"<ds:SignatureValue>([^<]+)<", text).group(1)
+    assert _agree(text.replace(value, value[:20] + space + value[20:], 1), keys.idp.cert_pem) == [False, True]
+    assert _agree(text.replace(value, value[:20] + "\r\n\t " + value[20:], 1), keys.idp.cert_pem) == [True, True]
+
+
+@pytest.mark.parametrize(("element", "element_id"), [("Response", "_a b"), ("Response", "_a'b"), ("Response", "_a\tb"),
+                                                     ("Response", "_a "), ("Assertion", "xpointer(/)")])  # fmt: skip
+def test_an_id_libxmlsec1_reads_as_xpointer_is_left_to_it(keys: Keys, element: str, element_id: str) -> None:
+    """libxmlsec1 reads URI="#..." as XPointer: whitespace or an apostrophe breaks its id() lookup,
+    and "#xpointer(/)" names the whole document, not the Assertion the signer digested. The
+    in-process check digests the element itself, so it once accepted what libxmlsec1 refuses."""
+    root = safexml.parse(_SIGNED[("rsa", "sha256")].encode())
+    for sig in list(root.iter(SIGNATURE)):
+        sig.getparent().remove(sig)
+    target = root if element == "Response" else root.find(ns.q(ns.SAML, "Assertion"))
+    target.set("ID", element_id)
+    xmldsig.sign(target, keys.idp.key_pem, keys.idp.cert_pem)
+    signed = safexml.parse(etree.tostring(root))
+    signed = signed if element == "Response" else signed.find(ns.q(ns.SAML, "Assertion"))
+    assert _verdict_libxmlsec1(signed, keys.idp.cert_pem) is False
+    assert _verdict_ours(signed, keys.idp.cert_pem) is False
+
+
+@pytest.mark.parametrize(("last", "verdicts"), [("", [True, True]), ("<ds:KeyInfo/>", [None])])
+def test_a_signatures_objects_are_counted_up_to_its_last_child(keys: Keys, last: str, verdicts: list) -> None:
+    """The layout rule counts a run of Objects in C, and still sees a stray child after 5,000 of them."""
+    text = _SIGNED[("rsa", "sha256")]
+    end = text.index("</ds:KeyInfo>") + len("</ds:KeyInfo>")
+    text = text[:end] + "<ds:Object/>" * 5_000 + last + text[end:]
+    root = safexml.parse(text.encode())
+    if verdicts == [None]:
+        with pytest.raises(xmldsig.SignatureProblem, match="in this order"):
+            xmldsig.verify(root, keys.idp.cert_pem)
+        assert _verdict_libxmlsec1(root, keys.idp.cert_pem) is False
+    else:
+        assert _agree(text, keys.idp.cert_pem) == verdicts
+
+
+def test_a_certificate_libxmlsec1_cannot_load_is_trusted_by_neither(keys: Keys) -> None:
+    """`cryptography` reads PEM whose lines are indented with tabs; libxmlsec1 does not, and its
+    refusal (trust-misconfigured) holds for the form checked in-process too."""
+    indented = b"\n".join(b"\t" + line for line in keys.idp.cert_pem.splitlines())
+    response = safexml.parse(_SIGNED[("rsa", "sha256")].encode())
+    assert _checked_by_us(response)
+    with pytest.raises(xmldsig.SignatureProblem) as err:
+        xmldsig.check_with_libxmlsec1(response, response.find(SIGNATURE), indented)
+    assert err.value.code == "trust-misconfigured"
+    assert problem_code(response, indented) == "trust-misconfigured"
+    assert problem_code(response, keys.idp.cert_pem) is None
+
+
+def problem_code(element: etree._Element, cert: bytes) -> str | None:
+    try:
+        xmldsig.verify(element, cert)
+    except xmldsig.SignatureProblem as err:
+        return err.code
+    return None
