@@ -60,8 +60,16 @@ class _FormParser(FormDataParser):
 
 
 # The URL a listener's event names (an ACS, an SSO endpoint) is the same from request to request;
-# Werkzeug rebuilds it each time (quote, then uri_to_iri: ~20 us). A pure function: cached.
-_current_url = functools.lru_cache(maxsize=256)(get_current_url)
+# Werkzeug rebuilds it each time (quote, then uri_to_iri: ~20 us). A pure function: cached, for
+# URLs of ordinary length only, so that hostile hosts, paths and queries cannot fill memory.
+_cached_url = functools.lru_cache(maxsize=256)(get_current_url)
+_CACHED_URL_MAX = 1024
+
+
+def _current_url(scheme: str, host: str, root_path: str, path: str, query_string: bytes | None = None) -> str:
+    if len(host) + len(root_path) + len(path) + len(query_string or b"") > _CACHED_URL_MAX:
+        return get_current_url(scheme, host, root_path, path, query_string)
+    return _cached_url(scheme, host, root_path, path, query_string)
 
 
 class AppRequest(Request):

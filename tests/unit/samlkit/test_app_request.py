@@ -211,6 +211,15 @@ def test_a_request_names_the_same_urls_as_werkzeugs(
         assert (ours.url, ours.base_url) == (theirs.url, theirs.base_url)
 
 
+def test_a_long_url_is_built_but_never_cached() -> None:
+    app_request._cached_url.cache_clear()
+    env = _environ(b"q=" + b"x" * 2000, b"", None, None)
+    env["HTTP_HOST"] = "sp.test"
+    assert AppRequest(dict(env)).url == Request(dict(env)).url
+    assert AppRequest(dict(env)).base_url == Request(dict(env)).base_url  # short: cached
+    assert app_request._cached_url.cache_info().currsize == 1
+
+
 def test_the_fast_decoding_is_the_one_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """If a Werkzeug upgrade stopped calling the override, the property tests above would still pass."""
     seen: list[str] = []
