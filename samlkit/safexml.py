@@ -5,6 +5,8 @@ DOCTYPEs (and so entities, external or expanding) are refused outright: SAML nev
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 MAX_DEPTH = 64
@@ -60,9 +62,16 @@ _PARSER_KW = dict(
 )
 
 
+_per_thread = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    # lxml parsers are not thread-safe to share; they are cheap to make.
-    return etree.XMLParser(**_PARSER_KW)
+    """This thread's parser. lxml parsers are not to be shared between threads; making one per
+    message cost ~10 us of a login (its libxml2 context), and one reused reads each document afresh."""
+    parser = getattr(_per_thread, "parser", None)
+    if parser is None:
+        parser = _per_thread.parser = etree.XMLParser(**_PARSER_KW)
+    return parser
 
 
 def parse(data: bytes, max_bytes: int | None = None) -> etree._Element:

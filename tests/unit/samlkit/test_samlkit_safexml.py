@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from samlkit import safexml
 from samlkit.safexml import MAX_ATTRIBUTES, MAX_DEPTH, UnsafeXML, ids_of, parse
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -162,3 +165,64 @@ def test_text_content_round_trips(text: str) -> None:
         return  # control characters XML cannot carry
     root = parse(etree.tostring(el))
     assert (root.text or "") == text
+
+
+def _outcome(data: bytes, fresh: bool) -> tuple[str, str]:
+    """What parse makes of `data`: its serialisation, or the refusal's code and message."""
+    original = safexml._parser
+    if fresh:
+        safexml._parser = lambda: etree.XMLParser(**safexml._PARSER_KW)
+    try:
+        return "ok", etree.tostring(parse(data, 1 << 16)).decode()
+    except UnsafeXML as err:
+        return err.code, err.message
+    finally:
+        safexml._parser = original
+
+
+_XML_PIECES = st.sampled_from(
+    [
+        "<a>",
+        "</a>",
+        "<b x='1'>",
+        "</b>",
+        "<c/>",
+        "text",
+        "&amp;",
+        "&x;",
+        "<!--c-->",
+        "<?pi x?>",
+        "<!DOCTYPE a>",
+        "<![CDATA[d]]>",
+        "<",
+        ">",
+        "'",
+        '"',
+        "=",
+        " ",
+        "xmlns:p='urn:p'",
+        "<p:e/>",
+        "\x00",
+        "é",
+    ]
+)
+
+
+@given(st.lists(st.lists(_XML_PIECES, max_size=12).map("".join), min_size=1, max_size=4))
+@settings(max_examples=300)
+def test_this_threads_reused_parser_reads_each_document_as_a_fresh_parser(docs: list[str]) -> None:
+    """One parser per thread serves every message: nothing of a document (or its errors) stays for the next."""
+    for doc in docs:
+        data = doc.encode()
+        assert _outcome(data, fresh=False) == _outcome(data, fresh=True)
+
+
+def test_each_thread_parses_with_its_own_parser() -> None:
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(safexml._parser())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen[0] is not seen[1]
+    assert safexml._parser() is safexml._parser()
