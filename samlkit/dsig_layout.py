@@ -41,7 +41,7 @@ _COUNT_DS = {name: etree.XPath(f"count(ds:{name})", namespaces={"ds": ns.DS}) fo
 
 # The layouts every SAML signer writes, told at a glance (three calls cost ~25 us per signature
 # through the general rule below).
-_COMMON = {
+_COMMON: dict[str, set[tuple[str, ...]]] = {
     "Signature": {
         (_DS + "SignedInfo", _DS + "SignatureValue"),
         (_DS + "SignedInfo", _DS + "SignatureValue", _DS + "KeyInfo"),
