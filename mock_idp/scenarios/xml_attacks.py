@@ -162,15 +162,12 @@ def deep(ctx: Context) -> Message:
 )
 def namespace_flood(ctx: Context) -> Message:
     """A forgery signed by the attacker's key, then 24,000 namespaces declared over 100,000 empty elements inside it."""
-    resp, assertion = ctx.build(user=ctx.victim)
-    ctx.sign(resp, assertion, "assertion", key_pem=ctx.foreign_key_pem, cert_pem=ctx.foreign_cert_pem)
 
     def level(n: int) -> str:  # 400 namespaces, each used by an attribute so that c14n must render it
         return f"<n{n} " + " ".join(f'xmlns:p{j}="urn:flood:{n}:{j}" p{j}:a=""' for j in range(400)) + ">"
 
     flood = "".join(map(level, range(60))) + "<b/>" * 100_000 + "".join(f"</n{n}>" for n in reversed(range(60)))
-    data = serialize(resp).replace(b"</saml:Assertion>", flood.encode() + b"</saml:Assertion>", 1)
-    return ctx.message(data)
+    return _forgery_ending_with(ctx, flood)
 
 
 @_s(
@@ -181,11 +178,16 @@ def namespace_flood(ctx: Context) -> Message:
 )
 def attribute_flood(ctx: Context) -> Message:
     """A forgery signed by the attacker's key, then one element inside it carrying 100,000 attributes."""
+    attributes = " ".join(f"a{i}=''" for i in range(100_000))
+    return _forgery_ending_with(ctx, f"<f:flood xmlns:f='urn:flood' {attributes}/>")
+
+
+def _forgery_ending_with(ctx: Context, markup: str) -> Message:
+    """A Response for the victim whose Assertion the attacker's key signed, with `markup` put at
+    the end of the Assertion as text (no tree of it is built: the floods are large)."""
     resp, assertion = ctx.build(user=ctx.victim)
     ctx.sign(resp, assertion, "assertion", key_pem=ctx.foreign_key_pem, cert_pem=ctx.foreign_cert_pem)
-    flood = "<f:flood xmlns:f='urn:flood' " + " ".join(f"a{i}=''" for i in range(100_000)) + "/>"
-    data = serialize(resp).replace(b"</saml:Assertion>", flood.encode() + b"</saml:Assertion>", 1)
-    return ctx.message(data)
+    return ctx.message(serialize(resp).replace(b"</saml:Assertion>", markup.encode() + b"</saml:Assertion>", 1))
 
 
 SCENARIOS = [
