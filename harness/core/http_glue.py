@@ -20,6 +20,10 @@ from sp.contract import REASON_HEADER
 CRLF = b"\r\n"
 _TRAILER_LINE = 4096
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 5.1: a header name
+# A request line cheroot may serve (it refuses every other with a 400): a token, a target and
+# HTTP/x.y, one space apart, after at most one empty line. Seen whole before the head ends, any
+# other line goes to a worker at once for its 400, instead of waiting for a 408.
+_REQUEST_LINE = re.compile(rb"(?:\r\n)?[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ \r\n]+ HTTP/[0-9]\.[0-9][ \t]*\r\n")
 
 
 class Reader:
@@ -62,13 +66,17 @@ class Reader:
     def head_end(self, scanned: int, limit: int) -> int | None:
         """Where the request head in the buffer ends (just past its blank line), or 0 when a
         worker can refuse it without reading more (more than `limit` bytes: too large; a line
-        ending in a bare LF: malformed); None while neither has arrived. The first `scanned`
+        ending in a bare LF, or a request line that is not `METHOD TARGET HTTP/x.y`: malformed);
+        None while neither has arrived. The first `scanned`
         bytes were searched before: one search over the new bytes per read, however it trickles."""
         buf = self._buf
         at = buf.find(b"\r\n\r\n", scanned - 3 if scanned > 3 else 0)
         if at >= 0:
             return at + 4
         if len(buf) > limit or buf.count(b"\n", scanned) != buf.count(b"\r\n", scanned - 1 if scanned else 0):
+            return 0
+        line_end = buf.find(b"\r\n", 2)  # the request line, past one empty line before it
+        if line_end > 0 and not _REQUEST_LINE.match(buf, 0, line_end + 2):
             return 0
         return None
 

@@ -68,11 +68,24 @@ def test_the_blank_line_split_across_reads_is_found(pair) -> None:
         b"GET / HTTP/1.1\r\nX-Pad: " + b"p" * 5000,  # over the 4096-byte limit: the worker's 431
         b"GET / HTTP/1.1\nHost: x",  # a bare LF: the worker's 400
         b"GET / HTTP/1.1\r\nHost: x\n",
+        b"GARBAGE\r\n",  # a request line that is not METHOD TARGET HTTP/x.y: the worker's 400
+        b"\r\nGET /x\r\nHost: x",
+        b"GET  /x HTTP/1.1\r\n",
+        b"G<T /x HTTP/1.1\r\nHo",
     ],
 )
 def test_what_the_worker_refuses_without_more_bytes_goes_to_it_at_once(pair, data: bytes) -> None:
     client, conn = pair
     assert _feed(client, conn, data) == READY
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"GET /x HTTP/1.1\r\nHost: x", b"\r\nGET /x HTTP/1.1\r\n", b"OPTIONS * HTTP/1.1 \r\n", b"GARBAGE"],
+)
+def test_a_head_whose_request_line_may_be_served_waits(pair, data: bytes) -> None:
+    client, conn = pair
+    assert _feed(client, conn, data) == WAIT
 
 
 def test_nothing_yet_waits_and_the_end_of_the_stream_closes(pair) -> None:

@@ -191,6 +191,20 @@ def test_a_client_that_trickles_its_request_gets_a_408_at_the_deadline(head: byt
         srv.stop()
 
 
+@pytest.mark.parametrize("line", [b"GARBAGE\r\n", b"GET /x HTTP/1.1 extra\r\n", b"GET /x\r\nHost: x\r\n"])
+def test_a_malformed_request_line_gets_its_400_without_waiting_for_the_rest(line: bytes) -> None:
+    """The client sends it and then waits: the 400 comes at once, not a 408 at the 30 s timeout
+    (the client's own 20 s timeout only catches a hang)."""
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(request_timeout=30, threads=1)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=20) as s:
+            s.sendall(line)
+            data = s.recv(65536)
+        assert data.startswith(b"HTTP/1.1 400 ") and b"X-SAML-Reason: bad-request" in data, data[:200]
+    finally:
+        srv.stop()
+
+
 def test_a_client_silent_mid_request_gets_a_408_with_a_reason() -> None:
     """The timeout is the kernel's (SO_RCVTIMEO) on plain sockets: still a 408 naming its reason."""
     srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(request_timeout=0.3, threads=1)).start()
