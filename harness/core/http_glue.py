@@ -20,10 +20,19 @@ from sp.contract import REASON_HEADER
 CRLF = b"\r\n"
 _TRAILER_LINE = 4096
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 5.1: a header name
-# A request line cheroot may serve (it refuses every other with a 400): a token, a target and
-# HTTP/x.y, one space apart, after at most one empty line. Seen whole before the head ends, any
-# other line goes to a worker at once for its 400, instead of waiting for a 408.
-_REQUEST_LINE = re.compile(rb"(?:\r\n)?[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ \r\n]+ HTTP/[0-9]\.[0-9][ \t]*\r\n")
+
+
+def _refused_request_line(line: bytes) -> bool:
+    """Whether cheroot's read_request_line refuses `line` (400 or 505) without reading more: its
+    own first checks, step for step. A line it accepts (" GET", "G@T", "HTTP/01.1") must not go
+    to a worker early: cheroot would go on to read the head there, holding a worker a whole
+    timeout for a client that sends nothing more (a slowloris the selector exists to absorb)."""
+    try:
+        _method, _uri, protocol = line.strip().split(b" ", 2)
+        version = protocol[5:].split(b".", 1)
+        return not protocol.startswith(b"HTTP/") or len(version) != 2 or tuple(map(int, version)) > (1, 1)
+    except ValueError:
+        return True
 
 
 class Reader:
@@ -66,7 +75,7 @@ class Reader:
     def head_end(self, scanned: int, limit: int) -> int | None:
         """Where the request head in the buffer ends (just past its blank line), or 0 when a
         worker can refuse it without reading more (more than `limit` bytes: too large; a line
-        ending in a bare LF, or a request line that is not `METHOD TARGET HTTP/x.y`: malformed);
+        ending in a bare LF, or a request line cheroot refuses: malformed);
         None while neither has arrived. The first `scanned`
         bytes were searched before: one search over the new bytes per read, however it trickles."""
         buf = self._buf
@@ -75,8 +84,9 @@ class Reader:
             return at + 4
         if len(buf) > limit or buf.count(b"\n", scanned) != buf.count(b"\r\n", scanned - 1 if scanned else 0):
             return 0
-        line_end = buf.find(b"\r\n", 2)  # the request line, past one empty line before it
-        if line_end > 0 and not _REQUEST_LINE.match(buf, 0, line_end + 2):
+        start = 2 if buf.startswith(CRLF) else 0  # the request line, past one empty line before it
+        line_end = buf.find(CRLF, start)
+        if line_end >= 0 and _refused_request_line(bytes(buf[start : line_end + 2])):
             return 0
         return None
 

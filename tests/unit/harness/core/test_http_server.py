@@ -205,6 +205,21 @@ def test_a_malformed_request_line_gets_its_400_without_waiting_for_the_rest(line
         srv.stop()
 
 
+@pytest.mark.parametrize("line", [b" GET /x HTTP/1.1\r\n", b"G@T /x HTTP/1.1\r\n"])
+def test_a_request_line_cheroot_accepts_then_silence_holds_no_worker(line: bytes) -> None:
+    """cheroot serves these lines and reads on: sent to the only worker early, the silent client
+    held it for the 30 s timeout and the next client went unanswered (20 s only catches a hang)."""
+    srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(request_timeout=30, threads=1)).start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.server_port), timeout=20) as silent:
+            silent.sendall(line)
+            with socket.create_connection(("127.0.0.1", srv.server_port), timeout=20) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                assert s.recv(65536).startswith(b"HTTP/1.1 200 ")
+    finally:
+        srv.stop()
+
+
 def test_a_client_silent_mid_request_gets_a_408_with_a_reason() -> None:
     """The timeout is the kernel's (SO_RCVTIMEO) on plain sockets: still a 408 naming its reason."""
     srv = EmbeddedServer("127.0.0.1", 0, _app, limits=Limits(request_timeout=0.3, threads=1)).start()
