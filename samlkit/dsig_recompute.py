@@ -1,9 +1,9 @@
 """An XML signature recomputed independently of libxmlsec1, in the message's own context.
 
-Two separate facts, as libxmlsec1 establishes them (samlkit.xmldsig checks the common form of
-signature with these same functions): does the Reference's digest match the
-referenced content (after its transforms), and does the SignatureValue verify over the
-canonical SignedInfo with a given certificate. Each is answered exactly, so a tester is never
+Two separate facts, as libxmlsec1 establishes them: does the Reference's digest match the
+referenced content (after its transforms), and does the SignatureValue verify over the canonical
+SignedInfo with a given certificate (samlkit.dsig_value checks the SP's common form of signature
+with these same functions). Each is answered exactly, so a tester is never
 told "the value does not verify" when only the content changed, or the reverse.
 
 Canonicalisation works on a standalone copy that carries what the original inherits: inclusive

@@ -1,8 +1,8 @@
 """Enveloped XML signatures, signed and checked in-process.
 
-The common form (exclusive c14n without a PrefixList, the enveloped transform) is checked here,
-over the octets libxml2's own c14n gives for the signed nodes; every other form goes to
-libxmlsec1 through the `xmlsec` bindings. Tests hold both to the same verdict on hostile variants
+The common form (exclusive c14n without a PrefixList, the enveloped transform) is checked by
+`samlkit.dsig_value`, over the octets libxml2's own c14n gives for the signed nodes; every other
+form goes to libxmlsec1 through the `xmlsec` bindings. Tests hold both to the same verdict on hostile variants
 (tests/unit/samlkit/test_samlkit_xmldsig_engines.py).
 
 Verification is strict on purpose: a signature counts only if it is the one direct child

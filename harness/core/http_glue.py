@@ -75,9 +75,9 @@ class Reader:
     def head_end(self, scanned: int, limit: int) -> int | None:
         """Where the request head in the buffer ends (just past its blank line), or 0 when a
         worker can refuse it without reading more (more than `limit` bytes: too large; a line
-        ending in a bare LF, or a request line cheroot refuses: malformed);
-        None while neither has arrived. The first `scanned`
-        bytes were searched before: one search over the new bytes per read, however it trickles."""
+        ending in a bare LF, or a request line cheroot refuses: malformed); None while neither
+        has arrived. The first `scanned` bytes were searched before: one search over the new
+        bytes per read, however it trickles."""
         buf = self._buf
         at = buf.find(b"\r\n\r\n", scanned - 3 if scanned > 3 else 0)
         if at >= 0:
